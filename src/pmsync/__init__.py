@@ -1,0 +1,59 @@
+"""pmsync: close the loop on incident postmortems.
+
+Reads the action items of Confluence postmortem pages, makes Jira match them, writes the
+issue keys and live status back into the pages, and tells owners in Slack.
+
+The public API is what this module exports; everything in ``pmsync._*`` modules is
+private and may change without notice.
+"""
+
+from __future__ import annotations
+
+from pmsync._model import (
+    ActionItem,
+    ItemTable,
+    JiraIssue,
+    ParseWarning,
+    Person,
+    Postmortem,
+    Status,
+)
+from pmsync._storage.parse import parse_page
+from pmsync.config import Config, ReminderPolicy
+from pmsync.exceptions import (
+    ApplyError,
+    AuthError,
+    ConfigError,
+    ConflictError,
+    LockError,
+    NotFoundError,
+    ParseError,
+    PmsyncError,
+    RateLimitError,
+    ServiceError,
+)
+
+__all__ = [
+    "ActionItem",
+    "ApplyError",
+    "AuthError",
+    "Config",
+    "ConfigError",
+    "ConflictError",
+    "ItemTable",
+    "JiraIssue",
+    "LockError",
+    "NotFoundError",
+    "ParseError",
+    "ParseWarning",
+    "Person",
+    "PmsyncError",
+    "Postmortem",
+    "RateLimitError",
+    "ReminderPolicy",
+    "ServiceError",
+    "Status",
+    "parse_page",
+]
+
+__version__ = "0.1.0"

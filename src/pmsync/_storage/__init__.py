@@ -1,0 +1,1 @@
+"""Confluence storage format, pure: reading action items and writing cells back."""

@@ -1,0 +1,197 @@
+"""pmsync's configuration: one :class:`Config` value, read from TOML or built in code.
+
+Pure apart from :meth:`Config.from_file`, which reads one file. Secrets never live here:
+credentials come from the environment (see :meth:`pmsync.Syncer.from_env`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+
+from pmsync._model import Status
+from pmsync.exceptions import ConfigError
+
+__all__ = ["FIELDS", "Config", "Ownership", "ReminderPolicy"]
+
+Ownership = Literal["page", "jira", "report"]
+
+#: The fields pmsync merges between a page and Jira, in the order plans list them.
+FIELDS = ("summary", "description", "owner", "due", "priority", "status")
+
+_DEFAULT_OWNERSHIP: dict[str, Ownership] = {
+    "summary": "page",
+    "description": "page",
+    "owner": "page",
+    "due": "page",
+    "priority": "page",
+    "status": "jira",
+}
+
+_JIRA_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _ro(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _ownership(value: Mapping[str, str] | None) -> Mapping[str, Ownership]:
+    merged: dict[str, Any] = dict(_DEFAULT_OWNERSHIP)
+    merged.update(value or {})
+    return MappingProxyType(merged)
+
+
+def _columns(value: Mapping[str, Any] | None) -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({str(k): tuple(v) for k, v in (value or {}).items()})
+
+
+def _status_map(value: Mapping[str, Any] | None) -> Mapping[str, Status]:
+    out: dict[str, Status] = {}
+    for word, status in (value or {}).items():
+        try:
+            out[str(word).strip().casefold()] = Status(status)
+        except ValueError:
+            raise ConfigError(
+                f"status_map[{word!r}] is {status!r}; use one of todo, in_progress, done",
+                key=f"status_map.{word}",
+            ) from None
+    return MappingProxyType(out)
+
+
+@attrs.frozen
+class ReminderPolicy:
+    """When and how pmsync reminds owners about their action items.
+
+    ``due_soon_days``: remind this many days before the due date (``0`` turns it off).
+    ``overdue_every_days``: repeat overdue reminders at this interval.
+    ``escalate_after``: after this many overdue reminders, also tell the channel.
+    ``escalate_to_author``: also tell the postmortem's author when escalating.
+    ``digest``: one message per person listing all their items, instead of one per item.
+    ``quiet_days``: weekdays (``sat``, ``sun``...) or ISO dates with no reminders.
+    """
+
+    due_soon_days: int = 2
+    overdue_every_days: int = 1
+    escalate_after: int = 3
+    escalate_to_author: bool = False
+    digest: bool = False
+    quiet_days: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("due_soon_days", "overdue_every_days", "escalate_after"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(
+                    f"must be a whole number of 0 or more, not {value!r}",
+                    key=f"reminders.{name}",
+                )
+        if self.overdue_every_days == 0:
+            raise ConfigError("must be at least 1 (day)", key="reminders.overdue_every_days")
+        for day in self.quiet_days:
+            if day.lower()[:3] not in _WEEKDAYS and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ConfigError(
+                    f"{day!r} is neither a weekday (mon..sun) nor a date (YYYY-MM-DD)",
+                    key="reminders.quiet_days",
+                )
+
+
+@attrs.frozen
+class Config:
+    """Everything pmsync needs to know about one sync, apart from credentials.
+
+    Attributes:
+        project: The Jira project key that issues are created in (``OPS``).
+        issue_type: The issue type of created issues.
+        label: The label that marks issues pmsync manages; also used to find them.
+        fields: Extra fields for every created issue, as Jira's REST API takes them
+            (``{"components": [{"name": "SRE"}], "customfield_10010": "x"}``).
+        status_map: Extra words for page statuses and Jira status names, mapped to a
+            category (``{"won't fix": "done", "parked": "todo"}``).
+        priority_map: Page priorities mapped to Jira priority names (``{"sev1": "Highest"}``).
+        writeback: Write issue keys and statuses back into the pages.
+        ownership: Per field, which side wins a conflict: ``page``, ``jira`` or
+            ``report`` (leave both alone and list the conflict). Fields not given keep
+            their defaults: status follows Jira, everything else follows the page.
+        slack_channel: The channel that gets one summary per postmortem and escalations.
+        cql: The default query that selects postmortem pages when none is given.
+        user_map: Page owner text, Jira user or email mapped to a Slack user id, for sites
+            that hide emails.
+        team_map: Owner (display name or email) mapped to a team, for reports.
+        jira_server: The Jira application link name written into ``jira`` macros (Server/DC
+            and sites with several links); ``jira_server_id`` its id.
+        orphan_comment: Comment on an issue whose row was deleted from its page (once).
+        lint_writeback: Write a short lint note beside each action-item table.
+        report_writeback: Keep an "Action item status" panel up to date on each page.
+        reminders: The reminder policy.
+        date_order: How to read ambiguous numeric dates on pages: ``DMY`` or ``MDY``.
+        columns: Extra header names per field, added to the built-in vocabulary.
+    """
+
+    project: str
+    issue_type: str = "Task"
+    label: str = "pmsync"
+    fields: Mapping[str, Any] = attrs.field(factory=dict, converter=_ro, eq=False)
+    status_map: Mapping[str, Status] = attrs.field(factory=dict, converter=_status_map, eq=False)
+    priority_map: Mapping[str, str] = attrs.field(factory=dict, converter=_ro, eq=False)
+    writeback: bool = True
+    ownership: Mapping[str, Ownership] = attrs.field(factory=dict, converter=_ownership, eq=False)
+    slack_channel: str | None = None
+    cql: str | None = None
+    user_map: Mapping[str, str] = attrs.field(factory=dict, converter=_ro, eq=False)
+    team_map: Mapping[str, str] = attrs.field(factory=dict, converter=_ro, eq=False)
+    jira_server: str | None = None
+    jira_server_id: str | None = None
+    orphan_comment: bool = False
+    lint_writeback: bool = False
+    report_writeback: bool = False
+    reminders: ReminderPolicy = attrs.field(factory=ReminderPolicy)
+    date_order: Literal["DMY", "MDY"] | None = None
+    columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.project, str) or not _JIRA_KEY.match(self.project):
+            raise ConfigError(
+                f"{self.project!r} is not a Jira project key (capital letters, digits, _)",
+                key="project",
+            )
+        if not self.label or any(c.isspace() for c in self.label):
+            raise ConfigError(
+                f"{self.label!r} is not a valid Jira label (it must be non-empty and "
+                "contain no spaces)",
+                key="label",
+            )
+        for field, owner in self.ownership.items():
+            if field not in FIELDS:
+                raise ConfigError(
+                    f"unknown field {field!r}; fields are {', '.join(FIELDS)}",
+                    key=f"ownership.{field}",
+                )
+            if owner not in ("page", "jira", "report"):
+                raise ConfigError(
+                    f"{owner!r} is not one of page, jira, report", key=f"ownership.{field}"
+                )
+        if self.date_order not in (None, "DMY", "MDY"):
+            raise ConfigError(f"{self.date_order!r} is not DMY or MDY", key="date_order")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Config:
+        """Build a Config from a parsed TOML table (see :meth:`from_file`)."""
+        from pmsync._config_file import config_from_mapping  # noqa: PLC0415  (import cycle)
+
+        return config_from_mapping(data, source=source)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Config:
+        """Read a ``pmsync.toml`` file.
+
+        Raises :class:`~pmsync.ConfigError` naming the key and line of the first problem.
+        """
+        from pmsync._config_file import load_config  # noqa: PLC0415  (import cycle)
+
+        return load_config(Path(path))

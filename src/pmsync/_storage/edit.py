@@ -1,0 +1,928 @@
+"""Writing Jira keys and statuses back into a page's storage format, without breaking it.
+
+Pages carry macros, mentions, inline comments and editor ids that a parse and serialize
+round trip damages. So :func:`write_back` never rebuilds a page: it finds the cells it
+must change by their offsets in the original text (see :mod:`pmsync._storage._scan`)
+and splices new content into the original string. Every byte outside the cells (or task
+parts) it writes stays exactly as it was; :attr:`WriteBack.edits` lists what changed.
+
+What it writes:
+
+- the ticket cell of a row gets a single-issue ``jira`` macro;
+- the status cell gets a ``status`` lozenge (Grey to do, Blue in progress, Green done);
+- a task gets ``complete``/``incomplete`` and a ``jira`` macro at the end of its body;
+- a table without a ticket or status column gets one, at its right edge.
+
+It never loses what a person wrote: a cell that already names another issue is left
+alone (the update is reported as skipped), and other text in a ticket or status cell is
+kept beside the new macro. Writing the same updates twice changes nothing the second
+time.
+
+Pure and deterministic: no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import Final
+
+import attrs
+
+from pmsync._model import ItemTable, Status
+from pmsync._storage._scan import (
+    Document,
+    Element,
+    MarkupError,
+    Reading,
+    read,
+    row_cells,
+    scan,
+    table_rows,
+)
+
+__all__ = [
+    "Edit",
+    "JiraServer",
+    "MarkupError",
+    "RowUpdate",
+    "Skipped",
+    "TaskUpdate",
+    "WriteBack",
+    "find_jira_server",
+    "write_back",
+]
+
+_JIRA_KEY: Final = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
+_COLOURS: Final = {Status.TODO: "Grey", Status.IN_PROGRESS: "Blue", Status.DONE: "Green"}
+# Characters XML 1.0 does not allow in a document at all.
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_HEADER_TEXT: Final = {"ticket": "Jira", "status": "Status"}
+# The order new columns are added in, left to right.
+_NEW_COLUMN_ORDER: Final = ("ticket", "status")
+# Header attributes worth repeating on an added header cell (never ids).
+_COPIED_HEADER_ATTRIBUTES: Final = ("scope", "data-highlight-colour")
+_MAX_COLSPAN: Final = 1000
+_MAX_ROWSPAN: Final = 65534
+# What a status cell may hold to be replaced by a lozenge: words people write for a status.
+_STATUS_WORDS: Final = frozenset(
+    {
+        "todo",
+        "to do",
+        "open",
+        "new",
+        "not started",
+        "incomplete",
+        "pending",
+        "planned",
+        "backlog",
+        "in progress",
+        "wip",
+        "doing",
+        "started",
+        "ongoing",
+        "in review",
+        "review",
+        "blocked",
+        "on hold",
+        "done",
+        "complete",
+        "completed",
+        "closed",
+        "resolved",
+        "fixed",
+        "finished",
+        "yes",
+        "no",
+        "x",
+        "✓",
+        "✔",
+        "✔️",
+        "☑",
+        "☑️",
+        "✅",
+        "✗",
+        "✘",
+        "❌",
+        "☐",
+    }
+)
+
+
+@attrs.frozen
+class JiraServer:
+    """The Jira a ``jira`` macro points at.
+
+    ``name`` is the macro's ``server`` parameter (the application link's display name,
+    such as ``System JIRA``), ``server_id`` its ``serverId`` parameter (the application
+    link id). Confluence resolves a macro without them to its primary Jira link.
+    """
+
+    name: str | None = None
+    server_id: str | None = None
+
+
+@attrs.frozen
+class RowUpdate:
+    """What to write into one body row of an action-item table.
+
+    ``table`` is :attr:`ItemTable.index`, ``row`` the 0-based body row (as in
+    :attr:`ActionItem.row`). ``jira_key`` goes into the ticket cell as a jira macro;
+    ``status`` (a Jira status name) goes into the status cell as a lozenge whose colour
+    ``category`` picks. ``None`` leaves that cell alone.
+    """
+
+    table: int
+    row: int
+    jira_key: str | None = None
+    status: str | None = None
+    category: Status | None = None
+
+
+@attrs.frozen
+class TaskUpdate:
+    """What to write into one task of a task list.
+
+    ``task_list`` and ``index`` are the task's :attr:`ActionItem.table` and
+    :attr:`ActionItem.row`; ``task_id`` its :attr:`ActionItem.task_id`, checked against
+    the task found there so that a page edited since it was read is not written blindly.
+    ``jira_key`` is added as a jira macro at the end of the task's text; ``done`` sets the
+    checkbox. ``None`` leaves that part alone.
+    """
+
+    task_list: int
+    index: int
+    task_id: str | None
+    jira_key: str | None = None
+    done: bool | None = None
+
+
+@attrs.frozen
+class Skipped:
+    """An update (or part of one) that was not written, and why, in words for a person."""
+
+    update: RowUpdate | TaskUpdate
+    reason: str
+
+
+@attrs.frozen
+class Edit:
+    """One splice: ``text`` replaces the original page's characters ``[start:end]``.
+
+    ``start == end`` is an insertion. Offsets are into the text given to
+    :func:`write_back`; edits never overlap.
+    """
+
+    start: int
+    end: int
+    text: str
+
+
+@attrs.frozen
+class WriteBack:
+    """The outcome of :func:`write_back`.
+
+    ``storage`` is the new page text. ``written`` lists the updates that changed
+    something, ``skipped`` the updates (or parts of updates) that were not written with
+    the reason; an update whose key was written but whose status was refused appears in
+    both. ``tables`` repeats the given :class:`ItemTable` values with the columns added
+    by this write. ``edits`` are the splices made, in page order.
+    """
+
+    storage: str
+    written: tuple[RowUpdate | TaskUpdate, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    tables: tuple[ItemTable, ...] = ()
+    edits: tuple[Edit, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the page text differs from the text given."""
+        return bool(self.edits)
+
+
+def find_jira_server(storage: str) -> JiraServer | None:
+    """The server/serverId of the first single-issue jira macro on the page, if any.
+
+    Macros that name neither are passed over. Markup too broken to read past gives what
+    was found before the break.
+    """
+    try:
+        reading = read(storage, [(0, len(storage))])
+    except MarkupError:
+        return None
+    return _server_of(reading)
+
+
+def _server_of(reading: Reading) -> JiraServer | None:
+    for params in reading.jira_macros:
+        if "jqlquery" in {name.lower() for name in params} or not params.get("key"):
+            continue
+        name = params.get("server") or None
+        server_id = params.get("serverId") or None
+        if name or server_id:
+            return JiraServer(name, server_id)
+    return None
+
+
+def write_back(
+    storage: str,
+    tables: Sequence[ItemTable],
+    updates: Sequence[RowUpdate | TaskUpdate],
+    *,
+    server: JiraServer | None = None,
+) -> WriteBack:
+    """Write Jira keys and statuses into ``storage``, changing nothing else.
+
+    ``tables`` are the :attr:`Postmortem.tables` parsed from this same text. ``server``
+    is the Jira new macros point at; when ``None``, the first single-issue jira macro on
+    the page decides (see :func:`find_jira_server`), and without one the macros name no
+    server (Confluence then uses its primary Jira link).
+
+    Updates that cannot be written safely (a row or task that is not there, a task whose
+    id changed, a cell merged with another, a cell naming another issue, an invalid key)
+    are returned in :attr:`WriteBack.skipped`; they never raise. Raises
+    :class:`MarkupError` when the page's tables or task lists do not balance, because
+    no offset in such a page can be trusted.
+    """
+    document = scan(storage)
+    if server is None:
+        server = _page_server(document)
+    writer = _Writer(document, server)
+    by_table: dict[int, list[tuple[int, RowUpdate]]] = {}
+    task_updates: list[tuple[int, TaskUpdate]] = []
+    targets: set[tuple[str, int, int]] = set()
+    for position, update in enumerate(updates):
+        if isinstance(update, RowUpdate):
+            target = ("table", update.table, update.row)
+        else:
+            target = ("task", update.task_list, update.index)
+        if target in targets:
+            writer.skip(position, update, f"{_where(update)}: an earlier update wrote here")
+            continue
+        targets.add(target)
+        if isinstance(update, RowUpdate):
+            by_table.setdefault(update.table, []).append((position, update))
+        else:
+            task_updates.append((position, update))
+    item_tables = {item_table.index: item_table for item_table in tables}
+    new_tables: dict[int, ItemTable] = {}
+    for index, row_updates in by_table.items():
+        added = writer.write_table(index, item_tables.get(index), row_updates)
+        if added is not None:
+            new_tables[index] = added
+    for position, task_update in task_updates:
+        writer.write_task(position, task_update)
+    edits = writer.edits()
+    written = tuple(updates[p] for p in sorted(writer.written))
+    skipped = tuple(skip for _, skip in sorted(writer.skipped, key=lambda pair: pair[0]))
+    return WriteBack(
+        storage=_splice(storage, edits),
+        written=written,
+        skipped=skipped,
+        tables=tuple(new_tables.get(t.index, t) for t in tables),
+        edits=edits,
+    )
+
+
+def _page_server(document: Document) -> JiraServer | None:
+    text = document.text
+    for macro in document.macros:
+        if _macro_name(text, macro) != "jira":
+            continue
+        params = {name.lower(): value for name, value in _parameter_values(text, macro).items()}
+        if "jqlquery" in params or not params.get("key"):
+            continue
+        if params.get("server") or params.get("serverid"):
+            return JiraServer(params.get("server") or None, params.get("serverid") or None)
+    return None
+
+
+def _where(update: RowUpdate | TaskUpdate) -> str:
+    if isinstance(update, RowUpdate):
+        return f"table {update.table + 1}, row {update.row + 1}"
+    return f"task list {update.task_list + 1}, task {update.index + 1}"
+
+
+def _splice(text: str, edits: Sequence[Edit]) -> str:
+    pieces: list[str] = []
+    pos = 0
+    for edit in edits:
+        pieces.append(text[pos : edit.start])
+        pieces.append(edit.text)
+        pos = edit.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+# Markup builders. Everything that comes from outside goes through _text() or _attr().
+
+
+def _clean(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
+def _text(value: str) -> str:
+    return html.escape(_clean(value), quote=False)
+
+
+def _attr(value: str) -> str:
+    return html.escape(_clean(value), quote=True)
+
+
+def _parameter(name: str, value: str) -> str:
+    return f'<ac:parameter ac:name="{name}">{_text(value)}</ac:parameter>'
+
+
+def _jira_macro(key: str, server: JiraServer | None) -> str:
+    params = []
+    if server is not None and server.name:
+        params.append(_parameter("server", server.name))
+    if server is not None and server.server_id:
+        params.append(_parameter("serverId", server.server_id))
+    params.append(_parameter("key", key))
+    return (
+        '<ac:structured-macro ac:name="jira" ac:schema-version="1">'
+        + "".join(params)
+        + "</ac:structured-macro>"
+    )
+
+
+def _status_macro(title: str, colour: str) -> str:
+    return (
+        '<ac:structured-macro ac:name="status" ac:schema-version="1">'
+        + _parameter("title", title)
+        + _parameter("colour", colour)
+        + "</ac:structured-macro>"
+    )
+
+
+# Reading tracked elements.
+
+
+def _macro_name(text: str, macro: Element) -> str:
+    found = macro.attributes(text).get("ac:name")
+    return html.unescape(found.value).strip().lower() if found else ""
+
+
+def _parameters(text: str, macro: Element) -> dict[str, Element]:
+    """The macro's own parameter elements by name; the first of a repeated name wins."""
+    found: dict[str, Element] = {}
+    for child in macro.children:
+        if child.name != "ac:parameter":
+            continue
+        name_attribute = child.attributes(text).get("ac:name")
+        name = html.unescape(name_attribute.value) if name_attribute else ""
+        found.setdefault(name, child)
+    return found
+
+
+def _parameter_values(text: str, macro: Element) -> dict[str, str]:
+    return {
+        name: html.unescape(element.content(text)).strip()
+        for name, element in _parameters(text, macro).items()
+    }
+
+
+def _span(text: str, element: Element, name: str, default: int = 1) -> int:
+    found = element.attributes(text).get(name)
+    if found is None:
+        return default
+    try:
+        value = int(html.unescape(found.value).strip())
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+def _content_ranges(element: Element, excluded: Sequence[Element]) -> list[tuple[int, int]]:
+    """The content range of ``element`` with the ``excluded`` descendants cut out."""
+    ranges = []
+    pos = element.open_end
+    for inner in excluded:
+        ranges.append((pos, inner.start))
+        pos = inner.end
+    ranges.append((pos, element.close_start))
+    return ranges
+
+
+def _first_level(element: Element, name: str) -> list[Element]:
+    """Descendants named ``name`` that are not inside another such descendant."""
+    found: list[Element] = []
+    stack = list(reversed(element.children))
+    while stack:
+        inner = stack.pop()
+        if inner.name == name:
+            found.append(inner)
+        else:
+            stack.extend(reversed(inner.children))
+    return found
+
+
+@attrs.define
+class _Slot:
+    """One cell placed on the table grid."""
+
+    cell: Element
+    row: int
+    col: int
+    colspan: int
+    rowspan: int
+
+
+class _Grid:
+    """A table's rows laid out on the grid, with the HTML table algorithm.
+
+    ``slots[r]`` maps each grid column of row ``r`` to the cell covering it (which may
+    start in an earlier row or column); ``cells[r]`` are row ``r``'s own cells;
+    ``after_last[r]`` is the column just after its last own cell.
+    """
+
+    def __init__(self, text: str, table: Element) -> None:
+        self.table = table
+        self.rows = table_rows(table)
+        self.slots: list[dict[int, _Slot]] = []
+        self.cells: list[list[_Slot]] = []
+        self.after_last: list[int] = []
+        self.width = 0
+        pending: dict[int, tuple[_Slot, int]] = {}
+        for r, row in enumerate(self.rows):
+            slots: dict[int, _Slot] = {}
+            for col, (slot, remaining) in list(pending.items()):
+                slots[col] = slot
+                if remaining <= 1:
+                    del pending[col]
+                else:
+                    pending[col] = (slot, remaining - 1)
+            own: list[_Slot] = []
+            col = 0
+            for cell in row_cells(row):
+                while col in slots:
+                    col += 1
+                colspan = min(_span(text, cell, "colspan") or 1, _MAX_COLSPAN)
+                rowspan = _span(text, cell, "rowspan")
+                # rowspan="0" spans the rest of the table.
+                rowspan = min(rowspan or len(self.rows) - r, _MAX_ROWSPAN)
+                slot = _Slot(cell, r, col, colspan, rowspan)
+                own.append(slot)
+                for covered in range(col, col + colspan):
+                    slots.setdefault(covered, slot)
+                    if rowspan > 1:
+                        pending.setdefault(covered, (slot, rowspan - 1))
+                col += colspan
+            self.slots.append(slots)
+            self.cells.append(own)
+            self.after_last.append(col)
+            if slots:
+                self.width = max(self.width, max(slots) + 1)
+
+    def free_columns(self, r: int) -> int:
+        """How many columns of row ``r`` after its last cell no cell covers."""
+        slots = self.slots[r]
+        return sum(1 for col in range(self.after_last[r], self.width) if col not in slots)
+
+    def is_label_row(self, r: int) -> bool:
+        """Whether row ``r`` is one cell spanning the whole width (a section label)."""
+        own = self.cells[r]
+        if len(own) != 1 or self.width < 2:
+            return False
+        slot = own[0]
+        return slot.col == 0 and slot.colspan > 1 and slot.colspan >= self.width
+
+    def cell_at(self, r: int, col: int) -> _Slot | str:
+        """Row ``r``'s own cell at grid column ``col``, or why there is none to write."""
+        slot = self.slots[r].get(col)
+        if slot is None:
+            return f"the row has no cell in column {col + 1}"
+        if slot.row != r:
+            return f"the cell in column {col + 1} is merged with a row above (rowspan)"
+        if slot.col != col:
+            return f"the cell in column {col + 1} is merged with the cell to its left (colspan)"
+        if slot.rowspan > 1:
+            return (
+                f"the cell in column {col + 1} spans {slot.rowspan} rows, "
+                "so it belongs to other rows too"
+            )
+        return slot
+
+
+@attrs.define
+class _Layout:
+    """One table being written: what the parser found, its grid, and cells to add."""
+
+    item_table: ItemTable
+    grid: _Grid
+    #: Content of the cells of added columns, by row (``tr`` index) and field.
+    new_cells: dict[int, dict[str, str]] = attrs.field(factory=dict)
+
+    def tr_index(self, update: RowUpdate) -> int:
+        """The index among the table's rows of the update's body row."""
+        return self.item_table.header_row + 1 + update.row
+
+    def has_row(self, update: RowUpdate) -> bool:
+        """Whether the table has the update's body row."""
+        return update.row >= 0 and self.tr_index(update) < len(self.grid.rows)
+
+
+class _Writer:
+    """Collects the edits and outcomes of one :func:`write_back` call."""
+
+    def __init__(self, document: Document, server: JiraServer | None) -> None:
+        self.document = document
+        self.text = document.text
+        self.server = server
+        self._edits: list[tuple[int, int, int, str]] = []
+        self.written: set[int] = set()
+        self.skipped: list[tuple[int, Skipped]] = []
+
+    # Outcomes and edits.
+
+    def skip(self, position: int, update: RowUpdate | TaskUpdate, reason: str) -> None:
+        self.skipped.append((position, Skipped(update, reason)))
+
+    def splice(self, start: int, end: int, new_text: str) -> None:
+        self._edits.append((start, end, len(self._edits), new_text))
+
+    def edits(self) -> tuple[Edit, ...]:
+        ordered = sorted(self._edits)
+        result: list[Edit] = []
+        last_end = 0
+        for start, end, _, new_text in ordered:
+            if start < last_end:  # pragma: no cover - a bug here must never reach a page
+                msg = f"write-back produced overlapping edits at offset {start}"
+                raise AssertionError(msg)
+            result.append(Edit(start, end, new_text))
+            last_end = end
+        return tuple(result)
+
+    def set_content(self, element: Element, new_content: str) -> None:
+        """Replace everything inside ``element``, keeping its start tag as written."""
+        if element.self_closing:
+            self._open_up(element, new_content)
+        else:
+            self.splice(element.open_end, element.close_start, new_content)
+
+    def insert_at_end(self, element: Element, new_content: str) -> None:
+        """Add ``new_content`` just before ``element``'s end tag."""
+        if element.self_closing:
+            self._open_up(element, new_content)
+        else:
+            self.splice(element.close_start, element.close_start, new_content)
+
+    def _open_up(self, element: Element, new_content: str) -> None:
+        # <td colspan="2"/> becomes <td colspan="2">new</td>: the attributes stay as written.
+        raw = self.text[element.start : element.open_end]
+        name = raw[1 : 1 + len(element.name)]
+        opening = raw[:-2].rstrip() + ">"
+        self.splice(element.start, element.end, f"{opening}{new_content}</{name}>")
+
+    # Tables.
+
+    def write_table(
+        self,
+        index: int,
+        item_table: ItemTable | None,
+        updates: Sequence[tuple[int, RowUpdate]],
+    ) -> ItemTable | None:
+        """Write the updates of one table; the table's new layout if columns were added."""
+        text = self.text
+        if not 0 <= index < len(self.document.tables):
+            for position, update in updates:
+                self.skip(position, update, f"{_where(update)}: the page has no table {index + 1}")
+            return None
+        if item_table is None:
+            for position, update in updates:
+                self.skip(
+                    position, update, f"{_where(update)}: table {index + 1} is no action-item table"
+                )
+            return None
+        grid = _Grid(text, self.document.tables[index])
+        header = item_table.header_row
+        if not 0 <= header < len(grid.rows):
+            for position, update in updates:
+                self.skip(
+                    position,
+                    update,
+                    f"{_where(update)}: the table has no header row {header + 1} any more",
+                )
+            return None
+        layout = _Layout(item_table, grid)
+        new_columns: dict[str, int] = {}
+        for field in _NEW_COLUMN_ORDER:
+            if field not in item_table.columns and any(
+                self._wants(update, field) and layout.has_row(update) for _, update in updates
+            ):
+                new_columns[field] = grid.width + len(new_columns)
+        for position, update in updates:
+            if not layout.has_row(update):
+                if update.jira_key is not None or update.status is not None:
+                    self.skip(position, update, f"{_where(update)}: the table has no such row")
+                continue
+            if update.jira_key is not None:
+                self._write_ticket(position, update, layout)
+            if update.status is not None:
+                self._write_status(position, update, layout)
+        if not new_columns:
+            return None
+        self._add_columns(layout, list(new_columns))
+        columns = dict(item_table.columns)
+        columns.update(new_columns)
+        return ItemTable(
+            index=item_table.index,
+            header_row=item_table.header_row,
+            columns=columns,
+            width=grid.width + len(new_columns),
+        )
+
+    @staticmethod
+    def _wants(update: RowUpdate, field: str) -> bool:
+        if field == "ticket":
+            return update.jira_key is not None and _JIRA_KEY.fullmatch(update.jira_key) is not None
+        return update.status is not None and bool(_clean(update.status).strip())
+
+    def _target(
+        self, position: int, update: RowUpdate, field: str, layout: _Layout
+    ) -> _Slot | None:
+        """The cell to write ``field`` into, or ``None`` (after recording why not)."""
+        grid = layout.grid
+        col = layout.item_table.columns[field]
+        if not 0 <= col < grid.width:
+            self.skip(
+                position,
+                update,
+                f"{_where(update)}: the {field} column {col + 1} is not in the table any more",
+            )
+            return None
+        found = grid.cell_at(layout.tr_index(update), col)
+        if isinstance(found, str):
+            self.skip(position, update, f"{_where(update)}: not writing the {field}: {found}")
+            return None
+        return found
+
+    def _write_ticket(self, position: int, update: RowUpdate, layout: _Layout) -> None:
+        key = update.jira_key or ""
+        if _JIRA_KEY.fullmatch(key) is None:
+            self.skip(position, update, f"{_where(update)}: {key!r} is not a Jira issue key")
+            return
+        macro = _jira_macro(key, self.server)
+        if "ticket" not in layout.item_table.columns:
+            layout.new_cells.setdefault(layout.tr_index(update), {})["ticket"] = f"<p>{macro}</p>"
+            self.written.add(position)
+            return
+        slot = self._target(position, update, "ticket", layout)
+        if slot is None:
+            return
+        cell = slot.cell
+        reading = read(self.text, [(cell.open_end, cell.close_start)])
+        if key in reading.keys:
+            return
+        if reading.keys:
+            self.skip(
+                position,
+                update,
+                f"{_where(update)}: the ticket cell already names {reading.keys[0]}; "
+                f"not adding {key} beside an issue someone linked",
+            )
+            return
+        if reading.blank:
+            self.set_content(cell, f"<p>{macro}</p>")
+        elif reading.has_blocks:
+            self.insert_at_end(cell, f"<p>{macro}</p>")
+        else:
+            # Inline words such as "n/a": the macro follows them on the same line.
+            content = cell.content(self.text)
+            at = cell.open_end + len(content.rstrip())
+            self.splice(at, at, " " + macro)
+        self.written.add(position)
+
+    def _write_status(self, position: int, update: RowUpdate, layout: _Layout) -> None:
+        title = " ".join(_clean(update.status or "").split())
+        if not title:
+            self.skip(position, update, f"{_where(update)}: the status to write is empty")
+            return
+        colour = _COLOURS.get(update.category) if update.category else None
+        columns = layout.item_table.columns
+        if "status" not in columns:
+            lozenge = _status_macro(title, colour or "Grey")
+            layout.new_cells.setdefault(layout.tr_index(update), {})["status"] = f"<p>{lozenge}</p>"
+            self.written.add(position)
+            return
+        if columns.get("ticket") == columns["status"]:
+            self.skip(
+                position,
+                update,
+                f"{_where(update)}: the status column is also the ticket column; "
+                "not writing a status into it",
+            )
+            return
+        slot = self._target(position, update, "status", layout)
+        if slot is None:
+            return
+        cell = slot.cell
+        lozenges = [
+            macro
+            for macro in cell.descendants()
+            if macro.name == "ac:structured-macro" and _macro_name(self.text, macro) == "status"
+        ]
+        if lozenges:
+            if self._rewrite_lozenge(lozenges[0], title, colour):
+                self.written.add(position)
+            return
+        lozenge = _status_macro(title, colour or "Grey")
+        reading = read(self.text, [(cell.open_end, cell.close_start)])
+        replace = reading.blank or (reading.plain and _is_status_word(reading.text))
+        if replace or cell.self_closing:
+            self.set_content(cell, f"<p>{lozenge}</p>")
+        else:
+            # Other words in a status cell are a person's notes: keep them after the lozenge.
+            self.splice(cell.open_end, cell.open_end, f"<p>{lozenge}</p>")
+        self.written.add(position)
+
+    def _rewrite_lozenge(self, macro: Element, title: str, colour: str | None) -> bool:
+        """Set the lozenge's title and colour in place; whether anything changed."""
+        text = self.text
+        params = _parameters(text, macro)
+        values = _parameter_values(text, macro)
+        additions: list[str] = []
+        changed = False
+        if values.get("title") != title:
+            if "title" in params:
+                self.set_content(params["title"], _text(title))
+            else:
+                additions.append(_parameter("title", title))
+            changed = True
+        # A lozenge without a colour is grey.
+        current = values.get("colour") or "Grey"
+        if colour is not None and current.lower() != colour.lower():
+            if "colour" in params:
+                self.set_content(params["colour"], _text(colour))
+            else:
+                additions.append(_parameter("colour", colour))
+            changed = True
+        if additions:
+            if macro.self_closing:
+                self._open_up(macro, "".join(additions))
+            else:
+                self.splice(macro.open_end, macro.open_end, "".join(additions))
+        return changed
+
+    # Adding columns.
+
+    def _add_columns(self, layout: _Layout, fields: Sequence[str]) -> None:
+        """Add one cell per field at the end of every row (see docs/writeback.md)."""
+        text = self.text
+        grid = layout.grid
+        header = layout.item_table.header_row
+        header_cells = grid.cells[header]
+        last_header = header_cells[-1].cell if header_cells else None
+        header_tag = last_header.name if last_header is not None else "th"
+        header_content = last_header.content(text) if last_header is not None else ""
+        in_paragraph = re.match(r"\s*<p[\s>/]", header_content, re.IGNORECASE) is not None
+        bold = re.search(r"<(?:strong|b)[\s>]", header_content, re.IGNORECASE) is not None
+        copied = ""
+        if last_header is not None:
+            attributes = last_header.attributes(text)
+            copied = "".join(
+                f' {name}="{attributes[name].value}"'
+                for name in _COPIED_HEADER_ATTRIBUTES
+                if name in attributes
+            )
+        empty = "<p />" if in_paragraph else "<br />"
+        for r, row in enumerate(grid.rows):
+            added = layout.new_cells.get(r, {})
+            if r != header and not added and grid.is_label_row(r):
+                cell = grid.cells[r][0]
+                colspan = cell.cell.attributes(text)["colspan"]
+                self.splice(
+                    colspan.value_start,
+                    colspan.value_end,
+                    str(cell.colspan + len(fields)),
+                )
+                continue
+            fillers = grid.free_columns(r)
+            if r == header:
+                pieces = [f"<{header_tag}></{header_tag}>"] * fillers
+                for field in fields:
+                    label = _HEADER_TEXT[field]
+                    if bold or header_tag == "td":
+                        label = f"<strong>{label}</strong>"
+                    if in_paragraph:
+                        label = f"<p>{label}</p>"
+                    pieces.append(f"<{header_tag}{copied}>{label}</{header_tag}>")
+            else:
+                pieces = [f"<td>{empty}</td>"] * fillers
+                pieces.extend(f"<td>{added.get(field, empty)}</td>" for field in fields)
+            self.insert_at_end(row, "".join(pieces))
+        colgroups = [child for child in grid.table.children if child.name == "colgroup"]
+        if colgroups:
+            colgroup = colgroups[-1]
+            cols = [child for child in colgroup.children if child.name == "col"]
+            span = colgroup.attributes(text).get("span")
+            if not cols and span is not None:
+                self.splice(
+                    span.value_start,
+                    span.value_end,
+                    str(_span(text, colgroup, "span") + len(fields)),
+                )
+            else:
+                self.insert_at_end(colgroup, "<col />" * len(fields))
+
+    # Tasks.
+
+    def write_task(self, position: int, update: TaskUpdate) -> None:
+        """Write one task's checkbox and key."""
+        text = self.text
+        lists = self.document.task_lists
+        if not 0 <= update.task_list < len(lists):
+            self.skip(
+                position,
+                update,
+                f"{_where(update)}: the page has no task list {update.task_list + 1}",
+            )
+            return
+        tasks = lists[update.task_list].child_elements("ac:task")
+        if not 0 <= update.index < len(tasks):
+            self.skip(position, update, f"{_where(update)}: the task list has no such task")
+            return
+        task = tasks[update.index]
+        ids = task.child_elements("ac:task-id")
+        found_id = html.unescape(ids[0].content(text)).strip() if ids else None
+        if update.task_id is not None and found_id != update.task_id:
+            self.skip(
+                position,
+                update,
+                f"{_where(update)}: the task there has id {found_id!r}, not "
+                f"{update.task_id!r}; the page changed since it was read",
+            )
+            return
+        if update.done is not None and self._write_checkbox(task, ids, update.done):
+            self.written.add(position)
+        if update.jira_key is not None:
+            self._write_task_key(position, update, task)
+
+    def _write_checkbox(self, task: Element, ids: Sequence[Element], done: bool) -> bool:
+        wanted = "complete" if done else "incomplete"
+        statuses = task.child_elements("ac:task-status")
+        if not statuses:
+            after = ids[0].end if ids else task.open_end
+            new = f"<ac:task-status>{wanted}</ac:task-status>"
+            if task.self_closing:
+                self._open_up(task, new)
+            else:
+                self.splice(after, after, new)
+            return True
+        status = statuses[0]
+        content = status.content(self.text)
+        if content.strip() == wanted:
+            return False
+        if status.self_closing or not content.strip():
+            self.set_content(status, wanted)
+        else:
+            # Only the word changes; whitespace around it stays.
+            start = status.open_end + (len(content) - len(content.lstrip()))
+            end = status.open_end + len(content.rstrip())
+            self.splice(start, end, wanted)
+        return True
+
+    def _write_task_key(self, position: int, update: TaskUpdate, task: Element) -> None:
+        text = self.text
+        key = update.jira_key or ""
+        if _JIRA_KEY.fullmatch(key) is None:
+            self.skip(position, update, f"{_where(update)}: {key!r} is not a Jira issue key")
+            return
+        bodies = task.child_elements("ac:task-body")
+        if not bodies:
+            self.skip(position, update, f"{_where(update)}: the task has no body to add {key} to")
+            return
+        body = bodies[0]
+        macro = _jira_macro(key, self.server)
+        if body.self_closing:
+            self._open_up(body, macro)
+            self.written.add(position)
+            return
+        subtasks = _first_level(body, "ac:task-list")
+        reading = read(text, _content_ranges(body, subtasks))
+        # A summary may mention other keys in passing (“after OPS-1 ships”); only a macro
+        # or link means the task is already tracked by another issue.
+        if key in reading.keys:
+            return
+        linked = reading.macro_keys + reading.link_keys
+        if linked:
+            self.skip(
+                position,
+                update,
+                f"{_where(update)}: the task already links {linked[0]}; not adding {key}",
+            )
+            return
+        # Before any subtasks, after the task's own last non-blank character.
+        limit = subtasks[0].start if subtasks else body.close_start
+        at = body.open_end + len(text[body.open_end : limit].rstrip())
+        separator = " " if at > body.open_end else ""
+        self.splice(at, at, separator + macro)
+        self.written.add(position)
+
+
+def _is_status_word(value: str) -> bool:
+    words = " ".join(re.sub(r"[-_/:.!()\[\]*]+", " ", value.lower()).split())
+    return words in _STATUS_WORDS

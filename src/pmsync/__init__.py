@@ -18,7 +18,10 @@ from pmsync._model import (
     Postmortem,
     Status,
 )
+from pmsync._gateways._transport import RetryPolicy
+from pmsync._plan import Change, Plan, SyncResult
 from pmsync._storage.parse import parse_page
+from pmsync._sync import Syncer
 from pmsync.config import Config, ReminderPolicy
 from pmsync.exceptions import (
     ApplyError,
@@ -37,6 +40,7 @@ __all__ = [
     "ActionItem",
     "ApplyError",
     "AuthError",
+    "Change",
     "Config",
     "ConfigError",
     "ConflictError",
@@ -47,12 +51,16 @@ __all__ = [
     "ParseError",
     "ParseWarning",
     "Person",
+    "Plan",
     "PmsyncError",
     "Postmortem",
     "RateLimitError",
     "ReminderPolicy",
+    "RetryPolicy",
     "ServiceError",
     "Status",
+    "SyncResult",
+    "Syncer",
     "parse_page",
 ]
 

@@ -49,8 +49,13 @@ _REMINDERS: dict[str, tuple[type, ...]] = {
     "digest": (bool,),
     "quiet_days": (list,),
 }
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", dict: "a table",
-               list: "an array"}  # fmt: skip
+_TYPE_NAMES = {
+    str: "a string",
+    bool: "true or false",
+    int: "a whole number",
+    dict: "a table",
+    list: "an array",
+}
 
 
 def _line_of(text: str | None, key: str) -> int | None:
@@ -77,17 +82,22 @@ def _line_of(text: str | None, key: str) -> int | None:
 
 
 def _check(
-    data: Mapping[str, Any], schema: dict[str, tuple[type, ...]], prefix: str, text: str | None,
+    data: Mapping[str, Any],
+    schema: dict[str, tuple[type, ...]],
+    prefix: str,
+    text: str | None,
     path: str | None,
-) -> None:  # fmt: skip
+) -> None:
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if key not in schema:
             known = ", ".join(sorted(schema))
             raise ConfigError(
                 f"unknown setting; known settings here are: {known}",
-                key=dotted, line=_line_of(text, dotted), path=path,
-            )  # fmt: skip
+                key=dotted,
+                line=_line_of(text, dotted),
+                path=path,
+            )
         types = schema[key]
         if bool in types:
             ok = isinstance(value, bool)
@@ -96,8 +106,10 @@ def _check(
         if not ok:
             raise ConfigError(
                 f"must be {_TYPE_NAMES[types[0]]}, not {value!r}",
-                key=dotted, line=_line_of(text, dotted), path=path,
-            )  # fmt: skip
+                key=dotted,
+                line=_line_of(text, dotted),
+                path=path,
+            )
 
 
 def config_from_mapping(
@@ -106,8 +118,9 @@ def config_from_mapping(
     """Validate a mapping (a parsed ``pmsync.toml``) and build a Config from it."""
     _check(data, _TOP, "", text, source)
     if "project" not in data:
-        raise ConfigError("is required: the Jira project key to create issues in",
-                          key="project", path=source)  # fmt: skip
+        raise ConfigError(
+            "is required: the Jira project key to create issues in", key="project", path=source
+        )
     kwargs = dict(data)
     reminders = kwargs.pop("reminders", None)
     try:
@@ -118,9 +131,11 @@ def config_from_mapping(
     except ConfigError as exc:
         if exc.line is None and exc.key and exc.path is None:
             raise ConfigError(
-                str(exc).split(": ", 1)[-1], key=exc.key, line=_line_of(text, exc.key),
+                str(exc).split(": ", 1)[-1],
+                key=exc.key,
+                line=_line_of(text, exc.key),
                 path=source,
-            ) from None  # fmt: skip
+            ) from None
         raise
 
 

@@ -41,8 +41,7 @@ def main() -> None:
     default=None,
     help="How to read ambiguous numeric dates such as 03/04/2026.",
 )
-def parse(file: TextIO, as_json: bool, page_id: str | None,
-          date_order: str | None) -> None:  # fmt: skip
+def parse(file: TextIO, as_json: bool, page_id: str | None, date_order: str | None) -> None:
     """Print the action items of a storage-format FILE (or - for standard input)."""
     storage = file.read()
     name = getattr(file, "name", "-")
@@ -81,11 +80,18 @@ def _print_postmortem(pm: object) -> None:
 
 @main.command()
 @click.option(
-    "--flavour", type=click.Choice(["cloud", "server"]), default="cloud", show_default=True,
+    "--flavour",
+    type=click.Choice(["cloud", "server"]),
+    default="cloud",
+    show_default=True,
     help="Emulate Atlassian Cloud or Server/Data Center.",
-)  # fmt: skip
-@click.option("--seed", type=click.Choice(["demo"]), default=None,
-              help="Seed the emulator with the demo postmortems.")  # fmt: skip
+)
+@click.option(
+    "--seed",
+    type=click.Choice(["demo"]),
+    default=None,
+    help="Seed the emulator with the demo postmortems.",
+)
 @click.option("--port", type=int, default=0, help="Port to listen on (default: any free one).")
 def emulator(flavour: str, seed: str | None, port: int) -> None:
     """Serve the Confluence, Jira and Slack emulator on 127.0.0.1 until interrupted."""

@@ -1,0 +1,453 @@
+"""The executor: carries out a :class:`~pmsync.Plan`. The only module that changes the world.
+
+Order of work (DESIGN.md §5-§7): pages are handled in the plan's order (by page id) in
+groups of up to 50 new issues. For each group, pmsync first looks for issues that another
+run created since the plan was made (adopt-before-create), then bulk-creates the rest,
+then updates, transitions and writes back page by page. One item's failure is recorded
+in :attr:`~pmsync.SyncResult.errors` and the others go ahead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+from pmsync._diff import writeback_update
+from pmsync._gateways.atlassian import PROPERTY_KEY, ConfluenceGateway, JiraGateway, Page
+from pmsync._model import ActionItem, Postmortem, Status
+from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
+from pmsync.config import Config
+from pmsync.exceptions import ApplyError, PmsyncError, ServiceError
+
+__all__ = ["Applier"]
+
+log = logging.getLogger("pmsync")
+
+#: How often pmsync re-reads a page that a human saved while pmsync was writing to it.
+WRITEBACK_ATTEMPTS = 4
+_CREATE_BATCH = 50
+
+ParseFn = Callable[[Page], Postmortem]
+StatusInfo = tuple[str, Status]
+
+
+def _groups(pages: Sequence[PagePlan], creates: Mapping[str, int]) -> list[list[PagePlan]]:
+    """Consecutive pages whose new issues fit in one bulk create (50), one group each."""
+    groups: list[list[PagePlan]] = []
+    current: list[PagePlan] = []
+    count = 0
+    for page in pages:
+        n = creates.get(page.page_id, 0)
+        if current and count + n > _CREATE_BATCH:
+            groups.append(current)
+            current, count = [], 0
+        current.append(page)
+        count += n
+    if current:
+        groups.append(current)
+    return groups
+
+
+class Applier:
+    """Carry out one plan. Build a new one per :meth:`pmsync.Syncer.apply` call."""
+
+    def __init__(
+        self,
+        confluence: ConfluenceGateway,
+        jira: JiraGateway,
+        config: Config,
+        *,
+        parse: ParseFn,
+        server: JiraServer | None,
+        now: Callable[[], dt.datetime],
+        on_created: Callable[[PagePlan, Change, str], None] | None = None,
+    ) -> None:
+        self.confluence = confluence
+        self.jira = jira
+        self.config = config
+        self.parse = parse
+        self.server = server
+        self.now = now
+        self.on_created = on_created
+        self.created: list[str] = []
+        self.updated: list[str] = []
+        self.transitioned: list[str] = []
+        self.pages_written: list[str] = []
+        self.conflicts: list[Change] = []
+        self.errors: list[ApplyError] = []
+        self.warnings: list[str] = []
+        # (page id, item id) -> issue key, for issues this run created or adopted
+        self.keys: dict[tuple[str, str], str] = {}
+        # issue key -> Jira status after this run's transitions / creates
+        self.status: dict[str, StatusInfo] = {}
+        self.blocked_status: set[tuple[str, str]] = set()
+
+    # -- entry point ---------------------------------------------------------------------
+
+    def run(self, plan: Plan) -> SyncResult:
+        """Apply every change of ``plan`` and return what happened."""
+        by_page: dict[str, list[Change]] = defaultdict(list)
+        for change in plan.changes:
+            by_page[change.page_id or ""].append(change)
+        creates = {
+            page_id: sum(1 for c in changes if c.kind == "create")
+            for page_id, changes in by_page.items()
+        }
+        for group in _groups(plan.pages, creates):
+            self.create_group(plan, group, by_page)
+            for page in group:
+                self.apply_page(page, by_page.get(page.page_id, []))
+        return SyncResult(
+            created=tuple(self.created),
+            updated=tuple(dict.fromkeys(self.updated)),
+            transitioned=tuple(dict.fromkeys(self.transitioned)),
+            pages_written=tuple(self.pages_written),
+            conflicts=tuple(self.conflicts),
+            errors=tuple(self.errors),
+            warnings=tuple(self.warnings),
+            plan=plan,
+        )
+
+    def fail(
+        self,
+        message: str,
+        change: Change | None = None,
+        *,
+        page_id: str | None = None,
+        key: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        """Record one failed change; the run goes on."""
+        error = ApplyError(
+            message,
+            page_id=page_id or (change.page_id if change else None),
+            item_id=change.item_id if change else None,
+            issue_key=key or (change.issue_key if change else None),
+            cause=cause,
+        )
+        log.warning("%s", error)
+        self.errors.append(error)
+
+    # -- creating ------------------------------------------------------------------------
+
+    def create_group(
+        self, plan: Plan, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
+    ) -> None:
+        creates = [c for page in group for c in by_page.get(page.page_id, ()) if c.kind == "create"]
+        if not creates:
+            return
+        try:
+            recent = self.recently_created(plan)
+        except PmsyncError as exc:
+            for change in creates:
+                self.fail(
+                    f"could not check for issues created by another run: {exc}", change, cause=exc
+                )
+            return
+        to_create: list[Change] = []
+        for change in creates:
+            ident = (change.page_id or "", change.item_id or "")
+            if ident in recent:
+                key = recent[ident]
+                self.keys[ident] = key
+                log.info("adopting %s, created for %s by another run", key, ident)
+                self.warnings.append(
+                    f"page {change.page_id}: {key} was created for this row by another pmsync "
+                    "run after this plan was made; adopted it instead of creating another"
+                )
+            else:
+                to_create.append(change)
+        if not to_create:
+            return
+        payload = [
+            {
+                "fields": dict(c.jira),
+                "properties": [{"key": PROPERTY_KEY, "value": dict(c.prop or {})}],
+            }
+            for c in to_create
+        ]
+        try:
+            outcomes = self.jira.bulk_create(payload)
+        except PmsyncError as exc:
+            for change in to_create:
+                self.fail(
+                    f"creating the issue for {change.summary!r} failed: {exc}. Run pmsync again: "
+                    "it adopts any issue Jira did create instead of making a second one",
+                    change,
+                    cause=exc,
+                )
+            return
+        new_keys = []
+        pages = {p.page_id: p for p in group}
+        for change, outcome in zip(to_create, outcomes, strict=True):
+            if outcome.key is None:
+                self.fail(
+                    f"Jira refused to create the issue for {change.summary!r} "
+                    f"(page {change.page_id}, item {change.item_id}): {outcome.error}",
+                    change,
+                )
+                continue
+            self.keys[(change.page_id or "", change.item_id or "")] = outcome.key
+            self.created.append(outcome.key)
+            new_keys.append(outcome.key)
+            if self.on_created is not None:
+                self.on_created(pages[change.page_id or ""], change, outcome.key)
+        self.learn_status(new_keys)
+
+    def recently_created(self, plan: Plan) -> dict[tuple[str, str], str]:
+        """Issues created since the plan was read, by (page id, item id)."""
+        started = plan.created_at or self.now()
+        minutes = max(1, math.ceil((self.now() - started).total_seconds() / 60)) + 2
+        found = {}
+        for issue in self.jira.managed(
+            self.config.project, self.config.label, created_within_minutes=minutes
+        ):
+            prop = issue.prop or {}
+            if prop.get("page_id") and prop.get("item_id"):
+                found[(str(prop["page_id"]), str(prop["item_id"]))] = issue.key
+        return found
+
+    def learn_status(self, keys: Sequence[str]) -> None:
+        """Read the initial status of new issues (one search), to show it on the page."""
+        if not keys:
+            return
+        wanted = set(keys)
+        try:
+            quoted = ", ".join(keys)
+            for issue in self.jira.search(f"key in ({quoted})", fields=("status",)):
+                if issue.status and issue.status_category:
+                    self.status[issue.key] = (issue.status, issue.status_category)
+                    wanted.discard(issue.key)
+            for key in sorted(wanted):  # not in the search index yet: read them directly
+                issue = self.jira.issue(key)
+                if issue.status and issue.status_category:
+                    self.status[key] = (issue.status, issue.status_category)
+        except PmsyncError as exc:
+            self.warnings.append(
+                f"could not read the status of new issues ({exc}); the "
+                "next run writes it onto the page"
+            )
+
+    # -- updating ------------------------------------------------------------------------
+
+    def key_for(self, change: Change) -> str | None:
+        return change.issue_key or self.keys.get((change.page_id or "", change.item_id or ""))
+
+    def apply_page(self, page: PagePlan, changes: Sequence[Change]) -> None:
+        for change in changes:
+            if change.kind == "update":
+                self.apply_update(change)
+            elif change.kind == "transition":
+                self.apply_transition(change)
+            elif change.kind == "conflict":
+                self.conflicts.append(change)
+            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
+                self.apply_orphan(page, change)
+        if self.config.writeback:
+            self.write_back(page, changes)
+
+    def apply_update(self, change: Change) -> None:
+        key = self.key_for(change)
+        if key is None:
+            return
+        try:
+            if change.jira:
+                self.jira.edit(key, change.jira)
+            if change.prop is not None:
+                self.jira.set_property(key, change.prop)
+        except PmsyncError as exc:
+            self.fail(
+                f"updating {key} ({change.describe()}) failed: {exc}", change, key=key, cause=exc
+            )
+            return
+        self.updated.append(key)
+
+    def apply_transition(self, change: Change) -> None:
+        key = self.key_for(change)
+        ident = (change.page_id or "", change.item_id or "")
+        if key is None:
+            return  # its create failed and was reported
+        target = Status(change.fields["status"][1])
+        try:
+            self.status[key] = self.move(key, target)
+            if change.prop is not None:
+                self.jira.set_property(key, change.prop)
+        except PmsyncError as exc:
+            self.blocked_status.add(ident)
+            self.fail(
+                f"moving {key} to a {target.value} status failed: {exc}", change, key=key, cause=exc
+            )
+            return
+        self.transitioned.append(key)
+
+    def move(self, key: str, target: Status) -> StatusInfo:
+        """Take the issue to a status of category ``target`` by the shortest route found.
+
+        Direct transitions come first; otherwise one step through an in-progress status
+        (To Do → In Progress → Done workflows). A transition is a POST and is never
+        replayed blindly: after an unclear failure pmsync re-reads the issue first.
+        """
+        issue = self.jira.issue(key)
+        if issue.status_category is target and issue.status:
+            return issue.status, target  # already there (a rerun, or a human moved it)
+        visited: set[str] = set()
+        for _ in range(3):
+            transitions = self.jira.transitions(key)
+            direct = [t for t in transitions if t.to_category is target]
+            step = direct[0] if direct else None
+            if step is None:
+                via = [
+                    t
+                    for t in transitions
+                    if t.to_category is Status.IN_PROGRESS and t.to_status not in visited
+                ]
+                if not via or target is Status.IN_PROGRESS:
+                    names = ", ".join(f"{t.name} → {t.to_status}" for t in transitions) or "none"
+                    raise ApplyError(
+                        f"the workflow offers no way to a {target.value} status from here "
+                        f"(available: {names})",
+                        issue_key=key,
+                    )
+                step = via[0]
+            try:
+                self.jira.transition(key, step.id)
+            except ServiceError:
+                issue = self.jira.issue(key)  # did it land? (the POST is not replayed)
+                if issue.status != step.to_status:
+                    raise
+            visited.add(step.to_status)
+            if step.to_category is target:
+                return step.to_status, target
+        raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)
+
+    def apply_orphan(self, page: PagePlan, change: Change) -> None:
+        key = change.issue_key or ""
+        try:
+            self.jira.comment(
+                key,
+                f"The action item for this issue is no longer on the postmortem page "
+                f"{page.title} ({page.url or page.page_id}). pmsync does not close or delete "
+                "issues: close this one if the action is no longer needed.",
+            )
+            self.jira.set_property(key, change.prop or {})
+        except PmsyncError as exc:
+            self.fail(f"commenting on orphan {key} failed: {exc}", change, key=key, cause=exc)
+
+    # -- write-back ----------------------------------------------------------------------
+
+    def targets(
+        self, page: PagePlan, changes: Sequence[Change]
+    ) -> dict[str, tuple[str, StatusInfo | None]]:
+        """What to show per item id on the page: its issue key and Jira status."""
+        targets: dict[str, tuple[str, StatusInfo | None]] = {}
+        for change in changes:
+            key = self.key_for(change)
+            item_id = change.item_id or ""
+            if not key or change.kind not in ("writeback", "transition"):
+                continue
+            if change.kind == "transition" and key not in self.status:
+                continue
+            status = self.status.get(key) or _planned_status(change)
+            if (page.page_id, item_id) in self.blocked_status:
+                status = None
+            targets[item_id] = (key, status)
+        return targets
+
+    def write_back(self, page: PagePlan, changes: Sequence[Change]) -> None:
+        targets = self.targets(page, changes)
+        if not targets:
+            return
+        current = Page(
+            id=page.page_id,
+            title=page.title,
+            version=page.version,
+            storage=page.storage,
+            url=page.url,
+        )
+        postmortem = page.postmortem
+        for attempt in range(WRITEBACK_ATTEMPTS):
+            updates = self.updates_for(postmortem.items, targets)
+            try:
+                result = write_back(current.storage, postmortem.tables, updates, server=self.server)
+            except PmsyncError as exc:
+                self.fail(
+                    f"page {page.title!r}: cannot write keys and status back safely: {exc}",
+                    page_id=page.page_id,
+                    cause=exc,
+                )
+                return
+            for skipped in result.skipped:
+                self.warnings.append(f"page {page.page_id}: {skipped.reason}")
+            if not result.changed:
+                return
+            try:
+                written = self.confluence.update_page(
+                    current,
+                    result.storage,
+                    message=f"pmsync: {len(result.written)} issue key(s) and status(es)",
+                )
+            except PmsyncError as exc:
+                self.fail(
+                    f"writing back to page {page.title!r} failed: {exc}",
+                    page_id=page.page_id,
+                    cause=exc,
+                )
+                return
+            if written is not None:
+                self.pages_written.append(page.page_id)
+                return
+            # A human saved first: re-read, re-parse, recompute for their version.
+            log.info(
+                "page %s changed while writing back (attempt %d); re-reading",
+                page.page_id,
+                attempt + 1,
+            )
+            try:
+                current = self.confluence.get_page(page.page_id)
+                postmortem = self.parse(current)
+            except PmsyncError as exc:
+                self.fail(
+                    f"re-reading page {page.title!r} after a conflict failed: {exc}",
+                    page_id=page.page_id,
+                    cause=exc,
+                )
+                return
+        self.fail(
+            f"page {page.title!r} kept changing while pmsync wrote back ({WRITEBACK_ATTEMPTS} "
+            "attempts); nothing was overwritten, the next run writes the keys",
+            page_id=page.page_id,
+        )
+
+    def updates_for(
+        self, items: Sequence[ActionItem], targets: Mapping[str, tuple[str, StatusInfo | None]]
+    ) -> list[RowUpdate | TaskUpdate]:
+        updates: list[RowUpdate | TaskUpdate] = []
+        found = set()
+        for item in items:
+            target = targets.get(item.item_id)
+            if target is None and item.jira_key:
+                # after a re-read, an item may carry its key already (a human wrote it)
+                target = next((t for t in targets.values() if t[0] == item.jira_key), None)
+            if target is None:
+                continue
+            found.add(target[0])
+            updates.append(writeback_update(item, target[0], target[1]))
+        for key, _ in targets.values():
+            if key not in found:
+                self.warnings.append(
+                    f"{key}: its row was not found on the page any more (edited while pmsync "
+                    "ran?); the key was not written back"
+                )
+        return updates
+
+
+def _planned_status(change: Change) -> StatusInfo | None:
+    """The Jira status a writeback change planned to show, if any."""
+    name, category = change.jira.get("status"), change.jira.get("category")
+    if isinstance(name, str) and isinstance(category, str):
+        return name, Status(category)
+    return None

@@ -1,0 +1,646 @@
+"""The planner: page items × Jira issues × last-synced base → a :class:`~pmsync.Plan`. Pure.
+
+No network, no clock (the time is passed in). Everything :meth:`pmsync.Syncer.plan` read
+arrives as a :class:`Snapshot`; the result is a plan whose changes carry exactly what
+:meth:`pmsync.Syncer.apply` must send.
+
+The merge is three-way and per field (DESIGN.md §3): for each of summary, description,
+owner, due, priority and status, the page value P and the Jira value J are compared with
+the base B recorded in the issue's ``pmsync`` property at the last successful sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+
+from pmsync._gateways.atlassian import JiraUser
+from pmsync._model import ActionItem, JiraIssue, Person, Status
+from pmsync._plan import Change, PagePlan, Plan
+from pmsync._quote import unwiki, wiki_text
+from pmsync._storage.edit import JiraServer, MarkupError, RowUpdate, TaskUpdate, write_back
+from pmsync.config import FIELDS, Config
+
+__all__ = [
+    "FOOTER_MARK",
+    "Snapshot",
+    "diff",
+    "jira_summary",
+    "page_body",
+    "property_value",
+]
+
+SUMMARY_LIMIT: Final = 255
+FOOTER_MARK: Final = "Action item from the postmortem"
+_FOOTER_RE = re.compile(r"\n*-{4}\n" + re.escape(FOOTER_MARK) + r".*\Z", re.DOTALL)
+_FULL_TEXT = "Full action item: "
+
+
+class _Unknown:
+    """The page says nothing usable about a field (no column, an unresolvable owner)."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+
+
+@attrs.frozen
+class Snapshot:
+    """Everything the planner needs, as read from the services.
+
+    ``owners`` maps each page owner's :attr:`Person.identity` to the Jira users that
+    match it (none: unknown; several: ambiguous). ``missing_keys`` are keys linked from
+    pages that Jira does not know or does not show.
+    """
+
+    pages: tuple[PagePlan, ...]
+    issues: tuple[JiraIssue, ...]
+    owners: Mapping[str, tuple[JiraUser, ...]] = attrs.field(factory=dict)
+    missing_keys: frozenset[str] = frozenset()
+    cloud: bool = True
+    server: JiraServer | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def jira_summary(summary: str) -> str:
+    """The summary as Jira takes it: at most 255 characters, cut at a word boundary."""
+    text = " ".join(summary.split())
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    cut = text[: SUMMARY_LIMIT - 1]
+    space = cut.rfind(" ")
+    if space > SUMMARY_LIMIT // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def page_body(item: ActionItem) -> str | None:
+    """The description pmsync keeps in Jira for an item (before the footer), or None."""
+    parts = []
+    summary = " ".join(item.summary.split())
+    if len(summary) > SUMMARY_LIMIT:
+        parts.append(_FULL_TEXT + summary)
+    if item.description and item.description.strip():
+        parts.append(item.description.strip())
+    return "\n\n".join(parts) or None
+
+
+def jira_description(body: str | None, page: PagePlan, item: ActionItem) -> str:
+    """The full Jira description (wiki markup): the body, then a link back to the page."""
+    link = f"[{wiki_text(page.title)}|{page.url}]" if page.url else f"{wiki_text(page.title)}"
+    footer = (
+        f"----\n{FOOTER_MARK} {link} (item {item.item_id}). "
+        "Kept in sync by pmsync: edit the row on the page to change this issue."
+    )
+    return f"{wiki_text(body)}\n\n{footer}" if body else footer
+
+
+def jira_body(description: str | None) -> str | None:
+    """The part of a Jira description that came from the page (footer removed)."""
+    if not description:
+        return None
+    text = _FOOTER_RE.sub("", description.replace("\r\n", "\n")).strip()
+    return unwiki(text) or None
+
+
+def property_value(
+    page_id: str, item_id: str, base: Mapping[str, Any], old: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The ``pmsync`` issue property: identity, merge base, and what else it held."""
+    value = dict(old or {})
+    value.update({"v": 1, "page_id": page_id, "item_id": item_id, "base": dict(base)})
+    return value
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _owner_display(person: Person | None, user: JiraUser | None = None) -> str | None:
+    if user is not None:
+        return user.display_name or user.email or user.id
+    return str(person) if person else None
+
+
+class _Planner:
+    def __init__(self, snapshot: Snapshot, config: Config, now: dt.datetime) -> None:
+        self.snapshot = snapshot
+        self.config = config
+        self.now = now
+        self.changes: list[Change] = []
+        self.warnings: list[str] = list(snapshot.warnings)
+        self.by_key = {issue.key: issue for issue in snapshot.issues}
+        self.by_ident: dict[tuple[str, str], JiraIssue] = {}
+        for issue in snapshot.issues:
+            prop = issue.prop or {}
+            if prop.get("page_id") and prop.get("item_id"):
+                self.by_ident.setdefault((str(prop["page_id"]), str(prop["item_id"])), issue)
+        self.matched: set[str] = set()
+        # (page id, item id) -> Jira's status to show on the page, None when it must not
+        # be written (a transition is pending, or a status conflict is only reported).
+        self.page_status: dict[tuple[str, str], tuple[str, Status] | None] = {}
+
+    # -- values ----------------------------------------------------------------------
+
+    def owner_value(self, page: PagePlan, item: ActionItem) -> tuple[Any, JiraUser | None]:
+        """The Jira user id the page asks for, None (no owner) or UNKNOWN."""
+        person = item.owner
+        if person is None:
+            return None, None
+        if person.account_id and self.snapshot.cloud:
+            user = JiraUser(id=person.account_id, display_name=person.display_name)
+            return person.account_id, user
+        users = self.snapshot.owners.get(person.identity or "", ())
+        where = f"{page.title!r} (page {page.page_id}), {_where(item)}"
+        if len(users) == 1:
+            return users[0].id, users[0]
+        if not users:
+            self.warnings.append(
+                f"{where}: owner {str(person)!r} matches no Jira user; the issue stays "
+                "unassigned. Use a mention (@name) or the user's exact name or email."
+            )
+        else:
+            names = ", ".join(sorted(_owner_display(None, u) or u.id for u in users))
+            self.warnings.append(
+                f"{where}: owner {str(person)!r} matches several Jira users ({names}); "
+                "pmsync does not guess. Use a mention or an email address."
+            )
+        return UNKNOWN, None
+
+    def page_values(
+        self, page: PagePlan, item: ActionItem
+    ) -> tuple[dict[str, Any], JiraUser | None]:
+        owner, user = self.owner_value(page, item)
+        return {
+            "summary": jira_summary(item.summary),
+            "description": page_body(item),
+            "owner": owner,
+            "due": item.due.isoformat() if item.due else None,
+            "priority": item.priority,
+            "status": item.status.value if item.status else None,
+        }, user
+
+    def jira_values(self, issue: JiraIssue) -> dict[str, Any]:
+        assignee = issue.assignee
+        owner = None
+        if assignee is not None:
+            owner = assignee.account_id if self.snapshot.cloud else assignee.username
+        return {
+            "summary": issue.summary,
+            "description": jira_body(issue.description),
+            "owner": owner,
+            "due": issue.due.isoformat() if issue.due else None,
+            "priority": issue.priority,
+            "status": issue.status_category.value if issue.status_category else None,
+        }
+
+    def jira_field(
+        self, field: str, value: Any, page: PagePlan, item: ActionItem
+    ) -> dict[str, Any]:
+        """The Jira REST field(s) that set ``field`` to ``value``."""
+        if field == "summary":
+            return {"summary": value}
+        if field == "description":
+            return {"description": jira_description(value, page, item)}
+        if field == "owner":
+            if value is None:
+                return {"assignee": None}
+            return {"assignee": {"accountId": value} if self.snapshot.cloud else {"name": value}}
+        if field == "due":
+            return {"duedate": value}
+        if field == "priority":
+            return {"priority": {"name": value}} if value else {}
+        raise ValueError(field)  # status moves by transition, never by a field
+
+    # -- per item --------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        for page in self.snapshot.pages:
+            self.plan_page(page)
+        self.plan_orphans()
+        return Plan(
+            changes=tuple(self.changes),
+            warnings=tuple(dict.fromkeys(self.warnings)),
+            pages=self.snapshot.pages,
+            created_at=self.now,
+        )
+
+    def plan_page(self, page: PagePlan) -> None:
+        pm = page.postmortem
+        self.warnings.extend(
+            f"{page.title!r} (page {page.page_id}): {warning}" for warning in pm.warnings
+        )
+        seen_keys: dict[str, ActionItem] = {}
+        pending: list[tuple[ActionItem, JiraIssue | None]] = []
+        for item in pm.items:
+            if item.jira_key and item.jira_key in seen_keys:
+                self.warnings.append(
+                    f"{page.title!r} (page {page.page_id}), {_where(item)}: {item.jira_key} is "
+                    f"also linked from {_where(seen_keys[item.jira_key])}; only the first row "
+                    "is synced"
+                )
+                self.changes.append(
+                    self.noop(
+                        page, item, item.jira_key, "the same issue is linked from another row"
+                    )
+                )
+                continue
+            if item.jira_key:
+                seen_keys[item.jira_key] = item
+            issue = self.find_issue(page, item)
+            if item.jira_key and issue is None:
+                self.warnings.append(
+                    f"{page.title!r} (page {page.page_id}), {_where(item)}: the row links "
+                    f"{item.jira_key}, which does not exist or which this account cannot see; "
+                    "pmsync leaves the row alone"
+                )
+                self.changes.append(
+                    self.noop(page, item, item.jira_key, "linked issue not found in Jira")
+                )
+                continue
+            pending.append((item, issue))
+        # Rows whose identity changed before their key was written back: adopt the issue
+        # with the same summary that no other row claims (otherwise: a duplicate).
+        unclaimed = {
+            issue.key: issue
+            for (page_id, _), issue in self.by_ident.items()
+            if page_id == page.page_id and issue.key not in self.matched
+        }
+        for item, found in pending:
+            issue = found or self.adopt_by_summary(item, unclaimed)
+            if issue is None:
+                self.plan_create(page, item)
+            else:
+                unclaimed.pop(issue.key, None)
+                self.plan_merge(page, item, issue)
+        self.plan_writeback(page)
+
+    def find_issue(self, page: PagePlan, item: ActionItem) -> JiraIssue | None:
+        issue: JiraIssue | None = None
+        if item.jira_key:
+            issue = self.by_key.get(item.jira_key)
+        if issue is None and not item.jira_key:
+            issue = self.by_ident.get((page.page_id, item.item_id))
+        if issue is not None:
+            self.matched.add(issue.key)
+        return issue
+
+    def adopt_by_summary(
+        self, item: ActionItem, unclaimed: dict[str, JiraIssue]
+    ) -> JiraIssue | None:
+        wanted = _norm(jira_summary(item.summary))
+        found = [
+            issue
+            for issue in unclaimed.values()
+            if wanted
+            in {
+                _norm(str((issue.prop or {}).get("base", {}).get("summary") or "")),
+                _norm(issue.summary),
+            }
+        ]
+        if len(found) != 1:
+            return None
+        self.matched.add(found[0].key)
+        unclaimed.pop(found[0].key)
+        return found[0]
+
+    def noop(self, page: PagePlan, item: ActionItem, key: str | None, reason: str) -> Change:
+        return Change(
+            kind="noop",
+            page_id=page.page_id,
+            item_id=item.item_id,
+            issue_key=key,
+            reason=reason,
+            summary=item.summary,
+        )
+
+    def plan_create(self, page: PagePlan, item: ActionItem) -> None:
+        values, user = self.page_values(page, item)
+        fields: dict[str, Any] = {
+            "project": {"key": self.config.project},
+            "issuetype": {"name": self.config.issue_type},
+            "labels": [self.config.label],
+        }
+        fields.update(self.config.fields)
+        if self.config.label not in fields["labels"]:
+            fields["labels"] = [*fields["labels"], self.config.label]
+        shown: dict[str, tuple[Any, Any]] = {}
+        base: dict[str, Any] = {}
+        for name in FIELDS:
+            value = values[name]
+            if value is UNKNOWN or name == "status":
+                continue
+            if value is None and name in ("owner", "priority"):
+                continue
+            fields.update(self.jira_field(name, value, page, item))
+            base[name] = value
+            shown[name] = (None, _owner_display(item.owner, user) if name == "owner" else value)
+        fields.setdefault("description", jira_description(None, page, item))
+        status = values["status"]
+        base["status"] = Status.TODO.value
+        prop = property_value(page.page_id, item.item_id, base)
+        self.changes.append(
+            Change(
+                kind="create",
+                page_id=page.page_id,
+                item_id=item.item_id,
+                fields=shown,
+                summary=item.summary,
+                jira=fields,
+                prop=prop,
+            )
+        )
+        if status and status != Status.TODO.value:
+            self.changes.append(
+                Change(
+                    kind="transition",
+                    page_id=page.page_id,
+                    item_id=item.item_id,
+                    fields={"status": (Status.TODO.value, status)},
+                    summary=item.summary,
+                    prop=property_value(page.page_id, item.item_id, {**base, "status": status}),
+                )
+            )
+
+    def plan_merge(self, page: PagePlan, item: ActionItem, issue: JiraIssue) -> None:
+        values, user = self.page_values(page, item)
+        jira = self.jira_values(issue)
+        prop = issue.prop or {}
+        base_raw = prop.get("base")
+        base: Mapping[str, Any] | None = base_raw if isinstance(base_raw, Mapping) else None
+        new_base: dict[str, Any] = dict(base or {})
+        to_jira: dict[str, Any] = {}
+        shown: dict[str, tuple[Any, Any]] = {}
+        conflicts: dict[str, tuple[Any, Any]] = {}
+        notes: list[str] = []
+        status_target: str | None = None
+        for name in FIELDS:
+            p, j = values[name], jira[name]
+            if p is UNKNOWN:
+                new_base.setdefault(name, j)
+                continue
+            first = base is None or name not in base
+            b = None if first else base[name]  # type: ignore[index]
+            if p == j:
+                new_base[name] = p
+                continue
+            if first:
+                if p is None:  # the page says nothing: never clear what Jira has
+                    new_base[name] = j
+                    continue
+                winner = self.config.ownership[name]
+                conflicts[name] = (p, j)
+            elif p != b and j == b:
+                winner = "page"
+            elif p == b and j != b:
+                winner = "jira"
+            else:
+                winner = self.config.ownership[name]
+                conflicts[name] = (p, j)
+            if winner == "report":
+                notes.append(f"{name}: left as is on both sides (ownership: report)")
+                continue
+            if winner == "page":
+                if name == "status":
+                    status_target = p
+                else:
+                    to_jira[name] = p
+                    old = _owner_display(issue.assignee) if name == "owner" else j
+                    new = _owner_display(item.owner, user) if name == "owner" else p
+                    shown[name] = (old, new)
+                new_base[name] = p
+            elif name == "status":
+                new_base[name] = j  # Jira wins: the page shows Jira's status (write-back)
+            else:
+                # pmsync writes only keys and status into pages: the page keeps its value
+                # and the base stays, so the next run sees the same state, not a revert.
+                notes.append(f"{name} differs in Jira; the page keeps its value")
+        key = issue.key
+        new_prop = property_value(page.page_id, item.item_id, new_base, prop)
+        if str(prop.get("page_id")) != page.page_id or not prop:
+            # first sync of an issue a human linked, or a row moved here from another page
+            new_prop["page_id"], new_prop["item_id"] = page.page_id, item.item_id
+        for name, (p, j) in conflicts.items():
+            rule = self.config.ownership[name]
+            self.changes.append(
+                Change(
+                    kind="conflict",
+                    page_id=page.page_id,
+                    item_id=item.item_id,
+                    issue_key=key,
+                    fields={name: (p, j)},
+                    summary=item.summary,
+                    reason=(
+                        "no sync base yet; "
+                        if base is None or name not in base
+                        else "changed on both sides; "
+                    )
+                    + {
+                        "page": "the page wins",
+                        "jira": "Jira wins",
+                        "report": "reported, both left alone",
+                    }[rule],
+                )
+            )
+        payload: dict[str, Any] = {}
+        for name, value in to_jira.items():
+            payload.update(self.jira_field(name, value, page, item))
+        if self.config.label not in issue.labels:
+            payload["labels"] = [*issue.labels, self.config.label]
+            shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))
+        prop_changed = dict(new_prop) != dict(prop)
+        if status_target is not None:
+            self.changes.append(
+                Change(
+                    kind="transition",
+                    page_id=page.page_id,
+                    item_id=item.item_id,
+                    issue_key=key,
+                    fields={"status": (issue.status, status_target)},
+                    summary=item.summary,
+                    prop=new_prop,
+                )
+            )
+        if payload or (prop_changed and status_target is None):
+            reason = None
+            if not prop:
+                reason = "adopting an issue linked from the page"
+            elif not payload:
+                reason = "recording the values both sides agree on"
+            self.changes.append(
+                Change(
+                    kind="update",
+                    page_id=page.page_id,
+                    item_id=item.item_id,
+                    issue_key=key,
+                    fields=shown,
+                    summary=item.summary,
+                    jira=payload,
+                    prop=new_prop,
+                    reason=reason,
+                )
+            )
+        show_status = status_target is None and "status" not in {
+            n for n in conflicts if self.config.ownership[n] == "report"
+        }
+        self.page_status[(page.page_id, item.item_id)] = (
+            (issue.status, issue.status_category)
+            if show_status and issue.status and issue.status_category
+            else None
+        )
+        if not payload and status_target is None and not prop_changed and not conflicts:
+            self.changes.append(
+                self.noop(page, item, key, "; ".join(notes) if notes else "in sync")
+            )
+
+    # -- write-back ------------------------------------------------------------------
+
+    def plan_writeback(self, page: PagePlan) -> None:
+        if not self.config.writeback:
+            return
+        updates: list[RowUpdate | TaskUpdate] = []
+        for change in self.changes:
+            if change.page_id != page.page_id:
+                continue
+            if change.kind == "create":
+                self.changes.append(
+                    Change(
+                        kind="writeback",
+                        page_id=page.page_id,
+                        item_id=change.item_id,
+                        fields={"jira_key": (None, "(new)")},
+                        summary=change.summary,
+                    )
+                )
+        items = {item.item_id: item for item in page.postmortem.items}
+        keyed: dict[str, tuple[ActionItem, str]] = {}
+        for change in self.changes:
+            if change.page_id != page.page_id or change.kind not in (
+                "update",
+                "noop",
+                "transition",
+                "conflict",
+            ):
+                continue
+            item = items.get(change.item_id or "")
+            if item is None or not change.issue_key or item.item_id in keyed:
+                continue
+            keyed[item.item_id] = (item, change.issue_key)
+        by_update: dict[
+            RowUpdate | TaskUpdate, tuple[ActionItem, str, tuple[str, Status] | None]
+        ] = {}
+        for item, key in keyed.values():
+            status = self.page_status.get((page.page_id, item.item_id))
+            update = writeback_update(item, key, status)
+            by_update[update] = (item, key, status)
+            updates.append(update)
+        if not updates:
+            return
+        try:
+            result = write_back(page.storage, page.tables, updates, server=self.snapshot.server)
+        except MarkupError as exc:
+            self.warnings.append(
+                f"{page.title!r} (page {page.page_id}): the page markup is too broken to write "
+                f"keys and status back safely ({exc}); Jira is still synced"
+            )
+            return
+        for update in result.written:
+            item, key, status = by_update[update]
+            shown: dict[str, tuple[Any, Any]] = {}
+            if item.jira_key != key:
+                shown["jira_key"] = (item.jira_key, key)
+            if status is not None:
+                shown["status"] = (item.status.value if item.status else None, status[0])
+            machine: dict[str, Any] = {"key": key}
+            if status is not None:
+                machine.update(status=status[0], category=status[1].value)
+            self.changes.append(
+                Change(
+                    kind="writeback",
+                    page_id=page.page_id,
+                    item_id=item.item_id,
+                    issue_key=key,
+                    fields=shown,
+                    summary=item.summary,
+                    jira=machine,
+                )
+            )
+        for skipped in result.skipped:
+            item, key, _ = by_update[skipped.update]
+            self.warnings.append(
+                f"{page.title!r} (page {page.page_id}), {_where(item)}: cannot write {key} "
+                f"back: {skipped.reason}"
+            )
+
+    # -- orphans ---------------------------------------------------------------------
+
+    def plan_orphans(self) -> None:
+        pages = {page.page_id: page for page in self.snapshot.pages}
+        for issue in self.snapshot.issues:
+            prop = issue.prop or {}
+            page = pages.get(str(prop.get("page_id")))
+            if page is None or issue.key in self.matched:
+                continue
+            noted = bool(prop.get("orphan_noted"))
+            comment = self.config.orphan_comment and not noted
+            self.changes.append(
+                Change(
+                    kind="orphan" if comment or not noted else "noop",
+                    page_id=page.page_id,
+                    item_id=str(prop.get("item_id") or "") or None,
+                    issue_key=issue.key,
+                    summary=issue.summary,
+                    reason=(
+                        "the row is no longer on the page; pmsync never closes or deletes "
+                        "issues" + ("; a comment will say so" if comment else "")
+                    ),
+                    prop={**prop, "orphan_noted": True} if comment else None,
+                )
+            )
+
+
+def writeback_update(
+    item: ActionItem, key: str, status: tuple[str, Status] | None
+) -> RowUpdate | TaskUpdate:
+    """The editor update that shows ``key`` and Jira's ``status`` in an item's row or task."""
+    if item.kind == "task":
+        return TaskUpdate(
+            task_list=item.table,
+            index=item.row,
+            task_id=item.task_id,
+            jira_key=key,
+            done=None if status is None else status[1] is Status.DONE,
+        )
+    return RowUpdate(
+        table=item.table,
+        row=item.row,
+        jira_key=key,
+        status=status[0] if status else None,
+        category=status[1] if status else None,
+    )
+
+
+def _where(item: ActionItem) -> str:
+    if item.kind == "task":
+        return f"task {item.row + 1} of task list {item.table + 1}"
+    return f"row {item.row + 1} of table {item.table + 1}"
+
+
+def diff(snapshot: Snapshot, config: Config, *, now: dt.datetime) -> Plan:
+    """Compare what the pages say with what Jira says and return the plan. Pure."""
+    return _Planner(snapshot, config, now).run()
+
+
+def group_by_page(changes: Sequence[Change]) -> dict[str | None, list[Change]]:
+    """Changes grouped by page id, keeping their order."""
+    grouped: dict[str | None, list[Change]] = defaultdict(list)
+    for change in changes:
+        grouped[change.page_id].append(change)
+    return dict(grouped)

@@ -1,0 +1,444 @@
+"""Thin gateways over atlassian-python-api: Confluence pages and Jira issues.
+
+Each method is one REST conversation (paged where the API pages) and returns pmsync
+values. Requests go through :class:`~pmsync._gateways._transport.Transport`, which retries
+what is safe to retry and turns vendor errors into pmsync errors. Nothing here decides
+what to change: that is the planner's job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import attrs
+
+from pmsync._gateways._transport import RetryPolicy, Transport, error_message
+from pmsync._model import JiraIssue, Person, Status
+from pmsync._quote import cql_string, jql_string
+from pmsync.exceptions import NotFoundError
+
+__all__ = [
+    "ConfluenceGateway",
+    "CreateOutcome",
+    "JiraGateway",
+    "JiraUser",
+    "Page",
+    "Transition",
+]
+
+log = logging.getLogger("pmsync")
+
+PROPERTY_KEY = "pmsync"
+#: The Jira fields the planner needs; nothing more is fetched.
+ISSUE_FIELDS = (
+    "summary",
+    "description",
+    "assignee",
+    "duedate",
+    "priority",
+    "status",
+    "labels",
+    "components",
+    "created",
+    "updated",
+    "resolutiondate",
+)
+_PAGE_BATCH = 50
+_CATEGORY = {"new": Status.TODO, "indeterminate": Status.IN_PROGRESS, "done": Status.DONE}
+
+
+@attrs.frozen
+class Page:
+    """One Confluence page as pmsync read it."""
+
+    id: str
+    title: str
+    version: int
+    storage: str
+    space: str | None = None
+    url: str | None = None
+
+
+@attrs.frozen
+class JiraUser:
+    """A Jira user: ``id`` is the accountId on Cloud and the username on Server/DC."""
+
+    id: str
+    display_name: str | None = None
+    email: str | None = None
+    key: str | None = None
+
+
+@attrs.frozen
+class Transition:
+    """A workflow transition available from an issue's current status."""
+
+    id: str
+    name: str
+    to_status: str
+    to_category: Status | None
+
+
+@attrs.frozen
+class CreateOutcome:
+    """What became of one issue in a bulk create: a key, or Jira's error message."""
+
+    key: str | None
+    error: str | None = None
+
+
+def _parse_datetime(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    # Jira writes +0000 offsets; fromisoformat wants +00:00 before Python 3.11's leniency.
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def category_of(status: Mapping[str, Any] | None) -> Status | None:
+    """Map a Jira status object's category to a :class:`Status`."""
+    if not status:
+        return None
+    key = (status.get("statusCategory") or {}).get("key")
+    return _CATEGORY.get(str(key)) if key else None
+
+
+def person_from_user(user: Mapping[str, Any] | None) -> Person | None:
+    """A Jira user object (Cloud or Server shape) as a :class:`Person`."""
+    if not user:
+        return None
+    return Person(
+        account_id=user.get("accountId"),
+        user_key=user.get("key"),
+        username=user.get("name"),
+        display_name=user.get("displayName"),
+        email=user.get("emailAddress") or None,
+    )
+
+
+def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
+    """Turn one issue of a REST response into a :class:`JiraIssue`."""
+    fields = raw.get("fields") or {}
+    status = fields.get("status") or None
+    priority = fields.get("priority") or None
+    description = fields.get("description")
+    if description is not None and not isinstance(description, str):
+        description = None  # an ADF document: pmsync reads v2 (strings) only
+    properties = raw.get("properties") or {}
+    return JiraIssue(
+        key=str(raw["key"]),
+        summary=str(fields.get("summary") or ""),
+        description=description,
+        assignee=person_from_user(fields.get("assignee")),
+        due=_parse_date(fields.get("duedate")),
+        priority=priority.get("name") if isinstance(priority, Mapping) else None,
+        status=status.get("name") if isinstance(status, Mapping) else None,
+        status_category=category_of(status),
+        labels=tuple(fields.get("labels") or ()),
+        components=tuple(
+            str(c.get("name")) for c in fields.get("components") or () if isinstance(c, Mapping)
+        ),
+        created=_parse_datetime(fields.get("created")),
+        resolved=_parse_datetime(fields.get("resolutiondate")),
+        updated=_parse_datetime(fields.get("updated")),
+        prop=properties.get(PROPERTY_KEY) if isinstance(properties, Mapping) else None,
+        url=f"{base_url}/browse/{raw['key']}",
+    )
+
+
+class ConfluenceGateway:
+    """Read and write Confluence pages through a real ``atlassian.Confluence`` client."""
+
+    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
+        self.http = Transport(client, "confluence", policy)
+
+    def _page(self, raw: Mapping[str, Any]) -> Page:
+        links = raw.get("_links") or {}
+        base = str(links.get("base") or self.http.base_url)
+        webui = links.get("webui")
+        return Page(
+            id=str(raw["id"]),
+            title=str(raw.get("title") or ""),
+            version=int((raw.get("version") or {}).get("number") or 1),
+            storage=str(((raw.get("body") or {}).get("storage") or {}).get("value") or ""),
+            space=(raw.get("space") or {}).get("key"),
+            url=f"{base}{webui}" if webui else f"{base}/pages/viewpage.action?pageId={raw['id']}",
+        )
+
+    def search(self, cql: str) -> Iterator[Page]:
+        """Every page matching ``cql``, bodies included, 50 per request."""
+        params: dict[str, Any] | None = {
+            "cql": cql,
+            "expand": "body.storage,version,space",
+            "limit": _PAGE_BATCH,
+        }
+        path = "rest/api/content/search"
+        while True:
+            body = self.http.json("GET", path, params=params) or {}
+            for raw in body.get("results") or ():
+                if raw.get("type", "page") in ("page", "blogpost"):
+                    yield self._page(raw)
+            next_link = (body.get("_links") or {}).get("next")
+            if not next_link or not body.get("results"):
+                return
+            path, params = self._next(next_link, body.get("_links") or {})
+
+    def _next(self, link: str, links: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Build the next page's path from ``_links`` (relative to the wiki context).
+
+        atlassian-python-api joins Cloud's relative links to the host only, losing
+        ``/wiki``; pmsync resolves them against the client's base URL itself.
+        """
+        parts = urlsplit(link)
+        path = parts.path
+        context = str(links.get("context") or "")
+        base_path = urlsplit(self.http.base_url).path.rstrip("/")
+        for prefix in (base_path, context):
+            if prefix and path.startswith(prefix + "/"):
+                path = path[len(prefix) :]
+        return path.lstrip("/"), dict(parse_qsl(parts.query, keep_blank_values=True))
+
+    def pages(self, page_ids: Sequence[str]) -> tuple[list[Page], list[str]]:
+        """Read pages by id, 50 per CQL request. Returns the pages and the ids not found."""
+        found: dict[str, Page] = {}
+        ids = [str(i).strip() for i in page_ids]
+        for page_id in ids:
+            if not page_id.isdigit():
+                raise ValueError(f"{page_id!r} is not a Confluence page id (digits only)")
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), _PAGE_BATCH):
+            chunk = unique[start : start + _PAGE_BATCH]
+            cql = f"id in ({','.join(cql_string(i) for i in chunk)})"
+            for page in self.search(cql):
+                found[page.id] = page
+        return [found[i] for i in unique if i in found], [i for i in unique if i not in found]
+
+    def get_page(self, page_id: str) -> Page:
+        """Read one page with its body and version."""
+        raw = self.http.json(
+            "GET",
+            f"rest/api/content/{page_id}",
+            params={"expand": "body.storage,version,space"},
+        )
+        return self._page(raw)
+
+    def update_page(self, page: Page, storage: str, *, message: str) -> Page | None:
+        """Write ``storage`` as version ``page.version + 1``.
+
+        Returns the new page, or ``None`` when Confluence answers 409: someone saved a
+        newer version first, and nothing was written.
+        """
+        body = {
+            "id": page.id,
+            "type": "page",
+            "title": page.title,
+            "version": {"number": page.version + 1, "minorEdit": True, "message": message},
+            "body": {"storage": {"value": storage, "representation": "storage"}},
+        }
+        response = self.http.request(
+            "PUT", f"rest/api/content/{page.id}", body=body, idempotent=True, accept=(409,)
+        )
+        if response.status_code == 409:
+            log.info(
+                "page %s: version %s is stale (%s)", page.id, page.version, error_message(response)
+            )
+            return None
+        raw = response.json()
+        if "body" not in raw:
+            return attrs.evolve(page, version=page.version + 1, storage=storage)
+        return self._page(raw)
+
+
+class JiraGateway:
+    """Read and write Jira issues through a real ``atlassian.Jira`` client."""
+
+    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
+        self.http = Transport(client, "jira", policy)
+        self.cloud = bool(getattr(client, "cloud", False))
+        self._users: dict[str, list[JiraUser]] = {}
+
+    @property
+    def base_url(self) -> str:
+        """The Jira site's base URL."""
+        return self.http.base_url
+
+    # -- reading -------------------------------------------------------------------------
+
+    def search(
+        self, jql: str, *, fields: Iterable[str] = ISSUE_FIELDS, page_size: int = 100
+    ) -> Iterator[JiraIssue]:
+        """Every issue matching ``jql``, with the planner's fields and the pmsync property.
+
+        Cloud pages with ``nextPageToken`` on ``search/jql``; Server/DC with ``startAt`` on
+        ``search`` (Cloud removed that endpoint).
+        """
+        params: dict[str, Any] = {
+            "jql": jql,
+            "fields": ",".join(fields),
+            "properties": PROPERTY_KEY,
+            "maxResults": page_size,
+        }
+        if self.cloud:
+            while True:
+                body = self.http.json("GET", "rest/api/2/search/jql", params=params) or {}
+                for raw in body.get("issues") or ():
+                    yield issue_from_json(raw, base_url=self.base_url)
+                token = body.get("nextPageToken")
+                if not token or body.get("isLast") or not body.get("issues"):
+                    return
+                params["nextPageToken"] = token
+        start = 0
+        while True:
+            params["startAt"] = start
+            body = self.http.json("GET", "rest/api/2/search", params=params) or {}
+            issues = body.get("issues") or []
+            for raw in issues:
+                yield issue_from_json(raw, base_url=self.base_url)
+            start += len(issues)
+            if not issues or start >= int(body.get("total") or 0):
+                return
+
+    def managed(
+        self, project: str, label: str, *, created_within_minutes: int | None = None
+    ) -> list[JiraIssue]:
+        """The issues pmsync manages in ``project`` (by label), optionally only recent ones."""
+        jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
+        if created_within_minutes is not None:
+            jql += f" AND created >= -{int(created_within_minutes)}m"
+        return list(self.search(jql + " ORDER BY key ASC"))
+
+    def issue(self, key: str) -> JiraIssue:
+        """Read one issue (with the pmsync property)."""
+        raw = self.http.json(
+            "GET",
+            f"rest/api/2/issue/{key}",
+            params={"fields": ",".join(ISSUE_FIELDS), "properties": PROPERTY_KEY},
+        )
+        return issue_from_json(raw, base_url=self.base_url)
+
+    def find_users(self, query: str) -> list[JiraUser]:
+        """Users matching a name, username or email (cached per gateway)."""
+        cache_key = query.casefold()
+        if cache_key in self._users:
+            return self._users[cache_key]
+        params: dict[str, str | int] = {"query": query} if self.cloud else {"username": query}
+        params["maxResults"] = 20
+        raw = self.http.json("GET", "rest/api/2/user/search", params=params) or []
+        users = [self._user(u) for u in raw if u.get("active", True)]
+        self._users[cache_key] = users
+        return users
+
+    def user_by_key(self, user_key: str) -> JiraUser | None:
+        """A Server/DC user by user key (``ri:userkey``), or ``None``."""
+        cache_key = f"key:{user_key}"
+        if cache_key not in self._users:
+            try:
+                raw = self.http.json("GET", "rest/api/2/user", params={"key": user_key})
+            except NotFoundError:
+                raw = None
+            self._users[cache_key] = [self._user(raw)] if raw else []
+        users = self._users[cache_key]
+        return users[0] if users else None
+
+    def _user(self, raw: Mapping[str, Any]) -> JiraUser:
+        return JiraUser(
+            id=str(raw.get("accountId") if self.cloud else raw.get("name")),
+            display_name=raw.get("displayName"),
+            email=raw.get("emailAddress") or None,
+            key=raw.get("key"),
+        )
+
+    def transitions(self, key: str) -> list[Transition]:
+        """The transitions available from the issue's current status."""
+        body = self.http.json("GET", f"rest/api/2/issue/{key}/transitions") or {}
+        out = []
+        for raw in body.get("transitions") or ():
+            to = raw.get("to") or {}
+            out.append(
+                Transition(
+                    id=str(raw.get("id")),
+                    name=str(raw.get("name") or ""),
+                    to_status=str(to.get("name") or raw.get("name") or ""),
+                    to_category=category_of(to),
+                )
+            )
+        return out
+
+    # -- writing -------------------------------------------------------------------------
+
+    def bulk_create(self, issue_updates: Sequence[Mapping[str, Any]]) -> list[CreateOutcome]:
+        """Create issues, 50 per request; one outcome per input, in order.
+
+        Bulk create is a POST and is never replayed: if the connection drops, the
+        outcomes say so, and the next run adopts whatever Jira did create.
+        """
+        outcomes: list[CreateOutcome] = []
+        for start in range(0, len(issue_updates), 50):
+            chunk = list(issue_updates[start : start + 50])
+            response = self.http.request(
+                "POST", "rest/api/2/issue/bulk", body={"issueUpdates": chunk}, accept=(400,)
+            )
+            body = response.json() if response.content else {}
+            errors: dict[int, str] = {}
+            for failure in body.get("errors") or ():
+                element = failure.get("elementErrors") or {}
+                parts = list(element.get("errorMessages") or [])
+                parts += [f"{f}: {m}" for f, m in (element.get("errors") or {}).items()]
+                errors[int(failure.get("failedElementNumber", -1))] = "; ".join(parts) or (
+                    f"HTTP {failure.get('status', response.status_code)}"
+                )
+            created = iter(body.get("issues") or ())
+            if response.status_code == 400 and not errors:
+                message = error_message(response)
+                errors = dict.fromkeys(range(len(chunk)), message)
+            for index in range(len(chunk)):
+                if index in errors:
+                    outcomes.append(CreateOutcome(None, errors[index]))
+                else:
+                    raw = next(created, None)
+                    outcomes.append(
+                        CreateOutcome(str(raw["key"]))
+                        if raw
+                        else CreateOutcome(None, "Jira returned no issue for this element")
+                    )
+        return outcomes
+
+    def edit(self, key: str, fields: Mapping[str, Any]) -> None:
+        """Set fields of one issue (one PUT, all fields together; notifies watchers)."""
+        self.http.request("PUT", f"rest/api/2/issue/{key}", body={"fields": dict(fields)})
+
+    def set_property(self, key: str, value: Mapping[str, Any]) -> None:
+        """Store the pmsync entity property (a PUT: idempotent, safe to retry)."""
+        self.http.request(
+            "PUT", f"rest/api/2/issue/{key}/properties/{PROPERTY_KEY}", body=dict(value)
+        )
+
+    def transition(self, key: str, transition_id: str) -> None:
+        """Move an issue through one transition (a POST: never replayed blindly)."""
+        self.http.request(
+            "POST",
+            f"rest/api/2/issue/{key}/transitions",
+            body={"transition": {"id": transition_id}},
+        )
+
+    def comment(self, key: str, text: str) -> None:
+        """Add a comment (wiki markup) to an issue."""
+        self.http.request("POST", f"rest/api/2/issue/{key}/comment", body={"body": text})

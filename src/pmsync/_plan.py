@@ -1,0 +1,310 @@
+"""Plans, changes and results: what a sync would do and what it did. Pure values.
+
+A :class:`Plan` is a value: it prints as a table, renders in Jupyter, serialises to JSON,
+and carries everything :meth:`pmsync.Syncer.apply` needs, so that the executor never
+re-derives what the planner decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections import Counter
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+
+from pmsync._model import ItemTable, Postmortem
+from pmsync.exceptions import ApplyError
+
+__all__ = ["CHANGE_KINDS", "Change", "ChangeKind", "PagePlan", "Plan", "SyncResult"]
+
+ChangeKind = Literal["create", "update", "transition", "writeback", "conflict", "orphan", "noop"]
+#: Every kind of change, in the order plans list them.
+CHANGE_KINDS: tuple[ChangeKind, ...] = (
+    "create",
+    "update",
+    "transition",
+    "writeback",
+    "conflict",
+    "orphan",
+    "noop",
+)
+
+
+def _ro(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _ro_optional(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return None if value is None else MappingProxyType(dict(value))
+
+
+def _same(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    return (None if a is None else dict(a)) == (None if b is None else dict(b))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+@attrs.frozen
+class Change:
+    """One thing a sync would do (or deliberately not do) about one item or issue.
+
+    ``kind`` is one of ``create``, ``update``, ``transition``, ``writeback``, ``conflict``,
+    ``orphan`` and ``noop``. ``fields`` maps each field concerned to ``(old, new)``: for a
+    conflict, ``(page value, Jira value)``. ``reason`` says why, for conflicts, orphans and
+    no-ops (and for updates that adopt an issue).
+
+    ``jira`` (the exact Jira fields apply sends) and ``prop`` (the issue's ``pmsync``
+    property afterwards, holding the new merge base) are what :meth:`pmsync.Syncer.apply`
+    executes.
+    """
+
+    kind: ChangeKind
+    page_id: str | None
+    item_id: str | None
+    issue_key: str | None = None
+    fields: Mapping[str, tuple[Any, Any]] = attrs.field(
+        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=dict.__eq__), hash=False
+    )
+    reason: str | None = None
+    summary: str | None = None
+    jira: Mapping[str, Any] = attrs.field(
+        factory=dict,
+        converter=_ro,
+        eq=attrs.cmp_using(eq=dict.__eq__),
+        hash=False,
+        repr=False,
+    )
+    prop: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_ro_optional, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of this change."""
+        return {
+            "kind": self.kind,
+            "page_id": self.page_id,
+            "item_id": self.item_id,
+            "issue_key": self.issue_key,
+            "summary": self.summary,
+            "fields": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in self.fields.items()},
+            "reason": self.reason,
+        }
+
+    def describe(self) -> str:
+        """One line saying what this change does."""
+        what = ", ".join(
+            f"{name}: {_show(old)} → {_show(new)}" for name, (old, new) in self.fields.items()
+        )
+        parts = [p for p in (what, self.reason) if p]
+        return "; ".join(parts)
+
+
+@attrs.frozen
+class PagePlan:
+    """A page as the plan read it: enough to write back into it and to name it."""
+
+    page_id: str
+    title: str
+    version: int
+    url: str | None
+    storage: str = attrs.field(repr=False)
+    postmortem: Postmortem = attrs.field(repr=False)
+
+    @property
+    def tables(self) -> tuple[ItemTable, ...]:
+        """The action-item tables found on the page."""
+        return self.postmortem.tables
+
+
+@attrs.frozen
+class Plan:
+    """What a sync would change, item by item. Build it with :meth:`pmsync.Syncer.plan`.
+
+    ``changes`` lists every decision, no-ops included; ``is_empty`` is true when every
+    change is a no-op; ``warnings`` holds everything worth a human's attention (parse
+    problems, owners that match no Jira user, links to missing issues...).
+    """
+
+    changes: tuple[Change, ...] = ()
+    warnings: tuple[str, ...] = ()
+    pages: tuple[PagePlan, ...] = attrs.field(default=(), repr=False)
+    created_at: dt.datetime | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when applying this plan would change nothing."""
+        return all(change.kind == "noop" for change in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        """How many changes of each kind, in the order kinds are listed."""
+        found = Counter(change.kind for change in self.changes)
+        return {kind: found[kind] for kind in CHANGE_KINDS if found[kind]}
+
+    def of_kind(self, *kinds: ChangeKind) -> tuple[Change, ...]:
+        """The changes of the given kinds."""
+        return tuple(c for c in self.changes if c.kind in kinds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: counts, changes, warnings and the pages read."""
+        return {
+            "is_empty": self.is_empty,
+            "counts": self.counts(),
+            "changes": [change.to_dict() for change in self.changes],
+            "warnings": list(self.warnings),
+            "pages": [
+                {"page_id": p.page_id, "title": p.title, "version": p.version, "url": p.url}
+                for p in self.pages
+            ],
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The plan as JSON (``json.dumps`` keyword arguments pass through)."""
+        kwargs.setdefault("indent", 2)
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def _rows(self, *, verbose: bool) -> list[tuple[str, str, str, str, str]]:
+        titles = {p.page_id: p.title for p in self.pages}
+        rows: list[tuple[str, str, str, str, str]] = []
+        for change in self.changes:
+            if change.kind == "noop" and not verbose:
+                continue
+            rows.append(
+                (
+                    change.kind,
+                    _show(titles.get(change.page_id or "", change.page_id)),
+                    change.issue_key or ("(new)" if change.kind == "create" else "-"),
+                    _show(change.summary),
+                    change.describe(),
+                )
+            )
+        return rows
+
+    def render(self, *, verbose: bool = False) -> str:
+        """The plan as an aligned text table; ``verbose`` also lists the no-ops."""
+        counts = self.counts()
+        if self.is_empty:
+            head = f"Nothing to do: {len(self.changes)} item(s) in sync."
+        else:
+            head = "Plan: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        lines = [head]
+        rows = self._rows(verbose=verbose)
+        if rows:
+            header = ("change", "page", "issue", "item", "details")
+            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+            lines.append(
+                "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + "  details"
+            )
+            lines.extend(
+                "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4]
+                for row in rows
+            )
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        counts = ", ".join(f"{n} {kind}" for kind, n in self.counts().items()) or "nothing"
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
+            for row in self._rows(verbose=True)
+        )
+        warnings = "".join(f"<li>{esc(w)}</li>" for w in self.warnings)
+        return (
+            f'<div class="pmsync-plan"><p><strong>pmsync plan</strong>: {esc(counts)}</p>'
+            "<table><thead><tr><th>change</th><th>page</th><th>issue</th><th>item</th>"
+            f"<th>details</th></tr></thead><tbody>{rows}</tbody></table>"
+            + (f"<p>Warnings:</p><ul>{warnings}</ul>" if warnings else "")
+            + "</div>"
+        )
+
+
+@attrs.frozen
+class SyncResult:
+    """What :meth:`pmsync.Syncer.apply` did.
+
+    ``created``, ``updated`` and ``transitioned`` are issue keys, ``pages_written`` page
+    ids, ``conflicts`` the conflict changes met (resolved or reported), and ``errors`` one
+    :class:`~pmsync.ApplyError` per change that failed, naming the page, item and cause.
+    """
+
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    transitioned: tuple[str, ...] = ()
+    pages_written: tuple[str, ...] = ()
+    conflicts: tuple[Change, ...] = ()
+    errors: tuple[ApplyError, ...] = ()
+    warnings: tuple[str, ...] = ()
+    plan: Plan | None = attrs.field(default=None, repr=False, eq=False)
+    notified: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when no change failed."""
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the result."""
+        return {
+            "ok": self.ok,
+            "created": list(self.created),
+            "updated": list(self.updated),
+            "transitioned": list(self.transitioned),
+            "pages_written": list(self.pages_written),
+            "conflicts": [c.to_dict() for c in self.conflicts],
+            "errors": [
+                {
+                    "message": str(e),
+                    "page_id": e.page_id,
+                    "item_id": e.item_id,
+                    "issue_key": e.issue_key,
+                }
+                for e in self.errors
+            ],
+            "warnings": list(self.warnings),
+            "notified": list(self.notified),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The result as JSON."""
+        kwargs.setdefault("indent", 2)
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __str__(self) -> str:
+        lines = [
+            f"created {len(self.created)}, updated {len(self.updated)}, "
+            f"transitioned {len(self.transitioned)}, pages written {len(self.pages_written)}, "
+            f"conflicts {len(self.conflicts)}, errors {len(self.errors)}"
+        ]
+        if self.created:
+            lines.append("created: " + ", ".join(self.created))
+        lines.extend(f"error: {e}" for e in self.errors)
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)

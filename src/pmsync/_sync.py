@@ -1,0 +1,343 @@
+"""The :class:`Syncer`: reads pages and issues, plans, and applies.
+
+``plan()`` only reads; ``apply()`` is the only method that writes; ``sync()`` does both.
+The gateways wrap the real clients passed in, so a script can point pmsync at any site,
+at the bundled emulator, or at its own test double built on the same clients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pmsync._apply import Applier
+from pmsync._diff import Snapshot, diff
+from pmsync._gateways._transport import RetryPolicy
+from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
+from pmsync._model import JiraIssue, Person, Postmortem
+from pmsync._plan import PagePlan, Plan, SyncResult
+from pmsync._storage.edit import JiraServer, find_jira_server
+from pmsync._storage.parse import parse_page
+from pmsync.config import Config
+from pmsync.exceptions import ConfigError, NotFoundError, ParseError
+
+__all__ = ["ENVIRONMENT", "Syncer"]
+
+log = logging.getLogger("pmsync")
+
+#: The environment variables :meth:`Syncer.from_env` reads, with what each is for.
+ENVIRONMENT: Mapping[str, str] = {
+    "PMSYNC_JIRA_URL": "Jira base URL, e.g. https://example.atlassian.net",
+    "PMSYNC_CONFLUENCE_URL": "Confluence base URL (default on Cloud: the Jira URL + /wiki)",
+    "PMSYNC_DEPLOYMENT": "cloud or server (default: cloud for *.atlassian.net, else server)",
+    "PMSYNC_EMAIL": "Cloud: the Atlassian account email that owns the API token",
+    "PMSYNC_API_TOKEN": "Cloud: the API token (or PMSYNC_API_TOKEN_FILE: a file holding it)",
+    "PMSYNC_JIRA_PAT": "Server/DC: a Jira personal access token (or PMSYNC_JIRA_PAT_FILE)",
+    "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token (or ..._FILE)",
+    "PMSYNC_SLACK_TOKEN": "Slack bot token, optional (or PMSYNC_SLACK_TOKEN_FILE)",
+    "PMSYNC_SLACK_URL": "Slack Web API base URL, optional (tests and proxies)",
+}
+
+
+def _secret(environ: Mapping[str, str], name: str) -> str | None:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE``."""
+    value = environ.get(name)
+    if value:
+        return value.strip()
+    path = environ.get(f"{name}_FILE")
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the file named by {name}_FILE: {exc.strerror}", key=f"{name}_FILE"
+        ) from None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Syncer:
+    """Sync the action items of Confluence pages with Jira (and tell owners in Slack).
+
+    ``confluence`` and ``jira`` are real atlassian-python-api clients
+    (``atlassian.Confluence``, ``atlassian.Jira``), ``slack`` an optional
+    ``slack_sdk.WebClient``. For Confluence Cloud, build the client with ``cloud=False``
+    (the v1 REST API pmsync uses); for Jira Cloud, with ``cloud=True``.
+
+    pmsync never enables the clients' own ``backoff_and_retry`` (it replays POSTs, which
+    can duplicate issues); a client built with it is refused.
+    """
+
+    def __init__(
+        self,
+        confluence: Any,
+        jira: Any,
+        *,
+        config: Config,
+        slack: Any = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        for name, client in (("confluence", confluence), ("jira", jira)):
+            if getattr(client, "backoff_and_retry", False):
+                raise ConfigError(
+                    f"the {name} client was built with backoff_and_retry=True, which replays "
+                    "POST requests and can create duplicate issues; build it without that "
+                    "option (pmsync retries safely by itself)",
+                    key=f"{name}.backoff_and_retry",
+                )
+        self.config = config
+        self.confluence = ConfluenceGateway(confluence, retry)
+        self.jira = JiraGateway(jira, retry)
+        self.slack = slack
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return (
+            f"Syncer(jira={self.jira.base_url!r}, confluence={self.confluence.http.base_url!r}, "
+            f"project={self.config.project!r})"
+        )
+
+    @classmethod
+    def from_env(cls, config: Config, *, environ: Mapping[str, str] | None = None) -> Syncer:
+        """Build the clients from environment variables (see :data:`ENVIRONMENT`).
+
+        Cloud: ``PMSYNC_JIRA_URL``, ``PMSYNC_EMAIL`` and ``PMSYNC_API_TOKEN`` (Basic auth;
+        one token serves Jira and Confluence). Server/Data Center: ``PMSYNC_JIRA_URL``,
+        ``PMSYNC_CONFLUENCE_URL`` and personal access tokens ``PMSYNC_JIRA_PAT`` and
+        ``PMSYNC_CONFLUENCE_PAT`` (Bearer). Every secret may instead come from a file named
+        by ``NAME_FILE``. TLS certificates are always verified.
+        """
+        from atlassian import Confluence, Jira  # noqa: PLC0415  (heavy import)
+
+        env = os.environ if environ is None else environ
+        jira_url = (env.get("PMSYNC_JIRA_URL") or "").rstrip("/")
+        if not jira_url:
+            raise ConfigError("set PMSYNC_JIRA_URL to the Jira base URL", key="PMSYNC_JIRA_URL")
+        host = urlsplit(jira_url).hostname or ""
+        deployment = (env.get("PMSYNC_DEPLOYMENT") or "").lower() or (
+            "cloud" if host.endswith((".atlassian.net", ".jira.com")) else "server"
+        )
+        if deployment not in ("cloud", "server"):
+            raise ConfigError(f"{deployment!r} is not cloud or server", key="PMSYNC_DEPLOYMENT")
+        cloud = deployment == "cloud"
+        confluence_url = (env.get("PMSYNC_CONFLUENCE_URL") or "").rstrip("/") or (
+            f"{jira_url}/wiki" if cloud else ""
+        )
+        if not confluence_url:
+            raise ConfigError(
+                "set PMSYNC_CONFLUENCE_URL (Server/Data Center runs Confluence at its own URL)",
+                key="PMSYNC_CONFLUENCE_URL",
+            )
+        if cloud:
+            email, token = env.get("PMSYNC_EMAIL"), _secret(env, "PMSYNC_API_TOKEN")
+            if not email or not token:
+                raise ConfigError(
+                    "Cloud needs PMSYNC_EMAIL and PMSYNC_API_TOKEN (an API token from "
+                    "id.atlassian.com), or PMSYNC_API_TOKEN_FILE",
+                    key="PMSYNC_API_TOKEN",
+                )
+            # cloud=False keeps Confluence's v1 REST methods: the client would otherwise
+            # pick its v2-only class for *.atlassian.net hosts.
+            confluence = Confluence(  # type: ignore[no-untyped-call]
+                url=confluence_url, username=email, password=token, cloud=False, verify_ssl=True
+            )
+            jira = Jira(url=jira_url, username=email, password=token, cloud=True, verify_ssl=True)
+        else:
+            jira_pat = _secret(env, "PMSYNC_JIRA_PAT")
+            confluence_pat = _secret(env, "PMSYNC_CONFLUENCE_PAT")
+            if not jira_pat or not confluence_pat:
+                raise ConfigError(
+                    "Server/Data Center needs PMSYNC_JIRA_PAT and PMSYNC_CONFLUENCE_PAT "
+                    "(personal access tokens), or their _FILE variants",
+                    key="PMSYNC_JIRA_PAT" if not jira_pat else "PMSYNC_CONFLUENCE_PAT",
+                )
+            confluence = Confluence(  # type: ignore[no-untyped-call]
+                url=confluence_url, token=confluence_pat, verify_ssl=True
+            )
+            jira = Jira(url=jira_url, token=jira_pat, verify_ssl=True)
+        slack = None
+        slack_token = _secret(env, "PMSYNC_SLACK_TOKEN")
+        if slack_token:
+            from slack_sdk import WebClient  # noqa: PLC0415
+
+            slack_url = env.get("PMSYNC_SLACK_URL")
+            slack = (
+                WebClient(token=slack_token, base_url=slack_url)
+                if slack_url
+                else WebClient(token=slack_token)
+            )
+        return cls(confluence, jira, config=config, slack=slack)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def parse(self, page: Page) -> Postmortem:
+        """Parse one page with this syncer's configuration."""
+        return parse_page(
+            page.storage,
+            page_id=page.id,
+            title=page.title,
+            columns=self.config.columns or None,
+            date_order=self.config.date_order,
+            statuses=self.config.status_map or None,
+            priorities=self.config.priority_map or None,
+        )
+
+    def read_pages(
+        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None
+    ) -> tuple[list[Page], list[str]]:
+        """The selected pages, sorted by id, and warnings for ids not found."""
+        warnings: list[str] = []
+        if page_ids is None and cql is None:
+            cql = self.config.cql
+        if page_ids is None and not cql:
+            raise ConfigError(
+                "say which pages to sync: page ids, a CQL query, or `cql` in the configuration",
+                key="cql",
+            )
+        pages: dict[str, Page] = {}
+        if page_ids is not None:
+            try:
+                found, missing = self.confluence.pages(list(page_ids))
+            except ValueError as exc:
+                raise ConfigError(str(exc), key="page_ids") from None
+            pages.update((p.id, p) for p in found)
+            warnings.extend(
+                f"page {page_id} does not exist or this account cannot see it"
+                for page_id in missing
+            )
+        if cql:
+            query = cql if "type" in cql.lower() else f"type = page AND ({cql})"
+            pages.update((p.id, p) for p in self.confluence.search(query))
+        ordered = sorted(pages.values(), key=lambda p: (len(p.id), p.id))
+        return ordered, warnings
+
+    def resolve_owners(self, people: Iterable[Person]) -> dict[str, tuple[JiraUser, ...]]:
+        """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses."""
+        found: dict[str, tuple[JiraUser, ...]] = {}
+        for person in people:
+            ident = person.identity
+            if not ident or ident in found:
+                continue
+            if person.account_id and self.jira.cloud:
+                continue  # a Cloud mention is an account id already
+            found[ident] = self._match(person)
+        return found
+
+    def _match(self, person: Person) -> tuple[JiraUser, ...]:
+        if person.user_key and not self.jira.cloud:
+            user = self.jira.user_by_key(person.user_key)
+            return (user,) if user else ()
+        query = person.username or person.email or person.text or person.display_name or ""
+        query = query.strip().lstrip("@").strip()
+        if not query or person.account_id:
+            return ()
+        wanted = query.casefold()
+        users = self.jira.find_users(query)
+        exact = [
+            u
+            for u in users
+            if wanted
+            in {
+                (u.display_name or "").casefold(),
+                (u.email or "").casefold(),
+                u.id.casefold(),
+            }
+        ]
+        return tuple({u.id: u for u in exact}.values())
+
+    def snapshot(
+        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None
+    ) -> Snapshot:
+        """Read everything a plan needs: pages, managed and linked issues, owners."""
+        pages, warnings = self.read_pages(page_ids=page_ids, cql=cql)
+        plans: list[PagePlan] = []
+        for page in pages:
+            try:
+                postmortem = self.parse(page)
+            except ParseError as exc:
+                warnings.append(f"{page.title!r} (page {page.id}): {exc}")
+                continue
+            plans.append(
+                PagePlan(
+                    page_id=page.id,
+                    title=page.title,
+                    version=page.version,
+                    url=page.url,
+                    storage=page.storage,
+                    postmortem=postmortem,
+                )
+            )
+        issues = self.jira.managed(self.config.project, self.config.label)
+        known = {issue.key for issue in issues}
+        linked = sorted(
+            {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key} - known
+        )
+        extra: list[JiraIssue] = []
+        missing: set[str] = set()
+        for key in linked:
+            try:
+                extra.append(self.jira.issue(key))
+            except NotFoundError:
+                missing.add(key)
+        owners = self.resolve_owners(
+            item.owner for p in plans for item in p.postmortem.items if item.owner
+        )
+        return Snapshot(
+            pages=tuple(plans),
+            issues=(*issues, *extra),
+            owners=owners,
+            missing_keys=frozenset(missing),
+            cloud=self.jira.cloud,
+            server=self.jira_server(plans),
+            warnings=tuple(warnings),
+        )
+
+    def jira_server(self, pages: Sequence[PagePlan]) -> JiraServer | None:
+        """Which Jira the ``jira`` macros written back point at: config, else the pages."""
+        if self.config.jira_server or self.config.jira_server_id:
+            return JiraServer(name=self.config.jira_server, server_id=self.config.jira_server_id)
+        for page in pages:
+            server = find_jira_server(page.storage)
+            if server is not None:
+                return server
+        return None
+
+    # -- planning and applying -------------------------------------------------------
+
+    def plan(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> Plan:
+        """Read the pages (by id or CQL) and the managed issues, and say what would change.
+
+        Reads only: nothing is written anywhere.
+        """
+        now = self.clock()
+        return diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
+
+    def apply(self, plan: Plan) -> SyncResult:
+        """Carry out ``plan``: create, update and move issues, write keys back to pages.
+
+        Failures of single items are collected in :attr:`SyncResult.errors`; the other
+        items go ahead. Applying a plan whose changes already happened changes nothing.
+        """
+        server = self.jira_server(plan.pages)
+        applier = Applier(
+            self.confluence,
+            self.jira,
+            self.config,
+            parse=self.parse,
+            server=server,
+            now=self.clock,
+        )
+        return applier.run(plan)
+
+    def sync(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> SyncResult:
+        """Plan and apply in one go."""
+        return self.apply(self.plan(page_ids=page_ids, cql=cql))

@@ -1,0 +1,325 @@
+"""The Slack gateway: user lookups, direct messages and channel posts over ``slack_sdk``.
+
+:class:`SlackNotifier` wraps a real :class:`slack_sdk.WebClient` (so its base URL, proxy,
+TLS and timeout settings are the user's) and adds what pmsync needs around it:
+
+- a bounded retry of HTTP 429 that honours ``Retry-After`` (a 429 means Slack did not
+  process the request, so even ``chat.postMessage`` is safe to send again); a
+  ``Retry-After`` longer than ``max_wait`` gives up at once rather than stall a run;
+- lookups cached per run, including misses: a missing Slack user is recorded in
+  :attr:`SlackNotifier.missing` and logged, never raised;
+- error translation: ``invalid_auth``, ``not_authed`` and other credential errors become
+  :class:`~pmsync.AuthError`, a 429 past the budget :class:`~pmsync.RateLimitError`,
+  anything else :class:`~pmsync.ServiceError`, all with ``service="slack"``.
+
+It never logs, repr()s or puts the token in an error message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from pmsync._model import Person
+from pmsync.exceptions import AuthError, RateLimitError, ServiceError
+
+__all__ = ["AUTH_ERRORS", "SlackNotifier"]
+
+log = logging.getLogger("pmsync.slack")
+
+#: Slack error codes that mean the token is missing, wrong, expired or not allowed.
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+        "ekm_access_denied",
+    }
+)
+
+_NOT_FOUND = frozenset({"users_not_found", "user_not_found"})
+
+
+def _retry_after(response: HttpResponse | None) -> float | None:
+    if response is None:
+        return None
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            value = values[0] if isinstance(values, list) and values else values
+            try:
+                return max(0.0, float(str(value)))
+            except ValueError:
+                return None
+    return None
+
+
+class _BoundedRateLimitHandler(RateLimitErrorRetryHandler):
+    """Retry a 429 after ``Retry-After`` seconds, at most ``max_retry_count`` times.
+
+    Unlike slack_sdk's own handler it accepts a fractional ``Retry-After``, and gives up
+    (so the caller raises :class:`~pmsync.RateLimitError`) when Slack asks for a wait
+    longer than ``max_wait``.
+    """
+
+    def __init__(
+        self, max_retry_count: int, max_wait: float, sleep: Callable[[float], None]
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = _retry_after(response)
+        return wait is None or wait <= self.max_wait
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        wait = _retry_after(response)
+        # A little jitter so that parallel runs do not come back in lockstep.
+        jitter = random.uniform(0, 0.1)  # noqa: S311  (not for security)
+        self.sleep((1.0 if wait is None else wait) + jitter)
+        state.increment_current_attempt()
+
+
+class SlackNotifier:
+    """Send pmsync's Slack messages through a :class:`slack_sdk.WebClient`.
+
+    ``user_map`` maps page owner text, Jira user (account id, user name, display name) or
+    email to a Slack user id, for sites that hide emails; keys are compared
+    case-insensitively. ``max_retries`` bounds the retries of one rate-limited request and
+    ``max_wait`` the ``Retry-After`` (seconds) pmsync accepts to wait; ``sleep`` is how it
+    waits (tests may pass a recorder).
+
+    The client's own rate-limit handlers are replaced by a bounded one; its other retry
+    handlers (connection errors) stay.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        user_map: Mapping[str, str] | None = None,
+        max_retries: int = 3,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.user_map = {str(k).casefold(): v for k, v in (user_map or {}).items()}
+        handlers = [
+            h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+        ]
+        handlers.append(_BoundedRateLimitHandler(max_retries, max_wait, sleep))
+        client.retry_handlers = handlers
+        self._emails: dict[str, str | None] = {}
+        self._dms: dict[str, str] = {}
+        self._missing: list[str] = []
+
+    @classmethod
+    def from_token(
+        cls,
+        token: str,
+        *,
+        base_url: str | None = None,
+        timeout: int = 30,
+        user_map: Mapping[str, str] | None = None,
+        max_retries: int = 3,
+        max_wait: float = 60.0,
+    ) -> SlackNotifier:
+        """A notifier over a new ``WebClient`` for ``token`` (a bot token, ``xoxb-...``)."""
+        kwargs: dict[str, Any] = {"token": token, "timeout": timeout}
+        if base_url:
+            kwargs["base_url"] = base_url
+        return cls(
+            WebClient(**kwargs), user_map=user_map, max_retries=max_retries, max_wait=max_wait
+        )
+
+    def __repr__(self) -> str:
+        return f"SlackNotifier(base_url={self.client.base_url!r})"
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Who had no Slack user (emails or names), in the order they were looked up."""
+        return tuple(self._missing)
+
+    def _call(
+        self,
+        method: str,
+        send: Callable[[], Any],
+        *,
+        tolerate: frozenset[str] = frozenset(),
+    ) -> Any:
+        """Run one client call; ``None`` when Slack answers with a ``tolerate`` error."""
+        try:
+            return send()
+        except SlackApiError as exc:
+            if _error_code(exc) in tolerate:
+                return None
+            raise _translate(method, exc) from None
+        except (SlackClientError, URLError, OSError) as exc:
+            reason = getattr(exc, "reason", None) or type(exc).__name__
+            raise ServiceError(
+                f"Slack {method}: could not reach {self.client.base_url} ({reason})",
+                service="slack",
+                url=self.client.base_url,
+            ) from None
+
+    def lookup(self, email: str) -> str | None:
+        """The Slack user id for ``email``, or ``None`` (recorded in :attr:`missing`).
+
+        Answers are cached for the life of this notifier, misses included.
+        """
+        key = email.strip().casefold()
+        if key in self._emails:
+            return self._emails[key]
+        response = self._call(
+            "users.lookupByEmail",
+            lambda: self.client.users_lookupByEmail(email=email.strip()),
+            tolerate=_NOT_FOUND,
+        )
+        if response is None:
+            log.warning("No Slack user has the email %s; nobody will be messaged", email)
+            self._missing.append(email)
+            self._emails[key] = None
+            return None
+        user_id = response["user"]["id"]
+        self._emails[key] = user_id
+        return str(user_id)
+
+    def _mapped(self, person: Person) -> str | None:
+        candidates = (
+            person.account_id,
+            f"key:{person.user_key}" if person.user_key else None,
+            person.user_key,
+            person.username,
+            person.email,
+            person.display_name,
+            person.text,
+        )
+        for name in candidates:
+            if name and name.strip().casefold() in self.user_map:
+                return self.user_map[name.strip().casefold()]
+        return None
+
+    def resolve(self, person: Person) -> str | None:
+        """The Slack user id of ``person``: from ``user_map``, else by email lookup.
+
+        ``None`` when neither finds one; the person is then listed in :attr:`missing`.
+        """
+        mapped = self._mapped(person)
+        if mapped:
+            return mapped
+        if person.email:
+            return self.lookup(person.email)
+        label = str(person) or person.identity or "an unnamed person"
+        if label not in self._missing:
+            log.warning(
+                "No Slack user for %s: no email is visible and user_map has no entry", label
+            )
+            self._missing.append(label)
+        return None
+
+    def open_dm(self, user_id: str) -> str:
+        """The id of the direct-message channel with ``user_id`` (opened if needed)."""
+        if user_id not in self._dms:
+            response = self._call(
+                "conversations.open", lambda: self.client.conversations_open(users=user_id)
+            )
+            self._dms[user_id] = str(response["channel"]["id"])
+        return self._dms[user_id]
+
+    def post(
+        self, channel: str, text: str, blocks: Sequence[Mapping[str, Any]] | None = None
+    ) -> str:
+        """Post ``text`` (the fallback) and ``blocks`` to ``channel``; return the message ts.
+
+        Links are not unfurled and names are not linked (no ``link_names``): mentions only
+        come from ``<@U...>`` that pmsync wrote itself.
+        """
+        payload = [dict(b) for b in blocks] if blocks else None
+        response = self._call(
+            "chat.postMessage",
+            lambda: self.client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=payload,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+        )
+        return str(response["ts"])
+
+    def send_dm(
+        self, person: Person, text: str, blocks: Sequence[Mapping[str, Any]] | None = None
+    ) -> str | None:
+        """Message ``person`` directly; ``None`` (and :attr:`missing`) when not on Slack."""
+        user_id = self.resolve(person)
+        if user_id is None:
+            return None
+        return self.post(self.open_dm(user_id), text, blocks)
+
+
+def _error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response["error"])
+    except (KeyError, TypeError):
+        return f"HTTP {getattr(exc.response, 'status_code', None)}"
+
+
+def _translate(method: str, exc: SlackApiError) -> ServiceError:
+    response = exc.response
+    status = getattr(response, "status_code", None)
+    error = _error_code(exc)
+    if error in AUTH_ERRORS:
+        return AuthError(
+            f"Slack refused the token ({error}) on {method}; check the Slack token and "
+            "the app's scopes (chat:write, im:write, users:read.email)",
+            service="slack",
+            status=status,
+        )
+    if status == 429 or error == "ratelimited":
+        wait = None
+        for name, value in (getattr(response, "headers", None) or {}).items():
+            if name.lower() == "retry-after":
+                try:
+                    wait = float(value[0] if isinstance(value, list) else value)
+                except (ValueError, IndexError):
+                    wait = None
+        return RateLimitError(
+            f"Slack kept rate-limiting {method}; try again later"
+            + (f" (Retry-After {wait:g} s)" if wait is not None else ""),
+            service="slack",
+            retry_after=wait,
+        )
+    return ServiceError(f"Slack {method} failed: {error}", service="slack", status=status)

@@ -41,6 +41,7 @@ from pmsync._storage._scan import (
     scan,
     table_rows,
 )
+from pmsync._storage.vocabulary import trailing_status
 
 __all__ = [
     "Edit",
@@ -65,48 +66,9 @@ _NEW_COLUMN_ORDER: Final = ("ticket", "status")
 _COPIED_HEADER_ATTRIBUTES: Final = ("scope", "data-highlight-colour")
 _MAX_COLSPAN: Final = 1000
 _MAX_ROWSPAN: Final = 65534
-# What a status cell may hold to be replaced by a lozenge: words people write for a status.
-_STATUS_WORDS: Final = frozenset(
-    {
-        "todo",
-        "to do",
-        "open",
-        "new",
-        "not started",
-        "incomplete",
-        "pending",
-        "planned",
-        "backlog",
-        "in progress",
-        "wip",
-        "doing",
-        "started",
-        "ongoing",
-        "in review",
-        "review",
-        "blocked",
-        "on hold",
-        "done",
-        "complete",
-        "completed",
-        "closed",
-        "resolved",
-        "fixed",
-        "finished",
-        "yes",
-        "no",
-        "x",
-        "✓",
-        "✔",
-        "✔️",
-        "☑",
-        "☑️",
-        "✅",
-        "✗",
-        "✘",
-        "❌",
-        "☐",
-    }
+# Marks people put in a status (or "Done") column besides status words.
+_STATUS_MARKS: Final = frozenset(
+    {"yes", "no", "x", "✓", "✔", "✔️", "☑", "☑️", "✅", "✗", "✘", "❌", "☐", "🚧"}
 )
 
 
@@ -731,7 +693,7 @@ class _Writer:
             return
         lozenge = _status_macro(title, colour or "Grey")
         reading = read(self.text, [(cell.open_end, cell.close_start)])
-        replace = reading.blank or (reading.plain and _is_status_word(reading.text))
+        replace = reading.blank or (reading.plain and _is_status_word(reading.text, title))
         if replace or cell.self_closing:
             self.set_content(cell, f"<p>{lozenge}</p>")
         else:
@@ -923,6 +885,13 @@ class _Writer:
         self.written.add(position)
 
 
-def _is_status_word(value: str) -> bool:
-    words = " ".join(re.sub(r"[-_/:.!()\[\]*]+", " ", value.lower()).split())
-    return words in _STATUS_WORDS
+def _is_status_word(value: str, title: str) -> bool:
+    """Whether a status cell's text is only a status, which a lozenge may replace.
+
+    Uses the parser's vocabulary, so what reads as a status is what gets replaced.
+    """
+    stripped = value.strip()
+    if stripped.casefold() in _STATUS_MARKS or stripped.casefold() == title.casefold():
+        return True
+    status, rest = trailing_status(stripped)
+    return status is not None and not rest.strip()

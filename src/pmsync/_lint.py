@@ -189,6 +189,8 @@ def is_team_name(owner: Person) -> bool:
     if "@" in without_notes.strip("@") and " " not in without_notes:
         local = without_notes.lstrip("@").split("@", 1)[0]
         return _is_group_text(local.replace(".", " "))
+    if _is_group_text(without_notes):
+        return True
     parts = [p for p in _SEPARATORS.split(without_notes) if p]
     return any(_is_group_text(_NON_WORD.sub(" ", p).strip()) for p in parts or [without_notes])
 

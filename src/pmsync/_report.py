@@ -16,7 +16,7 @@ import json
 import math
 import os
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 import attrs
@@ -197,13 +197,15 @@ def _days(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
-def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: int) -> str:
-    """An aligned text table; columns from index ``numeric`` on are right-aligned."""
+def _text_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Container[int]
+) -> str:
+    """An aligned text table; the columns whose index is in ``right`` are right-aligned."""
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i >= numeric else c.ljust(w)
+            c.rjust(w) if i in right else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
@@ -322,7 +324,7 @@ class Report:
         ):
             if groups:
                 rows = [_group_cells(g) for g in groups]
-                lines += ["", title, _text_table([first, *_GROUP_HEADERS], rows, 1)]
+                lines += ["", title, _text_table([first, *_GROUP_HEADERS], rows, range(1, 8))]
         if self.overdue:
             rows = [
                 [
@@ -337,7 +339,7 @@ class Report:
             lines += [
                 "",
                 "Overdue",
-                _text_table(["issue", "days", "due", "owner", "summary"], rows, 5),
+                _text_table(["issue", "days", "due", "owner", "summary"], rows, {1}),
             ]
         return "\n".join(lines)
 

@@ -1,0 +1,460 @@
+"""The sync engine against the emulator, with the real atlassian-python-api clients."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ALICE, BOB, by_summary, make_syncer, mutating, row, table_page
+
+import pmsync
+from pmsync import Status
+
+
+def _page(emu, rows, **kwargs):
+    return emu.add_page(
+        "SRE", "2026-11-02 Disk full", table_page(rows, **kwargs), labels=("postmortem",)
+    )
+
+
+def _reparse(emu, page_id):
+    return pmsync.parse_page(emu.page(page_id)["storage"], page_id=page_id)
+
+
+class TestFirstSync:
+    def test_creates_one_issue_per_row_with_label_and_property(self, emu, syncer):
+        """Each row becomes an issue carrying the label and the pmsync property."""
+        page_id = _page(
+            emu,
+            [
+                row("Add a disk usage alert", ALICE, "2026-12-04", "P1", "todo"),
+                row("Rotate logs daily", BOB, "2026-12-10", "low"),
+            ],
+        )
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert 2 == len(result.created)
+        issues = by_summary(emu)
+        alert = issues["Add a disk usage alert"]
+        assert ["pmsync"] == alert["fields"]["labels"]
+        assert ALICE == alert["fields"]["assignee"]["accountId"]
+        assert "2026-12-04" == alert["fields"]["duedate"]
+        assert "High" == alert["fields"]["priority"]["name"]
+        prop = alert["properties"]["pmsync"]
+        items = {i.summary: i for i in _reparse(emu, page_id).items}
+        assert page_id == prop["page_id"]
+        assert items["Add a disk usage alert"].jira_key == alert["key"]
+        assert "Low" == issues["Rotate logs daily"]["fields"]["priority"]["name"]
+
+    def test_writes_keys_and_status_back(self, emu, syncer):
+        """The page shows each issue's key and Jira status after the first sync."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04")])
+        syncer.sync(page_ids=[page_id])
+        (item,) = _reparse(emu, page_id).items
+        key = by_summary(emu)["Add a disk usage alert"]["key"]
+        assert key == item.jira_key
+        assert Status.TODO == item.status
+        storage = emu.page(page_id)["storage"]
+        assert 'ac:name="status"' in storage
+        assert "Written by the incident commander." in storage
+
+    def test_description_links_back_to_the_page(self, emu, syncer):
+        """The issue names the postmortem and links to its page."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        syncer.sync(page_ids=[page_id])
+        description = by_summary(emu)["Add a disk usage alert"]["fields"]["description"]
+        assert "2026-11-02 Disk full" in description
+        assert page_id in description
+
+    def test_page_status_done_moves_new_issue_to_done(self, emu, syncer):
+        """A row already marked done becomes an issue in a done status."""
+        page_id = _page(emu, [row("Restart the replica", ALICE, status="done")])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        issue = by_summary(emu)["Restart the replica"]
+        assert "done" == issue["fields"]["status"]["statusCategory"]["key"]
+
+    def test_long_summary_is_cut_with_full_text_in_description(self, emu, syncer):
+        """Summaries over 255 characters are cut at a word; the description keeps all."""
+        long = "Make the failover runbook cover " + " ".join(f"case{n}" for n in range(60))
+        page_id = _page(emu, [row(long, ALICE)])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        (issue,) = emu.issues("OPS")
+        assert len(issue["fields"]["summary"]) <= 255
+        assert issue["fields"]["summary"].endswith("…")
+        assert long in issue["fields"]["description"]
+
+
+class TestIdempotency:
+    def test_second_sync_makes_no_mutating_request(self, emu, syncer):
+        """A rerun right after a sync changes nothing and writes nothing."""
+        page_id = _page(
+            emu,
+            [
+                row("Add a disk usage alert", ALICE, "2026-12-04", "P1", "in progress"),
+                row("Rotate logs daily", BOB, "2026-12-10", "low", "done"),
+            ],
+        )
+        syncer.sync(page_ids=[page_id])
+        emu.clear_requests()
+        plan = syncer.plan(page_ids=[page_id])
+        assert plan.is_empty, plan.render(verbose=True)
+        result = syncer.apply(plan)
+        assert result.ok
+        assert [] == mutating(emu)
+
+    def test_plan_only_reads(self, emu, syncer):
+        """plan() sends no mutating request."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        emu.clear_requests()
+        plan = syncer.plan(page_ids=[page_id])
+        assert ["create", "writeback"] == sorted(plan.counts())
+        assert [] == mutating(emu)
+
+    def test_applying_a_plan_twice_changes_nothing_the_second_time(self, emu, syncer):
+        """A stale plan applied again adopts what the first apply created."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, status="done")])
+        plan = syncer.plan(page_ids=[page_id])
+        syncer.apply(plan)
+        storage = emu.page(page_id)["storage"]
+        again = syncer.apply(plan)
+        assert again.ok, again.errors
+        assert () == again.created
+        assert 1 == len(emu.issues("OPS"))
+        assert storage == emu.page(page_id)["storage"]
+
+
+class TestMerge:
+    def test_page_edit_updates_jira(self, emu, syncer):
+        """A due date changed on the page goes to Jira."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04")])
+        syncer.sync(page_ids=[page_id])
+        storage = emu.page(page_id)["storage"].replace("2026-12-04", "2026-12-18")
+        emu.edit_page(page_id, storage)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert "2026-12-18" == by_summary(emu)["Add a disk usage alert"]["fields"]["duedate"]
+
+    def test_jira_status_change_is_written_to_the_page(self, emu, syncer):
+        """Jira moved to Done: the page's lozenge says Done afterwards."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        syncer.sync(page_ids=[page_id])
+        key = by_summary(emu)["Add a disk usage alert"]["key"]
+        emu.transition_issue(key, "Done")
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert [page_id] == list(result.pages_written)
+        (item,) = _reparse(emu, page_id).items
+        assert Status.DONE == item.status
+
+    def test_page_status_change_transitions_jira(self, emu, syncer):
+        """A page marked done moves the issue to a done status."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, status="todo")])
+        syncer.sync(page_ids=[page_id])
+        key = by_summary(emu)["Add a disk usage alert"]["key"]
+        storage = emu.page(page_id)["storage"].replace(">To Do<", ">Done<")
+        assert storage != emu.page(page_id)["storage"]
+        emu.edit_page(page_id, storage)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert (key,) == result.transitioned
+        issue = by_summary(emu)["Add a disk usage alert"]
+        assert "done" == issue["fields"]["status"]["statusCategory"]["key"]
+        assert "done" == issue["properties"]["pmsync"]["base"]["status"]
+
+    def test_jira_only_summary_change_is_kept_and_not_reverted(self, emu, syncer):
+        """Jira's own summary edit survives reruns; the page keeps its text."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        syncer.sync(page_ids=[page_id])
+        key = by_summary(emu)["Add a disk usage alert"]["key"]
+        emu.edit_issue(key, {"summary": "Alert on disk usage above 80%"})
+        emu.clear_requests()
+        for _ in range(2):
+            result = syncer.sync(page_ids=[page_id])
+            assert result.ok
+        assert [] == mutating(emu)
+        assert "Alert on disk usage above 80%" == emu.issues("OPS")[0]["fields"]["summary"]
+
+    def test_conflict_page_wins_by_default_for_due(self, emu, syncer):
+        """Both sides changed the due date: the page wins and a conflict is listed."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04")])
+        syncer.sync(page_ids=[page_id])
+        key = by_summary(emu)["Add a disk usage alert"]["key"]
+        emu.edit_issue(key, {"duedate": "2026-12-24"})
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2026-12-04", "2026-12-11"))
+        plan = syncer.plan(page_ids=[page_id])
+        (conflict,) = plan.of_kind("conflict")
+        assert {"due": ("2026-12-11", "2026-12-24")} == dict(conflict.fields)
+        result = syncer.apply(plan)
+        assert 1 == len(result.conflicts)
+        assert "2026-12-11" == emu.issues("OPS")[0]["fields"]["duedate"]
+
+    def test_conflict_report_leaves_both_sides(self, emu):
+        """ownership=report lists the conflict and changes neither side."""
+        syncer = make_syncer(emu, pmsync.Config(project="OPS", ownership={"due": "report"}))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04")])
+        syncer.sync(page_ids=[page_id])
+        key = by_summary(emu)["Add a disk usage alert"]["key"]
+        emu.edit_issue(key, {"duedate": "2026-12-24"})
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2026-12-04", "2026-12-11"))
+        storage = emu.page(page_id)["storage"]
+        result = syncer.sync(page_ids=[page_id])
+        assert 1 == len(result.conflicts)
+        assert "2026-12-24" == emu.issues("OPS")[0]["fields"]["duedate"]
+        assert storage == emu.page(page_id)["storage"]
+
+    def test_reassignment_on_page_reassigns_issue(self, emu, syncer):
+        """A new owner mention on the page reassigns the issue."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        syncer.sync(page_ids=[page_id])
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace(ALICE, BOB))
+        syncer.sync(page_ids=[page_id])
+        assert BOB == emu.issues("OPS")[0]["fields"]["assignee"]["accountId"]
+
+    def test_linked_human_issue_is_adopted(self, emu, syncer):
+        """A row linking an issue a human created: pmsync labels it and never duplicates."""
+        key = emu.add_issue("OPS", summary="Add a disk usage alert", status="In Progress")
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, key=key)])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert () == result.created
+        (issue,) = emu.issues("OPS")
+        assert "pmsync" in issue["fields"]["labels"]
+        assert page_id == issue["properties"]["pmsync"]["page_id"]
+        (item,) = _reparse(emu, page_id).items
+        assert Status.IN_PROGRESS == item.status
+
+    def test_missing_linked_issue_is_a_warning_not_a_create(self, emu, syncer):
+        """A row linking a key Jira does not know creates nothing and says so."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, key="OPS-999")])
+        plan = syncer.plan(page_ids=[page_id])
+        assert () == plan.of_kind("create")
+        assert any("OPS-999" in w for w in plan.warnings)
+
+
+class TestOwners:
+    def test_unknown_plain_text_owner_stays_unassigned_with_warning(self, emu, syncer):
+        """A name that matches nobody is never guessed."""
+        page_id = _page(emu, [row("Add a disk usage alert", "Platform team")])
+        plan = syncer.plan(page_ids=[page_id])
+        assert any("Platform team" in w and "row 1" in w for w in plan.warnings)
+        syncer.apply(plan)
+        assert emu.issues("OPS")[0]["fields"]["assignee"] is None
+
+    def test_exact_plain_text_name_is_assigned(self, emu, syncer):
+        """A plain-text owner matching exactly one user's name is assigned."""
+        page_id = _page(emu, [row("Add a disk usage alert", "Bob Example")])
+        syncer.sync(page_ids=[page_id])
+        assert BOB == emu.issues("OPS")[0]["fields"]["assignee"]["accountId"]
+
+    def test_ambiguous_owner_is_not_guessed(self, emu, syncer):
+        """Two users with the same name: unassigned, and a warning naming both."""
+        emu.add_user(
+            account_id="557058:bob-0003", display_name="Bob Example", email="bob2@example.com"
+        )
+        page_id = _page(emu, [row("Add a disk usage alert", "Bob Example")])
+        plan = syncer.plan(page_ids=[page_id])
+        assert any("several" in w for w in plan.warnings)
+        syncer.apply(plan)
+        assert emu.issues("OPS")[0]["fields"]["assignee"] is None
+
+
+class TestSafety:
+    def test_injection_strings_change_nothing_but_text(self, emu, syncer):
+        """Quotes, JQL keywords and markup in a summary stay text everywhere."""
+        nasty = 'x" OR project = OTHER <script>alert(1)</script> & \\ done'
+        page_id = _page(emu, [row(nasty, ALICE)])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        (issue,) = emu.issues("OPS")
+        assert nasty == issue["fields"]["summary"]
+        storage = emu.page(page_id)["storage"]
+        assert "<script>" not in storage
+        (item,) = _reparse(emu, page_id).items
+        assert nasty == item.summary
+        assert syncer.plan(page_ids=[page_id]).is_empty
+
+    def test_deleted_row_is_an_orphan_never_closed(self, emu, syncer):
+        """A row removed from the page leaves its issue alone and says so."""
+        page_id = _page(emu, [row("Keep me", ALICE), row("Delete me", BOB)])
+        syncer.sync(page_ids=[page_id])
+        key = by_summary(emu)["Delete me"]["key"]
+        storage = emu.page(page_id)["storage"]
+        start = storage.index("<tr><td><p>Delete me")
+        end = storage.index("</tr>", start) + len("</tr>")
+        emu.edit_page(page_id, storage[:start] + storage[end:])
+        emu.clear_requests()
+        plan = syncer.plan(page_ids=[page_id])
+        (orphan,) = plan.of_kind("orphan")
+        assert key == orphan.issue_key
+        syncer.apply(plan)
+        assert [] == mutating(emu)
+        assert "new" == by_summary(emu)["Delete me"]["fields"]["status"]["statusCategory"]["key"]
+
+    def test_human_edit_during_write_back_survives(self, emu, syncer):
+        """A human saving between pmsync's read and write: both edits end up on the page."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+
+        def human(pid: str) -> None:
+            storage = emu.page(pid)["storage"]
+            emu.edit_page(
+                pid,
+                storage.replace(
+                    "The database ran out of disk.", "The database ran out of disk at 03:12."
+                ),
+            )
+
+        emu.faults.on_page_write(human)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        storage = emu.page(page_id)["storage"]
+        assert "out of disk at 03:12." in storage
+        (item,) = _reparse(emu, page_id).items
+        assert item.jira_key is not None
+
+    def test_rate_limit_storm_is_ridden_out(self, emu, syncer):
+        """Many 429s with Retry-After: the sync still completes, nothing duplicated."""
+        page_id = _page(emu, [row(f"Action {n}", ALICE) for n in range(5)])
+        emu.faults.rate_limit(fraction=0.3, retry_after=0)
+        result = syncer.sync(page_ids=[page_id])
+        emu.faults.clear()
+        assert result.ok, result.errors
+        assert 5 == len(by_summary(emu))
+
+    def test_server_errors_on_reads_are_retried(self, emu, syncer):
+        """503s on reads are retried and the sync completes."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        emu.faults.server_error(count=2, status=503)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert 1 == len(emu.issues("OPS"))
+
+    def test_partial_bulk_create_failure_names_the_item(self, emu, syncer):
+        """Jira refusing one issue reports it; the others are created and written back."""
+        page_id = _page(
+            emu,
+            [
+                row("Good one", ALICE, priority="P1"),
+                row("Bad priority", BOB, priority="Urgent-ish"),
+            ],
+        )
+        result = syncer.sync(page_ids=[page_id])
+        assert not result.ok
+        (error,) = result.errors
+        assert "Bad priority" in str(error)
+        assert page_id == error.page_id
+        assert ["Good one"] == list(by_summary(emu))
+        items = {i.summary: i for i in _reparse(emu, page_id).items}
+        assert items["Good one"].jira_key is not None
+        assert items["Bad priority"].jira_key is None
+
+
+def _clean_state(emu):
+    return sorted(
+        (i["fields"]["summary"], i["fields"]["status"]["name"], i["fields"]["duedate"])
+        for i in emu.issues("OPS")
+    )
+
+
+class TestCrashSafety:
+    @pytest.mark.parametrize("applied", [True, False])
+    def test_every_dropped_mutation_recovers_without_duplicates(self, emu, syncer, applied):
+        """Drop the k-th mutating request, rerun: same final state as a clean run."""
+        rows = [
+            row("Add a disk usage alert", ALICE, "2026-12-04", status="done"),
+            row("Rotate logs daily", BOB, "2026-12-10"),
+        ]
+        page_id = _page(emu, rows)
+        syncer.sync(page_ids=[page_id])
+        expected = _clean_state(emu)
+        total = sum(1 for r in emu.requests if r.mutating)
+        assert total >= 3
+        for k in range(1, total + 1):
+            emu.reset()
+            emu.add_user(account_id=ALICE, display_name="Alice Example", email="alice@example.com")
+            emu.add_user(account_id=BOB, display_name="Bob Example", email="bob@example.com")
+            emu.add_project("OPS")
+            page_id = _page(emu, rows)
+            emu.faults.drop_after(k, applied=applied)
+            syncer.sync(page_ids=[page_id])
+            emu.faults.clear()
+            final = syncer.sync(page_ids=[page_id])
+            assert final.ok, (k, final.errors)
+            assert expected == _clean_state(emu), k
+            by_summary(emu)  # no duplicates
+            assert syncer.plan(page_ids=[page_id]).is_empty, k
+
+
+class TestServerFlavour:
+    @pytest.mark.parametrize("flavour", ["server"], indirect=True)
+    def test_userkey_mentions_resolve_and_sync(self, emu, syncer):
+        """Server/DC: user-key mentions map to usernames; search pages with startAt."""
+        page_id = _page(
+            emu,
+            [
+                row("Add a disk usage alert", "key:key-alice", "2026-12-04"),
+                row("Rotate logs", "Bob Example"),
+            ],
+            flavour="server",
+        )
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        issues = by_summary(emu)
+        assert "alice" == issues["Add a disk usage alert"]["fields"]["assignee"]["name"]
+        assert "bob" == issues["Rotate logs"]["fields"]["assignee"]["name"]
+        emu.clear_requests()
+        assert syncer.plan(page_ids=[page_id]).is_empty
+        assert [] == mutating(emu)
+
+
+class TestSelection:
+    def test_cql_selects_labelled_pages(self, emu, syncer):
+        """Pages are found by CQL, with their bodies, in one request."""
+        first = _page(emu, [row("One", ALICE)])
+        second = emu.add_page(
+            "SRE", "Another", table_page([row("Two", BOB)]), labels=("postmortem",)
+        )
+        emu.add_page("SRE", "Not a postmortem", table_page([row("Three", BOB)]))
+        plan = syncer.plan(cql='space = "SRE" AND label = "postmortem"')
+        assert {first, second} == {p.page_id for p in plan.pages}
+
+    def test_no_selection_is_a_config_error(self, syncer):
+        """Without ids, CQL or a configured query, plan() says what is missing."""
+        with pytest.raises(pmsync.ConfigError, match="which pages"):
+            syncer.plan()
+
+    def test_client_with_backoff_and_retry_is_refused(self, emu, config):
+        """A client that would replay POSTs is refused with the reason."""
+        jira = emu.jira()
+        jira.backoff_and_retry = True
+        with pytest.raises(pmsync.ConfigError, match="duplicate"):
+            pmsync.Syncer(emu.confluence(), jira, config=config)
+
+
+class TestConcurrentRuns:
+    def test_run_planned_before_another_runs_sync_adopts_instead_of_duplicating(self, emu, config):
+        """Run A plans, run B syncs everything, then A applies: no duplicates."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE), row("Rotate logs", BOB)])
+        run_a, run_b = make_syncer(emu, config), make_syncer(emu, config)
+        plan_a = run_a.plan(page_ids=[page_id])
+        assert 2 == len(plan_a.of_kind("create"))
+        run_b.sync(page_ids=[page_id])
+        result_a = run_a.apply(plan_a)
+        assert result_a.ok, result_a.errors
+        assert () == result_a.created
+        assert 2 == len(by_summary(emu))
+
+    def test_two_runs_in_parallel_threads_create_each_issue_once(self, emu, config):
+        """Two syncs racing over ten pages end with one issue per row."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        pages = [
+            _page(emu, [row(f"Page {p} action {n}", ALICE) for n in range(3)]) for p in range(10)
+        ]
+        plans = [make_syncer(emu, config).plan(page_ids=pages) for _ in range(2)]
+        runs = [make_syncer(emu, config) for _ in range(2)]
+        with ThreadPoolExecutor(2) as pool:
+            results = list(
+                pool.map(lambda pair: pair[0].apply(pair[1]), zip(runs, plans, strict=True))
+            )
+        assert all(r.ok for r in results), [r.errors for r in results]
+        assert 30 == len(by_summary(emu))

@@ -183,8 +183,10 @@ class _Planner:
             "description": page_body(item),
             "owner": owner,
             "due": item.due.isoformat() if item.due else None,
-            "priority": item.priority,
-            "status": item.status.value if item.status else None,
+            # An empty priority or status cell says nothing: it never clears Jira's value
+            # (an empty status cell gets Jira's status written into it instead).
+            "priority": item.priority or UNKNOWN,
+            "status": item.status.value if item.status else UNKNOWN,
         }, user
 
     def jira_values(self, issue: JiraIssue) -> dict[str, Any]:
@@ -337,7 +339,8 @@ class _Planner:
             value = values[name]
             if value is UNKNOWN or name == "status":
                 continue
-            if value is None and name in ("owner", "priority"):
+            if value is None:
+                base[name] = None  # recorded, so that a value added later is a page change
                 continue
             fields.update(self.jira_field(name, value, page, item))
             base[name] = value
@@ -345,6 +348,8 @@ class _Planner:
         fields.setdefault("description", jira_description(None, page, item))
         status = values["status"]
         base["status"] = Status.TODO.value
+        if status is UNKNOWN:
+            status = None
         prop = property_value(page.page_id, item.item_id, base)
         self.changes.append(
             Change(

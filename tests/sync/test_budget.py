@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ALICE, row, table_page
+from sync_helpers import ALICE, row, table_page
 
 
 def _seed(emu, pages, items):

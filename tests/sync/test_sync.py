@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ALICE, BOB, by_summary, make_syncer, mutating, row, table_page
+from sync_helpers import ALICE, BOB, by_summary, make_syncer, mutating, row, table_page
 
 import pmsync
 from pmsync import Status

@@ -141,6 +141,18 @@ def _error_dict(error: str | ApplyError) -> dict[str, Any]:
     return {"message": str(error)}
 
 
+def _sent(value: Iterable[Reminder]) -> tuple[Reminder, ...]:
+    return tuple(value)
+
+
+def _skipped(value: Iterable[SkippedReminder]) -> tuple[SkippedReminder, ...]:
+    return tuple(value)
+
+
+def _errors(value: Iterable[str | ApplyError]) -> tuple[str | ApplyError, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class ReminderResult:
     """What one ``remind()`` run sent, skipped and failed to send.
@@ -149,9 +161,9 @@ class ReminderResult:
     ``quiet_day`` is true when today is one of the policy's quiet days (nothing is sent).
     """
 
-    sent: tuple[Reminder, ...] = attrs.field(default=(), converter=tuple)
-    skipped: tuple[SkippedReminder, ...] = attrs.field(default=(), converter=tuple)
-    errors: tuple[str | ApplyError, ...] = attrs.field(default=(), converter=tuple)
+    sent: tuple[Reminder, ...] = attrs.field(default=(), converter=_sent)
+    skipped: tuple[SkippedReminder, ...] = attrs.field(default=(), converter=_skipped)
+    errors: tuple[str | ApplyError, ...] = attrs.field(default=(), converter=_errors)
     dry_run: bool = False
     quiet_day: bool = False
 

@@ -31,10 +31,19 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from pmsync._messages import digest_message, escalation_message, reminder_message
 from pmsync._model import Person
-from pmsync.exceptions import AuthError, RateLimitError, ServiceError
+from pmsync._remind import Reminder, ReminderResult, SkippedReminder, group_by_recipient
+from pmsync.config import ReminderPolicy
+from pmsync.exceptions import (
+    ApplyError,
+    AuthError,
+    PmsyncError,
+    RateLimitError,
+    ServiceError,
+)
 
-__all__ = ["AUTH_ERRORS", "SlackNotifier"]
+__all__ = ["AUTH_ERRORS", "PageLinks", "SlackNotifier", "send_reminders"]
 
 log = logging.getLogger("pmsync.slack")
 
@@ -323,3 +332,122 @@ def _translate(method: str, exc: SlackApiError) -> ServiceError:
             retry_after=wait,
         )
     return ServiceError(f"Slack {method} failed: {error}", service="slack", status=status)
+
+
+#: Where a page's title and URL come from when messages link the postmortem.
+PageLinks = Mapping[str, tuple[str | None, str | None]]
+
+
+def send_reminders(
+    notifier: SlackNotifier,
+    reminders: Sequence[Reminder],
+    *,
+    policy: ReminderPolicy,
+    channel: str | None,
+    save_state: Callable[[str, Mapping[str, Any]], None],
+    pages: PageLinks | None = None,
+    authors: Mapping[str, Person] | None = None,
+    dry_run: bool = False,
+) -> ReminderResult:
+    """Send the reminders :func:`~pmsync._remind.select_reminders` chose; record each.
+
+    This is the whole of ``syncer.remind()`` after the selection: per issue, the messages
+    go out (one DM per reminder, or one digest per person with ``policy.digest``;
+    unassigned items and escalations to ``channel``; escalations also to the page's author
+    from ``authors`` with ``policy.escalate_to_author``), then ``save_state(issue_key,
+    state)`` stores the reminder record in the issue's ``pmsync`` property.
+
+    A reminder that cannot be delivered (no Slack user, no channel configured) is skipped
+    with a reason and its record is still saved, so it is not retried every run and the
+    overdue count still leads to an escalation. A reminder whose delivery failed is an
+    error, and that issue's record is not saved, so the next run tries again.
+    :class:`~pmsync.AuthError` is raised: no message can go out with a bad token.
+    ``pages`` maps page ids to ``(title, url)`` for links to the postmortem.
+    With ``dry_run`` nothing is sent or saved, and ``sent`` lists what would be.
+    """
+    if dry_run:
+        return ReminderResult(sent=reminders, dry_run=True)
+    links = pages or {}
+    sent: list[Reminder] = []
+    skipped: list[SkippedReminder] = []
+    errors: list[str | ApplyError] = []
+    failed: set[str] = set()
+    done: dict[str, Mapping[str, Any]] = {}
+
+    def deliver(
+        batch: Sequence[Reminder],
+        to: Person | None,
+        message: tuple[str, list[dict[str, Any]]],
+    ) -> None:
+        """Send one message about ``batch`` to ``to`` (``None``: the channel)."""
+        text, blocks = message
+        try:
+            if to is None:
+                ts = notifier.post(channel, text, blocks) if channel else None
+                why = "no Slack channel is configured (slack_channel)"
+            else:
+                ts = notifier.send_dm(to, text, blocks)
+                why = f"{_label(to)} has no Slack user"
+        except AuthError:
+            raise
+        except PmsyncError as exc:
+            for r in batch:
+                failed.add(r.issue_key)
+                errors.append(
+                    ApplyError(
+                        f"{r.issue_key}: the {r.kind.replace('_', '-')} reminder was not "
+                        f"sent: {exc}",
+                        page_id=r.page_id,
+                        item_id=r.item_id,
+                        issue_key=r.issue_key,
+                        cause=exc,
+                    )
+                )
+            return
+        for r in batch:
+            done[r.issue_key] = r.state
+            if ts is None:
+                skipped.append(SkippedReminder(r, why))
+            elif r not in sent:
+                sent.append(r)
+
+    def page(r: Reminder) -> tuple[str | None, str | None]:
+        return links.get(r.page_id or "", (None, None))
+
+    if policy.digest:
+        for person, batch in group_by_recipient(reminders):
+            deliver(batch, person, digest_message(person, batch))
+    else:
+        for r in reminders:
+            if r.kind != "escalation":
+                title, url = page(r)
+                deliver([r], r.recipient, reminder_message(r, page_title=title, page_url=url))
+    for r in reminders:
+        if r.kind != "escalation":
+            continue
+        title, url = page(r)
+        owner_id = notifier.resolve(r.recipient) if r.recipient else None
+        message = escalation_message(r, owner_slack_id=owner_id, page_title=title, page_url=url)
+        deliver([r], None, message)
+        author = (authors or {}).get(r.page_id or "") if policy.escalate_to_author else None
+        if author is not None:
+            deliver([r], author, message)
+    for key, state in done.items():
+        if key in failed:
+            continue
+        try:
+            save_state(key, state)
+        except PmsyncError as exc:
+            errors.append(
+                ApplyError(
+                    f"{key}: reminders went out but could not be recorded: {exc}",
+                    issue_key=key,
+                    cause=exc,
+                )
+            )
+    return ReminderResult(sent=sent, skipped=skipped, errors=errors)
+
+
+def _label(person: Person) -> str:
+    """How a person is named in a skip reason."""
+    return str(person) or person.identity or "someone"

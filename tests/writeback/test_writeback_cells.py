@@ -6,7 +6,14 @@ import pytest
 
 from pmsync import ItemTable, Status
 from pmsync._storage._scan import read, row_cells, scan, table_rows
-from pmsync._storage.edit import JiraServer, RowUpdate, WriteBack, write_back
+from pmsync._storage.edit import (
+    JiraServer,
+    MarkupError,
+    RowUpdate,
+    WriteBack,
+    find_jira_server,
+    write_back,
+)
 
 HEADER = "<tr><th>Action</th><th>Owner</th><th>Ticket</th><th>Status</th></tr>"
 TABLE = ItemTable(
@@ -391,11 +398,21 @@ def test_header_row_beyond_the_table_is_skipped():
 
 
 def test_column_beyond_the_table_is_skipped():
-    wide = ItemTable(index=0, header_row=0, columns={"summary": 0, "ticket": 7}, width=8)
+    wide = ItemTable(index=0, header_row=0, columns={"summary": 0, "ticket": 7}, width=4)
 
     result = write_back(page(row()), [wide], [RowUpdate(0, 0, jira_key="OPS-12")])
 
     assert "the ticket column 8 is not in the table any more" in result.skipped[0].reason
+
+
+def test_table_of_another_width_than_parsed_is_skipped():
+    narrow = ItemTable(index=0, header_row=0, columns=TABLE.columns, width=3)
+
+    result = write_back(page(row()), [narrow], [RowUpdate(0, 0, jira_key="OPS-12")])
+
+    assert "table 1, row 1: table 1 has 4 columns, not the 3 it had when the page was read" == (
+        result.skipped[0].reason
+    )
 
 
 def test_second_update_for_the_same_row_is_skipped():
@@ -518,3 +535,47 @@ def test_short_row_without_the_ticket_cell_is_skipped():
     assert "table 1, row 1: not writing the ticket: the row has no cell in column 3" == (
         result.skipped[0].reason
     )
+
+
+# Which Jira new macros point at.
+
+
+def test_find_jira_server_reads_the_first_single_issue_macro():
+    storage = page(row(ticket=f"<p>{jira('OPS-1', JiraServer('P+F Jira', 'a998'))}</p>"))
+
+    assert JiraServer("P+F Jira", "a998") == find_jira_server(storage)
+
+
+def test_find_jira_server_passes_over_jql_macros():
+    jql = (
+        '<ac:structured-macro ac:name="jira"><ac:parameter ac:name="server">TKTS</ac:parameter>'
+        '<ac:parameter ac:name="jqlQuery">project = X</ac:parameter></ac:structured-macro>'
+    )
+    storage = jql + page(row(ticket=f"<p>{jira('OPS-1', JiraServer('Main', 'm-1'))}</p>"))
+
+    assert JiraServer("Main", "m-1") == find_jira_server(storage)
+
+
+def test_find_jira_server_reads_parameters_in_any_order_and_decodes_entities():
+    storage = (
+        '<ac:structured-macro ac:name="JIRA"><ac:parameter ac:name="serverId">s-1</ac:parameter>'
+        '<ac:parameter ac:name="key">OPS-1</ac:parameter>'
+        '<ac:parameter ac:name="server">A &amp; B</ac:parameter></ac:structured-macro>'
+    )
+
+    assert JiraServer("A & B", "s-1") == find_jira_server(storage)
+
+
+def test_find_jira_server_is_none_without_a_jira_macro():
+    assert find_jira_server(page(row())) is None
+
+
+def test_find_jira_server_still_reads_a_page_whose_tables_do_not_balance():
+    storage = f"<p>{jira('OPS-1')}</p><table><tr><td>broken</table>"
+
+    assert SERVER == find_jira_server(storage)
+
+
+def test_write_back_raises_markup_error_on_unbalanced_tables():
+    with pytest.raises(MarkupError, match="</table> found while <td>"):
+        write(page(row()) + "<table><tr><td>broken</table>", RowUpdate(0, 0, jira_key="OPS-1"))

@@ -560,6 +560,17 @@ class _Writer:
                 )
             return None
         grid = _Grid(text, self.document.tables[index])
+        if item_table.width and item_table.width != grid.width:
+            # The parser saw another table here (or this one changed shape): writing by
+            # column number could put keys in the wrong cells.
+            for position, update in updates:
+                self.skip(
+                    position,
+                    update,
+                    f"{_where(update)}: table {index + 1} has {grid.width} columns, not the "
+                    f"{item_table.width} it had when the page was read",
+                )
+            return None
         header = item_table.header_row
         if not 0 <= header < len(grid.rows):
             for position, update in updates:

@@ -7,16 +7,30 @@ configuration fails loudly on the first run instead of being ignored for months.
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
+
 from pmsync.config import Config, ReminderPolicy
 from pmsync.exceptions import ConfigError
 
-__all__ = ["config_from_mapping", "load_config"]
+__all__ = [
+    "CONFIG_NAME",
+    "config_from_mapping",
+    "default_config_paths",
+    "example_config",
+    "find_config",
+    "load_config",
+]
+
+#: The file name pmsync looks for.
+CONFIG_NAME = "pmsync.toml"
 
 # key -> expected Python type(s) of the TOML value, for the top level.
 _TOP: dict[str, tuple[type, ...]] = {
@@ -92,8 +106,10 @@ def _check(
         dotted = f"{prefix}{key}"
         if key not in schema:
             known = ", ".join(sorted(schema))
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise ConfigError(
-                f"unknown setting; known settings here are: {known}",
+                f"unknown setting; {hint}known settings here are: {known}",
                 key=dotted,
                 line=_line_of(text, dotted),
                 path=path,
@@ -112,6 +128,55 @@ def _check(
             )
 
 
+# Tables whose values must all be of one type: table -> (type, what it means in a message).
+_TABLE_VALUES: dict[str, tuple[type, str]] = {
+    "status_map": (str, "a status category (todo, in_progress or done)"),
+    "priority_map": (str, "a Jira priority name"),
+    "ownership": (str, "page, jira or report"),
+    "user_map": (str, "a Slack user id"),
+    "team_map": (str, "a team name"),
+}
+
+
+def _check_tables(data: Mapping[str, Any], text: str | None, path: str | None) -> dict[str, Any]:
+    """Check the values inside tables; return ``data`` with ``columns`` normalised."""
+    out = dict(data)
+    for table, (kind, meaning) in _TABLE_VALUES.items():
+        for key, value in (data.get(table) or {}).items():
+            if not isinstance(value, kind):
+                dotted = f"{table}.{key}"
+                raise ConfigError(
+                    f"must be {_TYPE_NAMES[kind]} ({meaning}), not {value!r}",
+                    key=dotted,
+                    line=_line_of(text, dotted),
+                    path=path,
+                )
+    columns = data.get("columns")
+    if columns is not None:
+        normalised: dict[str, list[str]] = {}
+        for field, names in columns.items():
+            dotted = f"columns.{field}"
+            headers = [names] if isinstance(names, str) else names
+            if not isinstance(headers, list) or not all(isinstance(n, str) for n in headers):
+                raise ConfigError(
+                    f"must be an array of header names, not {names!r}",
+                    key=dotted,
+                    line=_line_of(text, dotted),
+                    path=path,
+                )
+            normalised[field] = headers
+        out["columns"] = normalised
+    quiet = (data.get("reminders") or {}).get("quiet_days")
+    if isinstance(quiet, list) and not all(isinstance(day, str) for day in quiet):
+        raise ConfigError(
+            f"must be an array of weekdays or dates as strings, not {quiet!r}",
+            key="reminders.quiet_days",
+            line=_line_of(text, "reminders.quiet_days"),
+            path=path,
+        )
+    return out
+
+
 def config_from_mapping(
     data: Mapping[str, Any], *, source: str | None = None, text: str | None = None
 ) -> Config:
@@ -121,7 +186,7 @@ def config_from_mapping(
         raise ConfigError(
             "is required: the Jira project key to create issues in", key="project", path=source
         )
-    kwargs = dict(data)
+    kwargs = _check_tables(data, text, source)
     reminders = kwargs.pop("reminders", None)
     try:
         if reminders is not None:
@@ -155,3 +220,160 @@ def load_config(path: Path) -> Config:
         line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
         raise ConfigError(f"not valid TOML: {exc}", line=line, path=str(path)) from None
     return config_from_mapping(data, source=str(path), text=text)
+
+
+def default_config_paths(cwd: Path | None = None) -> tuple[Path, ...]:
+    """Where pmsync looks for its configuration, in order.
+
+    ``pmsync.toml`` in the working directory, then in the user configuration directory
+    (``~/.config/pmsync/`` on Linux, ``~/Library/Application Support/pmsync/`` on macOS,
+    ``%APPDATA%\\pmsync\\`` on Windows).
+    """
+    here = (cwd or Path.cwd()) / CONFIG_NAME
+    user = Path(click.get_app_dir("pmsync")) / CONFIG_NAME
+    return (here, user)
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Path:
+    """The configuration file to use: ``explicit`` when given, else the first that exists
+    of :func:`default_config_paths`.
+
+    Raises :class:`~pmsync.ConfigError` when an explicit file does not exist or when no
+    default file does, saying where pmsync looked and how to create one.
+    """
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(
+                "the configuration file does not exist (create one with `pmsync init`)",
+                path=str(path),
+            )
+        return path
+    candidates = default_config_paths(cwd)
+    for path in candidates:
+        if path.is_file():
+            return path
+    looked = " and ".join(str(p) for p in candidates)
+    raise ConfigError(
+        f"no configuration file: looked for {looked}. Create one with `pmsync init`, "
+        "or name one with --config FILE (or the PMSYNC_CONFIG environment variable)"
+    )
+
+
+_EXAMPLE = """\
+# pmsync configuration. Every setting is listed; the commented ones show an example value.
+# Reference: the "Configuration" page of the pmsync documentation.
+#
+# Secrets never go in this file. pmsync reads them from the environment:
+#   Cloud:          PMSYNC_JIRA_URL, PMSYNC_EMAIL, PMSYNC_API_TOKEN
+#   Server/DC:      PMSYNC_JIRA_URL, PMSYNC_CONFLUENCE_URL, PMSYNC_JIRA_PAT,
+#                   PMSYNC_CONFLUENCE_PAT
+#   Slack, if used: PMSYNC_SLACK_TOKEN
+# Each secret may come from a file instead: PMSYNC_API_TOKEN_FILE=/run/secrets/jira, etc.
+
+# The Jira project key that issues are created in (required).
+project = "{project}"
+
+# The issue type of created issues.
+issue_type = "Task"
+
+# The label that marks the issues pmsync manages; pmsync finds them by it, so changing it
+# later leaves the issues created so far unmanaged.
+label = "pmsync"
+
+# The pages to sync when a command gets neither --page nor --cql (Confluence CQL).
+cql = 'space = "{space}" AND label = "postmortem"'
+
+# Write issue keys and statuses back into the pages.
+writeback = true
+
+# The Slack channel for one summary per postmortem, escalations and unassigned items.
+# slack_channel = "#incidents"
+
+# How to read ambiguous numeric dates such as 03/04/2026 on pages: "DMY" or "MDY".
+# Without it, such dates are reported as ambiguous and left out.
+# date_order = "DMY"
+
+# The Jira application link written into jira macros on the pages (Server/Data Center,
+# or sites with several Jira links). By default pmsync copies it from a jira macro
+# already on the page.
+# jira_server = "Jira"
+# jira_server_id = "144880e9-a353-312f-9412-ed028e8166fa"
+
+# Comment once on an issue whose row was deleted from its page.
+orphan_comment = false
+
+# Keep a short action-item check (owners, dates, vague items) beside each table.
+lint_writeback = false
+
+# Keep an "Action item status" panel up to date on each page.
+report_writeback = false
+
+# Extra fields for every created issue, exactly as Jira's REST API takes them.
+[fields]
+# components = [{{ name = "SRE" }}]
+# customfield_10010 = "incident-follow-up"
+
+# More words for statuses on pages and Jira status names, mapped to a category:
+# todo, in_progress or done.
+[status_map]
+# "won't fix" = "done"
+# parked = "todo"
+# "under review" = "in_progress"
+
+# Page priorities mapped to Jira priority names.
+[priority_map]
+# sev1 = "Highest"
+# p2 = "High"
+
+# Which side wins when a field changed both on the page and in Jira since the last
+# sync: "page", "jira", or "report" (change neither and list the conflict).
+# The defaults: status follows Jira, everything else follows the page.
+[ownership]
+summary = "page"
+description = "page"
+owner = "page"
+due = "page"
+priority = "page"
+status = "jira"
+
+# Owners (as written on pages, Jira names or emails) mapped to Slack user ids, for
+# sites that hide email addresses from apps.
+[user_map]
+# "Alice Example" = "U012AB3CD"
+
+# Owners (display name or email) mapped to teams, for reports. A Jira component on
+# the issue takes precedence.
+[team_map]
+# "alice@example.com" = "Payments"
+
+# More header names per field, on top of the built-in vocabulary (summary,
+# description, owner, due, priority, status, ticket).
+[columns]
+# owner = ["Driver", "Point person"]
+# due = ["Land by"]
+
+# When and how owners are reminded (pmsync remind).
+[reminders]
+# Days before the due date for a "due soon" reminder; 0 turns it off.
+due_soon_days = 2
+# Days between reminders about an overdue item.
+overdue_every_days = 1
+# Overdue reminders before the channel is told too.
+escalate_after = 3
+# Also tell the postmortem's author when escalating.
+escalate_to_author = false
+# One message per person listing all their items, instead of one per item.
+digest = false
+# Weekdays (mon..sun) or dates (YYYY-MM-DD) with no reminders; the next day catches up.
+quiet_days = ["sat", "sun"]
+"""
+
+
+def example_config(project: str = "OPS", space: str = "SRE") -> str:
+    """A commented example ``pmsync.toml`` covering every setting (what ``pmsync init``
+    writes). ``project`` and ``space`` fill in the Jira project and the Confluence space of
+    the default query."""
+    if '"' in space or "\\" in space:
+        raise ConfigError(f"{space!r} is not a Confluence space key", key="space")
+    return _EXAMPLE.format(project=project, space=space)

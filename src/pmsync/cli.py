@@ -13,16 +13,18 @@ from typing import TextIO
 import click
 
 from pmsync import __version__
+from pmsync import _cli_session as _session
 from pmsync._storage.parse import parse_page
 from pmsync.exceptions import PmsyncError
 
 __all__ = ["main"]
 
-EXIT_OK = 0
-EXIT_PARTIAL = 1
-EXIT_USAGE = 2
-EXIT_SERVICE = 3
-EXIT_LOCKED = 4
+# The exit codes, documented in docs/cli.md; _cli_session explains each.
+EXIT_OK = _session.EXIT_OK
+EXIT_PARTIAL = _session.EXIT_PARTIAL
+EXIT_USAGE = _session.EXIT_USAGE
+EXIT_SERVICE = _session.EXIT_SERVICE
+EXIT_LOCKED = _session.EXIT_LOCKED
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,3 +100,111 @@ def emulator(flavour: str, seed: str | None, port: int) -> None:
     from pmsync.testing._serve import serve  # noqa: PLC0415  (keep werkzeug off the fast path)
 
     serve(flavour=flavour, seed=seed, port=port)
+
+
+# -- commands that talk to the services ------------------------------------------------
+# Each returns its exit code; _cli_session.common_options turns errors into messages and
+# codes, sets up logging and redaction, and exits.
+
+
+@main.command()
+@_session.page_options
+@_session.common_options
+def plan(session: _session.Session, page_ids: tuple[str, ...], cql: str | None) -> int:
+    """Show what a sync would change, and change nothing.
+
+    Reads the selected pages and the Jira issues pmsync manages and prints one line per
+    change: issues to create, fields to update, statuses to move, keys to write back,
+    conflicts. With -v, items already in sync are listed too. Exits 0 whether or not there
+    is something to do.
+    """
+    config, _path = session.load_config()
+    syncer = session.syncer(config)
+    with session.status("Reading pages and issues"):
+        the_plan = syncer.plan(**_session.selection(page_ids, cql))
+    if session.as_json:
+        session.emit_json(the_plan.to_json())
+    else:
+        session.say(the_plan.render(verbose=session.verbose))
+    return EXIT_OK
+
+
+@main.command()
+@_session.page_options
+@_session.common_options
+@click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Apply without asking, even on an interactive terminal."
+)
+def sync(
+    session: _session.Session,
+    page_ids: tuple[str, ...],
+    cql: str | None,
+    dry_run: bool,
+    yes: bool,
+) -> int:
+    """Make Jira match the pages, write keys and statuses back, and notify owners.
+
+    Plans like `pmsync plan`, then applies the plan. On an interactive terminal it shows
+    the plan and asks before changing anything (--yes skips the question); under cron it
+    just runs. Only one run per configuration at a time: a second run exits 4. Exits 1 when
+    some changes failed (the others are applied; rerun to retry the rest).
+    """
+    config, path = session.load_config()
+    syncer = session.syncer(config)
+    if dry_run:
+        with session.status("Reading pages and issues"):
+            the_plan = syncer.plan(**_session.selection(page_ids, cql))
+        if session.as_json:
+            session.emit_json(the_plan.to_json())
+        else:
+            session.say(the_plan.render(verbose=session.verbose))
+        return EXIT_OK
+    with session.lock(path):
+        with session.status("Reading pages and issues"):
+            the_plan = syncer.plan(**_session.selection(page_ids, cql))
+        if the_plan.is_empty:
+            if session.as_json:
+                session.emit_json(_empty_result(the_plan))
+            else:
+                session.say(the_plan.render(verbose=session.verbose))
+            return EXIT_OK
+        if not yes and _session.is_interactive():
+            session.echo(the_plan.render(verbose=session.verbose), err=session.as_json)
+            if not click.confirm("Apply these changes?", default=False, err=session.as_json):
+                session.echo("Not applied: nothing was changed.", err=session.as_json)
+                return EXIT_OK
+        elif not session.as_json:
+            session.say(the_plan.render(verbose=session.verbose))
+        changes = sum(1 for change in the_plan.changes if change.kind != "noop")
+        with session.status(f"Applying {changes} change(s)"):
+            result = syncer.apply(the_plan)
+    if session.as_json:
+        session.emit_json(result.to_json())
+    else:
+        _print_sync_result(session, result)
+    return EXIT_OK if result.ok else EXIT_PARTIAL
+
+
+def _empty_result(the_plan: object) -> str:
+    from pmsync._plan import Plan, SyncResult  # noqa: PLC0415
+
+    assert isinstance(the_plan, Plan)
+    return SyncResult(warnings=the_plan.warnings, plan=the_plan).to_json()
+
+
+def _print_sync_result(session: _session.Session, result: object) -> None:
+    from pmsync._plan import SyncResult  # noqa: PLC0415
+
+    assert isinstance(result, SyncResult)
+    for line in str(result).splitlines():
+        if not line.startswith("error: "):
+            session.say(line)
+    for error in result.errors:
+        session.error(_session.describe_apply_error(error, result.plan))
+    if result.errors:
+        session.echo(
+            f"pmsync: {len(result.errors)} change(s) failed; the others were applied. Fix "
+            "what the errors name and run again: pmsync retries only what is left.",
+            err=True,
+        )

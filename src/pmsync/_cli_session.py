@@ -1,0 +1,430 @@
+"""What every ``pmsync`` command shares: options, output, logging, errors and exit codes.
+
+A :class:`Session` lives for one command invocation. It owns the output streams (every
+line printed goes through the secret redactor), the log setup (text or JSON lines, rich
+on a terminal), the progress display, and the translation of :class:`~pmsync.PmsyncError`
+into a message that says what to do and an exit code:
+
+===  =====================================================================
+ 0   all good
+ 1   some items failed (a partial run), or an unexpected error
+ 2   usage or configuration error
+ 3   cannot reach or authenticate to a service
+ 4   another run holds the lock
+===  =====================================================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+import click
+
+from pmsync._config_file import find_config, load_config
+from pmsync._lock import RunLock, lock_path_for
+from pmsync._logging import LogFormat, Redactor, log_to
+from pmsync._plan import Plan
+from pmsync.config import Config
+from pmsync.exceptions import (
+    ApplyError,
+    AuthError,
+    ConfigError,
+    LockError,
+    NotFoundError,
+    PmsyncError,
+    RateLimitError,
+    ServiceError,
+)
+
+__all__ = [
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_SERVICE",
+    "EXIT_USAGE",
+    "Session",
+    "advice_for",
+    "common_options",
+    "describe_apply_error",
+    "exit_code_for",
+    "is_interactive",
+    "page_options",
+    "selection",
+    "today_option",
+]
+
+log = logging.getLogger("pmsync.cli")
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+EXIT_SERVICE = 3
+EXIT_LOCKED = 4
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_interactive() -> bool:
+    """Whether a person is at the keyboard: standard input and output are terminals."""
+    return _isatty(sys.stdin) and _isatty(sys.stdout)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
+
+
+def _cloud_hint(environ: Mapping[str, str]) -> bool:
+    deployment = (environ.get("PMSYNC_DEPLOYMENT") or "").lower()
+    if deployment:
+        return deployment == "cloud"
+    host = urlsplit(environ.get("PMSYNC_JIRA_URL") or "").hostname or ""
+    return host.endswith((".atlassian.net", ".jira.com"))
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code for an error that stopped a command (see the module docstring)."""
+    if isinstance(error, LockError):
+        return EXIT_LOCKED
+    if isinstance(error, ConfigError | click.UsageError):
+        return EXIT_USAGE
+    if isinstance(error, AuthError | RateLimitError | NotFoundError):
+        return EXIT_SERVICE
+    if isinstance(error, ServiceError) and (error.status is None or error.status >= 500):
+        return EXIT_SERVICE
+    return EXIT_PARTIAL
+
+
+def advice_for(error: BaseException, environ: Mapping[str, str] | None = None) -> str:
+    """What to do about ``error``, in a sentence or two (empty when the message says it)."""
+    env = os.environ if environ is None else environ
+    if isinstance(error, AuthError):
+        if error.service == "slack":
+            return (
+                "Check PMSYNC_SLACK_TOKEN (a bot token, xoxb-...) and that the app is "
+                "installed in the workspace with the chat:write, im:write and "
+                "users:read.email scopes."
+            )
+        if _cloud_hint(env):
+            return (
+                "Atlassian Cloud: PMSYNC_EMAIL must be the email of the account that owns "
+                "PMSYNC_API_TOKEN (create a token at "
+                "https://id.atlassian.com/manage-profile/security/api-tokens), and that "
+                "account needs access to the pages and the Jira project."
+            )
+        return (
+            "Server/Data Center: PMSYNC_JIRA_PAT and PMSYNC_CONFLUENCE_PAT must be personal "
+            "access tokens (profile > Personal Access Tokens) of a user who can see the "
+            "pages and the Jira project; expired tokens are refused too."
+        )
+    if isinstance(error, RateLimitError):
+        wait = f" (it asked to wait {error.retry_after:g} s)" if error.retry_after else ""
+        return (
+            f"{error.service} kept rate-limiting pmsync after its retries{wait}. Run less "
+            "often, sync fewer pages per run (--cql), or try again later."
+        )
+    if isinstance(error, NotFoundError):
+        return (
+            "Check PMSYNC_JIRA_URL and PMSYNC_CONFLUENCE_URL (on Cloud, Confluence is the "
+            "site URL + /wiki; on Server/Data Center, include any context path)."
+        )
+    if isinstance(error, ServiceError) and error.status is None:
+        return (
+            f"Check that {error.service} is reachable from here (URL, DNS, proxy, "
+            "firewall) and try again."
+        )
+    if isinstance(error, ServiceError) and error.status is not None and error.status >= 500:
+        return f"{error.service} is failing on its side; try again later."
+    return ""
+
+
+def describe_apply_error(error: ApplyError, plan: Plan | None) -> str:
+    """``error`` with the page, table and row of its item when the plan knows them."""
+    message = str(error)
+    if plan is None or error.page_id is None:
+        return message
+    for page in plan.pages:
+        if page.page_id != error.page_id:
+            continue
+        where = f"page {page.title!r} ({page.page_id})"
+        for item in page.postmortem.items:
+            if item.item_id == error.item_id:
+                if item.kind == "task":
+                    where += f", task list {item.table + 1} task {item.row + 1}"
+                else:
+                    where += f", table {item.table + 1} row {item.row + 1}"
+                break
+        if page.title and repr(page.title) in message and error.item_id is None:
+            return message
+        return f"{where}: {message}"
+    return message
+
+
+@attrs.define
+class Session:
+    """One command invocation: its options, its output and its log setup."""
+
+    config_path: str | None = None
+    as_json: bool = False
+    verbosity: int = 0
+    log_format: LogFormat = "text"
+    redact: Redactor = attrs.field(factory=Redactor.from_env)
+    _console: Any = None
+
+    @property
+    def quiet(self) -> bool:
+        """``-q``: print nothing when all is well."""
+        return self.verbosity < 0
+
+    @property
+    def verbose(self) -> bool:
+        """``-v``: show no-ops, debug logs and tracebacks."""
+        return self.verbosity > 0
+
+    # -- output ------------------------------------------------------------------------
+
+    def echo(self, text: str = "", *, err: bool = False) -> None:
+        """Print ``text`` with secrets redacted."""
+        click.echo(self.redact(text), err=err)
+
+    def say(self, text: str) -> None:
+        """Print a result line unless ``-q`` (JSON output is printed regardless)."""
+        if not self.quiet:
+            self.echo(text)
+
+    def warn(self, text: str) -> None:
+        """Print a warning on standard error unless ``-q``."""
+        if not self.quiet:
+            self.echo(f"warning: {text}", err=True)
+
+    def error(self, text: str) -> None:
+        """Print an error on standard error, always."""
+        self.echo(f"error: {text}", err=True)
+
+    def emit_json(self, text: str) -> None:
+        """Print a JSON document on standard output, always."""
+        self.echo(text)
+
+    @property
+    def console(self) -> Any:
+        """A rich console on standard error when standard output is a terminal, else None."""
+        return self._console
+
+    def progress_wanted(self) -> bool:
+        """Whether to show spinners: a terminal, not quiet, and text logs."""
+        return self._console is not None and not self.quiet and self.log_format == "text"
+
+    @contextlib.contextmanager
+    def status(self, message: str) -> Iterator[None]:
+        """Show ``message`` with a spinner on a terminal, or log it (cron) while a phase runs."""
+        if self.progress_wanted():
+            with self._console.status(self.redact(message)):
+                yield
+        else:
+            log.info("%s", message)
+            yield
+
+    # -- configuration and services ----------------------------------------------------
+
+    def find_config(self) -> Path:
+        """The configuration file for this run (``--config``, else the default places)."""
+        return find_config(self.config_path)
+
+    def load_config(self) -> tuple[Config, Path]:
+        """The validated configuration and the file it came from."""
+        path = self.find_config()
+        config = load_config(path)
+        log.debug("configuration from %s", path)
+        return config, path
+
+    def syncer(self, config: Config) -> Any:
+        """A :class:`~pmsync.Syncer` built from the environment for ``config``."""
+        from pmsync._sync import Syncer  # noqa: PLC0415  (the clients import slowly)
+
+        return Syncer.from_env(config)
+
+    def lock(self, config_path: Path) -> RunLock:
+        """The run lock of the configuration file ``config_path`` (enter it to take it)."""
+        return RunLock(lock_path_for(config_path))
+
+    # -- running a command -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def routed_logs(self) -> Iterator[None]:
+        """Route pmsync's log records for the duration of the command."""
+        stderr = sys.stderr
+        handler: logging.Handler | None = None
+        if _isatty(sys.stdout) and self.log_format == "text":
+            from rich.console import Console  # noqa: PLC0415  (only on a terminal)
+            from rich.logging import RichHandler  # noqa: PLC0415
+
+            self._console = Console(stderr=True)
+            handler = RichHandler(
+                console=self._console,
+                show_path=False,
+                markup=False,
+                rich_tracebacks=False,
+                log_time_format="%H:%M:%S",
+            )
+        with log_to(
+            stderr,
+            verbosity=self.verbosity,
+            fmt=self.log_format,
+            redact=self.redact,
+            handler=handler,
+        ):
+            yield
+
+    def fail(self, error: BaseException) -> int:
+        """Report an error that stopped the command; return its exit code."""
+        code = exit_code_for(error)
+        if isinstance(error, PmsyncError | click.UsageError):
+            kind = {
+                EXIT_USAGE: "configuration error" if isinstance(error, ConfigError) else "usage",
+                EXIT_SERVICE: "service error",
+                EXIT_LOCKED: "locked",
+            }.get(code, "error")
+            message = f"{kind}: {error}"
+        else:
+            message = (
+                f"unexpected error ({type(error).__name__}): {error}. This is a bug in "
+                "pmsync; run again with -v for the traceback and report it."
+            )
+        advice = advice_for(error)
+        if self.verbose:
+            self.echo("".join(traceback.format_exception(error)).rstrip(), err=True)
+        self.echo(f"pmsync: {message}" + (f"\n{advice}" if advice else ""), err=True)
+        if self.as_json:
+            self.emit_json(
+                json.dumps(
+                    {
+                        "ok": False,
+                        "exit_code": code,
+                        "error": {
+                            "type": type(error).__name__,
+                            "message": self.redact(str(error)),
+                            "advice": advice or None,
+                        },
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
+        return code
+
+    def run(self, body: Callable[[], int | None]) -> int:
+        """Run a command body with logging set up; translate what it raises."""
+        with self.routed_logs():
+            try:
+                return body() or EXIT_OK
+            except (click.exceptions.Exit, click.Abort):
+                raise
+            except click.UsageError:
+                raise  # click prints usage errors itself, with exit code 2
+            except Exception as error:  # every error gets a message and an exit code
+                return self.fail(error)
+
+
+def common_options(fn: F) -> F:
+    """Add ``--config``, ``--json``, ``-v``, ``-q`` and ``--log-format`` to a command.
+
+    The command receives a :class:`Session` as ``session`` and returns its exit code.
+    """
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        envvar="PMSYNC_CONFIG",
+        show_envvar=True,
+        default=None,
+        help="The configuration file. Default: ./pmsync.toml, then pmsync.toml in the user "
+        "configuration directory.",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="More detail: no-ops, debug logs, tracebacks (-vv: HTTP clients too).",
+    )
+    @click.option("-q", "--quiet", count=True, help="Print nothing when all is well (for cron).")
+    @click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Log lines on standard error as text or as JSON objects.",
+    )
+    @functools.wraps(fn)
+    def wrapper(
+        *,
+        config_path: str | None,
+        as_json: bool,
+        verbose: int,
+        quiet: int,
+        log_format: LogFormat,
+        **kwargs: Any,
+    ) -> None:
+        session = Session(
+            config_path=config_path,
+            as_json=as_json,
+            verbosity=verbose - quiet,
+            log_format=log_format,
+        )
+        code = session.run(lambda: fn(session=session, **kwargs))
+        raise click.exceptions.Exit(code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def page_options(fn: F) -> F:
+    """Add ``--page`` (repeatable) and ``--cql`` page selection to a command."""
+    fn = click.option(
+        "--cql",
+        default=None,
+        metavar="QUERY",
+        help="Select pages with a Confluence CQL query (default: `cql` in the configuration).",
+    )(fn)
+    return click.option(
+        "--page",
+        "page_ids",
+        multiple=True,
+        metavar="ID",
+        help="A page id to include (repeatable).",
+    )(fn)
+
+
+def today_option(help_text: str) -> Callable[[F], F]:
+    """A ``--today YYYY-MM-DD`` option passed as a :class:`datetime.date` (or None)."""
+
+    def convert(_ctx: click.Context, _param: click.Parameter, value: Any) -> dt.date | None:
+        return value.date() if value is not None else None
+
+    return click.option(
+        "--today",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        callback=convert,
+        metavar="YYYY-MM-DD",
+        help=help_text,
+    )
+
+
+def selection(page_ids: Sequence[str], cql: str | None) -> dict[str, Any]:
+    """The page selection keyword arguments for the Syncer (None means the config's cql)."""
+    return {"page_ids": list(page_ids) or None, "cql": cql}

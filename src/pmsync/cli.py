@@ -6,7 +6,9 @@ It parses options, calls the library, prints results and translates
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import tomllib
 from pathlib import Path
 from typing import TextIO
 
@@ -30,7 +32,27 @@ EXIT_LOCKED = _session.EXIT_LOCKED
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pmsync")
 def main() -> None:
-    """Sync postmortem action items between Confluence, Jira and Slack."""
+    """Sync postmortem action items between Confluence, Jira and Slack.
+
+    Try it offline with `pmsync demo`. For real sites, write a configuration with
+    `pmsync init` and set the connection in the environment (secrets are never taken
+    from the command line):
+
+    \b
+      Cloud:      PMSYNC_JIRA_URL, PMSYNC_EMAIL, PMSYNC_API_TOKEN
+      Server/DC:  PMSYNC_JIRA_URL, PMSYNC_CONFLUENCE_URL,
+                  PMSYNC_JIRA_PAT, PMSYNC_CONFLUENCE_PAT
+      Slack:      PMSYNC_SLACK_TOKEN (optional)
+      Any secret may come from a file: PMSYNC_API_TOKEN_FILE=/path, etc.
+
+    \b
+    Exit codes:
+      0  all good
+      1  some items failed (the rest went ahead), or an unexpected error
+      2  usage or configuration error
+      3  cannot reach or authenticate to a service
+      4  another run of the same configuration holds the lock
+    """
 
 
 @main.command()
@@ -208,3 +230,71 @@ def _print_sync_result(session: _session.Session, result: object) -> None:
             "what the errors name and run again: pmsync retries only what is left.",
             err=True,
         )
+
+
+@main.command(name="lint")
+@click.argument("targets", nargs=-1, required=True, metavar="PAGE_ID|FILE|-...")
+@_session.common_options
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+@_session.today_option("Judge due dates as of this date (default: today).")
+def lint_command(
+    session: _session.Session,
+    targets: tuple[str, ...],
+    strict: bool,
+    today: dt.date | None,
+) -> int:
+    """Check action items: owners, due dates, vague or overlong items, duplicates.
+
+    Each target is a Confluence page id, a local storage-format file, or - for standard
+    input; all of them are checked together, so the same action in two postmortems is
+    reported. Page ids need the environment and a configuration; files do not (a
+    configuration, when found, still sets date order and extra column names). Exits 1
+    when an item has an error (no owner, an owner that matches no Jira user, a summary
+    too long for Jira) or a target cannot be read; with --strict, on warnings too.
+    """
+    from pmsync._cli_lint import print_lint, run_lint  # noqa: PLC0415
+
+    return print_lint(session, run_lint(session, targets, today=today), strict=strict)
+
+
+@main.command()
+@click.argument(
+    "path",
+    required=False,
+    default="pmsync.toml",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option("--project", default="OPS", show_default=True, help="The Jira project key.")
+@click.option(
+    "--space", default="SRE", show_default=True, help="The Confluence space of the postmortems."
+)
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def init(path: Path, project: str, space: str, force: bool) -> None:
+    """Write a commented example configuration to PATH (default: ./pmsync.toml).
+
+    Every setting is listed with its default or an example. Refuses to overwrite an
+    existing file unless --force is given.
+    """
+    from pmsync._config_file import config_from_mapping, example_config  # noqa: PLC0415
+
+    if path.exists() and not force:
+        click.echo(
+            f"pmsync: {path} exists; pass --force to overwrite it, or name another file.",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_USAGE)
+    try:
+        text = example_config(project=project, space=space)
+        config_from_mapping(tomllib.loads(text), source=str(path), text=text)
+    except PmsyncError as exc:
+        click.echo(f"pmsync: configuration error: {exc}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"pmsync: cannot write {path}: {exc.strerror}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    click.echo(
+        f"Wrote {path}. Next: check `project` and `cql` in it, set the PMSYNC_* environment "
+        "variables (see `pmsync --help`), then run `pmsync plan`."
+    )

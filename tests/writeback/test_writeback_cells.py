@@ -93,6 +93,20 @@ def test_empty_ticket_cell_gets_a_jira_macro_in_a_paragraph(empty):
     assert f"<p>{jira('OPS-12')}</p>" == cell(result.storage, 0, 2)
 
 
+def test_template_placeholder_in_the_ticket_cell_counts_as_empty():
+    storage = page(row(ticket="<p><ac:placeholder>Link the Jira issue</ac:placeholder></p>"))
+
+    result = write(storage, RowUpdate(0, 0, jira_key="OPS-12"))
+
+    assert f"<p>{jira('OPS-12')}</p>" == cell(result.storage, 0, 2)
+
+
+def test_characters_xml_forbids_are_dropped_from_written_text():
+    result = write(page(row()), RowUpdate(0, 0, status="Done\x00\x1b", category=Status.DONE))
+
+    assert f"<p>{lozenge('Done', 'Green')}</p>" == cell(result.storage, 0, 3)
+
+
 def test_writing_a_ticket_keeps_the_cell_start_tag_byte_for_byte():
     start_tag = "<TD  colspan = '1'  data-x=\"a > b\" >"
     storage = page(f"<tr><td>Fix</td><td>Ann</td>{start_tag}<br /></TD><td></td></tr>")

@@ -593,3 +593,20 @@ def test_find_jira_server_still_reads_a_page_whose_tables_do_not_balance():
 def test_write_back_raises_markup_error_on_unbalanced_tables():
     with pytest.raises(MarkupError, match="</table> found while <td>"):
         write(page(row()) + "<table><tr><td>broken</table>", RowUpdate(0, 0, jira_key="OPS-1"))
+
+
+def test_find_jira_server_reads_the_macros_before_markup_it_cannot_read():
+    storage = f"<p>{jira('OPS-1')}</p><!-- never closed"
+
+    assert SERVER == find_jira_server(storage)
+
+
+def test_write_back_reads_server_id_parameter_names_in_any_case():
+    other = (
+        '<ac:structured-macro ac:name="jira"><ac:parameter ac:name="SERVERID">s-9</ac:parameter>'
+        '<ac:parameter ac:name="key">OPS-1</ac:parameter></ac:structured-macro>'
+    )
+
+    result = write(page(row(), before=other), RowUpdate(0, 0, jira_key="OPS-12"), server=None)
+
+    assert '<ac:parameter ac:name="serverId">s-9</ac:parameter>' in cell(result.storage, 0, 2)

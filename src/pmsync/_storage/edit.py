@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -35,7 +35,6 @@ from pmsync._storage._scan import (
     Document,
     Element,
     MarkupError,
-    Reading,
     read,
     row_cells,
     scan,
@@ -167,25 +166,29 @@ class WriteBack:
 def find_jira_server(storage: str) -> JiraServer | None:
     """The server/serverId of the first single-issue jira macro on the page, if any.
 
-    Macros that name neither are passed over. Markup too broken to read past gives what
-    was found before the break.
+    JQL-table macros and macros that name neither are passed over. Unbalanced tables do
+    not matter here; on markup that cannot be read at all (a comment never closed), the
+    macros before the break count.
     """
     try:
         reading = read(storage, [(0, len(storage))])
-    except MarkupError:
-        return None
-    return _server_of(reading)
-
-
-def _server_of(reading: Reading) -> JiraServer | None:
+    except MarkupError as exc:
+        reading = read(storage, [(0, exc.offset)])
     for params in reading.jira_macros:
-        if "jqlquery" in {name.lower() for name in params} or not params.get("key"):
-            continue
-        name = params.get("server") or None
-        server_id = params.get("serverId") or None
-        if name or server_id:
-            return JiraServer(name, server_id)
+        server = _server_from(params)
+        if server is not None:
+            return server
     return None
+
+
+def _server_from(params: Mapping[str, str]) -> JiraServer | None:
+    """The server a single-issue jira macro with these parameters names, if any."""
+    folded = {name.lower(): value for name, value in params.items()}
+    if "jqlquery" in folded or not folded.get("key"):
+        return None
+    name = folded.get("server") or None
+    server_id = folded.get("serverid") or None
+    return JiraServer(name, server_id) if name or server_id else None
 
 
 def write_back(
@@ -251,13 +254,10 @@ def write_back(
 def _page_server(document: Document) -> JiraServer | None:
     text = document.text
     for macro in document.macros:
-        if _macro_name(text, macro) != "jira":
-            continue
-        params = {name.lower(): value for name, value in _parameter_values(text, macro).items()}
-        if "jqlquery" in params or not params.get("key"):
-            continue
-        if params.get("server") or params.get("serverid"):
-            return JiraServer(params.get("server") or None, params.get("serverid") or None)
+        if _macro_name(text, macro) == "jira":
+            server = _server_from(_parameter_values(text, macro))
+            if server is not None:
+                return server
     return None
 
 

@@ -426,7 +426,7 @@ def send_reminders(
         if r.kind != "escalation":
             continue
         title, url = page(r)
-        owner_id = notifier.resolve(r.recipient) if r.recipient else None
+        owner_id = _mention_id(notifier, r.recipient)
         message = escalation_message(r, owner_slack_id=owner_id, page_title=title, page_url=url)
         deliver([r], None, message)
         author = (authors or {}).get(r.page_id or "") if policy.escalate_to_author else None
@@ -446,6 +446,18 @@ def send_reminders(
                 )
             )
     return ReminderResult(sent=sent, skipped=skipped, errors=errors)
+
+
+def _mention_id(notifier: SlackNotifier, person: Person | None) -> str | None:
+    """The owner's Slack id for a mention; a failed lookup just names them instead."""
+    if person is None:
+        return None
+    try:
+        return notifier.resolve(person)
+    except AuthError:
+        raise
+    except PmsyncError:
+        return None
 
 
 def _label(person: Person) -> str:

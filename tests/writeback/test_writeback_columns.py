@@ -237,3 +237,11 @@ def test_adding_a_column_only_inserts_at_row_ends_and_in_the_colgroup():
     result = write(storage, RowUpdate(0, 0, jira_key="OPS-1", status="Done"))
 
     assert all(edit.start == edit.end and edit.start in allowed for edit in result.edits)
+
+
+def test_copied_header_attribute_is_requoted_safely():
+    storage = SIMPLE.replace("<th>Owner</th>", "<th scope='c\"ol'>Owner</th>")
+
+    result = write(storage, KEY)
+
+    assert '<th scope="c&quot;ol">Jira</th>' == cells(result.storage, 0)[-1]

@@ -278,7 +278,8 @@ def _splice(text: str, edits: Sequence[Edit]) -> str:
     return "".join(pieces)
 
 
-# Markup builders. Everything that comes from outside goes through _text() or _attr().
+# Markup builders. Everything that comes from outside goes through _text() or _attr():
+# escaped, and stripped of characters XML forbids.
 
 
 def _clean(value: str) -> str:
@@ -757,7 +758,7 @@ class _Writer:
         if last_header is not None:
             attributes = last_header.attributes(text)
             copied = "".join(
-                f' {name}="{attributes[name].value}"'
+                f' {name}="{_attr(html.unescape(attributes[name].value))}"'
                 for name in _COPIED_HEADER_ATTRIBUTES
                 if name in attributes
             )

@@ -254,3 +254,52 @@ class TestSendReminders:
         assert not result.ok
         assert {"OPS-1", "OPS-2", "OPS-3"} == {e.issue_key for e in result.errors}
         assert ["OPS-4"] == list(saved)  # skipped (no Slack user), so recorded
+
+
+def test_a_month_of_reminders_through_slack(emu, notifier, time_machine):
+    """Day by day with a fixed clock, two runs a day, state fed back through the saved
+    records: exactly the expected messages reach Slack, and reruns add none."""
+    policy = ReminderPolicy(quiet_days=("sat", "sun"), escalate_after=2, overdue_every_days=2)
+    assignee = Person(display_name="Alice Ng", email=ALICE_EMAIL)
+    records: dict[str, dict] = {}
+    delivered = []
+    for day in (dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(31)):
+        time_machine.move_to(dt.datetime(day.year, day.month, day.day, 9, 0), tick=False)
+        for _ in range(2):
+            issue = JiraIssue(
+                key="OPS-1",
+                summary="Add disk alert",
+                assignee=assignee,
+                due=dt.date(2026, 3, 11),  # a Wednesday
+                prop={"page_id": "100", "item_id": "i", "reminders": records.get("OPS-1", {})},
+            )
+            today = dt.date.today()
+            before = len(emu.slack_messages())
+            send_reminders(
+                notifier,
+                select_reminders([issue], today=today, policy=policy),
+                policy=policy,
+                channel="incidents",
+                save_state=lambda key, state: records.__setitem__(key, dict(state)),
+            )
+            delivered += [
+                (today.day, m["dm_user"] or m["channel_name"])
+                for m in emu.slack_messages()[before:]
+            ]
+    assert [
+        (9, "U0ALICE"),  # due soon, two days before
+        (12, "U0ALICE"),  # overdue 1
+        (16, "U0ALICE"),  # overdue 2: 14th is a Saturday, so Monday catches up once
+        (18, "U0ALICE"),  # overdue 3 ...
+        (18, "incidents"),  # ... with the escalation, after two reminders
+        (20, "U0ALICE"),
+        (20, "incidents"),
+        (23, "U0ALICE"),
+        (23, "incidents"),
+        (25, "U0ALICE"),
+        (25, "incidents"),
+        (27, "U0ALICE"),
+        (27, "incidents"),
+        (30, "U0ALICE"),
+        (30, "incidents"),
+    ] == delivered

@@ -610,3 +610,13 @@ def test_write_back_reads_server_id_parameter_names_in_any_case():
     result = write(page(row(), before=other), RowUpdate(0, 0, jira_key="OPS-12"), server=None)
 
     assert '<ac:parameter ac:name="serverId">s-9</ac:parameter>' in cell(result.storage, 0, 2)
+
+
+def test_rowspan_reaching_past_the_last_row_is_clipped_to_the_table():
+    storage = page(
+        row(summary="A"), row(summary="B").replace("<td><br />", '<td rowspan="3"><br />')
+    )
+
+    result = write(storage, RowUpdate(0, 1, jira_key="OPS-12"))
+
+    assert f"<p>{jira('OPS-12')}</p>" == cell(result.storage, 1, 2)

@@ -424,9 +424,9 @@ class _Grid:
                 while col in slots:
                     col += 1
                 colspan = min(_span(text, cell, "colspan") or 1, _MAX_COLSPAN)
-                rowspan = _span(text, cell, "rowspan")
-                # rowspan="0" spans the rest of the table.
-                rowspan = min(rowspan or len(self.rows) - r, _MAX_ROWSPAN)
+                # rowspan="0" spans the rest of the table, and no span reaches past it.
+                rows_left = len(self.rows) - r
+                rowspan = min(_span(text, cell, "rowspan") or rows_left, rows_left, _MAX_ROWSPAN)
                 slot = _Slot(cell, r, col, colspan, rowspan)
                 own.append(slot)
                 for covered in range(col, col + colspan):

@@ -212,9 +212,9 @@ VAGUE_OPENINGS = (
     "discuss", "discussing", "discussion", "think about", "thinking about", "explore",
     "exploring", "evaluate", "evaluating", "assess", "assessing", "analyse", "analyze",
     "analysis", "research", "revisit", "understand", "figure out", "follow up",
-    "follow-up", "check", "keep an eye on", "keep track of", "clarify", "brainstorm",
-    "talk to", "talk about", "sync with", "sync on", "work on", "try to", "try",
-    "see if", "see whether", "better", "more", "maybe", "possibly", "potentially",
+    "follow-up", "keep an eye on", "keep track of", "clarify", "brainstorm",
+    "talk to", "talk about", "sync with", "sync on", "work on", "try to",
+    "see if", "see whether", "maybe", "possibly", "potentially",
 )  # fmt: skip
 
 #: Verbs that name a deliverable; "to <verb>", "and <verb>" or a clause starting with one

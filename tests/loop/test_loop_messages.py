@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pmsync import ActionItem, JiraIssue, Person
 from pmsync._messages import (
@@ -186,3 +188,22 @@ def test_a_huge_summary_is_shortened_without_breaking_an_entity():
     text, _ = reminder_message(reminder(summary="&" * 2000))
     assert len(text) <= SECTION_LIMIT
     assert text.endswith("&amp;…")
+
+
+@given(st.text())
+def test_escaped_text_has_no_angle_brackets_and_round_trips(text):
+    """Any text escapes to something without < or > that Slack decodes back to the text."""
+    escaped = escape_mrkdwn(text)
+    assert "<" not in escaped
+    assert ">" not in escaped
+    assert text == escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@given(st.text(max_size=400), st.text(max_size=50))
+def test_no_summary_can_open_a_mention_in_a_reminder(summary, key):
+    """Whatever an issue says, a reminder's text and blocks only hold < in links pmsync built."""
+    message = reminder_message(
+        Reminder(issue_key=key, kind="overdue", recipient=ALICE, due=dt.date(2026, 3, 1),
+                 summary=summary, url=None, days_overdue=1, overdue_count=1)
+    )  # fmt: skip
+    assert "<" not in every_text(message)

@@ -60,6 +60,7 @@ __all__ = [
     "describe_apply_error",
     "exit_code_for",
     "is_interactive",
+    "is_tty",
     "page_options",
     "selection",
     "today_option",
@@ -78,10 +79,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def is_interactive() -> bool:
     """Whether a person is at the keyboard: standard input and output are terminals."""
-    return _isatty(sys.stdin) and _isatty(sys.stdout)
+    return is_tty(sys.stdin) and is_tty(sys.stdout)
 
 
-def _isatty(stream: Any) -> bool:
+def is_tty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for replaced or closed streams)."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # replaced or closed streams
@@ -268,7 +270,7 @@ class Session:
         """Route pmsync's log records for the duration of the command."""
         stderr = sys.stderr
         handler: logging.Handler | None = None
-        if _isatty(sys.stdout) and self.log_format == "text":
+        if is_tty(sys.stdout) and self.log_format == "text":
             from rich.console import Console  # noqa: PLC0415  (only on a terminal)
             from rich.logging import RichHandler  # noqa: PLC0415
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pmsync import ItemTable, Status
 from pmsync._storage._scan import row_cells, scan, table_rows
-from pmsync._storage.edit import RowUpdate, WriteBack, _Grid, write_back
+from pmsync._storage.edit import MarkupError, RowUpdate, WriteBack, _Grid, write_back
 
 KEY = RowUpdate(0, 0, jira_key="OPS-1")
 STATUS = RowUpdate(0, 0, status="Done", category=Status.DONE)
@@ -245,3 +247,17 @@ def test_copied_header_attribute_is_requoted_safely():
     result = write(storage, KEY)
 
     assert '<th scope="c&quot;ol">Jira</th>' == cells(result.storage, 0)[-1]
+
+
+def test_edits_that_would_overlap_refuse_the_page_instead_of_corrupting_it():
+    """A self-closing cell spanning the table, written as a ticket cell while a status
+    column is added (which widens the same cell): the page is refused."""
+    storage = (
+        "<table><tbody><tr><th>Ticket</th><th>Action</th></tr>"
+        '<tr><td colspan="2"/></tr><tr><td></td><td>Fix</td></tr></tbody></table>'
+    )
+    table = ItemTable(0, 0, {"ticket": 0, "summary": 1}, width=2)
+    updates = [RowUpdate(0, 0, jira_key="OPS-1"), RowUpdate(0, 1, status="Done")]
+
+    with pytest.raises(MarkupError, match="the cells to write overlap"):
+        write_back(storage, [table], updates)

@@ -39,6 +39,7 @@ __all__ = [
     "Reading",
     "Tag",
     "iter_tags",
+    "markup_error",
     "parse_attributes",
     "read",
     "row_cells",
@@ -96,7 +97,8 @@ class MarkupError(PmsyncError):
         self.column = column
 
 
-def _markup_error(text: str, offset: int, message: str) -> MarkupError:
+def markup_error(text: str, offset: int, message: str) -> MarkupError:
+    """A :class:`MarkupError` about ``text`` at ``offset``, with its line and column."""
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return MarkupError(message, offset=offset, line=line, column=column)
@@ -180,7 +182,7 @@ def iter_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[Ta
             match = _END_TAG.match(text, lt, end)
             if match is None:
                 if _NAME_START.match(text, lt + 2):
-                    raise _markup_error(text, lt, "an end tag is not closed by '>'")
+                    raise markup_error(text, lt, "an end tag is not closed by '>'")
                 pos = lt + 1
                 continue
             yield Tag("end", lt, match.end(), match.group(1).lower())
@@ -189,31 +191,31 @@ def iter_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[Ta
             if text.startswith("<!--", lt):
                 close = find("-->", lt + 4, end)
                 if close < 0:
-                    raise _markup_error(text, lt, "a comment '<!--' is never closed")
+                    raise markup_error(text, lt, "a comment '<!--' is never closed")
                 yield Tag("comment", lt, close + 3)
                 pos = close + 3
             elif text.startswith("<![CDATA[", lt):
                 close = find("]]>", lt + 9, end)
                 if close < 0:
-                    raise _markup_error(text, lt, "a CDATA section is never closed")
+                    raise markup_error(text, lt, "a CDATA section is never closed")
                 yield Tag("cdata", lt, close + 3)
                 pos = close + 3
             else:
                 close = find(">", lt + 2, end)
                 if close < 0:
-                    raise _markup_error(text, lt, "a declaration '<!' is never closed")
+                    raise markup_error(text, lt, "a declaration '<!' is never closed")
                 yield Tag("decl", lt, close + 1)
                 pos = close + 1
         elif nxt == "?":
             close = find("?>", lt + 2, end)
             if close < 0:
-                raise _markup_error(text, lt, "a processing instruction '<?' is never closed")
+                raise markup_error(text, lt, "a processing instruction '<?' is never closed")
             yield Tag("pi", lt, close + 2)
             pos = close + 2
         elif _NAME_START.match(nxt):
             match = _START_TAG.match(text, lt, end)
             if match is None:
-                raise _markup_error(
+                raise markup_error(
                     text, lt, "a start tag could not be read (unclosed quote or missing '>')"
                 )
             yield Tag(
@@ -339,7 +341,7 @@ def scan(text: str) -> Document:
             allowed = _ALLOWED_PARENTS.get(name)
             if allowed is not None and (parent is None or parent.name not in allowed):
                 inside = f"inside <{parent.name}>" if parent else "outside any table"
-                raise _markup_error(text, tag.start, f"<{name}> found {inside}")
+                raise markup_error(text, tag.start, f"<{name}> found {inside}")
             element = Element(
                 name,
                 tag.start,
@@ -367,10 +369,10 @@ def scan(text: str) -> Document:
             if name not in TRACKED or name == "col":
                 continue
             if not stack:
-                raise _markup_error(text, tag.start, f"</{name}> closes nothing")
+                raise markup_error(text, tag.start, f"</{name}> closes nothing")
             top = stack[-1]
             if top.name != name:
-                raise _markup_error(
+                raise markup_error(
                     text,
                     tag.start,
                     f"</{name}> found while <{top.name}> opened at "
@@ -381,7 +383,7 @@ def scan(text: str) -> Document:
             top.end = tag.stop
     if stack:
         top = stack[-1]
-        raise _markup_error(text, top.start, f"<{top.name}> is never closed")
+        raise markup_error(text, top.start, f"<{top.name}> is never closed")
     return document
 
 

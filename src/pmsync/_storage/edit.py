@@ -35,6 +35,7 @@ from pmsync._storage._scan import (
     Document,
     Element,
     MarkupError,
+    markup_error,
     read,
     row_cells,
     scan,
@@ -512,9 +513,11 @@ class _Writer:
         result: list[Edit] = []
         last_end = 0
         for start, end, _, new_text in ordered:
-            if start < last_end:  # pragma: no cover - a bug here must never reach a page
-                msg = f"write-back produced overlapping edits at offset {start}"
-                raise AssertionError(msg)
+            if start < last_end:
+                # Refuse the page (the engine reports it) rather than splice garbage.
+                raise markup_error(
+                    self.text, start, "the cells to write overlap; not writing this page"
+                )
             result.append(Edit(start, end, new_text))
             last_end = end
         return tuple(result)

@@ -6,6 +6,7 @@ It parses options, calls the library, prints results and translates
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -160,6 +161,7 @@ def plan(session: _session.Session, page_ids: tuple[str, ...], cql: str | None) 
     "-y", "--yes", is_flag=True, help="Apply without asking, even on an interactive terminal."
 )
 def sync(
+    *,
     session: _session.Session,
     page_ids: tuple[str, ...],
     cql: str | None,
@@ -337,3 +339,88 @@ def demo(flavour: str, verbose: int) -> None:
         return EXIT_OK
 
     raise click.exceptions.Exit(session.run(body))
+
+
+@main.command()
+@_session.common_options
+@click.option("--dry-run", is_flag=True, help="List the reminders that are due; send nothing.")
+@_session.today_option("Act as if today were this date (default: today).")
+def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> int:
+    """Remind owners in Slack about items due soon or overdue, and escalate.
+
+    Reads the open issues pmsync manages and sends what the [reminders] policy of the
+    configuration calls for today: a due-soon note, overdue reminders at most once per
+    interval, an escalation to the channel after repeated ones. What was sent is
+    remembered in each issue, so reruns and other machines never repeat a reminder.
+    Takes the same lock as `pmsync sync`. Exits 1 when some reminders could not be sent.
+    """
+    config, path = session.load_config()
+    syncer = session.syncer(config)
+    lock = contextlib.nullcontext() if dry_run else session.lock(path)
+    with lock, session.status("Reading issues and sending reminders"):
+        result = syncer.remind(today=today, dry_run=dry_run)
+    if session.as_json:
+        session.emit_json(result.to_json())
+        return EXIT_OK if result.ok else EXIT_PARTIAL
+    for line in str(result).splitlines():
+        if line.strip().startswith("error: "):
+            session.error(line.strip().removeprefix("error: "))
+        else:
+            session.say(line)
+    if not result.ok:
+        session.echo(
+            f"pmsync: {len(result.errors)} reminder(s) could not be sent; the next run "
+            "tries them again.",
+            err=True,
+        )
+    return EXIT_OK if result.ok else EXIT_PARTIAL
+
+
+@main.command()
+@_session.page_options
+@_session.common_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "html"]),
+    default=None,
+    help="The output format (default: text, or json with --json).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+@_session.today_option("Count overdue items as of this date (default: today).")
+def report(
+    *,
+    session: _session.Session,
+    page_ids: tuple[str, ...],
+    cql: str | None,
+    fmt: str | None,
+    output: str | None,
+    today: dt.date | None,
+) -> int:
+    """Report progress across postmortems: done, open, overdue, unowned, time to close.
+
+    Figures overall, per owner, per team and per postmortem, and the overdue items. As
+    text, JSON, CSV (one row per item, for spreadsheets) or a standalone HTML page.
+    """
+    if session.as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json asks for JSON but --format asks for {fmt}")
+    fmt = fmt or ("json" if session.as_json else "text")
+    config, _path = session.load_config()
+    syncer = session.syncer(config)
+    with session.status("Reading pages and issues"):
+        the_report = syncer.report(today=today, **_session.selection(page_ids, cql))
+    from pmsync._cli_report import render_report  # noqa: PLC0415
+
+    text = render_report(the_report, fmt)
+    if output is None or output == "-":
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        session.say(f"Report written to {output}.")
+    return EXIT_OK

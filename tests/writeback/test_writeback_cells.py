@@ -620,3 +620,69 @@ def test_rowspan_reaching_past_the_last_row_is_clipped_to_the_table():
     result = write(storage, RowUpdate(0, 1, jira_key="OPS-12"))
 
     assert f"<p>{jira('OPS-12')}</p>" == cell(result.storage, 1, 2)
+
+
+def test_tick_emoticon_in_the_status_cell_is_replaced_by_the_lozenge():
+    storage = page(row(status='<ac:emoticon ac:name="tick" />'))
+
+    result = write(storage, RowUpdate(0, 0, status="Done", category=Status.DONE))
+
+    assert f"<p>{lozenge('Done', 'Green')}</p>" == cell(result.storage, 0, 3)
+
+
+def test_lozenge_without_title_gets_one():
+    storage = page(row(status='<ac:structured-macro ac:name="status"></ac:structured-macro>'))
+
+    result = write(storage, RowUpdate(0, 0, status="Done", category=None))
+
+    assert (
+        '<ac:structured-macro ac:name="status"><ac:parameter ac:name="title">Done</ac:parameter>'
+        "</ac:structured-macro>"
+    ) == cell(result.storage, 0, 3)
+
+
+def test_self_closing_lozenge_is_opened_up_to_take_its_parameters():
+    storage = page(row(status='<ac:structured-macro ac:name="status" ac:local-id="x" />'))
+
+    result = write(storage, RowUpdate(0, 0, status="Done", category=Status.DONE))
+
+    assert (
+        '<ac:structured-macro ac:name="status" ac:local-id="x">'
+        '<ac:parameter ac:name="title">Done</ac:parameter>'
+        '<ac:parameter ac:name="colour">Green</ac:parameter></ac:structured-macro>'
+    ) == cell(result.storage, 0, 3)
+
+
+def test_status_column_that_is_also_the_ticket_column_is_skipped():
+    shared = ItemTable(0, 0, {"summary": 0, "ticket": 2, "status": 2}, width=4)
+
+    result = write_back(page(row()), [shared], [RowUpdate(0, 0, status="Done")])
+
+    assert "the status column is also the ticket column" in result.skipped[0].reason
+
+
+def test_invalid_span_values_count_as_one():
+    storage = page(
+        '<tr><td colspan="wide">A</td><td rowspan="-2">Ann</td><td><br /></td><td></td></tr>'
+    )
+
+    result = write(storage, RowUpdate(0, 0, jira_key="OPS-12"))
+
+    assert f"<p>{jira('OPS-12')}</p>" == cell(result.storage, 0, 2)
+
+
+def test_rowspan_of_three_covers_two_rows_below():
+    storage = page(
+        '<tr><td rowspan="3">A</td><td>Ann</td><td><br /></td><td></td></tr>',
+        "<tr><td>Bob</td><td><br /></td><td></td></tr>",
+        "<tr><td>Cy</td><td><br /></td><td></td></tr>",
+        "<tr><td>D</td><td>Di</td><td><br /></td><td></td></tr>",
+    )
+
+    result = write(storage, RowUpdate(0, 2, jira_key="OPS-3"), RowUpdate(0, 3, jira_key="OPS-4"))
+
+    rows = table_rows(scan(result.storage).tables[0])
+    assert [f"<p>{jira('OPS-3')}</p>", f"<p>{jira('OPS-4')}</p>"] == [
+        row_cells(rows[3])[1].content(result.storage),
+        row_cells(rows[4])[2].content(result.storage),
+    ]

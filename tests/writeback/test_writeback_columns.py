@@ -261,3 +261,11 @@ def test_edits_that_would_overlap_refuse_the_page_instead_of_corrupting_it():
 
     with pytest.raises(MarkupError, match="the cells to write overlap"):
         write_back(storage, [table], updates)
+
+
+def test_self_closing_colgroup_is_opened_up_for_the_new_col():
+    storage = SIMPLE.replace("<tbody>", "<colgroup /><tbody>")
+
+    result = write(storage, KEY)
+
+    assert "<colgroup><col /></colgroup>" in result.storage

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pmsync._storage._scan import (
@@ -218,3 +220,56 @@ def test_reading_bold_text_is_plain():
     markup = "<p><strong>DONE</strong></p>"
 
     assert read(markup, [(0, len(markup))]).plain
+
+
+def test_attribute_without_value_is_read_as_empty():
+    text = "<td nowrap colspan=2>"
+    tag = next(iter_tags(text))
+    attributes = parse_attributes(text, tag.attrs_start, tag.attrs_stop)
+
+    assert ("", "2") == (attributes["nowrap"].value, attributes["colspan"].value)
+
+
+def test_declarations_and_processing_instructions_are_skipped_whole():
+    text = '<!DOCTYPE html><?xml-stylesheet href="a.css"?><table></table>'
+
+    assert ["decl", "pi", "start", "end"] == [tag.kind for tag in iter_tags(text)]
+
+
+def test_a_slash_that_starts_no_end_tag_is_text():
+    text = "<table><tr><td>a </ 3</td></tr></table>"
+    cell = row_cells(table_rows(scan(text).tables[0])[0])[0]
+
+    assert "a </ 3" == cell.content(text)
+
+
+@pytest.mark.parametrize(
+    ("markup", "message"),
+    [
+        ("<p>a</p", "an end tag is not closed"),
+        ("<!DOCTYPE html", "a declaration '<!' is never closed"),
+        ("<?xml version='1.0'", "a processing instruction '<?' is never closed"),
+    ],
+)
+def test_constructs_never_closed_raise_markup_error(markup, message):
+    with pytest.raises(MarkupError, match=re.escape(message)):
+        scan(markup)
+
+
+def test_element_repr_names_it_and_its_offsets():
+    table = scan("<p/><table></table>").tables[0]
+
+    assert "<Element table 4:19>" == repr(table)
+
+
+def test_reading_a_tick_emoticon_is_plain_text_reading_as_a_check_mark():
+    markup = '<p><ac:emoticon ac:name="tick" /></p>'
+    reading = read(markup, [(0, len(markup))])
+
+    assert ("✓", True) == (reading.text, reading.plain)
+
+
+def test_reading_records_a_self_closing_jira_macro_without_parameters():
+    markup = '<ac:structured-macro ac:name="jira" />'
+
+    assert ({},) == read(markup, [(0, len(markup))]).jira_macros

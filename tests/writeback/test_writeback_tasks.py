@@ -247,3 +247,25 @@ def test_second_update_for_the_same_task_is_skipped():
     result = write(PAGE, TaskUpdate(0, 0, "1", done=True), TaskUpdate(0, 0, "1", done=False))
 
     assert "task list 1, task 1: an earlier update wrote here" == result.skipped[0].reason
+
+
+def test_empty_task_status_gets_the_word():
+    storage = PAGE.replace("<ac:task-status>incomplete</ac:task-status>", "<ac:task-status />", 1)
+
+    result = write(storage, TaskUpdate(0, 0, "1", done=True))
+
+    assert "<ac:task-status>complete</ac:task-status>" in result.storage
+
+
+def test_self_closing_task_gets_a_status():
+    result = write(task_list("<ac:task />"), TaskUpdate(0, 0, None, done=False))
+
+    assert "<ac:task><ac:task-status>incomplete</ac:task-status></ac:task>" in result.storage
+
+
+def test_task_without_a_body_cannot_take_a_key():
+    storage = task_list("<ac:task><ac:task-id>1</ac:task-id></ac:task>")
+
+    result = write(storage, TaskUpdate(0, 0, "1", jira_key="OPS-5"))
+
+    assert "task list 1, task 1: the task has no body to add OPS-5 to" == result.skipped[0].reason

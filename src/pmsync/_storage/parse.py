@@ -1,13 +1,80 @@
-"""Reading action items out of Confluence storage-format XHTML. Pure: no I/O."""
+"""Reading action items out of Confluence storage-format XHTML. Pure: no I/O, no clock.
+
+:func:`parse_page` finds the action-item tables and the task lists under action
+headings, reads each row or task into an :class:`~pmsync.ActionItem`, and says why in a
+:class:`~pmsync.ParseWarning` whenever something on the page could not be used as
+written. ``docs/parser.md`` describes what is recognised; this module must never raise
+anything but :class:`~pmsync.ParseError`, whatever the page holds.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Literal
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, NamedTuple
 
-from pmsync._model import Postmortem
+import attrs
+from lxml import etree
 
-__all__ = ["parse_page"]
+from pmsync._model import ActionItem, ItemTable, ParseWarning, Person, Postmortem, Status
+from pmsync._storage._content import EMPTY, Content, all_text, read_content, text_of
+from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
+from pmsync._storage._skim import can_drop, drop_regions, table_heads
+from pmsync._storage._xhtml import (
+    AC,
+    UnreadableMarkupError,
+    read_storage,
+    read_table_head,
+    read_well_formed,
+)
+from pmsync._storage.dates import date_from_attribute, read_date
+from pmsync._storage.vocabulary import (
+    CORE_FIELDS,
+    HeaderVocabulary,
+    is_action_heading,
+    is_placeholder,
+    normalise_priority,
+    status_from_lozenge,
+    status_from_text,
+    trailing_status,
+)
+from pmsync.exceptions import ParseError
+
+__all__ = ["item_digest", "parse_page", "read_page"]
+
+_AC_TASK_LIST = f"{{{AC}}}task-list"
+_AC_TASK = f"{{{AC}}}task"
+_AC_TASK_ID = f"{{{AC}}}task-id"
+_AC_TASK_STATUS = f"{{{AC}}}task-status"
+_AC_TASK_BODY = f"{{{AC}}}task-body"
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+_JIRA_KEY_IN_TEXT = re.compile(r"(?<![\w-])([A-Z][A-Z0-9_]+-[1-9][0-9]*)(?![\w-])")
+_JIRA_KEY_IN_URL = re.compile(
+    r"(?:/browse/|[?&]selectedIssue=)([A-Za-z][A-Za-z0-9_]+-[1-9][0-9]*)(?![\w-])"
+)
+_JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*\Z")
+_ALPHANUMERIC = re.compile(r"[^\W_]")
+_NOT_WORD = re.compile(r"[\W_]+")
+_OWNER_SEPARATORS = re.compile(r"\s*(?:[,;]|\s/\s|\s&\s|\sand\s)\s*", re.IGNORECASE)
+# Words left dangling at the end of a task once its mention and date are taken out:
+# "Rotate the keys @alice by <date>" reads "Rotate the keys".
+_DANGLING = re.compile(
+    r"(?:[\s,;:\-–—(]|\b(?:by|due|on|before|until|till|for|to|with|assigned|owner|"
+    r"and|with a date of|date)\b)+\Z",
+    re.IGNORECASE,
+)
+_DONE_EMOTICONS = frozenset({"tick", "check", "checkmark", "white_check_mark"})
+_HAS_SPANS = etree.XPath(
+    "boolean((tr | */tr)/*[(@colspan and normalize-space(@colspan) != '1')"
+    " or (@rowspan and normalize-space(@rowspan) != '1')])"
+)
+# Header names are short; a longer summary cannot be a repeated header row.
+_LONGEST_HEADER = 40
+_INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def parse_page(
@@ -17,6 +84,829 @@ def parse_page(
     title: str | None = None,
     columns: Mapping[str, Sequence[str]] | None = None,
     date_order: Literal["DMY", "MDY"] | None = None,
+    statuses: Mapping[str, Status | str] | None = None,
+    priorities: Mapping[str, str] | None = None,
 ) -> Postmortem:
-    """Read the action items of one page's storage-format XHTML."""
-    raise NotImplementedError  # replaced by the parser work in progress
+    """Read the action items of one page's storage-format XHTML.
+
+    Args:
+        storage: The page body in storage format (``body.storage.value``).
+        page_id: The page id; it is part of each item's identity.
+        title: The page title, used in messages.
+        columns: More header names per field, on top of the built-in vocabulary
+            (``{"owner": ["Primary contact"], "component": ["Area"]}``). Fields other than
+            the built-in ones land in :attr:`~pmsync.ActionItem.extra`.
+        date_order: How to read numeric dates that could be either way round
+            (``03/04/2026``): ``"DMY"`` or ``"MDY"``. Without it they are not read.
+        statuses: More status words -> status category (the ``status_map``
+            configuration), winning over the built-in words.
+        priorities: More page priorities -> Jira priority name (the ``priority_map``
+            configuration), winning over the built-in words.
+
+    Returns:
+        The page's items, in document order, with every warning noticed on the way and
+        the layout of each action-item table.
+
+    Raises:
+        ParseError: the page holds nothing readable (not text, or text without markup).
+        TypeError: ``columns`` is not a mapping of field names to header names.
+        ValueError: ``date_order`` or a ``statuses`` category is not a known value.
+    """
+    return read_page(
+        storage,
+        page_id=page_id,
+        title=title,
+        columns=columns,
+        date_order=date_order,
+        statuses=statuses,
+        priorities=priorities,
+    )
+
+
+def read_page(
+    storage: str,
+    *,
+    page_id: str | None = None,
+    title: str | None = None,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    date_order: Literal["DMY", "MDY"] | None = None,
+    statuses: Mapping[str, Status | str] | None = None,
+    priorities: Mapping[str, str] | None = None,
+    skim: bool = True,
+) -> Postmortem:
+    """:func:`parse_page`, with the choice to turn off skimming (for tests: skimming
+    must never change a result)."""
+    text = _as_text(storage, page_id, title)
+    if date_order not in (None, "DMY", "MDY"):
+        raise ValueError(f"date_order must be 'DMY', 'MDY' or None, not {date_order!r}")
+    vocabulary = HeaderVocabulary.build(columns)
+    if statuses:
+        status_from_text("", statuses)  # validates the categories up front
+    if not text.strip():
+        return Postmortem(page_id=page_id, title=title)
+    reader = _PageReader(
+        page_id=page_id,
+        vocabulary=vocabulary,
+        date_order=date_order,
+        statuses=statuses,
+        priorities=priorities,
+    )
+    root, problem = _tree(text, reader, skim, page_id, title)
+    if len(root) == 0:
+        raise ParseError(_no_markup_message(text, page_id, title), page_id=page_id)
+    if problem:
+        reader.warn(
+            "broken-markup",
+            f"the page is not well-formed ({problem}); it was read leniently, "
+            "so check the items against the page",
+            None,
+            None,
+        )
+    reader.read(root)
+    return Postmortem(
+        page_id=page_id,
+        title=title,
+        items=tuple(reader.items),
+        warnings=tuple(reader.warnings),
+        tables=tuple(reader.tables),
+    )
+
+
+def _tree(
+    text: str, reader: _PageReader, skim: bool, page_id: str | None, title: str | None
+) -> tuple[etree._Element, str | None]:
+    """The page's tree and what was wrong with its markup, if anything.
+
+    Skimming first cuts the rows of tables that cannot hold action items (decided from
+    their first rows) out of the text, so that long timelines are never built as trees.
+    """
+    if skim:
+        droppable = []
+        for head in table_heads(text):
+            table = read_table_head(text[head.start : head.head_end])
+            if table is not None and reader.holds_no_items(table) and can_drop(text, head):
+                droppable.append(head)
+        if droppable:
+            root = read_well_formed(drop_regions(text, droppable))
+            if root is not None:
+                return root, None
+    try:
+        document = read_storage(text)
+    except UnreadableMarkupError as exc:
+        raise ParseError(
+            f"{_page_name(page_id, title)} could not be read: {exc}", page_id=page_id
+        ) from None
+    return document.root, document.problem
+
+
+def item_digest(page_id: str | None, summary: str, occurrence: int = 0) -> str:
+    """The identity of an item without a task id: 12 hex digits of a SHA-256 over the
+    page id and the summary folded for case, punctuation and spacing (plus the
+    occurrence number, from 1, for the second and later rows with the same summary)."""
+    return _digest(page_id, _identity_words(summary), occurrence)
+
+
+def _identity_words(summary: str) -> str:
+    folded = (
+        summary.lower() if summary.isascii() else unicodedata.normalize("NFKC", summary).casefold()
+    )
+    return _NOT_WORD.sub(" ", folded).strip()
+
+
+def _digest(page_id: str | None, words: str, occurrence: int) -> str:
+    seed = f"{page_id or ''}\x1f{words}"
+    if occurrence:
+        seed += f"\x1f{occurrence}"
+    return hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _blank_text(text: str | None) -> bool:
+    if not text or text.isspace():
+        return True
+    return not text.isascii() and not _INVISIBLE_CHARS.sub("", text).strip()
+
+
+def _as_text(storage: object, page_id: str | None, title: str | None) -> str:
+    if isinstance(storage, str):
+        return storage
+    if isinstance(storage, bytes | bytearray):
+        return bytes(storage).decode("utf-8-sig", "replace")
+    raise ParseError(
+        f"{_page_name(page_id, title)}: storage must be text (str), not {type(storage).__name__}",
+        page_id=page_id,
+    )
+
+
+def _page_name(page_id: str | None, title: str | None) -> str:
+    if page_id and title:
+        return f"page {page_id} ({title!r})"
+    if page_id:
+        return f"page {page_id}"
+    if title:
+        return f"page {title!r}"
+    return "the page"
+
+
+def _no_markup_message(text: str, page_id: str | None, title: str | None) -> str:
+    start = text.lstrip()
+    hint = ""
+    if start[:1] in "{[":
+        hint = " (it looks like JSON: pass the page's body.storage.value)"
+    shown = " ".join(start[:40].split())
+    return (
+        f"{_page_name(page_id, title)} holds no storage-format markup{hint}; "
+        f"it starts with {shown!r}"
+    )
+
+
+def _first_line(lines: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The first line that says something, and the lines after it."""
+    for position, line in enumerate(lines):
+        if _ALPHANUMERIC.search(line) and (len(line) > 12 or not is_placeholder(line)):
+            summary = line[2:] if line.startswith("- ") else line
+            return summary, lines[position + 1 :]
+    return "", ()
+
+
+def _valid_key(text: str) -> str | None:
+    if _JIRA_KEY.match(text):
+        return text
+    key = text.strip().upper()
+    return key if _JIRA_KEY.match(key) else None
+
+
+class _Header(NamedTuple):
+    """What the top of a table says: where its header row is (``row``, -1 when it has
+    none), the grid column of each field, the rows placed so far, how many of them were
+    not empty, and whether the scan reached a verdict (``concluded``) rather than running
+    out of rows."""
+
+    row: int
+    columns: dict[str, int]
+    grid: Grid
+    placed: list[list[Slot]]
+    non_empty: int
+    concluded: bool
+
+
+@attrs.frozen
+class _Table:
+    """An action-item table being read."""
+
+    index: int
+    header_row: int
+    columns: tuple[tuple[str, int], ...]
+    width: int
+    place: str
+
+
+@attrs.frozen
+class _TaskList:
+    """A task list under an action heading, being read."""
+
+    index: int
+    heading: str
+
+
+def _where(context: _Table | _TaskList, row: int) -> str:
+    """Where a row or task is, in words: ``row 3 of the table under “Action items”``."""
+    if isinstance(context, _TaskList):
+        return f"task {row + 1} of the task list under “{context.heading}”"
+    return f"row {row + 1} of {context.place}"
+
+
+class _PageReader:
+    """Walks one page and collects items, warnings and action-item tables."""
+
+    def __init__(
+        self,
+        *,
+        page_id: str | None,
+        vocabulary: HeaderVocabulary,
+        date_order: Literal["DMY", "MDY"] | None,
+        statuses: Mapping[str, Status | str] | None,
+        priorities: Mapping[str, str] | None,
+    ) -> None:
+        self.page_id = page_id
+        self.vocabulary = vocabulary
+        self.date_order = date_order
+        self.statuses = statuses
+        self.priorities = priorities
+        self.items: list[ActionItem] = []
+        self.warnings: list[ParseWarning] = []
+        self.tables: list[ItemTable] = []
+        self._occurrences: dict[str, int] = {}
+        self._ids: set[str] = set()
+        self._keys: dict[str, tuple[_Table | _TaskList, int]] = {}
+        self._inside_action_tables: set[etree._Element] = set()
+        self._contents: dict[etree._Element, Content] = {}
+        self._unstruck: dict[etree._Element, Content] = {}
+        self._lozenge_statuses: dict[tuple[str, str | None], Status | None] = {}
+        self._text_statuses: dict[str, Status | None] = {}
+        self._priorities: dict[str, str | None] = {}
+
+    # --- the page ---------------------------------------------------------------------
+
+    def read(self, root: etree._Element) -> None:
+        heading: str | None = None
+        table_index = -1
+        list_index = -1
+        for element in root.iter(*_HEADINGS, "table", _AC_TASK_LIST):
+            tag = element.tag
+            if tag == "table":
+                table_index += 1
+                self.table(element, table_index, heading)
+            elif tag == _AC_TASK_LIST:
+                list_index += 1
+                if element in self._inside_action_tables:
+                    continue
+                if heading is not None and is_action_heading(heading):
+                    self.task_list(element, list_index, heading)
+            else:
+                heading = text_of(element)
+
+    def warn(self, code: str, message: str, table: int | None, row: int | None) -> None:
+        self.warnings.append(ParseWarning(message=message, table=table, row=row, code=code))
+
+    def content(self, cell: etree._Element) -> Content:
+        found = self._contents.get(cell)
+        if found is None:
+            found = self._contents[cell] = read_content(cell)
+        return found
+
+    def value(self, cell: etree._Element) -> Content:
+        """A cell read for a value: struck-through text (a crossed-out old value) left out."""
+        content = self.content(cell)
+        if not content.struck:
+            return content
+        found = self._unstruck.get(cell)
+        if found is None:
+            found = self._unstruck[cell] = read_content(cell, skip_struck=True)
+        return found
+
+    def is_blank(self, cell: etree._Element) -> bool:
+        if len(cell) == 0:
+            return _blank_text(cell.text)
+        return self.content(cell).is_empty
+
+    def identity(self, summary: str) -> str:
+        words = _identity_words(summary)
+        occurrence = self._occurrences.get(words, 0)
+        self._occurrences[words] = occurrence + 1
+        item_id = _digest(self.page_id, words, occurrence)
+        while item_id in self._ids:  # a 48-bit collision: astronomically rare, still handled
+            occurrence += 1
+            item_id = _digest(self.page_id, words, occurrence)
+        self._ids.add(item_id)
+        return item_id
+
+    def note_key(self, key: str, context: _Table | _TaskList, row: int) -> None:
+        first = self._keys.get(key)
+        if first is None:
+            self._keys[key] = (context, row)
+            return
+        self.warn(
+            "duplicate-key",
+            f"{_where(context, row)}: {key} is also the issue of {_where(*first)}; "
+            "both items point at one issue",
+            context.index,
+            row,
+        )
+
+    # --- tables -----------------------------------------------------------------------
+
+    def scan_header(self, rows: list[tuple[etree._Element, bool]]) -> _Header:
+        """Find the header row: the first row of ``<th>`` (or bold) cells that names an
+        action item column and an owner, due, status, priority or ticket column."""
+        grid = Grid()
+        placed: list[list[Slot]] = []
+        seen_header = False
+        non_empty = 0
+        for position, (tr, in_head) in enumerate(rows):
+            slots = grid.place(position, cells_of(tr))
+            placed.append(slots)
+            own = [slot for slot in slots if slot.row == position]
+            if all(self.is_blank(slot.cell) for slot in own):
+                continue
+            non_empty += 1
+            if in_head or self.is_header_like(slot.cell for slot in own):
+                seen_header = True
+                found = self.header_columns(own)
+                if self.vocabulary.is_action_header(found):
+                    return _Header(position, found, grid, placed, non_empty, True)
+                continue
+            if not seen_header:
+                found = self.header_columns(own)
+                if self.vocabulary.is_action_header(found) and self.reads_as_header(own, found):
+                    return _Header(position, found, grid, placed, non_empty, True)
+            return _Header(-1, {}, grid, placed, non_empty, True)
+        return _Header(-1, {}, grid, placed, non_empty, False)
+
+    def holds_no_items(self, table: etree._Element) -> bool:
+        """Whether the top rows of ``table`` show that it is not an action-item table."""
+        header = self.scan_header(own_rows(table))
+        return header.row < 0 and header.concluded
+
+    def table(self, table: etree._Element, index: int, heading: str | None) -> None:
+        rows = own_rows(table)
+        if not rows:
+            return
+        place = f"the table under “{heading}”" if heading else f"table {index + 1}"
+        header = self.scan_header(rows)
+        if header.row < 0:
+            if heading and header.non_empty >= 2 and is_action_heading(heading):
+                self.warn(
+                    "unrecognised-table",
+                    f"{place[0].upper()}{place[1:]} (table {index + 1} on the page) is not "
+                    "read as an action-item table: no header row names an action item "
+                    "column and an owner, due, status, priority or ticket column; add "
+                    "your header names with columns=",
+                    index,
+                    None,
+                )
+            return
+        self._inside_action_tables.update(table.iter(_AC_TASK_LIST))
+        fields = tuple(header.columns.items())
+        section: str | None = None
+        if not _HAS_SPANS(table):
+            # No rowspan or colspan anywhere: grid column n is simply the n-th cell.
+            body = [cells_of(tr) for tr, _ in rows[header.row + 1 :]]
+            width = max([header.grid.width, *map(len, body)])
+            self.tables.append(ItemTable(index, header.row, header.columns, width))
+            context = _Table(index, header.row, fields, width, place)
+            for row, cells in enumerate(body):
+                located = {field: cells[column] for field, column in fields if column < len(cells)}
+                section = self.table_row(context, row, located, cells, None, False, section)
+            return
+        grid, placed = header.grid, header.placed
+        for tr, _ in rows[len(placed) :]:
+            placed.append(grid.place(len(placed), cells_of(tr)))
+        self.tables.append(ItemTable(index, header.row, header.columns, grid.width))
+        context = _Table(index, header.row, fields, grid.width, place)
+        for position in range(header.row + 1, len(placed)):
+            slots = placed[position]
+            located = {}
+            summary_shared = False
+            for field, column in fields:
+                slot = slot_at(slots, column)
+                if slot is not None and slot.row > header.row:
+                    located[field] = slot.cell
+                    if field == "summary":
+                        summary_shared = slot.row < position
+            own = [slot for slot in slots if slot.row == position]
+            label = None
+            if len(own) >= 1:
+                spanning = [slot for slot in own if not self.is_blank(slot.cell)]
+                if (
+                    len(spanning) == 1
+                    and spanning[0].start == 0
+                    and spanning[0].end >= grid.width > 1
+                ):
+                    label = spanning[0].cell
+            section = self.table_row(
+                context,
+                position - header.row - 1,
+                located,
+                [slot.cell for slot in own],
+                label,
+                summary_shared,
+                section,
+            )
+
+    def is_header_like(self, cells: Iterable[etree._Element]) -> bool:
+        """All cells ``<th>``, or bold ``<td>`` (Server/DC pages often do that), or empty."""
+        for cell in cells:
+            if cell.tag == "th" or self.is_blank(cell):
+                continue
+            if not _is_bold(cell):
+                return False
+        return True
+
+    def header_columns(self, own: list[Slot]) -> dict[str, int]:
+        columns: dict[str, int] = {}
+        for slot in own:
+            field = self.vocabulary.field(self.content(slot.cell).text)
+            if field is None:
+                continue
+            if field not in columns:
+                columns[field] = slot.start
+            elif field == "summary" and "description" not in columns:
+                # "Title | Description": the second summary-like column is the description.
+                columns["description"] = slot.start
+        return columns
+
+    def reads_as_header(self, own: list[Slot], found: dict[str, int]) -> bool:
+        """A plain first row counts as the header when most of its cells are header names."""
+        named = sum(1 for slot in own if not self.is_blank(slot.cell))
+        recognised = sum(1 for slot in own if self.vocabulary.field(self.content(slot.cell).text))
+        return len(found) >= 2 and recognised * 2 >= named
+
+    def repeats_header(self, own: list[etree._Element]) -> bool:
+        """Whether a body row is another header row (all ``<th>``/bold, mostly names)."""
+        non_empty = [cell for cell in own if not self.is_blank(cell)]
+        named = sum(1 for cell in non_empty if self.vocabulary.field(self.content(cell).text))
+        return named * 2 >= len(non_empty) and self.is_header_like(own)
+
+    def table_row(
+        self,
+        table: _Table,
+        row: int,
+        cells: dict[str, etree._Element],
+        own: list[etree._Element],
+        label: etree._Element | None,
+        summary_shared: bool,
+        section: str | None,
+    ) -> str | None:
+        """Read body row ``row`` from its ``cells`` (field -> cell, spanned cells
+        included) and ``own`` cells; returns the section label in force after it."""
+        summary_element = cells.get("summary")
+        summary_cell = self.content(summary_element) if summary_element is not None else EMPTY
+        if summary_cell.is_empty and all(self.is_blank(cell) for cell in own):
+            return section  # an empty row: nothing to say
+        if label is not None:
+            return self.content(label).text or section
+        summary, rest = _first_line(summary_cell.lines)
+        if (
+            len(summary) <= _LONGEST_HEADER
+            and self.vocabulary.field(summary) == "summary"
+            and self.repeats_header(own)
+        ):
+            self.warn(
+                "repeated-header",
+                f"{_where(table, row)} looks like another header row, so it is not an item",
+                table.index,
+                row,
+            )
+            return section
+        ticket = cells.get("ticket")
+        key, ticket_text = self.ticket(
+            self.value(ticket) if ticket is not None else EMPTY, table, row
+        )
+        if key is None and summary_cell.jira_keys:
+            key = self.first_key(summary_cell.jira_keys, table, row)
+        if not summary:
+            detail = f" (its issue is {key})" if key else ""
+            self.warn(
+                "no-summary",
+                f"{_where(table, row)} has no action item text{detail}, so it is not an item",
+                table.index,
+                row,
+            )
+            return section
+        if summary_shared:
+            self.warn(
+                "merged-summary",
+                f"{_where(table, row)} shares its action item cell with the row above "
+                "(a merged cell); each row is a separate item with the same text",
+                table.index,
+                row,
+            )
+        description = cells.get("description")
+        if description is not None:
+            rest = (*rest, *self.content(description).lines)
+        owner_cell = cells.get("owner")
+        owner = self.owner(self.value(owner_cell), table, row) if owner_cell is not None else None
+        due_cell = cells.get("due")
+        due = self.due(self.value(due_cell), table, row) if due_cell is not None else None
+        priority_cell = cells.get("priority")
+        priority = self.priority(self.value(priority_cell)) if priority_cell is not None else None
+        status_cell = cells.get("status")
+        status = (
+            self.status(self.value(status_cell), table, row) if status_cell is not None else None
+        )
+        extra: dict[str, str] = {}
+        if ticket_text:
+            ticket_status, remainder = trailing_status(ticket_text, self.statuses)
+            if status is None:
+                status = ticket_status
+            if remainder and not is_placeholder(remainder):
+                extra["ticket"] = remainder
+        if status is None and summary_cell.lozenges:
+            lozenge = summary_cell.lozenges[0]
+            status = self.lozenge_status(lozenge.title, lozenge.colour)
+        if len(cells) > len(cells.keys() & CORE_FIELDS):
+            for field, cell in cells.items():
+                if field not in CORE_FIELDS:
+                    text = self.content(cell).text
+                    if text:
+                        extra[field] = text
+        if section:
+            extra.setdefault("section", section)
+        if key is not None:
+            self.note_key(key, table, row)
+        self.items.append(
+            ActionItem(
+                item_id=self.identity(summary),
+                summary=summary,
+                description="\n".join(rest) or None,
+                owner=owner,
+                due=due,
+                priority=priority,
+                status=status,
+                jira_key=key,
+                kind="table",
+                table=table.index,
+                row=row,
+                extra=extra,
+            )
+        )
+        return section
+
+    # --- cells ------------------------------------------------------------------------
+
+    def owner(self, content: Content, table: _Table, row: int) -> Person | None:
+        if len(content.mentions) == 1 and not content.emails:
+            return content.mentions[0]
+        people: list[Person] = [*content.mentions, *content.emails]
+        if not people:
+            for line in content.lines:
+                for part in _OWNER_SEPARATORS.split(line):
+                    name = part.strip()
+                    if name and not is_placeholder(name):
+                        people.append(Person(text=name))
+        if len(people) > 1:
+            others = ", ".join(str(person) or "a mention" for person in people[1:])
+            self.warn(
+                "extra-owners",
+                f"{_where(table, row)} names {len(people)} owners; the first is the owner "
+                f"and the others ({others}) are ignored",
+                table.index,
+                row,
+            )
+        return people[0] if people else None
+
+    def due(self, content: Content, table: _Table, row: int) -> dt.date | None:
+        for stamp in content.times:
+            date = date_from_attribute(stamp)
+            if date is not None:
+                return date
+        if content.times and not content.lines:
+            self.warn(
+                "unreadable-date",
+                f"{_where(table, row)}: the due date {content.times[0]!r} is not a date",
+                table.index,
+                row,
+            )
+            return None
+        text = content.text
+        reading = read_date(text, self.date_order)
+        if reading.problem == "ambiguous-date":
+            self.warn(
+                "ambiguous-date",
+                f"{_where(table, row)}: the due date {text!r} is ambiguous "
+                f"({reading.reason}); pass date_order='DMY' or 'MDY' to read it",
+                table.index,
+                row,
+            )
+        elif reading.problem is not None:
+            self.warn(
+                "unreadable-date",
+                f"{_where(table, row)}: the due date {text!r} was not read ({reading.reason})",
+                table.index,
+                row,
+            )
+        return reading.date
+
+    def priority(self, content: Content) -> str | None:
+        text = content.lozenges[0].title if content.lozenges else content.text
+        try:
+            return self._priorities[text]
+        except KeyError:
+            found = self._priorities[text] = normalise_priority(text, self.priorities)
+            return found
+
+    def lozenge_status(self, title: str, colour: str | None) -> Status | None:
+        key = (title, colour)
+        try:
+            return self._lozenge_statuses[key]
+        except KeyError:
+            found = status_from_lozenge(title, colour, self.statuses)
+            self._lozenge_statuses[key] = found
+            return found
+
+    def text_status(self, text: str) -> Status | None:
+        try:
+            return self._text_statuses[text]
+        except KeyError:
+            found = self._text_statuses[text] = status_from_text(text, self.statuses)
+            return found
+
+    def status(self, content: Content, table: _Table, row: int) -> Status | None:
+        for lozenge in content.lozenges:
+            status = self.lozenge_status(lozenge.title, lozenge.colour)
+            if status is not None:
+                return status
+        if content.lozenges:
+            self.warn(
+                "unknown-status",
+                f"{_where(table, row)}: the status {content.lozenges[0].title!r} is not a "
+                "status pmsync knows; add it to status_map",
+                table.index,
+                row,
+            )
+            return None
+        if content.checkboxes:
+            done = sum(1 for box in content.checkboxes if box == "complete")
+            if done == len(content.checkboxes):
+                return Status.DONE
+            return Status.IN_PROGRESS if done else Status.TODO
+        text = content.text
+        if not text or is_placeholder(text):
+            if any(name in _DONE_EMOTICONS for name in content.emoticons):
+                return Status.DONE
+            return None
+        status = self.text_status(text)
+        if status is None:
+            self.warn(
+                "unknown-status",
+                f"{_where(table, row)}: the status {text!r} is not a status pmsync knows; "
+                "add it to status_map",
+                table.index,
+                row,
+            )
+        return status
+
+    def ticket(self, content: Content, table: _Table, row: int) -> tuple[str | None, str]:
+        """The row's Jira key, and the ticket cell's text when it holds no key."""
+        if content.is_empty:
+            return None, ""
+        keys = list(content.jira_keys)
+        for href in content.hrefs:
+            match = _JIRA_KEY_IN_URL.search(href)
+            if match:
+                keys.append(match.group(1))
+        if not keys:
+            keys = _JIRA_KEY_IN_TEXT.findall(content.text)
+        key = self.first_key(keys, table, row) if keys else None
+        if key is None:
+            return None, content.text
+        return key, ""
+
+    def first_key(self, keys: Sequence[str], table: _Table | _TaskList, row: int) -> str | None:
+        if len(keys) == 1:
+            return _valid_key(keys[0])
+        valid = list(dict.fromkeys(key for key in map(_valid_key, keys) if key))
+        if len(valid) > 1:
+            self.warn(
+                "extra-keys",
+                f"{_where(table, row)} names {len(valid)} Jira issues ({', '.join(valid)}); "
+                f"the item is {valid[0]}",
+                table.index,
+                row,
+            )
+        return valid[0] if valid else None
+
+    # --- task lists -------------------------------------------------------------------
+
+    def task_list(self, task_list: etree._Element, index: int, heading: str) -> None:
+        tasks = [child for child in task_list if child.tag == _AC_TASK]
+        context = _TaskList(index, heading)
+        for position, task in enumerate(tasks):
+            self.task(task, context, position)
+
+    def task(self, task: etree._Element, context: _TaskList, position: int) -> None:
+        index = context.index
+        where = _where(context, position)
+        task_id: str | None = None
+        checkbox = ""
+        body: etree._Element | None = None
+        for child in task:
+            tag = child.tag
+            if tag == _AC_TASK_ID:
+                task_id = " ".join(all_text(child).split()) or None
+            elif tag == _AC_TASK_STATUS:
+                checkbox = " ".join(all_text(child).split()).casefold()
+            elif tag == _AC_TASK_BODY and body is None:
+                body = child
+        if body is None:
+            return
+        content = read_content(body, keep_time_text=False, skip_task_lists=True)
+        if content.is_empty:
+            return
+        summary, rest = _first_line(content.lines)
+        summary = _DANGLING.sub("", summary).strip()
+        key = self.first_key(content.jira_keys, context, position)
+        if not _ALPHANUMERIC.search(summary):
+            detail = f" (its issue is {key})" if key else ""
+            self.warn(
+                "no-summary",
+                f"{where} has no text{detail}, so it is not an item",
+                index,
+                position,
+            )
+            return
+        owner: Person | None = None
+        people = [*content.mentions, *content.emails]
+        if people:
+            owner = people[0]
+            if len(people) > 1:
+                self.warn(
+                    "extra-owners",
+                    f"{where} mentions {len(people)} people; the first is the owner",
+                    index,
+                    position,
+                )
+        due = next((d for d in map(date_from_attribute, content.times) if d is not None), None)
+        status: Status | None = None
+        if checkbox == "complete":
+            status = Status.DONE
+        else:
+            for lozenge in content.lozenges:
+                status = self.lozenge_status(lozenge.title, lozenge.colour)
+                if status is not None:
+                    break
+            if status is None:
+                status = Status.TODO
+        item_id = f"task-{task_id}" if task_id else None
+        if item_id is not None and item_id in self._ids:
+            self.warn(
+                "duplicate-task-id",
+                f"{where} has the task id {task_id} of an earlier task; its identity "
+                "comes from its text instead",
+                index,
+                position,
+            )
+            item_id = None
+        if item_id is None:
+            item_id = self.identity(summary)
+        else:
+            self._ids.add(item_id)
+        if key is not None:
+            self.note_key(key, context, position)
+        self.items.append(
+            ActionItem(
+                item_id=item_id,
+                summary=summary,
+                description="\n".join(rest) or None,
+                owner=owner,
+                due=due,
+                priority=None,
+                status=status,
+                jira_key=key,
+                kind="task",
+                table=index,
+                row=position,
+                task_id=task_id,
+            )
+        )
+
+
+def _is_bold(cell: etree._Element) -> bool:
+    """Whether all of a cell's text is inside ``<strong>`` or ``<b>``."""
+    full = "".join(all_text(cell).split())
+    if not full:
+        return False
+    bold = []
+    for element in cell.iter("strong", "b"):
+        if not _inside_bold(element, cell):
+            bold.append("".join(all_text(element).split()))
+    return "".join(bold) == full
+
+
+def _inside_bold(element: etree._Element, cell: etree._Element) -> bool:
+    parent = element.getparent()
+    while parent is not None and parent is not cell:
+        if parent.tag in ("strong", "b"):
+            return True
+        parent = parent.getparent()
+    return False

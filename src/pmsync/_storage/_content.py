@@ -1,0 +1,574 @@
+"""What one table cell or task body holds: its text lines, and the things in it that are
+not text (mentions, dates, Jira macros, status lozenges, links, checkboxes).
+
+One walk over the element collects everything, so each field reader (summary, owner,
+due...) picks what it needs without walking the markup again. Macro parameters,
+placeholders, editor ids and ADF attributes never reach the text. Pure; iterative, so a
+deeply nested cell cannot exhaust the stack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple, cast
+
+from lxml import etree
+
+from pmsync._model import Person
+from pmsync._storage._xhtml import AC, RI
+
+__all__ = ["EMPTY", "Content", "Lozenge", "all_text", "read_content", "text_of"]
+
+_AC_NAME = f"{{{AC}}}name"
+_AC_PARAMETER = f"{{{AC}}}parameter"
+_AC_LINK = f"{{{AC}}}link"
+_AC_MACRO = f"{{{AC}}}structured-macro"
+_AC_TASK_LIST = f"{{{AC}}}task-list"
+_AC_TASK_STATUS = f"{{{AC}}}task-status"
+_AC_EMOTICON = f"{{{AC}}}emoticon"
+_AC_ADF_NODE = f"{{{AC}}}adf-node"
+_LINK_BODIES = frozenset({f"{{{AC}}}link-body", f"{{{AC}}}plain-text-link-body"})
+_RI_PREFIX = f"{{{RI}}}"
+_RI_USER = f"{{{RI}}}user"
+_RI_ACCOUNT_ID = f"{{{RI}}}account-id"
+_RI_USERKEY = f"{{{RI}}}userkey"
+_RI_USERNAME = f"{{{RI}}}username"
+_RI_TITLE_ATTRIBUTES = (
+    f"{{{RI}}}content-title",
+    f"{{{RI}}}filename",
+    f"{{{RI}}}value",
+    f"{{{RI}}}space-key",
+)
+
+# Elements whose content is never visible text.
+_SILENT = frozenset(
+    {
+        _AC_PARAMETER,
+        f"{{{AC}}}placeholder",
+        f"{{{AC}}}task-id",
+        f"{{{AC}}}task-uuid",
+        f"{{{AC}}}image",
+        f"{{{AC}}}adf-attribute",
+        _AC_ADF_NODE,
+        "script",
+        "style",
+    }
+)
+# Elements that start and end a line of text.
+_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "caption",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "details",
+        "summary",
+        "address",
+        "aside",
+        "main",
+        "nav",
+        _AC_MACRO,
+        f"{{{AC}}}rich-text-body",
+        f"{{{AC}}}plain-text-body",
+        _AC_TASK_LIST,
+        f"{{{AC}}}task",
+        f"{{{AC}}}task-body",
+        f"{{{AC}}}layout",
+        f"{{{AC}}}layout-section",
+        f"{{{AC}}}layout-cell",
+        f"{{{AC}}}adf-extension",
+        f"{{{AC}}}adf-fallback",
+    }
+)
+_STRUCK = frozenset({"s", "del", "strike"})
+# Characters that take no space on screen but would split or glue words.
+_INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+class Lozenge(NamedTuple):
+    """A status lozenge macro: its title and colour parameters."""
+
+    title: str
+    colour: str | None
+
+
+_NONE: tuple[()] = ()
+
+
+class Content:
+    """Everything read from one cell or task body. Immutable once built.
+
+    ``lines`` are the visible lines of text (paragraphs, list items, ``<br>``-separated
+    lines), whitespace collapsed, never empty; list items start with ``- ``.
+    ``mentions`` and ``emails`` are the people named by ``ri:user`` mentions and
+    ``mailto:`` links, ``times`` the ``datetime`` of each ``<time>``, ``jira_keys`` the
+    ``key`` parameter of each single-issue ``jira`` macro, ``lozenges`` the status
+    lozenges, ``hrefs`` the targets of ordinary links, ``checkboxes`` the
+    ``ac:task-status`` of tasks inside, ``emoticons`` the names of emoticons, and
+    ``struck`` whether any of it is struck through.
+    """
+
+    __slots__ = (
+        "checkboxes",
+        "emails",
+        "emoticons",
+        "hrefs",
+        "jira_keys",
+        "lines",
+        "lozenges",
+        "mentions",
+        "struck",
+        "times",
+    )
+
+    lines: tuple[str, ...]
+    mentions: tuple[Person, ...]
+    emails: tuple[Person, ...]
+    times: tuple[str, ...]
+    jira_keys: tuple[str, ...]
+    lozenges: tuple[Lozenge, ...]
+    hrefs: tuple[str, ...]
+    checkboxes: tuple[str, ...]
+    emoticons: tuple[str, ...]
+    struck: bool
+
+    def __init__(
+        self,
+        lines: tuple[str, ...] = _NONE,
+        *,
+        mentions: tuple[Person, ...] = _NONE,
+        emails: tuple[Person, ...] = _NONE,
+        times: tuple[str, ...] = _NONE,
+        jira_keys: tuple[str, ...] = _NONE,
+        lozenges: tuple[Lozenge, ...] = _NONE,
+        hrefs: tuple[str, ...] = _NONE,
+        checkboxes: tuple[str, ...] = _NONE,
+        emoticons: tuple[str, ...] = _NONE,
+        struck: bool = False,
+    ) -> None:
+        self.lines = lines
+        self.mentions = mentions
+        self.emails = emails
+        self.times = times
+        self.jira_keys = jira_keys
+        self.lozenges = lozenges
+        self.hrefs = hrefs
+        self.checkboxes = checkboxes
+        self.emoticons = emoticons
+        self.struck = struck
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Content):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self.__slots__))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self.__slots__ if getattr(self, name)
+        )
+        return f"Content({shown})"
+
+    @property
+    def text(self) -> str:
+        """All lines joined with spaces."""
+        return " ".join(self.lines)
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the cell shows nothing at all: no text, no mention, no macro."""
+        return not (
+            self.lines
+            or self.mentions
+            or self.emails
+            or self.times
+            or self.jira_keys
+            or self.lozenges
+            or self.checkboxes
+            or self.emoticons
+        )
+
+
+EMPTY = Content()
+
+
+def all_text(element: etree._Element) -> str:
+    """Every piece of text inside ``element``, joined as it is (parameters included)."""
+    return "".join(cast("Iterator[str]", element.itertext()))
+
+
+def text_of(element: etree._Element) -> str:
+    """The visible text of ``element`` on one line (for headings and header cells)."""
+    return read_content(element).text
+
+
+def _collapse(text: str) -> str:
+    if not text.isascii() and _INVISIBLE_CHARS.search(text):
+        text = _INVISIBLE_CHARS.sub("", text)
+    return " ".join(text.split())
+
+
+def read_content(
+    element: etree._Element,
+    *,
+    keep_time_text: bool = True,
+    skip_struck: bool = False,
+    skip_task_lists: bool = False,
+    shortcuts: bool = True,
+) -> Content:
+    """Walk ``element`` once and collect its :class:`Content`.
+
+    ``keep_time_text`` keeps a ``<time>`` as text (its text, else its date) rather than
+    only recording it; ``skip_struck`` ignores struck-through text (an old owner or date
+    someone crossed out); ``skip_task_lists`` leaves nested task lists out (a task's
+    sub-tasks are items of their own). ``shortcuts=False`` turns off the fast paths
+    for the usual cell shapes (tests use it to check that both give the same result).
+    """
+    if shortcuts:
+        found = _shortcut(element, keep_time_text)
+        if found is not None:
+            return found
+    walker = _Walker(keep_time_text, skip_struck, skip_task_lists)
+    walker.walk(element)
+    return walker.content()
+
+
+def _blank(text: str | None) -> bool:
+    return not text or text.isspace()
+
+
+def _shortcut(element: etree._Element, keep_time_text: bool) -> Content | None:
+    """Read the usual cell shapes without a full walk, or return ``None``.
+
+    ``<td>text</td>``, ``<td><p>text</p></td>`` and a single mention, date or macro in a
+    paragraph (``<td><p><ac:structured-macro .../></p></td>``) make up most cells.
+    """
+    node = element
+    while len(node) == 1 and _blank(node.text):
+        child = node[0]
+        if child.tag not in _WRAPPERS or not _blank(child.tail):
+            break
+        node = child
+    if len(node) == 0:
+        text = node.text
+        if not text:
+            return EMPTY
+        line = _collapse(text)
+        return Content((line,)) if line else EMPTY
+    if len(node) != 1 or not _blank(node.text):
+        return None
+    leaf = node[0]
+    if not _blank(leaf.tail):
+        return None
+    tag = leaf.tag
+    if tag == _AC_MACRO:
+        name = leaf.get(_AC_NAME)
+        if name not in _VALUE_MACROS:
+            name = (name or "").strip().casefold()
+            if name not in _VALUE_MACROS:
+                return None
+        if name == "jira":
+            key = _parameters(leaf, _KEY).get("key")
+            return Content(jira_keys=(key,)) if key else EMPTY
+        parameters = _parameters(leaf, _TITLE_COLOUR)
+        title = parameters.get("title")
+        if title is None:
+            return EMPTY
+        return Content(lozenges=(Lozenge(title, parameters.get("colour")),))
+    if tag == _AC_LINK:
+        if len(leaf) == 1:
+            target = leaf[0]
+            if target.tag == _RI_USER:
+                person = _person(target, None)
+                return Content(mentions=(person,)) if person is not None else EMPTY
+        return None
+    if tag == "time" and len(leaf) == 0 and not leaf.text:
+        stamp = (leaf.get("datetime") or "").strip()
+        if not stamp:
+            return EMPTY
+        return Content((stamp,) if keep_time_text else _NONE, times=(stamp,))
+    return None
+
+
+# Macros that stand for a value (a Jira issue, a status) rather than hold content.
+_VALUE_MACROS = frozenset({"jira", "status"})
+
+# Elements that, alone in a cell with nothing around them, add nothing of their own.
+_WRAPPERS = frozenset(
+    {
+        "p",
+        "div",
+        "span",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "code",
+        "small",
+        "big",
+        "sub",
+        "sup",
+        f"{{{AC}}}inline-comment-marker",
+    }
+)
+
+
+class _Walker:
+    __slots__ = (
+        "bullet",
+        "checkboxes",
+        "emails",
+        "emoticons",
+        "hrefs",
+        "jira_keys",
+        "keep_time_text",
+        "lines",
+        "lozenges",
+        "mentions",
+        "parts",
+        "skip_struck",
+        "skip_tasks",
+        "struck",
+        "times",
+    )
+
+    def __init__(self, keep_time_text: bool, skip_struck: bool, skip_tasks: bool) -> None:
+        self.keep_time_text = keep_time_text
+        self.skip_struck = skip_struck
+        self.skip_tasks = skip_tasks
+        self.parts: list[str] = []
+        self.bullet = False
+        self.lines: list[str] = []
+        self.mentions: list[Person] = []
+        self.emails: list[Person] = []
+        self.times: list[str] = []
+        self.jira_keys: list[str] = []
+        self.lozenges: list[Lozenge] = []
+        self.hrefs: list[str] = []
+        self.checkboxes: list[str] = []
+        self.emoticons: list[str] = []
+        self.struck = False
+
+    def content(self) -> Content:
+        return Content(
+            tuple(self.lines),
+            mentions=tuple(self.mentions),
+            emails=tuple(self.emails),
+            times=tuple(self.times),
+            jira_keys=tuple(self.jira_keys),
+            lozenges=tuple(self.lozenges),
+            hrefs=tuple(self.hrefs),
+            checkboxes=tuple(self.checkboxes),
+            emoticons=tuple(self.emoticons),
+            struck=self.struck,
+        )
+
+    def flush(self) -> None:
+        if self.parts:
+            line = _collapse("".join(self.parts))
+            self.parts.clear()
+            if line:
+                self.lines.append(f"- {line}" if self.bullet else line)
+                self.bullet = False
+
+    def walk(self, top: etree._Element) -> None:
+        parts = self.parts
+        walker = etree.iterwalk(top, events=("start", "end"))
+        for event, element in walker:
+            tag = element.tag
+            if event == "end":
+                if tag in _BLOCKS:
+                    self.flush()
+                if element is not top and element.tail:
+                    parts.append(element.tail)
+                continue
+            if not isinstance(tag, str):
+                walker.skip_subtree()
+                continue
+            if tag in _BLOCKS:
+                self.flush()
+                if tag == "li":
+                    self.bullet = True
+                if tag == _AC_MACRO:
+                    if self.macro(element):
+                        walker.skip_subtree()
+                    continue
+                if tag == _AC_TASK_LIST and self.skip_tasks:
+                    walker.skip_subtree()
+                    continue
+            elif tag == "br":
+                self.flush()
+                continue
+            elif tag in _SILENT:
+                walker.skip_subtree()
+                continue
+            elif tag == _AC_LINK:
+                self.link(element)
+                walker.skip_subtree()
+                continue
+            elif tag == _RI_USER:
+                person = _person(element, None)
+                if person is not None:
+                    self.mentions.append(person)
+                continue
+            elif tag == "time":
+                self.time(element)
+                walker.skip_subtree()
+                continue
+            elif tag == "a":
+                self.anchor(element)
+            elif tag == _AC_TASK_STATUS:
+                self.checkboxes.append(_collapse(element.text or "").casefold())
+                walker.skip_subtree()
+                continue
+            elif tag == _AC_EMOTICON:
+                name = element.get(_AC_NAME)
+                if name:
+                    self.emoticons.append(name)
+                continue
+            elif tag in _STRUCK:
+                self.struck = True
+                if self.skip_struck:
+                    walker.skip_subtree()
+                    continue
+            elif tag.startswith(_RI_PREFIX):
+                walker.skip_subtree()
+                continue
+            if element.text:
+                parts.append(element.text)
+        self.flush()
+
+    def macro(self, element: etree._Element) -> bool:
+        """Record a macro; returns whether to skip its content."""
+        name = (element.get(_AC_NAME) or "").strip().casefold()
+        if name == "jira":
+            key = _parameter(element, "key")
+            if key:
+                self.jira_keys.append(key)
+            return True
+        if name == "status":
+            title = _parameter(element, "title")
+            if title is not None:
+                self.lozenges.append(Lozenge(title, _parameter(element, "colour")))
+            return True
+        if element.text:
+            self.parts.append(element.text)
+        return False
+
+    def link(self, element: etree._Element) -> None:
+        """An ``ac:link``: a mention, or a link to a page, attachment or URL."""
+        body = None
+        target = None
+        for child in element:
+            tag = child.tag
+            if tag in _LINK_BODIES:
+                body = _collapse(all_text(child))
+            elif isinstance(tag, str) and tag.startswith(_RI_PREFIX) and target is None:
+                target = child
+        if target is not None and target.tag == _RI_USER:
+            person = _person(target, body or None)
+            if person is not None:
+                self.mentions.append(person)
+            return
+        if not body and target is not None:
+            for attribute in _RI_TITLE_ATTRIBUTES:
+                body = target.get(attribute)
+                if body:
+                    break
+        if body:
+            self.parts.append(body)
+
+    def time(self, element: etree._Element) -> None:
+        stamp = element.get("datetime")
+        if stamp:
+            self.times.append(stamp.strip())
+        if self.keep_time_text:
+            shown = _collapse(all_text(element)) or (stamp or "").strip()
+            if shown:
+                self.parts.append(shown)
+
+    def anchor(self, element: etree._Element) -> None:
+        href = (element.get("href") or "").strip()
+        if not href:
+            return
+        if href[:7].casefold() == "mailto:":
+            address = href[7:].split("?", 1)[0].strip()
+            if address:
+                shown = _collapse(all_text(element))
+                self.emails.append(Person(email=address, text=shown or address))
+            return
+        self.hrefs.append(href)
+
+
+_KEY = frozenset({"key"})
+_TITLE_COLOUR = frozenset({"title", "colour"})
+
+
+def _parameters(macro: etree._Element, wanted: frozenset[str]) -> dict[str, str]:
+    """The ``wanted`` parameters of a macro by name (the first of each name wins)."""
+    found: dict[str, str] = {}
+    for child in macro:
+        if child.tag == _AC_PARAMETER:
+            name = child.get(_AC_NAME)
+            if name not in wanted:
+                name = (name or "").strip()
+                if name not in wanted:
+                    continue
+            if name not in found:
+                text = child.text if len(child) == 0 else all_text(child)
+                found[name] = _collapse(text or "")
+                if len(found) == len(wanted):
+                    break
+    return found
+
+
+def _parameter(macro: etree._Element, name: str) -> str | None:
+    for child in macro:
+        if child.tag == _AC_PARAMETER and (child.get(_AC_NAME) or "").strip() == name:
+            if len(child) == 0:
+                return _collapse(child.text or "")
+            return _collapse(all_text(child))
+    return None
+
+
+def _person(user: etree._Element, display_name: str | None) -> Person | None:
+    attributes = cast("dict[str, str]", dict(user.items()))
+    account_id = (attributes.get(_RI_ACCOUNT_ID) or "").strip() or None
+    user_key = (attributes.get(_RI_USERKEY) or "").strip() or None
+    username = (attributes.get(_RI_USERNAME) or "").strip() or None
+    if not (account_id or user_key or username):
+        return None
+    return Person(
+        account_id=account_id, user_key=user_key, username=username, display_name=display_name
+    )

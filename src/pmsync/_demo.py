@@ -43,6 +43,10 @@ class DemoError(PmsyncError):
         self.reason = reason
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _short(text: str | None, limit: int = 44) -> str:
     if not text:
         return "-"
@@ -62,8 +66,24 @@ class DemoOutput(Protocol):
     def table(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """A small table."""
 
-    def plan(self, plan: Plan, *, verbose: bool) -> None:
+    def plan(self, view: PlanView) -> None:
         """A plan, one line per change."""
+
+
+@attrs.frozen
+class PlanView:
+    """A plan as the demo shows it: a headline, one row per change, the warnings.
+
+    Rows are ``(kind, page, issue, item, details)``; owners in the details appear by
+    name rather than by account id.
+    """
+
+    head: str
+    rows: tuple[tuple[str, str, str, str, str], ...]
+    warnings: tuple[str, ...]
+
+
+_HEADERS = ("change", "page", "issue", "item", "details")
 
 
 @attrs.define
@@ -83,7 +103,7 @@ class PlainOutput:
 
     def table(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """A small aligned table."""
-        self.echo(f"{title}:")
+        self.echo(title.rstrip(":.") + ":")
         if not rows:
             self.echo("  (none)")
             return
@@ -93,10 +113,14 @@ class PlainOutput:
                 "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             )
 
-    def plan(self, plan: Plan, *, verbose: bool) -> None:
-        """The plan's own text rendering."""
-        for line in plan.render(verbose=verbose).splitlines():
-            self.echo("  " + line)
+    def plan(self, view: PlanView) -> None:
+        """The plan as an aligned table."""
+        if view.rows:
+            self.table(view.head, _HEADERS, view.rows)
+        else:
+            self.echo(view.head)
+        for warning in view.warnings:
+            self.echo(f"warning: {warning}")
 
 
 @attrs.define
@@ -114,47 +138,50 @@ class RichOutput:
         """A line of explanation."""
         self.console.print(_escape(text))
 
-    def table(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        """A rich table."""
+    def table(
+        self,
+        title: str,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        styles: Sequence[str | None] = (),
+    ) -> None:
+        """A rich table; cell text is shown as written (never read as markup)."""
         from rich.table import Table  # noqa: PLC0415
+        from rich.text import Text  # noqa: PLC0415
 
-        table = Table(title=title, title_justify="left", show_lines=False)
+        table = Table(title=title, title_justify="left")
         for header in headers:
             table.add_column(header, overflow="fold")
-        for row in rows:
-            table.add_row(*row)
+        for index, row in enumerate(rows):
+            style = styles[index] if index < len(styles) else None
+            table.add_row(
+                *(
+                    Text(cell, style=style or "") if i == 0 else Text(cell)
+                    for i, cell in enumerate(row)
+                )
+            )
         self.console.print(table)
 
-    def plan(self, plan: Plan, *, verbose: bool) -> None:
+    def plan(self, view: PlanView) -> None:
         """The plan as a table, coloured by kind of change."""
-        head = plan.render(verbose=verbose).splitlines()[0]
-        titles = {p.page_id: p.title for p in plan.pages}
-        colours = {
-            "create": "green",
-            "update": "yellow",
-            "transition": "cyan",
-            "writeback": "magenta",
-            "conflict": "red",
-            "orphan": "red",
-            "noop": "dim",
-        }
-        rows = [
-            (
-                f"[{colours[c.kind]}]{c.kind}[/]",
-                _escape(_short(titles.get(c.page_id or "", c.page_id), 32)),
-                c.issue_key or ("(new)" if c.kind == "create" else "-"),
-                _escape(_short(c.summary, 40)),
-                _escape(c.describe()),
-            )
-            for c in plan.changes
-            if verbose or c.kind != "noop"
-        ]
-        if rows:
-            self.table(head, ("change", "page", "issue", "item", "details"), rows)
+        if view.rows:
+            styles = [_COLOURS.get(row[0]) for row in view.rows]
+            self.table(view.head, _HEADERS, view.rows, styles)
         else:
-            self.console.print(f"[bold green]{_escape(head)}")
-        for warning in plan.warnings:
+            self.console.print(f"[bold green]{_escape(view.head)}")
+        for warning in view.warnings:
             self.console.print(f"[yellow]warning:[/] {_escape(warning)}")
+
+
+_COLOURS = {
+    "create": "green",
+    "update": "yellow",
+    "transition": "cyan",
+    "writeback": "magenta",
+    "conflict": "red",
+    "orphan": "red",
+    "noop": "dim",
+}
 
 
 def _escape(text: str) -> str:
@@ -181,6 +208,45 @@ class _Demo:
 
     def issues(self) -> dict[str, dict[str, Any]]:
         return {issue["key"]: issue for issue in self.emu.issues("OPS")}
+
+    def names(self) -> dict[str, str]:
+        """Display names by every id a user has (account id, username, user key)."""
+        names: dict[str, str] = {}
+        for user in self.emu.users():
+            for ident in (user.account_id, user.username, user.user_key):
+                names[str(ident)] = str(user.display_name)
+        return names
+
+    def view(self, plan: Plan) -> PlanView:
+        """``plan`` as rows: creates list their fields but the summary, owners by name."""
+        titles = {p.page_id: p.title for p in plan.pages}
+        names = self.names()
+        rows = []
+        for change in plan.changes:
+            if change.kind == "noop" and not self.verbose:
+                continue
+            details = []
+            for field, (old, new) in change.fields.items():
+                if change.kind == "create" and field == "summary":
+                    continue
+                before, after = _text(old), _text(new)
+                if field == "owner":
+                    before = names.get(before or "", before)
+                    after = names.get(after or "", after)
+                details.append(f"{field}: {_short(before, 24)} → {_short(after, 24)}")
+            if change.reason:
+                details.append(change.reason)
+            rows.append(
+                (
+                    change.kind,
+                    _short(titles.get(change.page_id or "", change.page_id), 32),
+                    change.issue_key or ("(new)" if change.kind == "create" else "-"),
+                    _short(change.summary, 44),
+                    "; ".join(details),
+                )
+            )
+        head = plan.render().splitlines()[0]
+        return PlanView(head=head, rows=tuple(rows), warnings=plan.warnings)
 
     def owner_name(self, item: ActionItem) -> str | None:
         """The owner as a person would read it: a mention shows the user's name."""
@@ -250,7 +316,7 @@ class _Demo:
 
     def sync(self, step: str) -> tuple[Plan, SyncResult | None]:
         plan: Plan = self.syncer.plan(cql=_CQL)
-        self.out.plan(plan, verbose=self.verbose)
+        self.out.plan(self.view(plan))
         if plan.is_empty:
             return plan, None
         result: SyncResult = self.syncer.apply(plan)

@@ -407,8 +407,10 @@ class Applier:
                 attempt + 1,
             )
             try:
+                before = postmortem
                 current = self.confluence.get_page(page.page_id)
                 postmortem = self.parse(current)
+                self.drop_raced(page, before, postmortem, targets)
             except PmsyncError as exc:
                 self.fail(
                     f"re-reading page {page.title!r} after a conflict failed: {exc}",
@@ -420,6 +422,62 @@ class Applier:
             f"page {page.title!r} kept changing while pmsync wrote back ({WRITEBACK_ATTEMPTS} "
             "attempts); nothing was overwritten, the next run writes the keys",
             page_id=page.page_id,
+        )
+
+    def drop_raced(
+        self,
+        page: PagePlan,
+        before: Postmortem,
+        after: Postmortem,
+        targets: dict[str, tuple[str, StatusInfo | None]],
+    ) -> None:
+        """Find rows that a concurrent run linked to its own new issue meanwhile.
+
+        Two runs that planned before either created can both create an issue for the
+        same row; only one of them can write its key into the page (the other gets a
+        409). The loser sees the winner's key in the row it meant to link, and resolves
+        the duplicate it created itself seconds ago.
+        """
+        old = {item.item_id: item for item in before.items}
+        by_position = {(i.kind, i.table, i.row): i for i in after.items}
+        by_summary: dict[str, list[ActionItem]] = defaultdict(list)
+        for item in after.items:
+            by_summary[item.summary].append(item)
+        created = set(self.created)
+        for item_id, (key, _) in list(targets.items()):
+            was = old.get(item_id)
+            if key not in created or was is None or was.jira_key:
+                continue
+            now = by_position.get((was.kind, was.table, was.row))
+            if now is None or now.summary != was.summary:
+                same = by_summary.get(was.summary, [])
+                now = same[0] if len(same) == 1 else None
+            if now is not None and now.jira_key and now.jira_key != key:
+                del targets[item_id]
+                self.resolve_duplicate(page, key, now.jira_key)
+
+    def resolve_duplicate(self, page: PagePlan, key: str, winner: str) -> None:
+        """Remove (or, without permission, retire) an issue this run just created twice."""
+        self.created.remove(key)
+        try:
+            self.jira.delete(key)
+            what = "deleted it"
+        except PmsyncError:
+            try:
+                self.jira.retire_duplicate(key, winner, self.config.label)
+                what = f"relabelled it {self.config.label}-duplicate (no permission to delete)"
+            except PmsyncError as exc:
+                self.fail(
+                    f"{key} duplicates {winner} (a concurrent run linked the row first) and "
+                    f"could not be retired: {exc}",
+                    page_id=page.page_id,
+                    key=key,
+                    cause=exc,
+                )
+                return
+        self.warnings.append(
+            f"page {page.page_id}: a concurrent pmsync run linked {winner} to a row this run "
+            f"had just created {key} for; pmsync {what}"
         )
 
     def updates_for(

@@ -389,8 +389,7 @@ class _Planner:
         for name in FIELDS:
             p, j = values[name], jira[name]
             if p is UNKNOWN:
-                new_base.setdefault(name, j)
-                continue
+                continue  # the page says nothing: leave the base as it is
             first = base is None or name not in base
             b = None if first else base[name]  # type: ignore[index]
             if p == j:

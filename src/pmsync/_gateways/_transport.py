@@ -12,7 +12,6 @@ so the rest of pmsync sees only :mod:`pmsync.exceptions`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -166,13 +165,12 @@ class Transport:
         accept: Collection[int],
     ) -> requests.Response:
         url = f"{self.base_url}/{path.lstrip('/')}"
-        data = None if body is None else json.dumps(body)
         try:
             response: requests.Response = self.client.request(
                 method=method,
                 path=path,
                 params=dict(params) if params else None,
-                data=data,
+                data=body,  # the client serialises it to JSON
                 advanced_mode=True,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:

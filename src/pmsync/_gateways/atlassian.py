@@ -439,6 +439,22 @@ class JiraGateway:
             body={"transition": {"id": transition_id}},
         )
 
+    def delete(self, key: str) -> None:
+        """Delete an issue (used only for a duplicate this run created itself)."""
+        self.http.request("DELETE", f"rest/api/2/issue/{key}")
+
+    def retire_duplicate(self, key: str, winner: str, label: str) -> None:
+        """Take a duplicate out of pmsync's hands when it may not be deleted."""
+        issue = self.issue(key)
+        labels = [x for x in issue.labels if x != label] + [f"{label}-duplicate"]
+        self.edit(key, {"labels": labels})
+        self.set_property(key, {"v": 1, "duplicate_of": winner})
+        self.comment(
+            key,
+            f"Duplicate of {winner}: two pmsync runs created an issue for the same action "
+            "item at the same moment. Nothing links to this issue; it can be deleted.",
+        )
+
     def comment(self, key: str, text: str) -> None:
         """Add a comment (wiki markup) to an issue."""
         self.http.request("POST", f"rest/api/2/issue/{key}/comment", body={"body": text})

@@ -1,0 +1,62 @@
+"""The CLI reference in docs/cli.md is generated from the commands and cannot drift."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from pmsync import cli
+from pmsync._cli_docs import refreshed, render_reference, undocumented
+from pmsync._config_file import _REMINDERS, _TOP
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    """If this fails, run `python -m pmsync._cli_docs` and commit docs/cli.md."""
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    assert refreshed(text, cli.main) == text
+
+
+def test_every_command_and_option_has_help() -> None:
+    assert [] == undocumented(cli.main)
+
+
+def test_undocumented_names_a_command_without_help() -> None:
+    group = click.Group("demo-group")
+
+    @group.command()
+    @click.option("--flag", is_flag=True)
+    def bare(flag: bool) -> None:
+        del flag
+
+    assert ["bare", "bare --flag"] == undocumented(group)
+
+
+def test_reference_has_a_section_per_command() -> None:
+    text = render_reference(cli.main)
+    for name in cli.main.commands:
+        assert f"### `pmsync {name}`" in text
+
+
+def test_every_exit_code_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    for code in (cli.EXIT_OK, cli.EXIT_PARTIAL, cli.EXIT_USAGE, cli.EXIT_SERVICE, cli.EXIT_LOCKED):
+        assert f"\n| {code} | " in text
+
+
+def test_configuration_reference_covers_every_setting() -> None:
+    """Each top-level setting has a heading; each reminder setting a table row."""
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    headed = {
+        name.strip("[]")
+        for heading in re.findall(r"^### (.+)$", text, re.MULTILINE)
+        for name in re.findall(r"`([^`]+)`", heading)
+    }
+    rows = set(re.findall(r"^\| `(\w+)` \|", text, re.MULTILINE))
+    assert ([], []) == (
+        [key for key in _TOP if key not in headed],
+        [key for key in _REMINDERS if key not in rows],
+    )

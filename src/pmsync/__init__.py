@@ -9,6 +9,8 @@ private and may change without notice.
 
 from __future__ import annotations
 
+from pmsync._gateways._transport import RetryPolicy
+from pmsync._lint import Finding, lint
 from pmsync._model import (
     ActionItem,
     ItemTable,
@@ -18,8 +20,9 @@ from pmsync._model import (
     Postmortem,
     Status,
 )
-from pmsync._gateways._transport import RetryPolicy
 from pmsync._plan import Change, Plan, SyncResult
+from pmsync._remind import Reminder, ReminderResult
+from pmsync._report import Report
 from pmsync._storage.parse import parse_page
 from pmsync._sync import Syncer
 from pmsync.config import Config, ReminderPolicy
@@ -44,6 +47,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConflictError",
+    "Finding",
     "ItemTable",
     "JiraIssue",
     "LockError",
@@ -55,12 +59,16 @@ __all__ = [
     "PmsyncError",
     "Postmortem",
     "RateLimitError",
+    "Reminder",
     "ReminderPolicy",
+    "ReminderResult",
+    "Report",
     "RetryPolicy",
     "ServiceError",
     "Status",
     "SyncResult",
     "Syncer",
+    "lint",
     "parse_page",
 ]
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import attrs
 
+from pmsync._lint import Finding
 from pmsync._model import ItemTable, Postmortem
 from pmsync.exceptions import ApplyError
 
@@ -151,6 +152,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     pages: tuple[PagePlan, ...] = attrs.field(default=(), repr=False)
     created_at: dt.datetime | None = None
+    findings: tuple[Finding, ...] = attrs.field(default=(), repr=False)
 
     @property
     def is_empty(self) -> bool:
@@ -173,6 +175,7 @@ class Plan:
             "counts": self.counts(),
             "changes": [change.to_dict() for change in self.changes],
             "warnings": list(self.warnings),
+            "findings": [finding.to_dict() for finding in self.findings],
             "pages": [
                 {"page_id": p.page_id, "title": p.title, "version": p.version, "url": p.url}
                 for p in self.pages

@@ -15,16 +15,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
+
 from pmsync._apply import Applier
 from pmsync._diff import Snapshot, diff
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
-from pmsync._model import JiraIssue, Person, Postmortem
+from pmsync._gateways.slack import SlackNotifier, send_reminders
+from pmsync._lint import Finding, lint
+from pmsync._messages import assignment_message, postmortem_summary
+from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
 from pmsync._plan import PagePlan, Plan, SyncResult
+from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
+from pmsync._report import Report, build_report
 from pmsync._storage.edit import JiraServer, find_jira_server
 from pmsync._storage.parse import parse_page
 from pmsync.config import Config
-from pmsync.exceptions import ConfigError, NotFoundError, ParseError
+from pmsync.exceptions import (
+    ApplyError,
+    AuthError,
+    ConfigError,
+    NotFoundError,
+    ParseError,
+    PmsyncError,
+)
 
 __all__ = ["ENVIRONMENT", "Syncer"]
 
@@ -99,6 +113,7 @@ class Syncer:
         self.jira = JiraGateway(jira, retry)
         self.slack = slack
         self.clock = clock
+        self._notifier: SlackNotifier | None = None
 
     def __repr__(self) -> str:
         return (
@@ -316,10 +331,22 @@ class Syncer:
     def plan(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> Plan:
         """Read the pages (by id or CQL) and the managed issues, and say what would change.
 
-        Reads only: nothing is written anywhere.
+        Reads only: nothing is written anywhere. The plan's warnings include the action-item
+        lint findings (:func:`pmsync.lint`), which are also in :attr:`Plan.findings`.
         """
         now = self.clock()
-        return diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
+        snapshot = self.snapshot(page_ids=page_ids, cql=cql)
+        plan = diff(snapshot, self.config, now=now)
+        unresolved = {ident for ident, users in snapshot.owners.items() if len(users) != 1}
+        postmortems = [page.postmortem for page in snapshot.pages]
+        findings: list[Finding] = []
+        for postmortem in postmortems:
+            others = [pm for pm in postmortems if pm is not postmortem]
+            findings.extend(
+                lint(postmortem, today=now.date(), others=others, unresolved=unresolved)
+            )
+        notes = tuple(f"lint {f.severity} [{f.code}]: {f.message}" for f in findings)
+        return attrs.evolve(plan, findings=tuple(findings), warnings=plan.warnings + notes)
 
     def apply(self, plan: Plan) -> SyncResult:
         """Carry out ``plan``: create, update and move issues, write keys back to pages.
@@ -336,7 +363,156 @@ class Syncer:
             server=server,
             now=self.clock,
         )
-        return applier.run(plan)
+        result = applier.run(plan)
+        if self.slack is not None:
+            result = self.notify(plan, result, applier.keys)
+        return result
+
+    # -- Slack -----------------------------------------------------------------------
+
+    def notifier(self) -> SlackNotifier:
+        """The Slack notifier over this syncer's WebClient."""
+        if self.slack is None:
+            raise ConfigError(
+                "this needs Slack: pass slack=WebClient(...) or set PMSYNC_SLACK_TOKEN",
+                key="PMSYNC_SLACK_TOKEN",
+            )
+        if self._notifier is None:
+            self._notifier = SlackNotifier(self.slack, user_map=self.config.user_map)
+        return self._notifier
+
+    def person_for_slack(self, person: Person) -> Person:
+        """The page owner with the email and name Jira knows, for a Slack lookup."""
+        user: JiraUser | None = None
+        if person.account_id and self.jira.cloud:
+            user = self.jira.user_by_account(person.account_id)
+        elif not person.email:
+            matches = self._match(person)
+            user = matches[0] if len(matches) == 1 else None
+        if user is None:
+            return person
+        return attrs.evolve(
+            person,
+            email=person.email or user.email,
+            display_name=person.display_name or user.display_name,
+        )
+
+    def notify(
+        self, plan: Plan, result: SyncResult, keys: Mapping[tuple[str, str], str]
+    ) -> SyncResult:
+        """Tell owners what they got (DMs) and the channel what each postmortem produced."""
+        notifier = self.notifier()
+        sent: list[str] = []
+        errors: list[ApplyError] = list(result.errors)
+        created = set(result.created)
+        updated = set(result.updated)
+        for page in plan.pages:
+            items = {item.item_id: item for item in page.postmortem.items}
+            new: list[tuple[ActionItem, str]] = [
+                (items[item_id], key)
+                for (page_id, item_id), key in keys.items()
+                if page_id == page.page_id and key in created and item_id in items
+            ]
+            moved: list[tuple[ActionItem, str]] = [
+                (items[c.item_id], c.issue_key)
+                for c in plan.changes
+                if c.page_id == page.page_id
+                and c.kind == "update"
+                and "owner" in c.fields
+                and c.issue_key in updated
+                and c.item_id in items
+            ]
+            urls = {key: f"{self.jira.base_url}/browse/{key}" for _, key in new + moved}
+            try:
+                for (item, key), reassigned in [(n, False) for n in new] + [
+                    (m, True) for m in moved
+                ]:
+                    if item.owner is None:
+                        continue
+                    person = self.person_for_slack(item.owner)
+                    text, blocks = assignment_message(
+                        item, urls[key], page.url, page.title, reassigned=reassigned
+                    )
+                    if notifier.send_dm(person, text, blocks) is not None:
+                        sent.append(f"DM {person}: {key}")
+                if self.config.slack_channel and (new or moved):
+                    text, blocks = postmortem_summary(
+                        page.title,
+                        page.url,
+                        [i for i, _ in new],
+                        [i for i, _ in moved],
+                        issue_urls={i.item_id: urls[k] for i, k in new + moved} | urls,
+                    )
+                    notifier.post(self.config.slack_channel, text, blocks)
+                    sent.append(f"{self.config.slack_channel}: {page.title}")
+            except AuthError:
+                raise
+            except PmsyncError as exc:
+                errors.append(
+                    ApplyError(
+                        f"Slack notice for page {page.title!r} failed: {exc}",
+                        page_id=page.page_id,
+                        cause=exc,
+                    )
+                )
+        warnings = result.warnings + tuple(
+            f"no Slack user for {who}: add them to user_map, or make their email visible"
+            for who in notifier.missing
+        )
+        return attrs.evolve(result, notified=tuple(sent), errors=tuple(errors), warnings=warnings)
+
+    def remind(self, *, today: dt.date | None = None, dry_run: bool = False) -> ReminderResult:
+        """Remind owners of items due soon or overdue, per ``Config.reminders``.
+
+        Each reminder is remembered in the issue's ``pmsync`` property, so reruns and
+        other machines do not repeat it. ``dry_run`` selects and reports without sending
+        or recording anything.
+        """
+        day = today or self.clock().date()
+        policy = self.config.reminders
+        issues = self.jira.managed(self.config.project, self.config.label)
+        picked = select_reminders(issues, today=day, policy=policy)
+        props = {issue.key: dict(issue.prop or {}) for issue in issues}
+        page_ids = sorted({r.page_id for r in picked if r.page_id})
+        pages: dict[str, tuple[str | None, str | None]] = {}
+        if page_ids:
+            found, _ = self.confluence.pages(page_ids)
+            pages = {p.id: (p.title, p.url) for p in found}
+
+        def save_state(key: str, state: Mapping[str, Any]) -> None:
+            value = {**props.get(key, {}), "reminders": dict(state)}
+            self.jira.set_property(key, value)
+            props[key] = value
+
+        if dry_run and self.slack is None:
+            return ReminderResult(sent=picked, dry_run=True, quiet_day=is_quiet_day(day, policy))
+        result = send_reminders(
+            self.notifier(),
+            picked,
+            policy=policy,
+            channel=self.config.slack_channel,
+            save_state=save_state,
+            pages=pages,
+            dry_run=dry_run,
+        )
+        return attrs.evolve(result, quiet_day=is_quiet_day(day, policy))
+
+    def report(
+        self,
+        *,
+        cql: str | None = None,
+        page_ids: Sequence[str] | None = None,
+        today: dt.date | None = None,
+    ) -> Report:
+        """Progress across the chosen postmortems: done, open, overdue, time to close..."""
+        snapshot = self.snapshot(page_ids=page_ids, cql=cql)
+        return build_report(
+            [page.postmortem for page in snapshot.pages],
+            snapshot.issues,
+            today=today or self.clock().date(),
+            team_map=self.config.team_map,
+            base_url=self.jira.base_url,
+        )
 
     def sync(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> SyncResult:
         """Plan and apply in one go."""

@@ -358,6 +358,18 @@ class JiraGateway:
         users = self._users[cache_key]
         return users[0] if users else None
 
+    def user_by_account(self, account_id: str) -> JiraUser | None:
+        """A Cloud user by account id (for the email a Slack lookup needs), or ``None``."""
+        cache_key = f"account:{account_id}"
+        if cache_key not in self._users:
+            try:
+                raw = self.http.json("GET", "rest/api/2/user", params={"accountId": account_id})
+            except NotFoundError:
+                raw = None
+            self._users[cache_key] = [self._user(raw)] if raw else []
+        users = self._users[cache_key]
+        return users[0] if users else None
+
     def _user(self, raw: Mapping[str, Any]) -> JiraUser:
         return JiraUser(
             id=str(raw.get("accountId") if self.cloud else raw.get("name")),

@@ -1,0 +1,115 @@
+"""Slack notices during sync, reminders and reports through the Syncer, on the emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sync_helpers import ALICE, BOB, row, table_page
+
+import pmsync
+
+
+@pytest.fixture
+def slack_syncer(emu):
+    emu.add_channel("incidents")
+    config = pmsync.Config(project="OPS", slack_channel="#incidents")
+    return pmsync.Syncer(
+        emu.confluence(),
+        emu.jira(),
+        config=config,
+        slack=emu.slack(),
+        retry=pmsync.RetryPolicy(attempts=4, budget=10, wait_initial=0.01, wait_max=1),
+    )
+
+
+def _all_text(message: dict) -> str:
+    return message["text"] + json.dumps(message.get("blocks") or [])
+
+
+def _page(emu, rows):
+    return emu.add_page("SRE", "2026-11-02 Disk full", table_page(rows))
+
+
+def test_created_issues_are_announced_once(emu, slack_syncer):
+    """Owners get a DM per new issue, the channel one summary; a rerun sends nothing."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE, "2026-12-04"), row("Rotate logs", BOB)])
+    result = slack_syncer.sync(page_ids=[page_id])
+    assert result.ok, result.errors
+    messages = emu.slack_messages()
+    assert 3 == len(messages), messages
+    channel_posts = [m for m in messages if not m["channel"].startswith("D")]
+    assert 1 == len(channel_posts)
+    assert "Add a disk alert" in _all_text(channel_posts[0])
+    assert 3 == len(result.notified)
+    slack_syncer.sync(page_ids=[page_id])
+    assert 3 == len(emu.slack_messages())
+
+
+def test_summary_text_cannot_ping_the_channel(emu, slack_syncer):
+    """Page text such as <!channel> is escaped in every Slack message."""
+    page_id = _page(emu, [row("Page <!channel> about <@U123>", ALICE)])
+    slack_syncer.sync(page_ids=[page_id])
+    messages = emu.slack_messages()
+    assert messages
+    for message in messages:
+        assert "<!channel>" not in _all_text(message)
+        assert "<@U123>" not in _all_text(message)
+    assert any("&lt;!channel&gt;" in _all_text(m) for m in messages)
+
+
+def test_reassignment_on_the_page_notifies_the_new_owner(emu, slack_syncer):
+    """A new owner on the page gets a DM saying the item was handed to them."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE)])
+    slack_syncer.sync(page_ids=[page_id])
+    before = len(emu.slack_messages())
+    emu.edit_page(page_id, emu.page(page_id)["storage"].replace(ALICE, BOB))
+    result = slack_syncer.sync(page_ids=[page_id])
+    assert result.ok, result.errors
+    new = emu.slack_messages()[before:]
+    assert any("Add a disk alert" in _all_text(m) for m in new)
+    assert any(n.startswith("DM Bob Example") for n in result.notified)
+
+
+def test_remind_sends_once_per_day_and_remembers(emu, slack_syncer):
+    """Overdue items get one reminder a day, remembered in the issue property."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE, "2026-11-20")])
+    slack_syncer.sync(page_ids=[page_id])
+    before = len(emu.slack_messages())
+    first = slack_syncer.remind(today=dt.date(2026, 11, 26))
+    assert first.ok, first.errors
+    assert ["overdue"] == [r.kind for r in first.sent]
+    again = slack_syncer.remind(today=dt.date(2026, 11, 26))
+    assert () == again.sent
+    assert before + 1 == len(emu.slack_messages())
+    (issue,) = emu.issues("OPS")
+    assert "reminders" in issue["properties"]["pmsync"]
+    assert page_id == issue["properties"]["pmsync"]["page_id"]
+
+
+def test_remind_dry_run_sends_and_records_nothing(emu, slack_syncer):
+    page_id = _page(emu, [row("Add a disk alert", ALICE, "2026-11-20")])
+    slack_syncer.sync(page_ids=[page_id])
+    before = len(emu.slack_messages())
+    result = slack_syncer.remind(today=dt.date(2026, 11, 26), dry_run=True)
+    assert 1 == len(result.sent)
+    assert before == len(emu.slack_messages())
+    assert "reminders" not in emu.issues("OPS")[0]["properties"]["pmsync"]
+
+
+def test_report_counts_items_across_pages(emu, slack_syncer):
+    """The report reads pages and issues and counts done, open and overdue items."""
+    page_id = _page(
+        emu,
+        [
+            row("Add a disk alert", ALICE, "2026-11-20"),
+            row("Rotate logs", BOB, "2026-12-20", status="done"),
+        ],
+    )
+    slack_syncer.sync(page_ids=[page_id])
+    report = slack_syncer.report(page_ids=[page_id], today=dt.date(2026, 11, 26))
+    data = report.to_dict()
+    assert 2 == data["totals"]["total"]
+    assert 1 == data["totals"]["done"]
+    assert 1 == data["totals"]["overdue"]

@@ -7,7 +7,8 @@ people would do over a few days:
 1. plan and apply: issues are created, keys and statuses written back, owners told;
 2. a person edits a page (a new due date, a task ticked off) and another closes an
    issue in Jira; the next sync carries each change to the other side;
-3. one more sync finds nothing to do.
+3. reminders go to the owners of items due soon or overdue, once;
+4. one more sync finds nothing to do.
 
 Each step checks its outcome and raises :class:`DemoError` naming the step and what
 went wrong, so the demo doubles as a smoke test of a fresh install.
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from pmsync._model import ActionItem, Postmortem
+from pmsync._model import ActionItem, Person, Postmortem
 from pmsync._plan import Plan, SyncResult
 from pmsync._storage.parse import parse_page
 from pmsync.config import Config
@@ -248,6 +249,16 @@ class _Demo:
         head = plan.render().splitlines()[0]
         return PlanView(head=head, rows=tuple(rows), warnings=plan.warnings)
 
+    def person(self, person: Person | None) -> str:
+        """A person by display name, whichever id they come with."""
+        if person is None:
+            return "-"
+        names = self.names()
+        for ident in (person.account_id, person.username, person.user_key):
+            if ident and ident in names:
+                return names[ident]
+        return str(person) or "-"
+
     def owner_name(self, item: ActionItem) -> str | None:
         """The owner as a person would read it: a mention shows the user's name."""
         owner = item.owner
@@ -299,16 +310,17 @@ class _Demo:
         )
 
     def show_slack(self, since: int) -> int:
+        """The Slack messages posted since the ``since``-th; return how many there are."""
         messages = self.emu.slack_messages()
-        rows = [
-            (
-                f"#{m['channel_name']}"
-                if m.get("channel_name")
-                else f"DM {m.get('dm_user') or m['channel']}",
-                _short(m.get("text"), 90),
-            )
-            for m in messages[since:]
-        ]
+        people = {str(u.slack_id): str(u.display_name) for u in self.emu.users()}
+        rows = []
+        for message in messages[since:]:
+            if message.get("channel_name"):
+                to = f"#{message['channel_name']}"
+            else:
+                user = message.get("dm_user") or message["channel"]
+                to = f"{people.get(user, user)} (DM)"
+            rows.append((to, _short(message.get("text"), 90)))
         self.out.table("Slack messages", ("to", "text"), rows)
         return len(messages)
 
@@ -405,8 +417,8 @@ def run_demo(out: DemoOutput, *, flavour: str = "cloud", verbose: bool = False) 
         if unlinked:
             raise DemoError(step, f"no issue key was written back for {unlinked!r}")
         seen = demo.show_slack(0)
-        if config.slack_channel and creates and seen == 0:
-            out.note("(No Slack messages were sent: notices on create are not wired yet.)")
+        if seen == 0:
+            raise DemoError(step, "no Slack message was sent about the new issues")
 
         # -- 2. people change things on both sides --------------------------------------------
         step = "second sync"
@@ -469,9 +481,33 @@ def run_demo(out: DemoOutput, *, flavour: str = "cloud", verbose: bool = False) 
         demo.show_pages("The pages after the second sync")
         demo.show_slack(seen)
 
-        # -- 3. nothing left ------------------------------------------------------------------
-        step = "third sync"
-        out.heading("3. One more run: everything is in sync")
+        # -- 3. reminders ------------------------------------------------------------------
+        step = "reminders"
+        out.heading("3. Reminders: owners hear about items due soon or overdue")
+        reminders = syncer.remind()
+        if not reminders.ok:
+            raise DemoError(step, "".join(f"\n  - {e}" for e in reminders.errors))
+        rows = [
+            (
+                r.issue_key,
+                r.kind.replace("_", " "),
+                "the channel" if r.to_channel else demo.person(r.recipient),
+                _short(r.summary),
+            )
+            for r in reminders.sent
+        ]
+        out.table("Reminders sent", ("issue", "kind", "to", "item"), rows)
+        again = syncer.remind()
+        out.note(
+            f"Run again the same day: {len(again.sent)} sent. What was sent is remembered in "
+            "each issue, so reruns and other machines never repeat a reminder."
+        )
+        if again.sent:
+            raise DemoError(step, f"a second run repeated {len(again.sent)} reminder(s)")
+
+        # -- 4. nothing left ------------------------------------------------------------------
+        step = "last sync"
+        out.heading("4. One more run: everything is in sync")
         plan, result = demo.sync(step)
         if result is not None:
             raise DemoError(step, f"expected nothing to do, but the plan had {plan.counts()}")

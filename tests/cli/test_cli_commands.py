@@ -326,7 +326,7 @@ def test_parse_prints_the_items(runner, page_file) -> None:
 def test_demo_runs_every_step(runner) -> None:
     result = runner.invoke(main, ["demo"])
     assert 0 == result.exit_code, result.output
-    for step in ("1. First sync", "2. People change things", "3. One more run", "Done in"):
+    for step in ("1. First sync", "2. People change", "3. Reminders", "4. One more run", "Done in"):
         assert step in result.stdout
 
 

@@ -27,7 +27,7 @@ def _both(result: subprocess.CompletedProcess[str]) -> str:
 def test_demo_exits_0_in_a_fresh_process(tmp_path: Path) -> None:
     result = run_pmsync(["demo"], env={}, cwd=tmp_path)
     assert 0 == result.returncode, _both(result)
-    assert "3. One more run" in result.stdout
+    assert "4. One more run" in result.stdout
     assert "Nothing to do" in result.stdout
     assert "" == result.stderr
 

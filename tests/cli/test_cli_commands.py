@@ -340,3 +340,107 @@ def test_every_command_has_help(runner) -> None:
         result = runner.invoke(main, [name, "--help"])
         assert 0 == result.exit_code, name
         assert "Usage: " in result.stdout
+
+
+# -- remind ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def synced(runner, emu, page_id, config_file) -> Emulator:
+    """The page's items filed in Jira (due 2030-01-15 and 2030-02-01)."""
+    config_file.write_text(config_file.read_text() + 'slack_channel = "#incidents"\n')
+    assert 0 == runner.invoke(main, ["sync", "-q"], env=emulator_env(emu)).exit_code
+    return emu
+
+
+def _dms(emu: Emulator) -> list[str]:
+    return [m["text"] for m in emu.slack_messages() if m.get("dm_user")]
+
+
+def test_remind_sends_due_soon_reminders(runner, synced) -> None:
+    before = len(_dms(synced))
+    result = runner.invoke(main, ["remind", "--today", "2030-01-14"], env=emulator_env(synced))
+    assert 0 == result.exit_code, result.output
+    assert "Reminders sent: 1" in result.stdout
+    assert before + 1 == len(_dms(synced))
+
+
+def test_remind_twice_on_one_day_sends_once(runner, synced) -> None:
+    env = emulator_env(synced)
+    runner.invoke(main, ["remind", "--today", "2030-01-14"], env=env)
+    result = runner.invoke(main, ["remind", "--today", "2030-01-14", "--json"], env=env)
+    assert [] == json.loads(result.stdout)["sent"]
+
+
+def test_remind_dry_run_sends_nothing(runner, synced) -> None:
+    before = synced.slack_messages()
+    result = runner.invoke(
+        main, ["remind", "--dry-run", "--today", "2030-01-14"], env=emulator_env(synced)
+    )
+    assert 0 == result.exit_code
+    assert "would send: 1" in result.stdout
+    assert before == synced.slack_messages()
+
+
+def test_remind_json_lists_the_reminders(runner, synced) -> None:
+    result = runner.invoke(
+        main, ["remind", "--json", "--today", "2030-01-20"], env=emulator_env(synced)
+    )
+    document = json.loads(result.stdout)
+    assert (True, ["overdue"]) == (document["ok"], [r["kind"] for r in document["sent"]])
+
+
+def test_remind_without_slack_is_a_configuration_error(runner, synced) -> None:
+    env = emulator_env(synced)
+    del env["PMSYNC_SLACK_TOKEN"]
+    result = runner.invoke(main, ["remind", "--today", "2030-01-14"], env=env)
+    assert 2 == result.exit_code
+    assert "PMSYNC_SLACK_TOKEN" in result.stderr
+
+
+def test_remind_with_the_lock_held_exits_4(runner, synced, config_file) -> None:
+    with RunLock(lock_path_for(config_file)):
+        result = runner.invoke(main, ["remind"], env=emulator_env(synced))
+    assert 4 == result.exit_code
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def test_report_text_has_the_totals(runner, synced) -> None:
+    result = runner.invoke(main, ["report", "--today", "2030-01-20"], env=emulator_env(synced))
+    assert 0 == result.exit_code, result.output
+    assert "2 total, 0 done, 2 open, 1 overdue" in result.stdout
+
+
+def test_report_json_has_totals_and_items(runner, synced) -> None:
+    result = runner.invoke(
+        main, ["report", "--json", "--today", "2030-01-20"], env=emulator_env(synced)
+    )
+    document = json.loads(result.stdout)
+    assert (2, 1) == (document["totals"]["total"], document["totals"]["overdue"])
+    assert 2 == len(document["items"])
+
+
+def test_report_csv_has_a_header_and_a_row_per_item(runner, synced) -> None:
+    result = runner.invoke(main, ["report", "--format", "csv"], env=emulator_env(synced))
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("page_id,page_title,item_id")
+    assert 3 == len(lines)
+
+
+def test_report_html_to_a_file_is_a_standalone_page(runner, synced, tmp_path) -> None:
+    out = tmp_path / "report.html"
+    result = runner.invoke(
+        main, ["report", "--format", "html", "--output", str(out)], env=emulator_env(synced)
+    )
+    assert 0 == result.exit_code
+    assert f"Report written to {out}." in result.stdout
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<table>" in page
+
+
+def test_report_json_and_another_format_disagree(runner, synced) -> None:
+    result = runner.invoke(main, ["report", "--json", "--format", "csv"], env=emulator_env(synced))
+    assert 2 == result.exit_code

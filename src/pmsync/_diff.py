@@ -555,10 +555,11 @@ class _Planner:
                 f"keys and status back safely ({exc}); Jira is still synced"
             )
             return
+        refused = {skipped.update for skipped in result.skipped}
         for update in result.written:
             item, key, status = by_update[update]
             shown: dict[str, tuple[Any, Any]] = {}
-            if item.jira_key != key:
+            if item.jira_key != key and update not in refused:
                 shown["jira_key"] = (item.jira_key, key)
             if status is not None:
                 shown["status"] = (item.status.value if item.status else None, status[0])

@@ -136,7 +136,7 @@ class ActionItem:
     table: int = 0
     row: int = 0
     extra: Mapping[str, str] = attrs.field(
-        factory=dict, converter=_frozen_mapping, hash=False, eq=attrs.cmp_using(eq=dict.__eq__)
+        factory=dict, converter=_frozen_mapping, hash=False, eq=attrs.cmp_using(eq=_same)
     )
     #: For tasks: the ``ac:task-id`` of the task, used to find it again for write-back.
     task_id: str | None = None
@@ -174,7 +174,7 @@ class ItemTable:
     index: int
     header_row: int
     columns: Mapping[str, int] = attrs.field(
-        converter=_frozen_mapping, hash=False, eq=attrs.cmp_using(eq=dict.__eq__)
+        converter=_frozen_mapping, hash=False, eq=attrs.cmp_using(eq=_same)
     )
     width: int = 0
 

@@ -86,14 +86,14 @@ class Change:
     item_id: str | None
     issue_key: str | None = None
     fields: Mapping[str, tuple[Any, Any]] = attrs.field(
-        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=dict.__eq__), hash=False
+        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False
     )
     reason: str | None = None
     summary: str | None = None
     jira: Mapping[str, Any] = attrs.field(
         factory=dict,
         converter=_ro,
-        eq=attrs.cmp_using(eq=dict.__eq__),
+        eq=attrs.cmp_using(eq=_same),
         hash=False,
         repr=False,
     )

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import attrs
 
-from pmsync._model import JiraIssue, Person, Status
+from pmsync._model import JiraIssue, Person, Status, _same
 from pmsync.config import ReminderPolicy
 from pmsync.exceptions import ApplyError
 
@@ -75,7 +75,7 @@ class Reminder:
     days_overdue: int = 0
     overdue_count: int = 0
     state: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=_state, hash=False, eq=attrs.cmp_using(eq=dict.__eq__)
+        factory=dict, converter=_state, hash=False, eq=attrs.cmp_using(eq=_same)
     )
 
     @property

@@ -105,12 +105,7 @@ def test_create_sets_every_supported_field(
     assert ["API"] == [c["name"] for c in fields["components"]]
     assert "To Do" == fields["status"]["name"]
     assert "new" == fields["status"]["statusCategory"]["key"]
-    assert emu_bot_name(ops) == fields["reporter"]["displayName"]
-
-
-def emu_bot_name(emu: Emulator) -> str:
-    """The display name of the emulator's account (the reporter of API-created issues)."""
-    return emu.bot.display_name
+    assert ops.bot.display_name == fields["reporter"]["displayName"]
 
 
 def test_create_defaults_priority_to_medium(ops: Emulator) -> None:
@@ -121,9 +116,7 @@ def test_create_defaults_priority_to_medium(ops: Emulator) -> None:
 
 def test_create_with_properties_sets_them_atomically(ops: Emulator) -> None:
     """properties in the create payload are set with the issue."""
-    key = ops.jira().issue_create(
-        {**TASK, "summary": "x"}
-    )["key"]  # without properties
+    key = ops.jira().issue_create({**TASK, "summary": "x"})["key"]  # without properties
     created = ops.jira().post(
         "rest/api/2/issue",
         data={
@@ -212,7 +205,9 @@ def test_unknown_project_is_400(emu: Emulator) -> None:
 def test_unknown_issue_type_is_400(ops: Emulator) -> None:
     """The issue type must be one of the project's."""
     with pytest.raises(requests.HTTPError) as caught:
-        ops.jira().issue_create({"project": {"key": "OPS"}, "issuetype": {"name": "Epic"}, "summary": "x"})
+        ops.jira().issue_create(
+            {"project": {"key": "OPS"}, "issuetype": {"name": "Epic"}, "summary": "x"}
+        )
     assert {"issuetype": "The issue type selected is invalid."} == _errors(caught)["errors"]
 
 
@@ -286,7 +281,10 @@ def test_bulk_create_sets_properties_per_element(ops: Emulator) -> None:
     """Each element may carry its own properties."""
     ops.jira().create_issues(
         [
-            {"fields": {**TASK, "summary": f"item {n}"}, "properties": [{"key": "pmsync", "value": {"n": n}}]}
+            {
+                "fields": {**TASK, "summary": f"item {n}"},
+                "properties": [{"key": "pmsync", "value": {"n": n}}],
+            }
             for n in range(3)
         ]
     )
@@ -329,7 +327,9 @@ def test_update_issue_field_changes_fields_and_updated(ops: Emulator) -> None:
     """PUT issue with fields changes them and bumps updated."""
     key = _create(ops)
     before = ops.issue(key)["fields"]["updated"]
-    ops.jira().update_issue_field(key, {"summary": "Renamed", "duedate": None, "priority": {"id": "1"}})
+    ops.jira().update_issue_field(
+        key, {"summary": "Renamed", "duedate": None, "priority": {"id": "1"}}
+    )
     fields = ops.issue(key)["fields"]
     assert "Renamed" == fields["summary"]
     assert fields["duedate"] is None
@@ -393,7 +393,13 @@ def test_v3_uses_atlassian_document_format_for_descriptions(ops: Emulator) -> No
     }
     created = ops.jira().post(
         "rest/api/3/issue" if ops.flavour == "cloud" else "rest/api/2/issue",
-        data={"fields": {**TASK, "summary": "x", "description": doc if ops.flavour == "cloud" else "Line one"}},
+        data={
+            "fields": {
+                **TASK,
+                "summary": "x",
+                "description": doc if ops.flavour == "cloud" else "Line one",
+            }
+        },
     )
     assert "Line one" == ops.issue(created["key"])["fields"]["description"]
     if ops.flavour == "cloud":
@@ -406,7 +412,9 @@ def test_v3_refuses_a_string_description() -> None:
     with Emulator("cloud") as emu:
         emu.add_project("OPS")
         with pytest.raises(requests.HTTPError, match="Atlassian Document"):
-            emu.jira().post("rest/api/3/issue", data={"fields": {**TASK, "summary": "x", "description": "text"}})
+            emu.jira().post(
+                "rest/api/3/issue", data={"fields": {**TASK, "summary": "x", "description": "text"}}
+            )
 
 
 def test_v2_refuses_an_adf_description(ops: Emulator) -> None:
@@ -589,7 +597,9 @@ def test_user_search_finds_by_name_prefix(emu: Emulator, alice: User, bob: User)
 def test_user_search_finds_by_email(emu: Emulator, alice: User, bob: User) -> None:
     """An email address finds its user."""
     jira = emu.jira()
-    params = {"query": "bob@example.com"} if emu.flavour == "cloud" else {"username": "bob@example.com"}
+    params = (
+        {"query": "bob@example.com"} if emu.flavour == "cloud" else {"username": "bob@example.com"}
+    )
     found = jira.get("rest/api/2/user/search", params=params)
     assert [bob.display_name] == [u["displayName"] for u in found]
 
@@ -617,7 +627,9 @@ def _many(emu: Emulator, count: int) -> list[str]:
     keys = []
     for n in range(count):
         keys.append(
-            emu.add_issue("OPS", summary=f"item {n}", labels=["pmsync"], properties={"pmsync": {"n": n}})
+            emu.add_issue(
+                "OPS", summary=f"item {n}", labels=["pmsync"], properties={"pmsync": {"n": n}}
+            )
         )
     return keys
 
@@ -629,7 +641,11 @@ def test_cloud_search_jql_pages_with_next_page_token() -> None:
         keys = _many(emu, 5)
         jira = emu.jira()
         seen: list[str] = []
-        params: dict[str, Any] = {"jql": "project = OPS ORDER BY key ASC", "maxResults": 2, "fields": "summary"}
+        params: dict[str, Any] = {
+            "jql": "project = OPS ORDER BY key ASC",
+            "maxResults": 2,
+            "fields": "summary",
+        }
         pages = 0
         while True:
             page = jira.get("rest/api/3/search/jql", params=params)
@@ -671,9 +687,15 @@ def test_cloud_search_returns_requested_properties() -> None:
         _many(emu, 2)
         page = emu.jira().get(
             "rest/api/3/search/jql",
-            params={"jql": "labels = pmsync ORDER BY key", "fields": "summary", "properties": "pmsync"},
+            params={
+                "jql": "labels = pmsync ORDER BY key",
+                "fields": "summary",
+                "properties": "pmsync",
+            },
         )
-        assert [{"pmsync": {"n": 0}}, {"pmsync": {"n": 1}}] == [i["properties"] for i in page["issues"]]
+        assert [{"pmsync": {"n": 0}}, {"pmsync": {"n": 1}}] == [
+            i["properties"] for i in page["issues"]
+        ]
 
 
 def test_cloud_search_caps_max_results_at_100() -> None:
@@ -682,7 +704,8 @@ def test_cloud_search_caps_max_results_at_100() -> None:
         emu.add_project("OPS")
         _many(emu, 101)
         page = emu.jira().get(
-            "rest/api/3/search/jql", params={"jql": "project = OPS", "fields": "summary", "maxResults": 500}
+            "rest/api/3/search/jql",
+            params={"jql": "project = OPS", "fields": "summary", "maxResults": 500},
         )
         assert 100 == len(page["issues"])
         assert page["isLast"] is False
@@ -690,9 +713,8 @@ def test_cloud_search_caps_max_results_at_100() -> None:
 
 def test_cloud_unbounded_jql_is_400() -> None:
     """search/jql refuses a query without a restriction."""
-    with Emulator("cloud") as emu:
-        with pytest.raises(requests.HTTPError, match="Unbounded JQL"):
-            emu.jira().get("rest/api/3/search/jql", params={"jql": "ORDER BY key"})
+    with Emulator("cloud") as emu, pytest.raises(requests.HTTPError, match="Unbounded JQL"):
+        emu.jira().get("rest/api/3/search/jql", params={"jql": "ORDER BY key"})
 
 
 def test_cloud_bad_next_page_token_is_400() -> None:
@@ -709,7 +731,9 @@ def test_cloud_bad_next_page_token_is_400() -> None:
 def test_cloud_removed_search_is_410(version: str) -> None:
     """The removed /rest/api/{2,3}/search answers 410 Gone on Cloud."""
     with Emulator("cloud") as emu:
-        response = emu.jira().get(f"rest/api/{version}/search", params={"jql": "x"}, advanced_mode=True)
+        response = emu.jira().get(
+            f"rest/api/{version}/search", params={"jql": "x"}, advanced_mode=True
+        )
         assert 410 == response.status_code
         assert "search/jql" in response.json()["errorMessages"][0]
 

@@ -56,7 +56,9 @@ def test_create_issues_reports_each_element(client: JIRA) -> None:
 def test_search_issues_with_fields_and_properties(emu: Emulator, client: JIRA) -> None:
     """search_issues (search/jql on Cloud, search on Server) with fields and properties."""
     for n in range(3):
-        emu.add_issue("OPS", summary=f"item {n}", labels=["pmsync"], properties={"pmsync": {"n": n}})
+        emu.add_issue(
+            "OPS", summary=f"item {n}", labels=["pmsync"], properties={"pmsync": {"n": n}}
+        )
     found = client.search_issues(
         "project = OPS AND labels = pmsync ORDER BY key ASC",
         fields="summary,labels",
@@ -132,7 +134,11 @@ def test_issue_properties(emu: Emulator, client: JIRA) -> None:
 
 def test_search_users(emu: Emulator, client: JIRA, alice: User) -> None:
     """search_users finds by name (query= on Cloud, username= on Server)."""
-    found = client.search_users(query="alice") if emu.flavour == "cloud" else client.search_users(user="alice")
+    found = (
+        client.search_users(query="alice")
+        if emu.flavour == "cloud"
+        else client.search_users(user="alice")
+    )
     assert [alice.display_name] == [u.displayName for u in found]
 
 

@@ -88,7 +88,9 @@ def test_project_by_key_name_or_id(site: Site) -> None:
 
 def test_unknown_project_is_an_error(site: Site) -> None:
     """A project that does not exist fails the query with Jira's message."""
-    with pytest.raises(JqlError, match=r"^The value 'NOPE' does not exist for the field 'project'\.$"):
+    with pytest.raises(
+        JqlError, match=r"^The value 'NOPE' does not exist for the field 'project'\.$"
+    ):
         site.keys("project = NOPE")
 
 
@@ -115,7 +117,7 @@ def test_malformed_key_is_an_error(site: Site) -> None:
 
 def test_key_does_not_support_comparisons(site: Site) -> None:
     """Only equality operators work on key here."""
-    with pytest.raises(JqlError, match="The operator '~' is not supported by the 'key' field."):
+    with pytest.raises(JqlError, match=r"The operator '~' is not supported by the 'key' field\."):
         site.keys("key ~ OPS")
 
 
@@ -168,7 +170,9 @@ def test_status_by_name_and_category(site: Site) -> None:
 
 def test_unknown_status_is_an_error(site: Site) -> None:
     """A status name no workflow has fails the query."""
-    with pytest.raises(JqlError, match="The value 'Closed' does not exist for the field 'status'."):
+    with pytest.raises(
+        JqlError, match=r"The value 'Closed' does not exist for the field 'status'\."
+    ):
         site.keys("status = Closed")
 
 
@@ -206,7 +210,9 @@ def test_assignee_empty_and_current_user(site: Site) -> None:
 
 def test_unknown_user_is_an_error(site: Site) -> None:
     """A user that does not exist fails the query."""
-    with pytest.raises(JqlError, match="The value 'ghost' does not exist for the field 'assignee'."):
+    with pytest.raises(
+        JqlError, match=r"The value 'ghost' does not exist for the field 'assignee'\."
+    ):
         site.keys("assignee = ghost")
 
 
@@ -245,7 +251,9 @@ def test_summary_phrase_search(site: Site) -> None:
 
 def test_summary_does_not_support_equality(site: Site) -> None:
     """Jira's exact message for = on a text field."""
-    with pytest.raises(JqlError, match=r"^The operator '=' is not supported by the 'summary' field\.$"):
+    with pytest.raises(
+        JqlError, match=r"^The operator '=' is not supported by the 'summary' field\.$"
+    ):
         site.keys("summary = test")
 
 
@@ -284,7 +292,9 @@ def test_undeclared_custom_field_is_an_error(site: Site) -> None:
 
 def test_entity_property_path_comparison(site: Site) -> None:
     """issue.property[KEY].path = value compares a value inside the property."""
-    mine = site.add(properties={"pmsync": {"v": 1, "page_id": "123", "base": {"due": "2026-12-04"}}})
+    mine = site.add(
+        properties={"pmsync": {"v": 1, "page_id": "123", "base": {"due": "2026-12-04"}}}
+    )
     site.add(properties={"pmsync": {"v": 1, "page_id": "456"}})
     site.add()
     assert [mine] == site.keys('issue.property[pmsync].page_id = "123"')
@@ -384,11 +394,10 @@ def test_unknown_function_is_an_error(site: Site) -> None:
 def test_and_binds_tighter_than_or(site: Site) -> None:
     """a OR b AND c is a OR (b AND c)."""
     a = site.add(labels=["a"])
-    b = site.add(labels=["b"])
+    site.add(labels=["b"])
     bc = site.add(labels=["b", "c"])
     assert [a, bc] == site.sorted_keys("labels = a OR labels = b AND labels = c")
     assert [bc] == site.sorted_keys("(labels = a OR labels = b) AND labels = c")
-    del b
 
 
 def test_symbol_operators(site: Site) -> None:
@@ -459,7 +468,7 @@ def test_order_by_unknown_field_is_an_error(site: Site) -> None:
 )
 def test_syntax_errors_read_like_jira(site: Site, jql: str, message: str) -> None:
     """Malformed queries fail with Jira-style messages and a character position."""
-    with pytest.raises(JqlError, match="^Error in the JQL Query: ") as caught:
+    with pytest.raises(JqlError, match=r"^Error in the JQL Query: ") as caught:
         site.keys(jql)
     assert message in str(caught.value)
     assert "(line 1, character" in str(caught.value)
@@ -480,7 +489,7 @@ def test_string_escapes_are_decoded(site: Site) -> None:
         '" OR project = WEB OR summary ~ "',
         "' OR labels is EMPTY OR '",
         'x") OR (project = WEB',
-        "\\\" OR key = WEB-1 OR \\\"",
+        '\\" OR key = WEB-1 OR \\"',
         "OR",
         "*",
         'a" ORDER BY key',

@@ -18,7 +18,10 @@ def test_context_manager_serves_on_loopback_and_stops() -> None:
         assert emu.url.startswith("http://127.0.0.1:")
         assert 401 == requests.get(f"{emu.url}/rest/api/2/serverInfo", timeout=5).status_code
         port = emu.port
-    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+    with (
+        pytest.raises(ConnectionRefusedError),
+        socket.create_connection(("127.0.0.1", port), timeout=1),
+    ):
         pass
 
 
@@ -120,14 +123,17 @@ def test_request_records_say_what_happened(emu: Emulator) -> None:
     emu.clear_requests()
     emu.confluence().cql("type = page", limit=5)
     (record,) = emu.requests
-    assert RequestRecord(
-        method="GET",
-        path=emu.confluence_url.removeprefix(emu.url) + "/rest/api/search",
-        query={"start": "0", "limit": "5", "cql": "type = page"},
-        status=200,
-        mutating=False,
-        service="confluence",
-    ) == record
+    assert (
+        RequestRecord(
+            method="GET",
+            path=emu.confluence_url.removeprefix(emu.url) + "/rest/api/search",
+            query={"start": "0", "limit": "5", "cql": "type = page"},
+            status=200,
+            mutating=False,
+            service="confluence",
+        )
+        == record
+    )
 
 
 def test_request_count_filters_by_mutation_service_and_method(emu: Emulator) -> None:

@@ -10,6 +10,7 @@ from many threads while a test inspects it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -445,7 +446,7 @@ class Emulator:
                 "version": page.current.number,
                 "labels": list(page.labels),
                 "parent_id": page.parent_id,
-                "properties": {k: p.value for k, p in page.properties.items()},
+                "properties": {k: _copy(p.value) for k, p in page.properties.items()},
                 "versions": [
                     {
                         "number": v.number,
@@ -472,7 +473,7 @@ class Emulator:
             prop = page.properties.get(key)
             if prop is None:
                 return None
-            return {"key": prop.key, "value": prop.value, "version": prop.version}
+            return {"key": prop.key, "value": _copy(prop.value), "version": prop.version}
 
     def issue(self, key: str) -> dict[str, Any]:
         """One issue, shaped as :meth:`issues` shapes them."""
@@ -560,6 +561,11 @@ class Emulator:
             self.faults.clear()
             self.faults.reseed(self._seed)
             self._requests.clear()
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON value, so that inspection never hands out live state."""
+    return json.loads(json.dumps(value))
 
 
 class _DeferredApp:

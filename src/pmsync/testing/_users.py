@@ -37,11 +37,13 @@ class User:
         """Whether a user search for ``query`` finds this user.
 
         Like Jira: a case-insensitive prefix of the display name, of any word in it, of
-        the email address or of the username.
+        the email address or of the username, or exactly the account id.
         """
         q = query.strip().lower()
         if not q:
             return False
+        if q == self.account_id.lower():
+            return True
         candidates = [self.display_name.lower(), self.username.lower()]
         candidates += [w for w in re.split(r"[\s.,;:_-]+", self.display_name.lower()) if w]
         if self.email:
@@ -81,7 +83,14 @@ class Directory:
             n = self._counter
             if username is None:
                 base = email.split("@", 1)[0] if email else display_name
-                username = re.sub(r"[^a-z0-9._-]+", ".", base.lower()).strip(".") or f"user{n}"
+                stem = re.sub(r"[^a-z0-9._-]+", ".", base.lower()).strip(".") or "user"
+                username = stem
+                # A generated username never clashes: number it like Jira does on import.
+                taken = {u.username.lower() for u in self._users}
+                suffix = 1
+                while username in taken:
+                    suffix += 1
+                    username = f"{stem}{suffix}"
             user = User(
                 account_id=account_id or f"5b10ac8d82e05b22cc7d{n:04x}",
                 username=username,

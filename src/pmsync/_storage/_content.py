@@ -120,11 +120,8 @@ class Lozenge(NamedTuple):
     colour: str | None
 
 
-_NONE: tuple[()] = ()
-
-
-class Content:
-    """Everything read from one cell or task body. Immutable once built.
+class Content(NamedTuple):
+    """Everything read from one cell or task body.
 
     ``lines`` are the visible lines of text (paragraphs, list items, ``<br>``-separated
     lines), whitespace collapsed, never empty; list items start with ``- ``.
@@ -136,68 +133,16 @@ class Content:
     ``struck`` whether any of it is struck through.
     """
 
-    __slots__ = (
-        "checkboxes",
-        "emails",
-        "emoticons",
-        "hrefs",
-        "jira_keys",
-        "lines",
-        "lozenges",
-        "mentions",
-        "struck",
-        "times",
-    )
-
-    lines: tuple[str, ...]
-    mentions: tuple[Person, ...]
-    emails: tuple[Person, ...]
-    times: tuple[str, ...]
-    jira_keys: tuple[str, ...]
-    lozenges: tuple[Lozenge, ...]
-    hrefs: tuple[str, ...]
-    checkboxes: tuple[str, ...]
-    emoticons: tuple[str, ...]
-    struck: bool
-
-    def __init__(
-        self,
-        lines: tuple[str, ...] = _NONE,
-        *,
-        mentions: tuple[Person, ...] = _NONE,
-        emails: tuple[Person, ...] = _NONE,
-        times: tuple[str, ...] = _NONE,
-        jira_keys: tuple[str, ...] = _NONE,
-        lozenges: tuple[Lozenge, ...] = _NONE,
-        hrefs: tuple[str, ...] = _NONE,
-        checkboxes: tuple[str, ...] = _NONE,
-        emoticons: tuple[str, ...] = _NONE,
-        struck: bool = False,
-    ) -> None:
-        self.lines = lines
-        self.mentions = mentions
-        self.emails = emails
-        self.times = times
-        self.jira_keys = jira_keys
-        self.lozenges = lozenges
-        self.hrefs = hrefs
-        self.checkboxes = checkboxes
-        self.emoticons = emoticons
-        self.struck = struck
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Content):
-            return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, name) for name in self.__slots__))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(
-            f"{name}={getattr(self, name)!r}" for name in self.__slots__ if getattr(self, name)
-        )
-        return f"Content({shown})"
+    lines: tuple[str, ...] = ()
+    mentions: tuple[Person, ...] = ()
+    emails: tuple[Person, ...] = ()
+    times: tuple[str, ...] = ()
+    jira_keys: tuple[str, ...] = ()
+    lozenges: tuple[Lozenge, ...] = ()
+    hrefs: tuple[str, ...] = ()
+    checkboxes: tuple[str, ...] = ()
+    emoticons: tuple[str, ...] = ()
+    struck: bool = False
 
     @property
     def text(self) -> str:
@@ -207,16 +152,16 @@ class Content:
     @property
     def is_empty(self) -> bool:
         """Whether the cell shows nothing at all: no text, no mention, no macro."""
-        return not (
-            self.lines
-            or self.mentions
-            or self.emails
-            or self.times
-            or self.jira_keys
-            or self.lozenges
-            or self.checkboxes
-            or self.emoticons
-        )
+        return not any(self[:_VALUES])
+
+
+_VALUES = 9  # the fields before ``struck``
+_REST = ((),) * (_VALUES - 1) + (False,)
+
+
+def _line(line: str) -> Content:
+    """A :class:`Content` of one line of text and nothing else (the hot path)."""
+    return tuple.__new__(Content, ((line,), *_REST))
 
 
 EMPTY = Content()
@@ -284,13 +229,17 @@ def _shortcut(element: etree._Element, keep_time_text: bool) -> Content | None:
         if not text:
             return EMPTY
         line = _collapse(text)
-        return Content((line,)) if line else EMPTY
-    if len(node) != 1 or not _blank(node.text):
+        return _line(line) if line else EMPTY
+    if not _blank(node.text):
         return None
+    if len(node) != 1:
+        return _paragraphs(node)
     leaf = node[0]
     if not _blank(leaf.tail):
         return None
     tag = leaf.tag
+    if tag == "br":
+        return EMPTY  # <p><br /></p>: how Confluence writes an empty cell
     if tag == _AC_MACRO:
         name = leaf.get(_AC_NAME)
         if name not in _VALUE_MACROS:
@@ -316,8 +265,22 @@ def _shortcut(element: etree._Element, keep_time_text: bool) -> Content | None:
         stamp = (leaf.get("datetime") or "").strip()
         if not stamp:
             return EMPTY
-        return Content((stamp,) if keep_time_text else _NONE, times=(stamp,))
+        return Content((stamp,) if keep_time_text else (), times=(stamp,))
     return None
+
+
+def _paragraphs(node: etree._Element) -> Content | None:
+    """Paragraphs of plain text (``<p>a</p><p>b</p>``): one line each, else ``None``."""
+    lines = []
+    for child in node:
+        if child.tag != "p" or len(child) or not _blank(child.tail):
+            return None
+        text = child.text
+        if text:
+            line = _collapse(text)
+            if line:
+                lines.append(line)
+    return Content(tuple(lines)) if lines else EMPTY
 
 
 # Macros that stand for a value (a Jira issue, a status) rather than hold content.
@@ -563,10 +526,9 @@ def _parameter(macro: etree._Element, name: str) -> str | None:
 
 
 def _person(user: etree._Element, display_name: str | None) -> Person | None:
-    attributes = cast("dict[str, str]", dict(user.items()))
-    account_id = (attributes.get(_RI_ACCOUNT_ID) or "").strip() or None
-    user_key = (attributes.get(_RI_USERKEY) or "").strip() or None
-    username = (attributes.get(_RI_USERNAME) or "").strip() or None
+    account_id = (user.get(_RI_ACCOUNT_ID) or "").strip() or None
+    user_key = (user.get(_RI_USERKEY) or "").strip() or None
+    username = (user.get(_RI_USERNAME) or "").strip() or None
     if not (account_id or user_key or username):
         return None
     return Person(

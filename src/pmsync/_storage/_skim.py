@@ -31,12 +31,7 @@ MIN_DROP = 4096
 _TAG_NAME_ENDS = frozenset({" ", "\t", "\n", "\r", ">", "/"})
 _ROW_END = re.compile(r"</tr\s*>")
 # What the dropped rows must not contain: anything the page reader looks at.
-_KEEP = (
-    "<table",
-    "<ac:task-list",
-    *(f"<h{level}" for level in range(1, 7)),
-    *(f"<{slash}t{section}" for slash in ("", "/") for section in ("head", "body", "foot")),
-)
+_KEEP = re.compile(r"<(?:table|h[1-6]|ac:task-list|/?t(?:head|body|foot))(?=[\s>/])")
 
 
 class TableHead(NamedTuple):
@@ -176,4 +171,4 @@ def _head(
 def can_drop(text: str, head: TableHead) -> bool:
     """Whether the rows after ``head`` hold nothing the page reader looks at: no table,
     heading, task list or table section tag (checked on the raw text, conservatively)."""
-    return not any(text.find(needle, head.head_end, head.body_end) >= 0 for needle in _KEEP)
+    return _KEEP.search(text, head.head_end, head.body_end) is None

@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 import attrs
 from lxml import etree
@@ -30,9 +29,10 @@ from pmsync._storage._xhtml import (
     read_table_head,
     read_well_formed,
 )
-from pmsync._storage.dates import date_from_attribute, read_date
+from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
     CORE_FIELDS,
+    fold_words,
     HeaderVocabulary,
     is_action_heading,
     is_placeholder,
@@ -58,7 +58,6 @@ _JIRA_KEY_IN_URL = re.compile(
 )
 _JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*\Z")
 _ALPHANUMERIC = re.compile(r"[^\W_]")
-_NOT_WORD = re.compile(r"[\W_]+")
 _OWNER_SEPARATORS = re.compile(r"\s*(?:[,;]|\s/\s|\s&\s|\sand\s)\s*", re.IGNORECASE)
 # Words left dangling at the end of a task once its mention and date are taken out:
 # "Rotate the keys @alice by <date>" reads "Rotate the keys".
@@ -68,12 +67,17 @@ _DANGLING = re.compile(
     re.IGNORECASE,
 )
 _DONE_EMOTICONS = frozenset({"tick", "check", "checkmark", "white_check_mark"})
-_HAS_SPANS = etree.XPath(
-    "boolean((tr | */tr)/*[(@colspan and normalize-space(@colspan) != '1')"
+_PLACEHOLDER = object()  # a status cell that says nothing (empty, "-", "n/a")
+# True when some row holds a spanned cell or something other than a cell.
+_NOT_PLAIN = etree.XPath(
+    "boolean((tr | */tr)/*[not(self::td or self::th)"
+    " or (@colspan and normalize-space(@colspan) != '1')"
     " or (@rowspan and normalize-space(@rowspan) != '1')])"
 )
 # Header names are short; a longer summary cannot be a repeated header row.
 _LONGEST_HEADER = 40
+# Placeholders (``n/a``, ``TBD``) are short; a longer line is never one.
+_LONGEST_PLACEHOLDER = 24
 _INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
@@ -207,10 +211,7 @@ def item_digest(page_id: str | None, summary: str, occurrence: int = 0) -> str:
 
 
 def _identity_words(summary: str) -> str:
-    folded = (
-        summary.lower() if summary.isascii() else unicodedata.normalize("NFKC", summary).casefold()
-    )
-    return _NOT_WORD.sub(" ", folded).strip()
+    return fold_words(summary)
 
 
 def _digest(page_id: str | None, words: str, occurrence: int) -> str:
@@ -261,8 +262,12 @@ def _no_markup_message(text: str, page_id: str | None, title: str | None) -> str
 
 def _first_line(lines: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """The first line that says something, and the lines after it."""
+    if lines:
+        first = lines[0]
+        if len(first) > _LONGEST_PLACEHOLDER and first[:2] != "- " and first[0].isalnum():
+            return first, lines[1:]  # the usual case, decided without a regex
     for position, line in enumerate(lines):
-        if _ALPHANUMERIC.search(line) and (len(line) > 12 or not is_placeholder(line)):
+        if _ALPHANUMERIC.search(line) and not is_placeholder(line):
             summary = line[2:] if line.startswith("- ") else line
             return summary, lines[position + 1 :]
     return "", ()
@@ -298,6 +303,8 @@ class _Table:
     columns: tuple[tuple[str, int], ...]
     width: int
     place: str
+    #: Fields other than the built-in ones: they go to ``ActionItem.extra``.
+    extra_fields: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -342,8 +349,9 @@ class _PageReader:
         self._contents: dict[etree._Element, Content] = {}
         self._unstruck: dict[etree._Element, Content] = {}
         self._lozenge_statuses: dict[tuple[str, str | None], Status | None] = {}
-        self._text_statuses: dict[str, Status | None] = {}
+        self._text_statuses: dict[str, Status | None | object] = {}
         self._priorities: dict[str, str | None] = {}
+        self._dates: dict[str, DateReading] = {}
 
     # --- the page ---------------------------------------------------------------------
 
@@ -467,13 +475,14 @@ class _PageReader:
             return
         self._inside_action_tables.update(table.iter(_AC_TASK_LIST))
         fields = tuple(header.columns.items())
+        extras = tuple(field for field in header.columns if field not in CORE_FIELDS)
         section: str | None = None
-        if not _HAS_SPANS(table):
-            # No rowspan or colspan anywhere: grid column n is simply the n-th cell.
-            body = [cells_of(tr) for tr, _ in rows[header.row + 1 :]]
+        if not _NOT_PLAIN(table):
+            # Rows of cells only, no rowspan or colspan: grid column n is the n-th cell.
+            body = [list(tr) for tr, _ in rows[header.row + 1 :]]
             width = max([header.grid.width, *map(len, body)])
             self.tables.append(ItemTable(index, header.row, header.columns, width))
-            context = _Table(index, header.row, fields, width, place)
+            context = _Table(index, header.row, fields, width, place, extras)
             for row, cells in enumerate(body):
                 located = {field: cells[column] for field, column in fields if column < len(cells)}
                 section = self.table_row(context, row, located, cells, None, False, section)
@@ -482,7 +491,7 @@ class _PageReader:
         for tr, _ in rows[len(placed) :]:
             placed.append(grid.place(len(placed), cells_of(tr)))
         self.tables.append(ItemTable(index, header.row, header.columns, grid.width))
-        context = _Table(index, header.row, fields, grid.width, place)
+        context = _Table(index, header.row, fields, grid.width, place, extras)
         for position in range(header.row + 1, len(placed)):
             slots = placed[position]
             located = {}
@@ -559,12 +568,13 @@ class _PageReader:
     ) -> str | None:
         """Read body row ``row`` from its ``cells`` (field -> cell, spanned cells
         included) and ``own`` cells; returns the section label in force after it."""
+        content = self.content
         summary_element = cells.get("summary")
-        summary_cell = self.content(summary_element) if summary_element is not None else EMPTY
-        if summary_cell.is_empty and all(self.is_blank(cell) for cell in own):
+        summary_cell = EMPTY if summary_element is None else content(summary_element)
+        if not summary_cell.lines and all(self.is_blank(cell) for cell in own):
             return section  # an empty row: nothing to say
         if label is not None:
-            return self.content(label).text or section
+            return content(label).text or section
         summary, rest = _first_line(summary_cell.lines)
         if (
             len(summary) <= _LONGEST_HEADER
@@ -578,9 +588,10 @@ class _PageReader:
                 row,
             )
             return section
-        ticket = cells.get("ticket")
-        key, ticket_text = self.ticket(
-            self.value(ticket) if ticket is not None else EMPTY, table, row
+        value = self.value
+        element = cells.get("ticket")
+        key, ticket_text = (
+            (None, "") if element is None else self.ticket(value(element), table, row)
         )
         if key is None and summary_cell.jira_keys:
             key = self.first_key(summary_cell.jira_keys, table, row)
@@ -601,19 +612,17 @@ class _PageReader:
                 table.index,
                 row,
             )
-        description = cells.get("description")
-        if description is not None:
-            rest = (*rest, *self.content(description).lines)
-        owner_cell = cells.get("owner")
-        owner = self.owner(self.value(owner_cell), table, row) if owner_cell is not None else None
-        due_cell = cells.get("due")
-        due = self.due(self.value(due_cell), table, row) if due_cell is not None else None
-        priority_cell = cells.get("priority")
-        priority = self.priority(self.value(priority_cell)) if priority_cell is not None else None
-        status_cell = cells.get("status")
-        status = (
-            self.status(self.value(status_cell), table, row) if status_cell is not None else None
-        )
+        element = cells.get("description")
+        if element is not None:
+            rest = (*rest, *content(element).lines)
+        element = cells.get("owner")
+        owner = None if element is None else self.owner(value(element), table, row)
+        element = cells.get("due")
+        due = None if element is None else self.due(value(element), table, row)
+        element = cells.get("priority")
+        priority = None if element is None else self.priority(value(element))
+        element = cells.get("status")
+        status = None if element is None else self.status(value(element), table, row)
         extra: dict[str, str] = {}
         if ticket_text:
             ticket_status, remainder = trailing_status(ticket_text, self.statuses)
@@ -624,10 +633,11 @@ class _PageReader:
         if status is None and summary_cell.lozenges:
             lozenge = summary_cell.lozenges[0]
             status = self.lozenge_status(lozenge.title, lozenge.colour)
-        if len(cells) > len(cells.keys() & CORE_FIELDS):
-            for field, cell in cells.items():
-                if field not in CORE_FIELDS:
-                    text = self.content(cell).text
+        if table.extra_fields:
+            for field in table.extra_fields:
+                element = cells.get(field)
+                if element is not None:
+                    text = content(element).text
                     if text:
                         extra[field] = text
         if section:
@@ -689,7 +699,9 @@ class _PageReader:
             )
             return None
         text = content.text
-        reading = read_date(text, self.date_order)
+        reading = self._dates.get(text)
+        if reading is None:
+            reading = self._dates[text] = read_date(text, self.date_order)
         if reading.problem == "ambiguous-date":
             self.warn(
                 "ambiguous-date",
@@ -724,11 +736,17 @@ class _PageReader:
             self._lozenge_statuses[key] = found
             return found
 
-    def text_status(self, text: str) -> Status | None:
+    def text_status(self, text: str) -> Status | None | object:
+        """The status ``text`` names; ``_PLACEHOLDER`` for an empty or placeholder text."""
         try:
             return self._text_statuses[text]
         except KeyError:
-            found = self._text_statuses[text] = status_from_text(text, self.statuses)
+            found: Status | None | object = (
+                _PLACEHOLDER
+                if not text or is_placeholder(text)
+                else status_from_text(text, self.statuses)
+            )
+            self._text_statuses[text] = found
             return found
 
     def status(self, content: Content, table: _Table, row: int) -> Status | None:
@@ -751,11 +769,12 @@ class _PageReader:
                 return Status.DONE
             return Status.IN_PROGRESS if done else Status.TODO
         text = content.text
-        if not text or is_placeholder(text):
+        found = self.text_status(text)
+        if found is _PLACEHOLDER:
             if any(name in _DONE_EMOTICONS for name in content.emoticons):
                 return Status.DONE
             return None
-        status = self.text_status(text)
+        status = cast("Status | None", found)
         if status is None:
             self.warn(
                 "unknown-status",

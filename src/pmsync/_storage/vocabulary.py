@@ -20,6 +20,7 @@ __all__ = [
     "CORE_FIELDS",
     "DEFAULT_COLUMNS",
     "HeaderVocabulary",
+    "fold_words",
     "is_action_heading",
     "is_placeholder",
     "normalise_priority",
@@ -127,31 +128,46 @@ _ACTION_HEADING_PREFIXES: tuple[str, ...] = tuple(
 )
 
 _PARENTHESISED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_ASCII_FOLD = bytes(
+    byte + 32 if 65 <= byte <= 90 else byte if 97 <= byte <= 122 or 48 <= byte <= 57 else 32
+    for byte in range(256)
+)
 _NOT_WORD = re.compile(r"[\W_]+")
 _PLURAL_OF = "(s)"
 
 # Cell contents that mean "nothing here yet": no value, and no warning either.
 _PLACEHOLDERS = frozenset({"", "n a", "na", "none", "tbd", "tbc", "tba", "unknown", "nil"})
+# Longer texts are never placeholders, whatever punctuation surrounds them.
+_LONGEST_PLACEHOLDER = 24
+
+
+def fold_words(text: str) -> str:
+    """``text`` case-folded and compatibility-normalised (a non-breaking space is a
+    space), with every run of punctuation and whitespace turned into one space:
+    ``"Follow-up:  DNS"`` gives ``"follow up dns"``."""
+    if text.isascii():
+        # bytes.translate folds case and punctuation in one C pass: the hot path.
+        return " ".join(text.encode("ascii").translate(_ASCII_FOLD).decode("ascii").split())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
 def normalise_words(text: str) -> str:
     """Fold ``text`` for vocabulary lookups.
 
-    Case-folded, compatibility-normalised (a non-breaking space is a space), with
-    parenthesised asides and ``(s)`` dropped, punctuation turned into spaces and
-    whitespace collapsed: ``"Owner(s):"`` and ``"OWNER  (primary)"`` both give ``"owner"``.
-    When dropping the parentheses would leave nothing, their content is kept.
+    As :func:`fold_words`, with parenthesised asides and ``(s)`` dropped first:
+    ``"Owner(s):"`` and ``"OWNER  (primary)"`` both give ``"owner"``. When dropping
+    the parentheses would leave nothing, their content is kept.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold().replace(_PLURAL_OF, "")
-    without_asides = _NOT_WORD.sub(" ", _PARENTHESISED.sub(" ", folded)).strip()
-    if without_asides:
-        return without_asides
-    return _NOT_WORD.sub(" ", folded).strip()
+    if "(" not in text and "[" not in text:
+        return fold_words(text)
+    without_asides = fold_words(_PARENTHESISED.sub(" ", text.replace(_PLURAL_OF, "")))
+    return without_asides or fold_words(text)
 
 
 def is_placeholder(text: str) -> bool:
     """Whether a cell's text means "no value" (``-``, ``n/a``, ``TBD``, ``?``...)."""
-    return normalise_words(text) in _PLACEHOLDERS
+    return len(text) <= _LONGEST_PLACEHOLDER and normalise_words(text) in _PLACEHOLDERS
 
 
 def is_action_heading(text: str) -> bool:

@@ -11,10 +11,12 @@ import threading
 from typing import Any
 
 import pytest
+import requests
 import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pmsync.testing import Emulator
 from pmsync.testing._jira import JiraBackend
 from pmsync.testing._jql import JqlError, quote_jql
 from pmsync.testing._users import Directory, User
@@ -512,3 +514,24 @@ def test_quoted_property_values_round_trip(text: str) -> None:
     site.add(properties={"p": {"v": text + "x"}})
     site.add(properties={"p": {"v": "other"}})
     assert [target] == site.keys(f"issue.property[p].v = {quote_jql(text)}")
+
+
+# -- indexed entity properties ------------------------------------------------------------
+
+
+def test_only_indexed_properties_are_searchable_when_the_site_says_so() -> None:
+    """With indexed_properties set, other property paths do not exist for JQL, as in Jira."""
+    site = Site()
+    site.jira.indexed_properties = frozenset({"pmsync.page_id"})
+    hit = site.add(properties={"pmsync": {"page_id": "1", "item_id": "a"}})
+    assert [hit] == site.keys('issue.property[pmsync].page_id = "1"')
+    with pytest.raises(JqlError, match=r"Field 'issue.property\[pmsync\].item_id' does not exist"):
+        site.keys('issue.property[pmsync].item_id = "a"')
+
+
+def test_emulator_option_indexes_no_property_at_all() -> None:
+    """Emulator(indexed_properties=()) makes every property search fail over HTTP too."""
+    with Emulator("cloud", indexed_properties=()) as emu:
+        emu.add_project("OPS")
+        with pytest.raises(requests.HTTPError, match="does not exist"):
+            emu.jira().jql('issue.property[pmsync].page_id = "1"')

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
@@ -50,6 +50,11 @@ class Emulator:
 
     ``seed`` seeds the random generator behind fractional faults, so runs repeat.
     ``port=0`` picks a free port.
+
+    JQL can search every issue entity property (``issue.property[pmsync].page_id``) by
+    default. Real Jira only searches properties that an installed app declares for
+    indexing; pass ``indexed_properties=("pmsync.page_id", ...)`` (``key.path`` strings,
+    or ``()`` for none) to hold code to that rule.
     """
 
     def __init__(
@@ -61,6 +66,7 @@ class Emulator:
         email: str = "pmsync@example.com",
         token: str = "emulator-api-token",  # noqa: S107 - a fake site's well-known token
         slack_token: str = "xoxb-emulator-token",  # noqa: S107 - same
+        indexed_properties: Iterable[str] | None = None,
     ) -> None:
         if flavour not in _CONTEXTS:
             raise ValueError(f"flavour must be 'cloud' or 'server', not {flavour!r}")
@@ -76,6 +82,8 @@ class Emulator:
         self._lock = threading.RLock()
         self._directory = Directory(self._lock)
         self._jira = JiraBackend(self._lock, self._directory, flavour)
+        if indexed_properties is not None:
+            self._jira.indexed_properties = frozenset(indexed_properties)
         self._confluence = ConfluenceBackend(self._lock, self._directory, flavour)
         self._slack = SlackBackend(self._lock, self._directory)
         #: Scriptable faults: rate limits, server errors, latency, dropped connections.

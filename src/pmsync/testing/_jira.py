@@ -363,6 +363,8 @@ class JiraBackend:
         self._lock = lock
         self.directory = directory
         self.flavour: Flavour = flavour
+        #: ``key.path`` strings JQL may search, or ``None`` for every property.
+        self.indexed_properties: frozenset[str] | None = None
         self._projects: dict[str, Project] = {}
         self._issues: dict[str, Issue] = {}
         self._statuses: dict[str, StatusDef] = {}
@@ -1114,6 +1116,16 @@ class JiraBackend:
     def jql_custom_field(self, field_id: str) -> bool:
         """Whether some project declares ``field_id``."""
         return any(field_id in p.custom_fields for p in self._projects.values())
+
+    def jql_property_indexed(self, key: str, path: str | None) -> bool:
+        """Whether JQL may search ``issue.property[key].path``.
+
+        ``indexed_properties`` is ``None`` (everything is searchable, the default) or the
+        set of ``key.path`` strings an app has declared for indexing, as real Jira needs.
+        """
+        if self.indexed_properties is None:
+            return True
+        return (f"{key}.{path}" if path else key) in self.indexed_properties
 
     # -- what humans do ------------------------------------------------------------------
 

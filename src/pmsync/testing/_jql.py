@@ -101,6 +101,10 @@ class JqlScope(Protocol):
         """Whether some project declares the custom field ``customfield_NNNNN``."""
         ...
 
+    def jql_property_indexed(self, key: str, path: str | None) -> bool:
+        """Whether ``issue.property[key].path`` is searchable (indexed) on this site."""
+        ...
+
 
 PRIORITY_RANK = {"highest": 1, "high": 2, "medium": 3, "low": 4, "lowest": 5}
 PRIORITY_IDS = {"1": "highest", "2": "high", "3": "medium", "4": "low", "5": "lowest"}
@@ -737,6 +741,11 @@ class _Compiler:
         )
 
     def property_clause(self, clause: Clause, key: str, path: str | None) -> Predicate:
+        if not self.scope.jql_property_indexed(key, path):
+            # Jira only searches properties an app has declared for indexing.
+            raise JqlError(
+                f"Field '{clause.field}' does not exist or you do not have permission to view it."
+            )
         self.check_op(clause, _ORDERED_OPS | {"~", "!~"})
 
         def values(issue: Issue) -> list[Any]:

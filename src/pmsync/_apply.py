@@ -203,8 +203,8 @@ class Applier:
         started = plan.created_at or self.now()
         minutes = max(1, math.ceil((self.now() - started).total_seconds() / 60)) + 2
         found = {}
-        for issue in self.jira.managed(
-            self.config.project, self.config.label, created_within_minutes=minutes
+        for issue in self.jira.recently_created(
+            self.config.project, self.config.label, minutes=minutes
         ):
             prop = issue.prop or {}
             if prop.get("page_id") and prop.get("item_id"):

@@ -316,14 +316,27 @@ class JiraGateway:
             if not issues or start >= int(body.get("total") or 0):
                 return
 
-    def managed(
-        self, project: str, label: str, *, created_within_minutes: int | None = None
-    ) -> list[JiraIssue]:
-        """The issues pmsync manages in ``project`` (by label), optionally only recent ones."""
+    def managed(self, project: str, label: str) -> list[JiraIssue]:
+        """Every issue pmsync manages in ``project`` (found by its label), paged."""
         jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
-        if created_within_minutes is not None:
-            jql += f" AND created >= -{int(created_within_minutes)}m"
         return list(self.search(jql + " ORDER BY key ASC"))
+
+    def recently_created(self, project: str, label: str, *, minutes: int) -> list[JiraIssue]:
+        """The newest managed issues created in the last ``minutes``: one request, at most 100.
+
+        Used just before creating, to adopt what a concurrent run created meanwhile; a
+        larger burst than that is caught when the write-back meets the other run's keys.
+        """
+        jql = (
+            f"project = {jql_string(project)} AND labels = {jql_string(label)} "
+            f"AND created >= -{int(minutes)}m ORDER BY created DESC"
+        )
+        found = []
+        for issue in self.search(jql):
+            found.append(issue)
+            if len(found) >= 100:
+                break
+        return found
 
     def issue(self, key: str) -> JiraIssue:
         """Read one issue (with the pmsync property)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from atlassian import JiraCloud
 
 from pmsync.testing import Emulator, User
 
@@ -774,3 +775,33 @@ def test_invalid_jql_is_400_with_jiras_message(ops: Emulator) -> None:
     assert ["Field 'universe' does not exist or you do not have permission to view it."] == (
         _errors(caught)["errorMessages"]
     )
+
+
+def test_generated_jira_cloud_client_searches_v3() -> None:
+    """atlassian.JiraCloud (the generated v3 client) pages search/jql with properties."""
+    with Emulator("cloud") as emu:
+        emu.add_project("OPS")
+        _many(emu, 2)
+        client = JiraCloud(url=emu.url, username=emu.email, password=emu.token)
+        result = client.search_and_reconsile_issues_using_jql(
+            jql="project = OPS ORDER BY key", fields=["summary"], properties=["pmsync"]
+        )
+        assert [{"pmsync": {"n": 0}}, {"pmsync": {"n": 1}}] == [
+            i["properties"] for i in result["issues"]
+        ]
+        assert "/rest/api/3/search/jql" == emu.requests[-1].path
+
+
+def test_v3_comments_are_atlassian_documents() -> None:
+    """On v3 a comment is posted and read back as ADF; v2 shows its text."""
+    with Emulator("cloud") as emu:
+        emu.add_project("OPS")
+        key = emu.add_issue("OPS", summary="x")
+        doc = {
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Orphaned"}]}],
+        }
+        posted = emu.jira().post(f"rest/api/3/issue/{key}/comment", data={"body": doc})
+        assert doc == posted["body"]
+        assert "Orphaned" == emu.issue(key)["fields"]["comment"]["comments"][0]["body"]

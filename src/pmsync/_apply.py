@@ -15,8 +15,9 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
-from pmsync._diff import writeback_update
+from pmsync._diff import with_lint_note, writeback_update
 from pmsync._gateways.atlassian import PROPERTY_KEY, ConfluenceGateway, JiraGateway, Page
+from pmsync._lint import Finding
 from pmsync._model import ActionItem, Postmortem, Status
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
 from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
@@ -64,7 +65,7 @@ class Applier:
         parse: ParseFn,
         server: JiraServer | None,
         now: Callable[[], dt.datetime],
-        on_created: Callable[[PagePlan, Change, str], None] | None = None,
+        findings: Sequence[Finding] = (),
     ) -> None:
         self.confluence = confluence
         self.jira = jira
@@ -72,7 +73,7 @@ class Applier:
         self.parse = parse
         self.server = server
         self.now = now
-        self.on_created = on_created
+        self.findings = tuple(findings)
         self.created: list[str] = []
         self.updated: list[str] = []
         self.transitioned: list[str] = []
@@ -182,7 +183,6 @@ class Applier:
                 )
             return
         new_keys = []
-        pages = {p.page_id: p for p in group}
         for change, outcome in zip(to_create, outcomes, strict=True):
             if outcome.key is None:
                 self.fail(
@@ -194,8 +194,6 @@ class Applier:
             self.keys[(change.page_id or "", change.item_id or "")] = outcome.key
             self.created.append(outcome.key)
             new_keys.append(outcome.key)
-            if self.on_created is not None:
-                self.on_created(pages[change.page_id or ""], change, outcome.key)
         self.learn_status(new_keys)
 
     def recently_created(self, plan: Plan) -> dict[tuple[str, str], str]:
@@ -359,7 +357,11 @@ class Applier:
 
     def write_back(self, page: PagePlan, changes: Sequence[Change]) -> None:
         targets = self.targets(page, changes)
-        if not targets:
+        findings = [f for f in self.findings if f.page_id == page.page_id]
+        if not targets and not (
+            self.config.lint_writeback
+            and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)
+        ):
             return
         current = Page(
             id=page.page_id,
@@ -382,12 +384,15 @@ class Applier:
                 return
             for skipped in result.skipped:
                 self.warnings.append(f"page {page.page_id}: {skipped.reason}")
-            if not result.changed:
+            storage = result.storage
+            if self.config.lint_writeback:
+                storage = with_lint_note(storage, findings, postmortem)
+            if storage == current.storage:
                 return
             try:
                 written = self.confluence.update_page(
                     current,
-                    result.storage,
+                    storage,
                     message=f"pmsync: {len(result.written)} issue key(s) and status(es)",
                 )
             except PmsyncError as exc:

@@ -20,9 +20,11 @@ from typing import Any, Final
 import attrs
 
 from pmsync._gateways.atlassian import JiraUser
-from pmsync._model import ActionItem, JiraIssue, Person, Status
+from pmsync._lint import LINT_MARKER, Finding, lint, render_lint_note
+from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
 from pmsync._plan import Change, PagePlan, Plan
 from pmsync._quote import unwiki, wiki_text
+from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import JiraServer, MarkupError, RowUpdate, TaskUpdate, write_back
 from pmsync.config import FIELDS, Config
 
@@ -110,6 +112,25 @@ def jira_body(description: str | None) -> str | None:
     return unwiki(text) or None
 
 
+def with_lint_note(storage: str, findings: Sequence[Finding], postmortem: Postmortem) -> str:
+    """The page with its lint note beside the first action-item table (or without one)."""
+    if not findings:
+        return remove_block(storage, LINT_MARKER)
+    anchor = postmortem.tables[0].index if postmortem.tables else None
+    return upsert_block(storage, LINT_MARKER, render_lint_note(findings), after_table=anchor)
+
+
+def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
+    """Lint every page of a snapshot against the others (duplicates across postmortems)."""
+    unresolved = {ident for ident, users in snapshot.owners.items() if len(users) != 1}
+    postmortems = [page.postmortem for page in snapshot.pages]
+    findings: list[Finding] = []
+    for postmortem in postmortems:
+        others = [pm for pm in postmortems if pm is not postmortem]
+        findings.extend(lint(postmortem, today=today, others=others, unresolved=unresolved))
+    return tuple(findings)
+
+
 def property_value(
     page_id: str, item_id: str, base: Mapping[str, Any], old: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -136,6 +157,7 @@ class _Planner:
         self.now = now
         self.changes: list[Change] = []
         self.warnings: list[str] = list(snapshot.warnings)
+        self.findings = lint_all(snapshot, now.date())
         self.by_key = {issue.key: issue for issue in snapshot.issues}
         self.by_ident: dict[tuple[str, str], JiraIssue] = {}
         for issue in snapshot.issues:
@@ -227,11 +249,13 @@ class _Planner:
         for page in self.snapshot.pages:
             self.plan_page(page)
         self.plan_orphans()
+        notes = [f"lint {f.severity} [{f.code}]: {f.message}" for f in self.findings]
         return Plan(
             changes=tuple(self.changes),
-            warnings=tuple(dict.fromkeys(self.warnings)),
+            warnings=tuple(dict.fromkeys(self.warnings + notes)),
             pages=self.snapshot.pages,
             created_at=self.now,
+            findings=self.findings,
         )
 
     def plan_page(self, page: PagePlan) -> None:
@@ -545,6 +569,8 @@ class _Planner:
             update = writeback_update(item, key, status)
             by_update[update] = (item, key, status)
             updates.append(update)
+        if self.config.lint_writeback:
+            self.plan_lint_note(page)
         if not updates:
             return
         try:
@@ -582,6 +608,23 @@ class _Planner:
             self.warnings.append(
                 f"{page.title!r} (page {page.page_id}), {_where(item)}: cannot write {key} "
                 f"back: {skipped.reason}"
+            )
+
+    def plan_lint_note(self, page: PagePlan) -> None:
+        mine = [f for f in self.findings if f.page_id == page.page_id]
+        try:
+            noted = with_lint_note(page.storage, mine, page.postmortem)
+        except MarkupError:
+            return
+        if noted != page.storage:
+            self.changes.append(
+                Change(
+                    kind="writeback",
+                    page_id=page.page_id,
+                    item_id=None,
+                    fields={"lint_note": (None, f"{len(mine)} finding(s)")},
+                    reason="the action-item check note beside the table (lint_writeback)",
+                )
             )
 
     # -- orphans ---------------------------------------------------------------------

@@ -17,17 +17,17 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from pmsync._apply import Applier
+from pmsync._apply import WRITEBACK_ATTEMPTS, Applier
 from pmsync._diff import Snapshot, diff
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
 from pmsync._gateways.slack import SlackNotifier, send_reminders
-from pmsync._lint import Finding, lint
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
 from pmsync._plan import PagePlan, Plan, SyncResult
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
-from pmsync._report import Report, build_report
+from pmsync._report import STATUS_MARKER, Report, build_report, render_status_panel
+from pmsync._storage.blocks import upsert_block
 from pmsync._storage.edit import JiraServer, find_jira_server
 from pmsync._storage.parse import parse_page
 from pmsync.config import Config
@@ -35,6 +35,7 @@ from pmsync.exceptions import (
     ApplyError,
     AuthError,
     ConfigError,
+    ConflictError,
     NotFoundError,
     ParseError,
     PmsyncError,
@@ -335,18 +336,7 @@ class Syncer:
         lint findings (:func:`pmsync.lint`), which are also in :attr:`Plan.findings`.
         """
         now = self.clock()
-        snapshot = self.snapshot(page_ids=page_ids, cql=cql)
-        plan = diff(snapshot, self.config, now=now)
-        unresolved = {ident for ident, users in snapshot.owners.items() if len(users) != 1}
-        postmortems = [page.postmortem for page in snapshot.pages]
-        findings: list[Finding] = []
-        for postmortem in postmortems:
-            others = [pm for pm in postmortems if pm is not postmortem]
-            findings.extend(
-                lint(postmortem, today=now.date(), others=others, unresolved=unresolved)
-            )
-        notes = tuple(f"lint {f.severity} [{f.code}]: {f.message}" for f in findings)
-        return attrs.evolve(plan, findings=tuple(findings), warnings=plan.warnings + notes)
+        return diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
 
     def apply(self, plan: Plan) -> SyncResult:
         """Carry out ``plan``: create, update and move issues, write keys back to pages.
@@ -362,6 +352,7 @@ class Syncer:
             parse=self.parse,
             server=server,
             now=self.clock,
+            findings=plan.findings,
         )
         result = applier.run(plan)
         if self.slack is not None:
@@ -503,15 +494,48 @@ class Syncer:
         cql: str | None = None,
         page_ids: Sequence[str] | None = None,
         today: dt.date | None = None,
+        writeback: bool | None = None,
     ) -> Report:
-        """Progress across the chosen postmortems: done, open, overdue, time to close..."""
+        """Progress across the chosen postmortems: done, open, overdue, time to close...
+
+        With ``writeback`` (default: ``Config.report_writeback``) each page also gets an
+        "Action item status" panel, replaced in place on later runs and written only when
+        its figures changed; a page a human is editing is re-read, never overwritten.
+        """
         snapshot = self.snapshot(page_ids=page_ids, cql=cql)
-        return build_report(
+        report = build_report(
             [page.postmortem for page in snapshot.pages],
             snapshot.issues,
             today=today or self.clock().date(),
             team_map=self.config.team_map,
             base_url=self.jira.base_url,
+        )
+        if self.config.report_writeback if writeback is None else writeback:
+            for page in snapshot.pages:
+                self.write_panel(page, report)
+        return report
+
+    def write_panel(self, page: PagePlan, report: Report) -> bool:
+        """Put the status panel on one page; True when the page was written."""
+        panel = render_status_panel(report, page.page_id)
+        current = Page(
+            id=page.page_id,
+            title=page.title,
+            version=page.version,
+            storage=page.storage,
+            url=page.url,
+        )
+        for _ in range(WRITEBACK_ATTEMPTS):
+            storage = upsert_block(current.storage, STATUS_MARKER, panel)
+            if storage == current.storage:
+                return False
+            if self.confluence.update_page(current, storage, message="pmsync: status panel"):
+                return True
+            current = self.confluence.get_page(page.page_id)
+        raise ConflictError(
+            f"page {page.title!r} kept changing while pmsync wrote its status panel; "
+            "nothing was overwritten",
+            page_id=page.page_id,
         )
 
     def sync(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> SyncResult:

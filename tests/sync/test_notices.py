@@ -113,3 +113,38 @@ def test_report_counts_items_across_pages(emu, slack_syncer):
     assert 2 == data["totals"]["total"]
     assert 1 == data["totals"]["done"]
     assert 1 == data["totals"]["overdue"]
+
+
+def test_lint_note_is_written_beside_the_table_once(emu):
+    """lint_writeback puts one check note on the page; a rerun leaves it alone."""
+    syncer = pmsync.Syncer(
+        emu.confluence(), emu.jira(), config=pmsync.Config(project="OPS", lint_writeback=True)
+    )
+    page_id = _page(emu, [row("Investigate the outage", "Platform team")])
+    plan = syncer.plan(page_ids=[page_id])
+    assert any(c.kind == "writeback" and "lint_note" in c.fields for c in plan.changes)
+    assert {"vague", "owner-is-team"} <= {f.code for f in plan.findings}
+    syncer.apply(plan)
+    storage = emu.page(page_id)["storage"]
+    assert 1 == storage.count("pmsync: action item check")
+    assert syncer.plan(page_ids=[page_id]).is_empty
+    emu.clear_requests()
+    syncer.sync(page_ids=[page_id])
+    assert [] == [r for r in emu.requests if r.mutating]
+
+
+def test_report_writeback_keeps_one_status_panel(emu, slack_syncer):
+    """The status panel is written once and replaced in place, never appended."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE, "2026-11-20")])
+    slack_syncer.sync(page_ids=[page_id])
+    slack_syncer.report(page_ids=[page_id], today=dt.date(2026, 11, 26), writeback=True)
+    version = emu.page(page_id)["version"]
+    slack_syncer.report(page_ids=[page_id], today=dt.date(2026, 11, 26), writeback=True)
+    assert version == emu.page(page_id)["version"]
+    key = emu.issues("OPS")[0]["key"]
+    emu.transition_issue(key, "Done")
+    slack_syncer.sync(page_ids=[page_id])
+    slack_syncer.report(page_ids=[page_id], today=dt.date(2026, 11, 26), writeback=True)
+    storage = emu.page(page_id)["storage"]
+    assert 1 == storage.count("Action item status")
+    assert slack_syncer.plan(page_ids=[page_id]).is_empty

@@ -43,14 +43,14 @@ class RetryPolicy:
     spent on one request including waits; waits grow exponentially from ``wait_initial``
     to ``wait_max`` with jitter, except that a ``Retry-After`` header is honoured as given
     (a ``Retry-After`` longer than ``wait_max`` gives up at once rather than stall a run).
-    ``timeout`` is the per-request socket timeout in seconds.
+    The socket timeout of each request is the client's own (``timeout=`` when building
+    the atlassian-python-api client; 75 seconds by default).
     """
 
     attempts: int = 6
     budget: float = 120.0
     wait_initial: float = 0.5
     wait_max: float = 60.0
-    timeout: float = 30.0
 
 
 class _Retry(Exception):  # noqa: N818  (internal signal, never escapes this module)

@@ -488,6 +488,7 @@ class _PageReader:
                 section = self.table_row(context, row, located, cells, None, False, section)
             return
         grid, placed = header.grid, header.placed
+        by_column = sorted(fields, key=lambda field: field[1])
         for tr, _ in rows[len(placed) :]:
             placed.append(grid.place(len(placed), cells_of(tr)))
         self.tables.append(ItemTable(index, header.row, header.columns, grid.width))
@@ -495,10 +496,13 @@ class _PageReader:
         for position in range(header.row + 1, len(placed)):
             slots = placed[position]
             located = {}
+            taken: set[int] = set()
             summary_shared = False
-            for field, column in fields:
+            for field, column in by_column:
                 slot = slot_at(slots, column)
-                if slot is not None and slot.row > header.row:
+                # A cell spanning columns gives its value to the first field it covers.
+                if slot is not None and slot.row > header.row and id(slot) not in taken:
+                    taken.add(id(slot))
                     located[field] = slot.cell
                     if field == "summary":
                         summary_shared = slot.row < position
@@ -625,10 +629,11 @@ class _PageReader:
         status = None if element is None else self.status(value(element), table, row)
         extra: dict[str, str] = {}
         if ticket_text:
+            # The Google SRE template writes the status after the bug: "Bug 5554823 TODO".
             ticket_status, remainder = trailing_status(ticket_text, self.statuses)
             if status is None:
                 status = ticket_status
-            if remainder and not is_placeholder(remainder):
+            if key is None and remainder and not is_placeholder(remainder):
                 extra["ticket"] = remainder
         if status is None and summary_cell.lozenges:
             lozenge = summary_cell.lozenges[0]
@@ -741,11 +746,9 @@ class _PageReader:
         try:
             return self._text_statuses[text]
         except KeyError:
-            found: Status | None | object = (
-                _PLACEHOLDER
-                if not text or is_placeholder(text)
-                else status_from_text(text, self.statuses)
-            )
+            found: Status | None | object = status_from_text(text, self.statuses)
+            if found is None and (not text or is_placeholder(text)):
+                found = _PLACEHOLDER
             self._text_statuses[text] = found
             return found
 
@@ -786,7 +789,7 @@ class _PageReader:
         return status
 
     def ticket(self, content: Content, table: _Table, row: int) -> tuple[str | None, str]:
-        """The row's Jira key, and the ticket cell's text when it holds no key."""
+        """The row's Jira key, and the ticket cell's text."""
         if content.is_empty:
             return None, ""
         keys = list(content.jira_keys)
@@ -797,9 +800,7 @@ class _PageReader:
         if not keys:
             keys = _JIRA_KEY_IN_TEXT.findall(content.text)
         key = self.first_key(keys, table, row) if keys else None
-        if key is None:
-            return None, content.text
-        return key, ""
+        return key, content.text
 
     def first_key(self, keys: Sequence[str], table: _Table | _TaskList, row: int) -> str | None:
         if len(keys) == 1:

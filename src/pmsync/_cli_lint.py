@@ -115,8 +115,13 @@ def run_lint(session: Session, targets: Sequence[str], *, today: dt.date | None)
             source, page_id, title = "standard input", "-", "standard input"
         elif Path(target).is_file():
             path = Path(target)
-            text = path.read_text(encoding="utf-8")
             source, page_id, title = str(path), path.stem, path.name
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                failures.append(f"{source}: cannot read the file: {reason}")
+                continue
         elif _is_page_id(target):
             page_ids.append(target)
             continue

@@ -444,3 +444,18 @@ def test_report_html_to_a_file_is_a_standalone_page(runner, synced, tmp_path) ->
 def test_report_json_and_another_format_disagree(runner, synced) -> None:
     result = runner.invoke(main, ["report", "--json", "--format", "csv"], env=emulator_env(synced))
     assert 2 == result.exit_code
+
+
+def test_lint_reports_an_unreadable_file_and_exits_1(runner, tmp_path) -> None:
+    path = tmp_path / "binary.xml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    result = runner.invoke(main, ["lint", str(path)])
+    assert 1 == result.exit_code
+    assert "not UTF-8 text" in result.stderr
+
+
+def test_report_to_an_unwritable_path_is_a_usage_error(runner, synced, tmp_path) -> None:
+    target = tmp_path / "missing-dir" / "report.html"
+    result = runner.invoke(main, ["report", "-o", str(target)], env=emulator_env(synced))
+    assert 2 == result.exit_code
+    assert "cannot write" in result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -162,3 +163,56 @@ def test_every_command_answers_help_in_a_process(tmp_path: Path, command: str) -
     result = run_pmsync([command, "--help"], env={}, cwd=tmp_path)
     assert 0 == result.returncode
     assert f"Usage: pmsync {command}" in result.stdout
+
+
+def _run_on_a_terminal(args: list[str], cwd: Path, **env: str) -> str:
+    """Run pmsync with a pseudo-terminal as standard input and output; return the output."""
+    import pty
+
+    leader, follower = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [sys.executable, "-m", "pmsync", *args],
+        env={**base, "TERM": "xterm-256color", "COLUMNS": "160", **env},
+        cwd=cwd,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert 0 == process.wait(timeout=60)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _colours(output: str) -> set[int]:
+    """The foreground colours (SGR 30-38, 90-97) that terminal output switches on."""
+    return {
+        code
+        for params in re.findall(r"\x1b\[([\d;]*)m", output)
+        for code in map(int, filter(None, params.split(";")))
+        if 30 <= code <= 38 or 90 <= code <= 97
+    }
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+def test_demo_on_a_terminal_uses_colour(tmp_path: Path) -> None:
+    output = _run_on_a_terminal(["demo"], tmp_path)
+    assert _colours(output)
+    assert "┏" in output  # rich tables
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+def test_no_color_turns_colour_off_on_a_terminal(tmp_path: Path) -> None:
+    output = _run_on_a_terminal(["demo"], tmp_path, NO_COLOR="1")
+    assert set() == _colours(output)
+    assert "┏" in output

@@ -117,3 +117,11 @@ def test_failed_auth_is_logged(emu: Emulator) -> None:
     """Refused requests appear in the request log with their 401."""
     requests.get(f"{emu.url}/rest/api/2/myself", timeout=5)
     assert [401] == [r.status for r in emu.requests]
+
+
+def test_a_token_in_the_query_string_is_not_logged(emu: Emulator) -> None:
+    """Slack's token parameter is redacted in the request log."""
+    requests.get(f"{emu.slack_url}auth.test", params={"token": emu.slack_token}, timeout=5)
+    (record,) = emu.requests
+    assert {"token": "<redacted>"} == dict(record.query)
+    assert 200 == record.status

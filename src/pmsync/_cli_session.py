@@ -22,6 +22,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -59,6 +60,7 @@ __all__ = [
     "common_options",
     "describe_apply_error",
     "exit_code_for",
+    "field_advice",
     "is_interactive",
     "is_tty",
     "page_options",
@@ -154,9 +156,40 @@ def advice_for(error: BaseException, environ: Mapping[str, str] | None = None) -
     return ""
 
 
+# What to do when Jira refuses a field, by the field name in its error message.
+_FIELD_ADVICE = {
+    "priority": "use a priority name Jira knows on the page, or map the page's word to one "
+    "in [priority_map] of the configuration",
+    "assignee": "mention the owner with @ on the page, or check that the user may be "
+    "assigned issues in the project",
+    "duedate": "write the due date as a date (2026-12-01, or pick one in the editor)",
+    "summary": "shorten the item's text on the page (Jira allows 255 characters)",
+    "components": "add the component to [fields] in the configuration, or create it in the project",
+    "issuetype": "set issue_type in the configuration to a type the project has",
+}
+_FIELD_IN_MESSAGE = re.compile(r"\b(" + "|".join(_FIELD_ADVICE) + r")\b:")
+_REQUIRED = re.compile(r"\b(customfield_\d+|[a-z]+)\b: [^;]*\bis required", re.IGNORECASE)
+
+
+def field_advice(message: str) -> str:
+    """What to do about a field Jira refused, when ``message`` names one; else empty."""
+    required = _REQUIRED.search(message)
+    if required:
+        return (
+            f"the project requires {required.group(1)}: give it a value in [fields] of "
+            "the configuration"
+        )
+    found = _FIELD_IN_MESSAGE.search(message)
+    return _FIELD_ADVICE[found.group(1)] if found else ""
+
+
 def describe_apply_error(error: ApplyError, plan: Plan | None) -> str:
-    """``error`` with the page, table and row of its item when the plan knows them."""
+    """``error`` with the page, table and row of its item when the plan knows them, and
+    what to do when Jira refused a field."""
     message = str(error)
+    advice = field_advice(message)
+    if advice:
+        message = f"{message} (to fix: {advice})"
     if plan is None or error.page_id is None:
         return message
     for page in plan.pages:

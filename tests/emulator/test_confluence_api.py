@@ -458,3 +458,34 @@ def _auth(emu: Emulator) -> dict[str, str]:
         token = base64.b64encode(f"{emu.email}:{emu.token}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
     return {"Authorization": f"Bearer {emu.token}"}
+
+
+# -- deleting -----------------------------------------------------------------------------
+
+
+def test_deleted_page_is_gone_from_reads_and_searches(emu: Emulator) -> None:
+    """DELETE content/{id} answers 204; the page then reads as 404 and is not found."""
+    page_id = emu.add_page("SRE", "Outage", STORAGE, labels=["postmortem"])
+    confluence = emu.confluence()
+    response = confluence.delete(f"rest/api/content/{page_id}", advanced_mode=True)
+    assert 204 == response.status_code
+    with pytest.raises(ApiError):
+        confluence.get_page_by_id(page_id)
+    assert [] == confluence.cql("label = postmortem")["results"]
+    with pytest.raises(KeyError):
+        emu.page(page_id)
+
+
+def test_deleting_a_parent_moves_its_children_up(emu: Emulator) -> None:
+    """Children of a deleted page hang from its parent afterwards."""
+    root = emu.add_page("SRE", "Root", "<p/>")
+    middle = emu.add_page("SRE", "Middle", "<p/>", parent_id=root)
+    leaf = emu.add_page("SRE", "Leaf", "<p/>", parent_id=middle)
+    emu.delete_page(middle)
+    assert root == emu.page(leaf)["parent_id"]
+
+
+def test_delete_page_of_a_missing_page_is_refused(emu: Emulator) -> None:
+    """Deleting what does not exist fails with the page id."""
+    with pytest.raises(ValueError, match="404"):
+        emu.delete_page("404")

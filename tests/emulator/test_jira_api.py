@@ -805,3 +805,25 @@ def test_v3_comments_are_atlassian_documents() -> None:
         posted = emu.jira().post(f"rest/api/3/issue/{key}/comment", data={"body": doc})
         assert doc == posted["body"]
         assert "Orphaned" == emu.issue(key)["fields"]["comment"]["comments"][0]["body"]
+
+
+def test_deleted_issue_is_gone_and_its_key_not_reused(ops: Emulator) -> None:
+    """DELETE issue answers 204; the key then 404s, fails in JQL, and is never reused."""
+    key = _create(ops)
+    jira = ops.jira()
+    assert 204 == jira.delete(f"rest/api/2/issue/{key}", advanced_mode=True).status_code
+    with pytest.raises(requests.HTTPError, match="Issue does not exist"):
+        jira.issue(key)
+    path = "rest/api/3/search/jql" if ops.flavour == "cloud" else "rest/api/2/search"
+    with pytest.raises(requests.HTTPError, match=f"An issue with key '{key}' does not exist"):
+        jira.get(path, params={"jql": f"key = {key}"})
+    assert "OPS-2" == _create(ops)
+
+
+def test_delete_issue_as_a_person(ops: Emulator) -> None:
+    """emu.delete_issue removes it; a missing key is refused."""
+    key = ops.add_issue("OPS", summary="x")
+    ops.delete_issue(key)
+    assert [] == ops.issues()
+    with pytest.raises(ValueError, match=key):
+        ops.delete_issue(key)

@@ -379,6 +379,16 @@ class ConfluenceBackend:
                     page.labels.append(name)
             return page
 
+    def trash(self, page_id: str) -> None:
+        """Move a page to the trash: it disappears from reads and searches."""
+        with self._lock:
+            page = self.page(page_id)
+            # Confluence moves the children up to the deleted page's parent.
+            for child in self.pages():
+                if child.parent_id == page.id:
+                    child.parent_id = page.parent_id
+            page.status = "trashed"
+
     def remove_label(self, page_id: str, name: str) -> None:
         """Remove a label; 404 if the page does not carry it."""
         with self._lock:

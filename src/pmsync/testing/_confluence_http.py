@@ -99,6 +99,7 @@ class ConfluenceHttp:
         r(f"{base}/search", ["GET"], self._search)
         r(f"{base}/content/<page_id>", ["GET"], self._get_content)
         r(f"{base}/content/<page_id>", ["PUT"], self._update_content, mutating=True)
+        r(f"{base}/content/<page_id>", ["DELETE"], self._delete_content, mutating=True)
         r(f"{base}/content/<page_id>/history", ["GET"], self._history)
         r(f"{base}/content/<page_id>/child/page", ["GET"], self._children)
         r(f"{base}/content/<page_id>/label", ["GET"], self._labels)
@@ -380,6 +381,13 @@ class ConfluenceHttp:
         return json_response(
             self.backend.content_json(page, self.links, _UPDATE_EXPAND, top_level=True)
         )
+
+    def _delete_content(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del request, user
+        self.backend.trash(values["page_id"])
+        return empty_response(204)
 
     def _history(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
         del request, user

@@ -20,7 +20,7 @@ from pmsync.testing._app import Credentials, EmulatorApp, RequestRecord
 from pmsync.testing._confluence import ConfluenceBackend, ConfluenceError
 from pmsync.testing._confluence_http import ConfluenceHttp
 from pmsync.testing._faults import Faults
-from pmsync.testing._jira import FieldSpec, JiraBackend
+from pmsync.testing._jira import FieldSpec, JiraBackend, JiraError
 from pmsync.testing._jira_http import JiraHttp
 from pmsync.testing._server import ServerThread
 from pmsync.testing._slack import BOT_USER_ID, SlackBackend
@@ -340,6 +340,13 @@ class Emulator:
         """
         self._jira.human_transition(key, status_name)
 
+    def delete_issue(self, key: str) -> None:
+        """Delete an issue as a person would. Its key is not reused."""
+        try:
+            self._jira.delete_issue(key)
+        except JiraError:
+            raise ValueError(f"no issue {key!r}") from None
+
     def set_issue_property(self, key: str, property_key: str, value: Any) -> None:
         """Set an issue entity property directly."""
         self._jira.human_set_property(key, property_key, value)
@@ -399,6 +406,13 @@ class Emulator:
         except ConfluenceError as exc:
             raise ValueError(f"cannot edit page {page_id}: {exc.message}") from None
         return page.current.number
+
+    def delete_page(self, page_id: str) -> None:
+        """Delete a page as a person would: it goes to the trash and stops being served."""
+        try:
+            self._confluence.trash(page_id)
+        except ConfluenceError as exc:
+            raise ValueError(f"cannot delete page {page_id}: {exc.message}") from None
 
     def set_content_property(self, page_id: str, key: str, value: Any) -> int:
         """Write a content property as another client would (bumping its version).

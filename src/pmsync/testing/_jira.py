@@ -934,6 +934,12 @@ class JiraBackend:
             return [x for x in current if x != item]
         raise _FieldError(f"Operation '{verb}' is not supported on '{field}'.")
 
+    def delete_issue(self, ref: str) -> None:
+        """Delete an issue for good (its key is never reused)."""
+        with self._lock:
+            issue = self.issue(ref)
+            del self._issues[issue.key]
+
     def assign(self, ref: str, body: Any) -> None:
         """``PUT /issue/{key}/assignee``: set or clear the assignee."""
         with self._lock:

@@ -117,6 +117,7 @@ class JiraHttp:
         r(f"{base}/issue/bulk", ["POST"], self._bulk_create, mutating=True)
         r(f"{base}/issue/<ref>", ["GET"], self._get_issue)
         r(f"{base}/issue/<ref>", ["PUT"], self._edit_issue, mutating=True)
+        r(f"{base}/issue/<ref>", ["DELETE"], self._delete_issue, mutating=True)
         r(f"{base}/issue/<ref>/assignee", ["PUT"], self._assign, mutating=True)
         r(f"{base}/issue/<ref>/transitions", ["GET"], self._get_transitions)
         r(f"{base}/issue/<ref>/transitions", ["POST"], self._do_transition, mutating=True)
@@ -366,6 +367,13 @@ class JiraHttp:
                     fields=FieldSpec.parse(None, "*all"),
                 )
             )
+        return empty_response(204)
+
+    def _delete_issue(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del request, user
+        self.backend.delete_issue(values["ref"])
         return empty_response(204)
 
     def _assign(self, request: Request, values: dict[str, Any], user: User | None) -> Response:

@@ -113,11 +113,10 @@ class Emulator:
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
         # Bind first so that the URLs (with the port) are known to the HTTP layers.
-        app = _DeferredApp()
-        self._server = ServerThread(app, self._requested_port)
-        url = f"http://127.0.0.1:{self._server.port}"
+        server = ServerThread(self._requested_port)
+        url = f"http://127.0.0.1:{server.port}"
         context = _CONTEXTS[self.flavour]
-        app.target = EmulatorApp(
+        app = EmulatorApp(
             jira=JiraHttp(self._jira, url),
             confluence=ConfluenceHttp(self._confluence, self.faults, url + context, context),
             slack=SlackHttp(self._slack, url + "/slack"),
@@ -133,6 +132,8 @@ class Emulator:
             ),
             record=self._record,
         )
+        server.serve(app)
+        self._server = server
         return self
 
     def stop(self) -> None:
@@ -588,13 +589,3 @@ class Emulator:
 def _copy(value: Any) -> Any:
     """A deep copy of a JSON value, so that inspection never hands out live state."""
     return json.loads(json.dumps(value))
-
-
-class _DeferredApp:
-    """A WSGI app that forwards to ``target`` once the emulator has wired it."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return self.target(environ, start_response)

@@ -77,10 +77,14 @@ class _Server(ThreadedWSGIServer):
 
 
 class ServerThread:
-    """A started server: its port, and :meth:`stop`."""
+    """A server bound to a port at construction; :meth:`serve` starts it, :meth:`stop` ends it.
 
-    def __init__(self, app: Any, port: int = 0) -> None:
-        self._server = _Server(port, app)
+    Binding first lets the caller learn the port (and so its URLs) before any request can
+    arrive.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        self._server = _Server(port, None)
         self.port: int = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -88,10 +92,17 @@ class ServerThread:
             name=f"pmsync-emulator-{self.port}",
             daemon=True,
         )
+
+    def serve(self, app: Any) -> None:
+        """Start serving ``app`` from a daemon thread."""
+        self._server.app = app
         self._thread.start()
 
     def stop(self) -> None:
         """Stop accepting, end open connections, and wait for the serving thread."""
+        if not self._thread.is_alive():
+            self._server.server_close()
+            return
         self._server.shutdown()
         self._server.close_connections()
         self._server.server_close()

@@ -468,3 +468,36 @@ class TestConcurrentRuns:
         assert 30 == len(managed)
         linked = {item.jira_key for p in pages for item in _reparse(emu, p).items}
         assert {i["key"] for i in managed} == linked
+
+
+class TestRetries:
+    def test_timeouts_are_retried_within_the_budget_then_reported(self, emu, config):
+        """A site that never answers in time fails the run with a ServiceError, boundedly."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        confluence = emu.confluence()
+        confluence.timeout = 0.05
+        syncer = pmsync.Syncer(
+            confluence,
+            emu.jira(),
+            config=config,
+            retry=pmsync.RetryPolicy(attempts=3, budget=5, wait_initial=0.01, wait_max=0.05),
+        )
+        emu.faults.latency(0.2, service="confluence")
+        with pytest.raises(pmsync.ServiceError, match="no response") as info:
+            syncer.plan(page_ids=[page_id])
+        emu.faults.clear()
+        assert "confluence" == info.value.service
+
+    def test_503_on_a_write_is_not_replayed_and_a_rerun_recovers(self, emu, syncer):
+        """A bulk create answered 503 is reported, not replayed; the next run creates it."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        plan = syncer.plan(page_ids=[page_id])
+        emu.faults.server_error(count=1, status=500, service="jira")
+        emu.faults.latency(0)
+        result = syncer.apply(plan)
+        emu.faults.clear()
+        posts = [r for r in emu.requests if r.method == "POST" and r.path.endswith("/bulk")]
+        assert 0 == len(posts) or not result.ok or 1 == len(emu.issues("OPS"))
+        final = syncer.sync(page_ids=[page_id])
+        assert final.ok, final.errors
+        assert 1 == len(by_summary(emu))

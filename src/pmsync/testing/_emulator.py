@@ -64,8 +64,8 @@ class Emulator:
         port: int = 0,
         seed: int = 0,
         email: str = "pmsync@example.com",
-        token: str = "emulator-api-token",  # noqa: S107 - a fake site's well-known token
-        slack_token: str = "xoxb-emulator-token",  # noqa: S107 - same
+        token: str = "emulator-api-token",
+        slack_token: str = "xoxb-emulator-token",
         indexed_properties: Iterable[str] | None = None,
     ) -> None:
         if flavour not in _CONTEXTS:

@@ -30,15 +30,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-__all__ = [
-    "AC",
-    "RI",
-    "Document",
-    "UnreadableMarkupError",
-    "read_storage",
-    "read_table_head",
-    "read_well_formed",
-]
+__all__ = ["AC", "RI", "Document", "UnreadableMarkupError", "read_storage"]
 
 #: The namespace behind the ``ac:`` prefix (Confluence content elements: macros, tasks).
 AC = "http://www.atlassian.com/schema/confluence/4/ac/"
@@ -101,27 +93,6 @@ def read_storage(text: str) -> Document:
     return Document(_parse_lenient(repaired), problem)
 
 
-def read_well_formed(text: str) -> etree._Element | None:
-    """The tree of ``text`` when it is well-formed, else ``None`` (no repair, no fallback)."""
-    try:
-        return _parse_strict(text)
-    except (etree.XMLSyntaxError, UnicodeEncodeError, ValueError):
-        return None
-
-
-def read_table_head(fragment: str) -> etree._Element | None:
-    """The ``<table>`` element of ``fragment``: a table's start tag and first rows, cut
-    off before its end tag. Open elements are closed at the end. ``None`` when the
-    fragment does not read as a table."""
-    try:
-        root = etree.fromstring((_ROOT_START + fragment).encode("utf-8"), _head_parser())
-    except (etree.XMLSyntaxError, UnicodeEncodeError, ValueError):
-        return None
-    if root is None or len(root) != 1 or root[0].tag != "table":
-        return None
-    return root[0]
-
-
 # --- the fast path -----------------------------------------------------------------------
 
 
@@ -162,24 +133,6 @@ def _parser() -> etree.XMLParser:
             collect_ids=False,
         )
         _parsers.parser = parser
-    return parser
-
-
-def _head_parser() -> etree.XMLParser:
-    parser: etree.XMLParser | None = getattr(_parsers, "head_parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            recover=True,
-            resolve_entities="internal",  # type: ignore[arg-type]  # lxml >= 5; stubs lag
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            strip_cdata=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
-        _parsers.head_parser = parser
     return parser
 
 

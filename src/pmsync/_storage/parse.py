@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple, cast
@@ -21,14 +22,7 @@ from lxml import etree
 from pmsync._model import ActionItem, ItemTable, ParseWarning, Person, Postmortem, Status
 from pmsync._storage._content import EMPTY, Content, all_text, read_content, text_of
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
-from pmsync._storage._skim import can_drop, drop_regions, table_heads
-from pmsync._storage._xhtml import (
-    AC,
-    UnreadableMarkupError,
-    read_storage,
-    read_table_head,
-    read_well_formed,
-)
+from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_storage
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
     CORE_FIELDS,
@@ -43,7 +37,7 @@ from pmsync._storage.vocabulary import (
 )
 from pmsync.exceptions import ParseError
 
-__all__ = ["item_digest", "parse_page", "read_page"]
+__all__ = ["item_digest", "parse_page"]
 
 _AC_TASK_LIST = f"{{{AC}}}task-list"
 _AC_TASK = f"{{{AC}}}task"
@@ -116,30 +110,6 @@ def parse_page(
         TypeError: ``columns`` is not a mapping of field names to header names.
         ValueError: ``date_order`` or a ``statuses`` category is not a known value.
     """
-    return read_page(
-        storage,
-        page_id=page_id,
-        title=title,
-        columns=columns,
-        date_order=date_order,
-        statuses=statuses,
-        priorities=priorities,
-    )
-
-
-def read_page(
-    storage: str,
-    *,
-    page_id: str | None = None,
-    title: str | None = None,
-    columns: Mapping[str, Sequence[str]] | None = None,
-    date_order: Literal["DMY", "MDY"] | None = None,
-    statuses: Mapping[str, Status | str] | None = None,
-    priorities: Mapping[str, str] | None = None,
-    skim: bool = True,
-) -> Postmortem:
-    """:func:`parse_page`, with the choice to turn off skimming (for tests: skimming
-    must never change a result)."""
     text = _as_text(storage, page_id, title)
     if date_order not in (None, "DMY", "MDY"):
         raise ValueError(f"date_order must be 'DMY', 'MDY' or None, not {date_order!r}")
@@ -148,6 +118,16 @@ def read_page(
         status_from_text("", statuses)  # validates the categories up front
     if not text.strip():
         return Postmortem(page_id=page_id, title=title)
+    if _is_json(text):
+        raise ParseError(_no_markup_message(text, page_id, title), page_id=page_id)
+    try:
+        document = read_storage(text)
+    except UnreadableMarkupError as exc:
+        raise ParseError(
+            f"{_page_name(page_id, title)} could not be read: {exc}", page_id=page_id
+        ) from None
+    if len(document.root) == 0:
+        raise ParseError(_no_markup_message(text, page_id, title), page_id=page_id)
     reader = _PageReader(
         page_id=page_id,
         vocabulary=vocabulary,
@@ -155,18 +135,15 @@ def read_page(
         statuses=statuses,
         priorities=priorities,
     )
-    root, problem = _tree(text, reader, skim, page_id, title)
-    if len(root) == 0:
-        raise ParseError(_no_markup_message(text, page_id, title), page_id=page_id)
-    if problem:
+    if document.problem:
         reader.warn(
             "broken-markup",
-            f"the page is not well-formed ({problem}); it was read leniently, "
+            f"the page is not well-formed ({document.problem}); it was read leniently, "
             "so check the items against the page",
             None,
             None,
         )
-    reader.read(root)
+    reader.read(document.root)
     return Postmortem(
         page_id=page_id,
         title=title,
@@ -174,33 +151,6 @@ def read_page(
         warnings=tuple(reader.warnings),
         tables=tuple(reader.tables),
     )
-
-
-def _tree(
-    text: str, reader: _PageReader, skim: bool, page_id: str | None, title: str | None
-) -> tuple[etree._Element, str | None]:
-    """The page's tree and what was wrong with its markup, if anything.
-
-    Skimming first cuts the rows of tables that cannot hold action items (decided from
-    their first rows) out of the text, so that long timelines are never built as trees.
-    """
-    if skim:
-        droppable = []
-        for head in table_heads(text):
-            table = read_table_head(text[head.start : head.head_end])
-            if table is not None and reader.holds_no_items(table) and can_drop(text, head):
-                droppable.append(head)
-        if droppable:
-            root = read_well_formed(drop_regions(text, droppable))
-            if root is not None:
-                return root, None
-    try:
-        document = read_storage(text)
-    except UnreadableMarkupError as exc:
-        raise ParseError(
-            f"{_page_name(page_id, title)} could not be read: {exc}", page_id=page_id
-        ) from None
-    return document.root, document.problem
 
 
 def item_digest(page_id: str | None, summary: str, occurrence: int = 0) -> str:
@@ -248,6 +198,17 @@ def _page_name(page_id: str | None, title: str | None) -> str:
     return "the page"
 
 
+def _is_json(text: str) -> bool:
+    """Whether ``text`` is a JSON document (a REST response passed by mistake)."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _no_markup_message(text: str, page_id: str | None, title: str | None) -> str:
     start = text.lstrip()
     hint = ""
@@ -282,16 +243,14 @@ def _valid_key(text: str) -> str | None:
 
 class _Header(NamedTuple):
     """What the top of a table says: where its header row is (``row``, -1 when it has
-    none), the grid column of each field, the rows placed so far, how many of them were
-    not empty, and whether the scan reached a verdict (``concluded``) rather than running
-    out of rows."""
+    none), the grid column of each field, the rows placed so far and how many of them
+    were not empty."""
 
     row: int
     columns: dict[str, int]
     grid: Grid
     placed: list[list[Slot]]
     non_empty: int
-    concluded: bool
 
 
 @attrs.frozen
@@ -441,19 +400,14 @@ class _PageReader:
                 seen_header = True
                 found = self.header_columns(own)
                 if self.vocabulary.is_action_header(found):
-                    return _Header(position, found, grid, placed, non_empty, True)
+                    return _Header(position, found, grid, placed, non_empty)
                 continue
             if not seen_header:
                 found = self.header_columns(own)
                 if self.vocabulary.is_action_header(found) and self.reads_as_header(own, found):
-                    return _Header(position, found, grid, placed, non_empty, True)
-            return _Header(-1, {}, grid, placed, non_empty, True)
-        return _Header(-1, {}, grid, placed, non_empty, False)
-
-    def holds_no_items(self, table: etree._Element) -> bool:
-        """Whether the top rows of ``table`` show that it is not an action-item table."""
-        header = self.scan_header(own_rows(table))
-        return header.row < 0 and header.concluded
+                    return _Header(position, found, grid, placed, non_empty)
+            return _Header(-1, {}, grid, placed, non_empty)
+        return _Header(-1, {}, grid, placed, non_empty)
 
     def table(self, table: etree._Element, index: int, heading: str | None) -> None:
         rows = own_rows(table)

@@ -165,6 +165,12 @@ class _Planner:
             if prop.get("page_id") and prop.get("item_id"):
                 self.by_ident.setdefault((str(prop["page_id"]), str(prop["item_id"])), issue)
         self.matched: set[str] = set()
+        # Display names Jira already told us (assignees), to show owners by name.
+        self.names = {
+            issue.assignee.account_id: issue.assignee.display_name
+            for issue in snapshot.issues
+            if issue.assignee and issue.assignee.account_id and issue.assignee.display_name
+        }
         # (page id, item id) -> Jira's status to show on the page, None when it must not
         # be written (a transition is pending, or a status conflict is only reported).
         self.page_status: dict[tuple[str, str], tuple[str, Status] | None] = {}
@@ -177,8 +183,8 @@ class _Planner:
         if person is None:
             return None, None
         if person.account_id and self.snapshot.cloud:
-            user = JiraUser(id=person.account_id, display_name=person.display_name)
-            return person.account_id, user
+            name = person.display_name or self.names.get(person.account_id)
+            return person.account_id, JiraUser(id=person.account_id, display_name=name)
         users = self.snapshot.owners.get(person.identity or "", ())
         where = f"{page.title!r} (page {page.page_id}), {_where(item)}"
         if len(users) == 1:
@@ -202,7 +208,9 @@ class _Planner:
         owner, user = self.owner_value(page, item)
         return {
             "summary": jira_summary(item.summary),
-            "description": page_body(item),
+            # No extra text in the summary cell says nothing about the issue's description:
+            # it never clears one (a person may have written it in Jira).
+            "description": page_body(item) or UNKNOWN,
             "owner": owner,
             "due": item.due.isoformat() if item.due else None,
             # An empty priority or status cell says nothing: it never clears Jira's value
@@ -361,6 +369,9 @@ class _Planner:
         base: dict[str, Any] = {}
         for name in FIELDS:
             value = values[name]
+            if name == "description" and value is UNKNOWN:
+                base[name] = None  # created with only the link back to the page
+                continue
             if value is UNKNOWN or name == "status":
                 continue
             if value is None:
@@ -420,8 +431,10 @@ class _Planner:
                 new_base[name] = p
                 continue
             if first:
-                if p is None:  # the page says nothing: never clear what Jira has
-                    new_base[name] = j
+                if p is None:
+                    # An empty cell never clears what Jira has. Recording the page's None
+                    # keeps it that way: later runs see "only Jira differs" and leave it.
+                    new_base[name] = None
                     continue
                 winner = self.config.ownership[name]
                 conflicts[name] = (p, j)

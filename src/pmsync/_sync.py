@@ -123,14 +123,21 @@ class Syncer:
         )
 
     @classmethod
-    def from_env(cls, config: Config, *, environ: Mapping[str, str] | None = None) -> Syncer:
+    def from_env(
+        cls,
+        config: Config,
+        *,
+        environ: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Syncer:
         """Build the clients from environment variables (see :data:`ENVIRONMENT`).
 
         Cloud: ``PMSYNC_JIRA_URL``, ``PMSYNC_EMAIL`` and ``PMSYNC_API_TOKEN`` (Basic auth;
         one token serves Jira and Confluence). Server/Data Center: ``PMSYNC_JIRA_URL``,
         ``PMSYNC_CONFLUENCE_URL`` and personal access tokens ``PMSYNC_JIRA_PAT`` and
         ``PMSYNC_CONFLUENCE_PAT`` (Bearer). Every secret may instead come from a file named
-        by ``NAME_FILE``. TLS certificates are always verified.
+        by ``NAME_FILE``. TLS certificates are always verified. ``retry`` bounds the
+        retries of each request (see :class:`pmsync.RetryPolicy`).
         """
         from atlassian import Confluence, Jira  # noqa: PLC0415  (heavy import)
 
@@ -191,7 +198,7 @@ class Syncer:
                 if slack_url
                 else WebClient(token=slack_token)
             )
-        return cls(confluence, jira, config=config, slack=slack)
+        return cls(confluence, jira, config=config, slack=slack, retry=retry)
 
     # -- reading ---------------------------------------------------------------------
 

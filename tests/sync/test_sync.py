@@ -224,6 +224,39 @@ class TestMerge:
         (item,) = _reparse(emu, page_id).items
         assert Status.IN_PROGRESS == item.status
 
+    def test_adopted_issue_keeps_what_the_page_does_not_say(self, emu, syncer):
+        """A human's description and due date on a linked issue survive repeated syncs."""
+        key = emu.add_issue(
+            "OPS",
+            summary="Add a disk usage alert",
+            description="Written by hand during the incident.",
+            duedate="2026-12-24",
+        )
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, key=key)])
+        for _ in range(3):
+            result = syncer.sync(page_ids=[page_id])
+            assert result.ok, result.errors
+        (issue,) = emu.issues("OPS")
+        assert "Written by hand during the incident." == issue["fields"]["description"]
+        assert "2026-12-24" == issue["fields"]["duedate"]
+        emu.clear_requests()
+        syncer.sync(page_ids=[page_id])
+        assert [] == mutating(emu)
+
+    def test_page_description_added_later_goes_to_jira(self, emu, syncer):
+        """Extra text added to the summary cell later becomes the issue's description."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        syncer.sync(page_ids=[page_id])
+        storage = emu.page(page_id)["storage"].replace(
+            "<p>Add a disk usage alert</p>",
+            "<p>Add a disk usage alert</p><p>Page at 80% and 90% full.</p>",
+        )
+        emu.edit_page(page_id, storage)
+        plan = syncer.plan(page_ids=[page_id])
+        assert () == plan.of_kind("conflict")
+        syncer.apply(plan)
+        assert "Page at 80% and 90% full." in unwiki(emu.issues("OPS")[0]["fields"]["description"])
+
     def test_missing_linked_issue_is_a_warning_not_a_create(self, emu, syncer):
         """A row linking a key Jira does not know creates nothing and says so."""
         page_id = _page(emu, [row("Add a disk usage alert", ALICE, key="OPS-999")])

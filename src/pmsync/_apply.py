@@ -66,6 +66,7 @@ class Applier:
         server: JiraServer | None,
         now: Callable[[], dt.datetime],
         findings: Sequence[Finding] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.confluence = confluence
         self.jira = jira
@@ -74,6 +75,7 @@ class Applier:
         self.server = server
         self.now = now
         self.findings = tuple(findings)
+        self.progress = progress
         self.created: list[str] = []
         self.updated: list[str] = []
         self.transitioned: list[str] = []
@@ -98,10 +100,14 @@ class Applier:
             page_id: sum(1 for c in changes if c.kind == "create")
             for page_id, changes in by_page.items()
         }
+        done = 0
         for group in _groups(plan.pages, creates):
             self.create_group(plan, group, by_page)
             for page in group:
                 self.apply_page(page, by_page.get(page.page_id, []))
+                done += 1
+                if self.progress is not None:
+                    self.progress(done, len(plan.pages))
         return SyncResult(
             created=tuple(self.created),
             updated=tuple(dict.fromkeys(self.updated)),

@@ -273,6 +273,25 @@ class Session:
             log.info("%s", message)
             yield
 
+    @contextlib.contextmanager
+    def progress(self, message: str, total: int) -> Iterator[Callable[[int, int], None]]:
+        """A progress bar on a terminal (else one log line per tenth) for a counted phase."""
+        if self.progress_wanted() and total > 1:
+            from rich.progress import Progress  # noqa: PLC0415  (only on terminals)
+
+            with Progress(console=self._console, transient=True) as bar:
+                task = bar.add_task(self.redact(message), total=total)
+                yield lambda done, _total: bar.update(task, completed=done)
+            return
+        log.info("%s", message)
+        step = max(1, total // 10)
+
+        def report(done: int, total: int) -> None:
+            if done == total or done % step == 0:
+                log.info("%s: %d/%d page(s)", message, done, total)
+
+        yield report
+
     # -- configuration and services ----------------------------------------------------
 
     def find_config(self) -> Path:

@@ -345,11 +345,14 @@ class Syncer:
         now = self.clock()
         return diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
 
-    def apply(self, plan: Plan) -> SyncResult:
+    def apply(
+        self, plan: Plan, *, progress: Callable[[int, int], None] | None = None
+    ) -> SyncResult:
         """Carry out ``plan``: create, update and move issues, write keys back to pages.
 
         Failures of single items are collected in :attr:`SyncResult.errors`; the other
         items go ahead. Applying a plan whose changes already happened changes nothing.
+        ``progress(done, total)`` is called after each page (for progress bars).
         """
         server = self.jira_server(plan.pages)
         applier = Applier(
@@ -360,6 +363,7 @@ class Syncer:
             server=server,
             now=self.clock,
             findings=plan.findings,
+            progress=progress,
         )
         result = applier.run(plan)
         if self.slack is not None:

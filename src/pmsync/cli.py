@@ -12,7 +12,7 @@ import json
 import sys
 import tomllib
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 import click
 
@@ -58,7 +58,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 @click.option("--page-id", default=None, help="The page id to use for item identities.")
 @click.option(
@@ -67,41 +67,60 @@ def main() -> None:
     default=None,
     help="How to read ambiguous numeric dates such as 03/04/2026.",
 )
-def parse(file: TextIO, as_json: bool, page_id: str | None, date_order: str | None) -> None:
+def parse(file: BinaryIO, as_json: bool, page_id: str | None, date_order: str | None) -> None:
     """Print the action items of a storage-format FILE (or - for standard input)."""
-    storage = file.read()
-    name = getattr(file, "name", "-")
+    # Bytes, decoded leniently: a stray Latin-1 byte must not stop the page being read.
+    storage = file.read().decode("utf-8-sig", "replace")
+    name = str(getattr(file, "name", "-"))
+    if page_id is None and name not in ("-", "<stdin>"):
+        page_id = Path(name).stem
     try:
         pm = parse_page(
             storage,
-            page_id=page_id or Path(str(name)).stem,
+            page_id=page_id,
             title=None,
-            date_order=date_order,  # type: ignore[arg-type]
+            date_order=date_order,  # type: ignore[arg-type]  # click.Choice checked it
         )
     except PmsyncError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(pm.to_dict(), indent=2, ensure_ascii=False))
-        return
-    _print_postmortem(pm)
+    else:
+        _print_postmortem(pm)
+    for warning in pm.warnings:
+        click.echo(f"warning [{warning.code}]: {warning.message}", err=True)
 
 
 def _print_postmortem(pm: object) -> None:
+    """The items as an aligned table: identity, key, status, due date, owner, summary."""
     from pmsync._model import Postmortem  # noqa: PLC0415
 
     assert isinstance(pm, Postmortem)
+    items = len(pm.items)
+    warned = f", {len(pm.warnings)} warning{'s' if len(pm.warnings) != 1 else ''}"
+    click.echo(
+        f"{items} action item{'s' if items != 1 else ''}"
+        f"{warned if pm.warnings else ''}" + (f" in page {pm.page_id}" if pm.page_id else "")
+    )
     if not pm.items:
-        click.echo("No action items found.")
+        return
+    rows = [("ID", "KEY", "STATUS", "DUE", "OWNER", "SUMMARY")]
     for item in pm.items:
         owner = str(item.owner) if item.owner else "-"
-        due = item.due.isoformat() if item.due else "-"
-        status = item.status.value if item.status else "-"
-        key = item.jira_key or "-"
-        click.echo(
-            f"{item.item_id:<14} {key:<10} {status:<11} {due:<10} {owner:<20} {item.summary}"
+        rows.append(
+            (
+                item.item_id,
+                item.jira_key or "-",
+                item.status.value if item.status else "-",
+                item.due.isoformat() if item.due else "-",
+                owner if len(owner) <= 24 else owner[:23] + "…",
+                item.summary,
+            )
         )
-    for warning in pm.warnings:
-        click.echo(f"warning [{warning.code}]: {warning}", err=True)
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    for row in rows:
+        cells = [value.ljust(width) for value, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[5]]))
 
 
 @main.command()
@@ -202,8 +221,8 @@ def sync(
         elif not session.as_json:
             session.say(the_plan.render(verbose=session.verbose))
         changes = sum(1 for change in the_plan.changes if change.kind != "noop")
-        with session.status(f"Applying {changes} change(s)"):
-            result = syncer.apply(the_plan)
+        with session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick:
+            result = syncer.apply(the_plan, progress=tick)
     if session.as_json:
         session.emit_json(result.to_json())
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pmsync import Postmortem, parse_page
+from pmsync import ActionItem, Postmortem, parse_page
 
 HEADER = "<th>Action item</th><th>Owner</th>"
 
@@ -23,7 +23,7 @@ def parse(storage: str, **options: object) -> Postmortem:
     return parse_page(storage, page_id="42", **options)  # type: ignore[arg-type]
 
 
-def only_item(storage: str, **options: object):  # noqa: ANN201  (tests: an ActionItem)
+def only_item(storage: str, **options: object) -> ActionItem:
     """The single item of a page; fails when there is not exactly one."""
     postmortem = parse(storage, **options)
     assert len(postmortem.items) == 1, (postmortem.items, postmortem.warnings)

@@ -77,7 +77,9 @@ class TestSummary:
 
     def test_inline_comment_markers_keep_their_text(self):
         """Text under an inline comment is ordinary text."""
-        cell = 'Rotate the <ac:inline-comment-marker ac:ref="c1">prod</ac:inline-comment-marker> keys'
+        cell = (
+            'Rotate the <ac:inline-comment-marker ac:ref="c1">prod</ac:inline-comment-marker> keys'
+        )
 
         assert "Rotate the prod keys" == only_item(action_table(row(cell, "Ann"))).summary
 
@@ -327,7 +329,8 @@ class TestTicket:
         [
             JIRA_MACRO,
             '<a href="https://acme.atlassian.net/browse/OPS-12">OPS-12</a>',
-            '<a href="https://acme.atlassian.net/browse/OPS-12" data-card-appearance="inline">x</a>',
+            '<a href="https://acme.atlassian.net/browse/OPS-12" data-card-appearance="inline">'
+            "x</a>",
             '<a href="https://jira.example.com/secure/RapidBoard.jspa?selectedIssue=OPS-12">b</a>',
             "OPS-12",
             "see OPS-12",

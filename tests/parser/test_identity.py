@@ -120,14 +120,19 @@ class TestAfterWriteBack:
         storage = fixture_text("server-tasks")
         before = parse_page(storage, page_id="42")
         updates = [
-            TaskUpdate(task_list=item.table, index=item.row, task_id=item.task_id,
-                       jira_key=f"PM-{n}", done=True)  # fmt: skip
+            TaskUpdate(
+                task_list=item.table,
+                index=item.row,
+                task_id=item.task_id,
+                jira_key=f"PM-{n}",
+                done=True,
+            )
             for n, item in enumerate(before.items, start=1)
         ]
 
         after = parse_page(write_back(storage, before.tables, updates).storage, page_id="42")
 
-        assert [(item.item_id, f"PM-{n}", Status.DONE) for n, item in enumerate(before.items, 1)] == [
-            (item.item_id, item.jira_key, item.status) for item in after.items
-        ]
+        assert [
+            (item.item_id, f"PM-{n}", Status.DONE) for n, item in enumerate(before.items, 1)
+        ] == [(item.item_id, item.jira_key, item.status) for item in after.items]
         assert [item.summary for item in before.items] == [item.summary for item in after.items]

@@ -95,9 +95,9 @@ FRAGMENTS = [
     "\ud800",
 ]
 
-markup = st.lists(
-    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=60
-).map("".join)
+markup = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=60).map(
+    "".join
+)
 
 
 def parse_or_parse_error(storage: str) -> None:
@@ -230,7 +230,9 @@ def test_item_ids_are_unique_on_a_page(table_and_kinds):
 @given(action_tables())
 def test_reading_is_deterministic(table_and_kinds):
     """The same text always gives the same result."""
-    assert parse_page(table_and_kinds[0], page_id="p") == parse_page(table_and_kinds[0], page_id="p")
+    assert parse_page(table_and_kinds[0], page_id="p") == parse_page(
+        table_and_kinds[0], page_id="p"
+    )
 
 
 # --- fast paths and skimming never change a result -------------------------------------

@@ -167,15 +167,15 @@ class TestHeaderVocabulary:
 
     def test_non_breaking_space_and_colon_are_ignored(self):
         """``Due&nbsp;date:`` is ``due date``."""
-        page = action_table(row("Fix it", "2026-01-02"), header="<th>Action</th><th>Due&nbsp;date:</th>")
+        page = action_table(
+            row("Fix it", "2026-01-02"), header="<th>Action</th><th>Due&nbsp;date:</th>"
+        )
 
         assert "2026-01-02" == str(only_item(page).due)
 
     def test_columns_extend_the_vocabulary(self):
         """``columns=`` adds header names to a field."""
-        page = action_table(
-            row("Fix it", "Ann"), header="<th>Action</th><th>Primary contact</th>"
-        )
+        page = action_table(row("Fix it", "Ann"), header="<th>Action</th><th>Primary contact</th>")
 
         item = only_item(page, columns={"owner": ["Primary contact"]})
 
@@ -232,9 +232,8 @@ class TestPositions:
     def test_table_index_counts_every_table_on_the_page(self):
         """Non-action and nested tables before an action table count."""
         nested = "<table><tbody><tr><td>inner</td></tr></tbody></table>"
-        page = (
-            f"<table><tbody><tr><td>{nested}</td></tr></tbody></table>"
-            + action_table(row("Fix it", "Ann"))
+        page = f"<table><tbody><tr><td>{nested}</td></tr></tbody></table>" + action_table(
+            row("Fix it", "Ann")
         )
 
         assert 2 == only_item(page).table

@@ -61,7 +61,9 @@ class TestFixturePages:
 
     def test_task_id_is_kept_for_write_back(self, parse_fixture):
         """``task_id`` is the ``ac:task-id`` text."""
-        assert ["7", "8", "10", "9"] == [item.task_id for item in parse_fixture("cloud-tasks").items]
+        assert ["7", "8", "10", "9"] == [
+            item.task_id for item in parse_fixture("cloud-tasks").items
+        ]
 
     def test_server_task_list_with_userkey_mention(self, parse_fixture):
         """Server/DC tasks: a user-key mention and a date in the body, no uuid."""
@@ -140,7 +142,7 @@ class TestHeadings:
 
 class TestTaskText:
     def test_mention_and_date_are_taken_out_of_the_summary(self):
-        """"Deploy the fix @ann by <date>" reads "Deploy the fix"."""
+        """ "Deploy the fix @ann by <date>" reads "Deploy the fix"."""
         body = (
             'Deploy the fix <ac:link><ri:user ri:account-id="a1" /></ac:link> by '
             '<time datetime="2026-10-01" />'

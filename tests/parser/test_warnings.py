@@ -27,7 +27,9 @@ PAGES = {
     "unknown-status": action_table(row("Fix it", "Ann", "", "parked"), header=HEADER),
     "extra-keys": action_table(row("Fix it", "Ann", "", "", "OPS-1 OPS-2"), header=HEADER),
     "duplicate-key": action_table(
-        row("Fix it", "Ann", "", "", "OPS-1"), row("Fix that", "Bob", "", "", "OPS-1"), header=HEADER
+        row("Fix it", "Ann", "", "", "OPS-1"),
+        row("Fix that", "Bob", "", "", "OPS-1"),
+        header=HEADER,
     ),
     "duplicate-task-id": (
         "<h2>Action items</h2><ac:task-list>"
@@ -86,7 +88,9 @@ def test_page_warnings_have_no_position():
 
 def test_entirely_empty_rows_are_dropped_quietly():
     """An empty row is neither an item nor a warning."""
-    postmortem = parse(action_table(row("", ""), row("<p><br /></p>", "&nbsp;"), row("Fix it", "Ann")))
+    postmortem = parse(
+        action_table(row("", ""), row("<p><br /></p>", "&nbsp;"), row("Fix it", "Ann"))
+    )
 
     assert (1, []) == (len(postmortem.items), codes(postmortem))
 

@@ -26,8 +26,8 @@ from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_storage
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
     CORE_FIELDS,
-    fold_words,
     HeaderVocabulary,
+    fold_words,
     is_action_heading,
     is_placeholder,
     normalise_priority,
@@ -308,7 +308,7 @@ class _PageReader:
         self._contents: dict[etree._Element, Content] = {}
         self._unstruck: dict[etree._Element, Content] = {}
         self._lozenge_statuses: dict[tuple[str, str | None], Status | None] = {}
-        self._text_statuses: dict[str, Status | None | object] = {}
+        self._text_statuses: dict[str, Status | object | None] = {}
         self._priorities: dict[str, str | None] = {}
         self._dates: dict[str, DateReading] = {}
 
@@ -439,7 +439,15 @@ class _PageReader:
             context = _Table(index, header.row, fields, width, place, extras)
             for row, cells in enumerate(body):
                 located = {field: cells[column] for field, column in fields if column < len(cells)}
-                section = self.table_row(context, row, located, cells, None, False, section)
+                section = self.table_row(
+                    context,
+                    row,
+                    cells=located,
+                    own=cells,
+                    label=None,
+                    summary_shared=False,
+                    section=section,
+                )
             return
         grid, placed = header.grid, header.placed
         by_column = sorted(fields, key=lambda field: field[1])
@@ -473,11 +481,11 @@ class _PageReader:
             section = self.table_row(
                 context,
                 position - header.row - 1,
-                located,
-                [slot.cell for slot in own],
-                label,
-                summary_shared,
-                section,
+                cells=located,
+                own=[slot.cell for slot in own],
+                label=label,
+                summary_shared=summary_shared,
+                section=section,
             )
 
     def is_header_like(self, cells: Iterable[etree._Element]) -> bool:
@@ -518,6 +526,7 @@ class _PageReader:
         self,
         table: _Table,
         row: int,
+        *,
         cells: dict[str, etree._Element],
         own: list[etree._Element],
         label: etree._Element | None,
@@ -695,12 +704,12 @@ class _PageReader:
             self._lozenge_statuses[key] = found
             return found
 
-    def text_status(self, text: str) -> Status | None | object:
+    def text_status(self, text: str) -> Status | object | None:
         """The status ``text`` names; ``_PLACEHOLDER`` for an empty or placeholder text."""
         try:
             return self._text_statuses[text]
         except KeyError:
-            found: Status | None | object = status_from_text(text, self.statuses)
+            found: Status | object | None = status_from_text(text, self.statuses)
             if found is None and (not text or is_placeholder(text)):
                 found = _PLACEHOLDER
             self._text_statuses[text] = found

@@ -22,7 +22,7 @@ import attrs
 from pmsync._gateways.atlassian import JiraUser
 from pmsync._lint import LINT_MARKER, Finding, lint, render_lint_note
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
-from pmsync._plan import Change, PagePlan, Plan
+from pmsync._plan import Change, ChangeKind, PagePlan, Plan
 from pmsync._quote import unwiki, wiki_text
 from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import JiraServer, MarkupError, RowUpdate, TaskUpdate, write_back
@@ -41,6 +41,13 @@ SUMMARY_LIMIT: Final = 255
 FOOTER_MARK: Final = "Action item from the postmortem"
 _FOOTER_RE = re.compile(r"\n*-{4}\n" + re.escape(FOOTER_MARK) + r".*\Z", re.DOTALL)
 _FULL_TEXT = "Full action item: "
+
+
+_RESOLUTION: Final = {
+    "page": "the page wins",
+    "jira": "Jira wins",
+    "report": "reported, both left alone",
+}
 
 
 class _Unknown:
@@ -280,11 +287,7 @@ class _Planner:
                     f"also linked from {_where(seen_keys[item.jira_key])}; only the first row "
                     "is synced"
                 )
-                self.changes.append(
-                    self.noop(
-                        page, item, item.jira_key, "the same issue is linked from another row"
-                    )
-                )
+                self.noop(page, item, item.jira_key, "the same issue is linked from another row")
                 continue
             if item.jira_key:
                 seen_keys[item.jira_key] = item
@@ -295,9 +298,7 @@ class _Planner:
                     f"{item.jira_key}, which does not exist or which this account cannot see; "
                     "pmsync leaves the row alone"
                 )
-                self.changes.append(
-                    self.noop(page, item, item.jira_key, "linked issue not found in Jira")
-                )
+                self.noop(page, item, item.jira_key, "linked issue not found in Jira")
                 continue
             pending.append((item, issue))
         # Rows whose identity changed before their key was written back: adopt the issue
@@ -345,15 +346,21 @@ class _Planner:
         unclaimed.pop(found[0].key)
         return found[0]
 
-    def noop(self, page: PagePlan, item: ActionItem, key: str | None, reason: str) -> Change:
-        return Change(
-            kind="noop",
-            page_id=page.page_id,
-            item_id=item.item_id,
-            issue_key=key,
-            reason=reason,
-            summary=item.summary,
+    def add(self, kind: ChangeKind, page: PagePlan, item: ActionItem, **details: Any) -> None:
+        """Plan one change about one item of a page."""
+        self.changes.append(
+            Change(
+                kind=kind,
+                page_id=page.page_id,
+                item_id=item.item_id,
+                summary=item.summary,
+                **details,
+            )
         )
+
+    def noop(self, page: PagePlan, item: ActionItem, key: str | None, reason: str) -> None:
+        """Say why an item needs nothing (no-ops are explicit, and shown with -v)."""
+        self.add("noop", page, item, issue_key=key, reason=reason)
 
     def plan_create(self, page: PagePlan, item: ActionItem) -> None:
         values, user = self.page_values(page, item)
@@ -386,27 +393,14 @@ class _Planner:
         if status is UNKNOWN:
             status = None
         prop = property_value(page.page_id, item.item_id, base)
-        self.changes.append(
-            Change(
-                kind="create",
-                page_id=page.page_id,
-                item_id=item.item_id,
-                fields=shown,
-                summary=item.summary,
-                jira=fields,
-                prop=prop,
-            )
-        )
+        self.add("create", page, item, fields=shown, jira=fields, prop=prop)
         if status and status != Status.TODO.value:
-            self.changes.append(
-                Change(
-                    kind="transition",
-                    page_id=page.page_id,
-                    item_id=item.item_id,
-                    fields={"status": (Status.TODO.value, status)},
-                    summary=item.summary,
-                    prop=property_value(page.page_id, item.item_id, {**base, "status": status}),
-                )
+            self.add(
+                "transition",
+                page,
+                item,
+                fields={"status": (Status.TODO.value, status)},
+                prop=property_value(page.page_id, item.item_id, {**base, "status": status}),
             )
 
     def plan_merge(self, page: PagePlan, item: ActionItem, issue: JiraIssue) -> None:
@@ -470,25 +464,18 @@ class _Planner:
             new_prop["page_id"], new_prop["item_id"] = page.page_id, item.item_id
         for name, (p, j) in conflicts.items():
             rule = self.config.ownership[name]
-            self.changes.append(
-                Change(
-                    kind="conflict",
-                    page_id=page.page_id,
-                    item_id=item.item_id,
-                    issue_key=key,
-                    fields={name: (p, j)},
-                    summary=item.summary,
-                    reason=(
-                        "no sync base yet; "
-                        if base is None or name not in base
-                        else "changed on both sides; "
-                    )
-                    + {
-                        "page": "the page wins",
-                        "jira": "Jira wins",
-                        "report": "reported, both left alone",
-                    }[rule],
-                )
+            why = (
+                "no sync base yet; "
+                if base is None or name not in base
+                else "changed on both sides; "
+            )
+            self.add(
+                "conflict",
+                page,
+                item,
+                issue_key=key,
+                fields={name: (p, j)},
+                reason=why + _RESOLUTION[rule],
             )
         payload: dict[str, Any] = {}
         for name, value in to_jira.items():
@@ -498,16 +485,13 @@ class _Planner:
             shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))
         prop_changed = dict(new_prop) != dict(prop)
         if status_target is not None:
-            self.changes.append(
-                Change(
-                    kind="transition",
-                    page_id=page.page_id,
-                    item_id=item.item_id,
-                    issue_key=key,
-                    fields={"status": (issue.status, status_target)},
-                    summary=item.summary,
-                    prop=new_prop,
-                )
+            self.add(
+                "transition",
+                page,
+                item,
+                issue_key=key,
+                fields={"status": (issue.status, status_target)},
+                prop=new_prop,
             )
         if payload or (prop_changed and status_target is None):
             reason = None
@@ -515,18 +499,15 @@ class _Planner:
                 reason = "adopting an issue linked from the page"
             elif not payload:
                 reason = "recording the values both sides agree on"
-            self.changes.append(
-                Change(
-                    kind="update",
-                    page_id=page.page_id,
-                    item_id=item.item_id,
-                    issue_key=key,
-                    fields=shown,
-                    summary=item.summary,
-                    jira=payload,
-                    prop=new_prop,
-                    reason=reason,
-                )
+            self.add(
+                "update",
+                page,
+                item,
+                issue_key=key,
+                fields=shown,
+                jira=payload,
+                prop=new_prop,
+                reason=reason,
             )
         show_status = status_target is None and "status" not in {
             n for n in conflicts if self.config.ownership[n] == "report"
@@ -537,9 +518,7 @@ class _Planner:
             else None
         )
         if not payload and status_target is None and not prop_changed and not conflicts:
-            self.changes.append(
-                self.noop(page, item, key, "; ".join(notes) if notes else "in sync")
-            )
+            self.noop(page, item, key, "; ".join(notes) if notes else "in sync")
 
     # -- write-back ------------------------------------------------------------------
 
@@ -605,17 +584,7 @@ class _Planner:
             machine: dict[str, Any] = {"key": key}
             if status is not None:
                 machine.update(status=status[0], category=status[1].value)
-            self.changes.append(
-                Change(
-                    kind="writeback",
-                    page_id=page.page_id,
-                    item_id=item.item_id,
-                    issue_key=key,
-                    fields=shown,
-                    summary=item.summary,
-                    jira=machine,
-                )
-            )
+            self.add("writeback", page, item, issue_key=key, fields=shown, jira=machine)
         for skipped in result.skipped:
             item, key, _ = by_update[skipped.update]
             self.warnings.append(

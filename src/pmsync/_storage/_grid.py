@@ -7,6 +7,7 @@ the columns that cells from rows above still cover with their ``rowspan``. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from lxml import etree
@@ -31,18 +32,19 @@ class Slot(NamedTuple):
     row: int
 
 
-def own_rows(table: etree._Element) -> list[tuple[etree._Element, bool]]:
+def own_rows(table: etree._Element) -> Iterator[tuple[etree._Element, bool]]:
     """The table's own ``<tr>`` elements in document order (not those of nested tables),
-    each with whether it sits in a ``<thead>``."""
-    rows: list[tuple[etree._Element, bool]] = []
+    each with whether it sits in a ``<thead>``. Lazy: deciding that a long timeline is
+    not an action-item table only touches its first rows."""
     for child in table:
         tag = child.tag
         if tag == "tr":
-            rows.append((child, False))
+            yield child, False
         elif tag in _SECTIONS:
             in_head = tag == "thead"
-            rows.extend((tr, in_head) for tr in child if tr.tag == "tr")
-    return rows
+            for row in child:
+                if row.tag == "tr":
+                    yield row, in_head
 
 
 def cells_of(row: etree._Element) -> list[etree._Element]:

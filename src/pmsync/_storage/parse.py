@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal, NamedTuple, cast
 
 import attrs
@@ -382,7 +382,7 @@ class _PageReader:
 
     # --- tables -----------------------------------------------------------------------
 
-    def scan_header(self, rows: list[tuple[etree._Element, bool]]) -> _Header:
+    def scan_header(self, rows: Iterator[tuple[etree._Element, bool]]) -> _Header:
         """Find the header row: the first row of ``<th>`` (or bold) cells that names an
         action item column and an owner, due, status, priority or ticket column."""
         grid = Grid()
@@ -411,10 +411,8 @@ class _PageReader:
 
     def table(self, table: etree._Element, index: int, heading: str | None) -> None:
         rows = own_rows(table)
-        if not rows:
-            return
         place = f"the table under “{heading}”" if heading else f"table {index + 1}"
-        header = self.scan_header(rows)
+        header = self.scan_header(rows)  # consumes the rows up to the header
         if header.row < 0:
             if heading and header.non_empty >= 2 and is_action_heading(heading):
                 self.warn(
@@ -433,7 +431,7 @@ class _PageReader:
         section: str | None = None
         if not _NOT_PLAIN(table):
             # Rows of cells only, no rowspan or colspan: grid column n is the n-th cell.
-            body = [list(tr) for tr, _ in rows[header.row + 1 :]]
+            body = [list(tr) for tr, _ in rows]
             width = max([header.grid.width, *map(len, body)])
             self.tables.append(ItemTable(index, header.row, header.columns, width))
             context = _Table(index, header.row, fields, width, place, extras)
@@ -451,7 +449,7 @@ class _PageReader:
             return
         grid, placed = header.grid, header.placed
         by_column = sorted(fields, key=lambda field: field[1])
-        for tr, _ in rows[len(placed) :]:
+        for tr, _ in rows:
             placed.append(grid.place(len(placed), cells_of(tr)))
         self.tables.append(ItemTable(index, header.row, header.columns, grid.width))
         context = _Table(index, header.row, fields, grid.width, place, extras)

@@ -150,6 +150,13 @@ class TestTaskText:
 
         assert "Deploy the fix" == only_item(tasks("Action items", body)).summary
 
+    def test_words_at_the_end_stay_when_nothing_was_taken_out(self):
+        """Without a mention or date removed, a summary ending in "to" is left whole."""
+        assert (
+            "Decide what to roll back to"
+            == only_item(tasks("Action items", "Decide what to roll back to")).summary
+        )
+
     def test_more_lines_are_the_description(self):
         """Lines after the first are the description."""
         item = only_item(tasks("Action items", "<p>Deploy the fix</p><p>to every region</p>"))

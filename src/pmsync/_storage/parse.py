@@ -805,7 +805,9 @@ class _PageReader:
         if content.is_empty:
             return
         summary, rest = _first_line(content.lines)
-        summary = _DANGLING.sub("", summary).strip()
+        if content.mentions or content.times:
+            # Only words a removed mention or date left hanging: "Rotate the keys @ann by".
+            summary = _DANGLING.sub("", summary).strip()
         key = self.first_key(content.jira_keys, context, position)
         if not _ALPHANUMERIC.search(summary):
             detail = f" (its issue is {key})" if key else ""

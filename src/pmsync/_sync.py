@@ -477,9 +477,11 @@ class Syncer:
         props = {issue.key: dict(issue.prop or {}) for issue in issues}
         page_ids = sorted({r.page_id for r in picked if r.page_id})
         pages: dict[str, tuple[str | None, str | None]] = {}
+        authors: dict[str, Person] = {}
         if page_ids:
-            found, _ = self.confluence.pages(page_ids)
+            found, _ = self.confluence.pages(page_ids, history=policy.escalate_to_author)
             pages = {p.id: (p.title, p.url) for p in found}
+            authors = {p.id: self.person_for_slack(p.author) for p in found if p.author}
 
         def save_state(key: str, state: Mapping[str, Any]) -> None:
             value = {**props.get(key, {}), "reminders": dict(state)}
@@ -495,6 +497,7 @@ class Syncer:
             channel=self.config.slack_channel,
             save_state=save_state,
             pages=pages,
+            authors=authors,
             dry_run=dry_run,
         )
         return attrs.evolve(result, quiet_day=is_quiet_day(day, policy))

@@ -148,3 +148,29 @@ def test_report_writeback_keeps_one_status_panel(emu, slack_syncer):
     storage = emu.page(page_id)["storage"]
     assert 1 == storage.count("Action item status")
     assert slack_syncer.plan(page_ids=[page_id]).is_empty
+
+
+def test_escalation_reaches_the_postmortem_author(emu):
+    """With escalate_to_author, the page's author hears about an item overdue too long."""
+    author = emu.add_user(
+        account_id="557058:carol-0003",
+        display_name="Carol Author",
+        email="carol@example.com",
+        slack_id="UCAROL",
+    )
+    emu.add_channel("incidents")
+    policy = pmsync.ReminderPolicy(escalate_after=1, escalate_to_author=True)
+    config = pmsync.Config(project="OPS", slack_channel="#incidents", reminders=policy)
+    syncer = pmsync.Syncer(emu.confluence(), emu.jira(), config=config, slack=emu.slack())
+    page_id = emu.add_page(
+        "SRE",
+        "Outage",
+        table_page([row("Fix it", ALICE, "2026-11-20")]),
+        author=author.account_id,
+    )
+    syncer.sync(page_ids=[page_id])
+    syncer.remind(today=dt.date(2026, 11, 24))
+    result = syncer.remind(today=dt.date(2026, 11, 26))
+    assert result.ok, result.errors
+    assert any(r.kind == "escalation" for r in result.sent)
+    assert any(m.get("dm_user") == "UCAROL" for m in emu.slack_messages())

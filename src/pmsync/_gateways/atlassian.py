@@ -62,6 +62,7 @@ class Page:
     storage: str
     space: str | None = None
     url: str | None = None
+    author: Person | None = None
 
 
 @attrs.frozen
@@ -181,13 +182,17 @@ class ConfluenceGateway:
             storage=str(((raw.get("body") or {}).get("storage") or {}).get("value") or ""),
             space=(raw.get("space") or {}).get("key"),
             url=f"{base}{webui}" if webui else f"{base}/pages/viewpage.action?pageId={raw['id']}",
+            author=person_from_user((raw.get("history") or {}).get("createdBy")),
         )
 
-    def search(self, cql: str) -> Iterator[Page]:
-        """Every page matching ``cql``, bodies included, 50 per request."""
+    def search(self, cql: str, *, history: bool = False) -> Iterator[Page]:
+        """Every page matching ``cql``, bodies included, 50 per request.
+
+        ``history`` also expands who created each page (:attr:`Page.author`).
+        """
         params: dict[str, Any] | None = {
             "cql": cql,
-            "expand": "body.storage,version,space",
+            "expand": "body.storage,version,space" + (",history" if history else ""),
             "limit": _PAGE_BATCH,
         }
         path = "rest/api/content/search"
@@ -216,7 +221,9 @@ class ConfluenceGateway:
                 path = path[len(prefix) :]
         return path.lstrip("/"), dict(parse_qsl(parts.query, keep_blank_values=True))
 
-    def pages(self, page_ids: Sequence[str]) -> tuple[list[Page], list[str]]:
+    def pages(
+        self, page_ids: Sequence[str], *, history: bool = False
+    ) -> tuple[list[Page], list[str]]:
         """Read pages by id, 50 per CQL request. Returns the pages and the ids not found."""
         found: dict[str, Page] = {}
         ids = [str(i).strip() for i in page_ids]
@@ -227,7 +234,7 @@ class ConfluenceGateway:
         for start in range(0, len(unique), _PAGE_BATCH):
             chunk = unique[start : start + _PAGE_BATCH]
             cql = f"id in ({','.join(cql_string(i) for i in chunk)})"
-            for page in self.search(cql):
+            for page in self.search(cql, history=history):
                 found[page.id] = page
         return [found[i] for i in unique if i in found], [i for i in unique if i not in found]
 

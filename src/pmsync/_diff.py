@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -105,7 +104,7 @@ def jira_description(body: str | None, page: PagePlan, item: ActionItem) -> str:
     """The full Jira description (wiki markup): the body, then a link back to the page."""
     link = f"[{wiki_text(page.title)}|{page.url}]" if page.url else f"{wiki_text(page.title)}"
     footer = (
-        f"----\n{FOOTER_MARK} {link} (item {item.item_id}). "
+        f"----\n{FOOTER_MARK} {link}. "
         "Kept in sync by pmsync: edit the row on the page to change this issue."
     )
     return f"{wiki_text(body)}\n\n{footer}" if body else footer
@@ -458,10 +457,12 @@ class _Planner:
                 # and the base stays, so the next run sees the same state, not a revert.
                 notes.append(f"{name} differs in Jira; the page keeps its value")
         key = issue.key
-        new_prop = property_value(page.page_id, item.item_id, new_base, prop)
-        if str(prop.get("page_id")) != page.page_id or not prop:
-            # first sync of an issue a human linked, or a row moved here from another page
-            new_prop["page_id"], new_prop["item_id"] = page.page_id, item.item_id
+        # The identity recorded when the issue was created stays: a row's id changes
+        # once pmsync writes its key (the key then identifies it), and rewriting the
+        # property for that would make every rerun after a first sync write again.
+        same_page = str(prop.get("page_id")) == page.page_id and prop.get("item_id")
+        ident = str(prop["item_id"]) if same_page else item.item_id
+        new_prop = property_value(page.page_id, ident, new_base, prop)
         for name, (p, j) in conflicts.items():
             rule = self.config.ownership[name]
             why = (
@@ -666,11 +667,3 @@ def _where(item: ActionItem) -> str:
 def diff(snapshot: Snapshot, config: Config, *, now: dt.datetime) -> Plan:
     """Compare what the pages say with what Jira says and return the plan. Pure."""
     return _Planner(snapshot, config, now).run()
-
-
-def group_by_page(changes: Sequence[Change]) -> dict[str | None, list[Change]]:
-    """Changes grouped by page id, keeping their order."""
-    grouped: dict[str | None, list[Change]] = defaultdict(list)
-    for change in changes:
-        grouped[change.page_id].append(change)
-    return dict(grouped)

@@ -534,3 +534,28 @@ class TestRetries:
         final = syncer.sync(page_ids=[page_id])
         assert final.ok, final.errors
         assert 1 == len(by_summary(emu))
+
+
+class TestRequiredFields:
+    def test_required_field_from_config_lets_creates_succeed(self, emu):
+        """A project demanding components gets them from Config.fields."""
+        emu.add_project("REQ", required_fields=("components",), components=("SRE",))
+        syncer = make_syncer(
+            emu, pmsync.Config(project="REQ", fields={"components": [{"name": "SRE"}]})
+        )
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        (issue,) = emu.issues("REQ")
+        assert ["SRE"] == [c["name"] for c in issue["fields"]["components"]]
+
+    def test_missing_required_field_names_item_and_jira_message(self, emu):
+        """Without it, the error names the item and repeats Jira's message."""
+        emu.add_project("REQ", required_fields=("components",), components=("SRE",))
+        syncer = make_syncer(emu, pmsync.Config(project="REQ"))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        result = syncer.sync(page_ids=[page_id])
+        (error,) = result.errors
+        assert "Add a disk usage alert" in str(error)
+        assert "components" in str(error).lower()
+        assert [] == emu.issues("REQ")

@@ -1,4 +1,5 @@
-"""``item_id`` stays the same across everything that should not change it."""
+"""``item_id``: the Jira key when there is one, else the task id or a digest of the
+summary; it stays the same across everything that should not change it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ ROWS = (
 )
 
 
+TASKS = (
+    "<h2>Action items</h2><ac:task-list><ac:task><ac:task-id>7</ac:task-id>"
+    "<ac:task-status>incomplete</ac:task-status><ac:task-body>{body}</ac:task-body>"
+    "</ac:task></ac:task-list>"
+)
+JIRA_MACRO = (
+    '<ac:structured-macro ac:name="jira" ac:schema-version="1">'
+    '<ac:parameter ac:name="key">{key}</ac:parameter></ac:structured-macro>'
+)
+
+
 def ids(storage: str, page_id: str = "42") -> list[str]:
     """The item ids of a page, in order."""
     return [item.item_id for item in parse_page(storage, page_id=page_id).items]
@@ -30,8 +42,8 @@ def page(*rows: str) -> str:
 
 class TestTableRows:
     def test_identity_is_twelve_hex_digits(self):
-        """Rows without a task id get a 12-hex-digit digest."""
-        assert all(re.fullmatch(r"[0-9a-f]{12}", item_id) for item_id in ids(page(*ROWS)))
+        """Rows without a key or task id get a 12-hex-digit digest."""
+        assert all(re.fullmatch(r"[0-9a-f]{12}", item_id) for item_id in ids(page(*ROWS))[:2])
 
     def test_reading_twice_gives_the_same_ids(self):
         """Re-reading the page changes nothing."""
@@ -76,19 +88,64 @@ class TestTableRows:
             item.item_id for item in items
         ]
 
-    def test_the_key_is_not_part_of_the_identity(self):
-        """Writing a key into the row (pmsync's write-back) keeps the row's id."""
+    def test_a_row_with_a_key_is_known_by_its_key(self):
+        """The Jira key is the identity of a row that has one."""
+        assert "OPS-7" == ids(page(*ROWS))[2]
+
+    def test_a_keyed_row_keeps_its_id_when_reworded(self):
+        """Once a row has a key, rewording its summary keeps its id."""
+        reworded = row("Write and review the runbook", "Carol", "", "", "OPS-7")
+
+        assert ids(page(*ROWS))[2] == ids(page(*ROWS[:2], reworded))[2]
+
+    def test_writing_a_key_makes_it_the_id(self):
+        """When pmsync writes a key into a row, the row's id becomes that key."""
         with_key = row("Rotate the keys", "Ann", "2026-10-01", "todo", "OPS-99")
 
-        assert ids(page(*ROWS))[0] == ids(page(with_key, *ROWS[1:]))[0]
+        assert ["OPS-99", *ids(page(*ROWS))[1:]] == ids(page(with_key, *ROWS[1:]))
+
+    def test_writing_a_key_leaves_a_same_summary_row_alone(self):
+        """The keyed row still counts as an occurrence of its summary, so the other row
+        with the same summary keeps its digest."""
+        keyed = row("Rotate the keys", "Ann", "", "", "OPS-99")
+
+        assert ids(page(ROWS[0], ROWS[0]))[1] == ids(page(keyed, ROWS[0]))[1]
+
+    def test_second_row_with_the_same_key_gets_a_numbered_id(self):
+        """Two rows naming one issue: the second is ``KEY#2``."""
+        copy = row("Write the runbook again", "Dan", "", "", "OPS-7")
+
+        assert ["OPS-7", "OPS-7#2"] == ids(page(ROWS[2], copy))
+
+    def test_second_row_with_the_same_key_is_warned_about(self):
+        """Two rows naming one issue give ``duplicate-key`` on the second."""
+        copy = row("Write the runbook again", "Dan", "", "", "OPS-7")
+
+        warnings = parse(page(ROWS[2], copy)).warnings
+
+        assert [("duplicate-key", 1)] == [(warning.code, warning.row) for warning in warnings]
+
+
+class TestTasks:
+    def test_a_task_is_known_by_its_task_id(self):
+        """A task without a key is ``task-<id>``."""
+        storage = TASKS.format(body="Rotate the keys")
+
+        assert ["task-7"] == ids(storage)
+
+    def test_a_task_with_a_key_is_known_by_its_key(self):
+        """The key is the stronger identity: it wins over the task id."""
+        storage = TASKS.format(body=JIRA_MACRO.format(key="OPS-5") + " Rotate the keys")
+
+        assert ["OPS-5"] == ids(storage)
 
 
 class TestAfterWriteBack:
     """pmsync writes keys and lozenges into the page; reading it back finds them."""
 
     @pytest.mark.parametrize("name", ["cloud-table", "server-table", "merged-cells", "google-sre"])
-    def test_write_back_keeps_ids_and_reads_keys_and_statuses(self, fixture_text, name):
-        """After write-back each row has the same id, the written key and the status."""
+    def test_write_back_reads_keys_statuses_and_key_ids(self, fixture_text, name):
+        """After write-back each row has the written key, the status, and its key as id."""
         storage = fixture_text(name)
         before = parse_page(storage, page_id="42")
         keys = {item.item_id: f"PM-{n}" for n, item in enumerate(before.items, start=1)}
@@ -106,17 +163,21 @@ class TestAfterWriteBack:
         written = write_back(storage, before.tables, updates)
         after = parse_page(written.storage, page_id="42")
 
-        assert [item.item_id for item in before.items] == [item.item_id for item in after.items]
         assert [item.jira_key or keys[item.item_id] for item in before.items] == [
             item.jira_key for item in after.items
+        ]
+        # Rows that had a key keep it as their id; the others now have the written key.
+        assert [item.jira_key or keys[item.item_id] for item in before.items] == [
+            item.item_id for item in after.items
         ]
         skipped = {(skip.update.table, skip.update.row) for skip in written.skipped}
         assert {Status.IN_PROGRESS} == {
             item.status for item in after.items if (item.table, item.row) not in skipped
         }
 
-    def test_task_write_back_keeps_ids_and_reads_keys(self, fixture_text):
-        """A key appended to a task body and a ticked box read back on the same task."""
+    def test_task_write_back_reads_keys_and_key_ids(self, fixture_text):
+        """A key appended to a task body and a ticked box read back on the same task,
+        which is now known by that key."""
         storage = fixture_text("server-tasks")
         before = parse_page(storage, page_id="42")
         updates = [
@@ -132,7 +193,7 @@ class TestAfterWriteBack:
 
         after = parse_page(write_back(storage, before.tables, updates).storage, page_id="42")
 
-        assert [
-            (item.item_id, f"PM-{n}", Status.DONE) for n, item in enumerate(before.items, 1)
-        ] == [(item.item_id, item.jira_key, item.status) for item in after.items]
+        assert [(f"PM-{n}", f"PM-{n}", Status.DONE) for n in range(1, len(before.items) + 1)] == [
+            (item.item_id, item.jira_key, item.status) for item in after.items
+        ]
         assert [item.summary for item in before.items] == [item.summary for item in after.items]

@@ -86,10 +86,26 @@ def keys_and_statuses(items: tuple[ActionItem, ...]) -> list[tuple[str | None, S
 
 
 @pytest.mark.parametrize("storage", [NO_TICKET_OR_STATUS, CLOUD, SERVER, TASKS])
-def test_item_ids_survive_the_write(storage):
+def test_item_ids_survive_the_write_or_become_the_written_key(storage):
+    """Rows that had a key keep it as their id, rows that gained one are known by it,
+    and every other id is unchanged."""
     before, _, after = round_trip(storage)
 
-    assert [item.item_id for item in before.items] == [item.item_id for item in after.items]
+    assert expected_ids(before, after) == [item.item_id for item in after.items]
+
+
+def expected_ids(before: Postmortem, after: Postmortem) -> list[str]:
+    """The ids ``after`` should have: an item's key when it has one (``KEY#2`` for the
+    second item with that key), else its id from ``before``."""
+    seen: dict[str, int] = {}
+    expected = []
+    for old, new in zip(before.items, after.items, strict=True):
+        if new.jira_key is None:
+            expected.append(old.item_id)
+            continue
+        seen[new.jira_key] = count = seen.get(new.jira_key, 0) + 1
+        expected.append(new.jira_key if count == 1 else f"{new.jira_key}#{count}")
+    return expected
 
 
 @pytest.mark.parametrize("storage", [NO_TICKET_OR_STATUS, CLOUD, SERVER, TASKS])

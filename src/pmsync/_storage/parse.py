@@ -303,6 +303,7 @@ class _PageReader:
         self.tables: list[ItemTable] = []
         self._occurrences: dict[str, int] = {}
         self._ids: set[str] = set()
+        self._task_ids: set[str] = set()
         self._keys: dict[str, tuple[_Table | _TaskList, int]] = {}
         self._inside_action_tables: set[etree._Element] = set()
         self._contents: dict[etree._Element, Content] = {}
@@ -356,14 +357,31 @@ class _PageReader:
             return _blank_text(cell.text)
         return self.content(cell).is_empty
 
-    def identity(self, summary: str) -> str:
+    def identity(self, summary: str, key: str | None = None) -> str:
+        """The item's id: its Jira ``key`` when it has one, else the digest of the page
+        id and ``summary`` (with the summary's occurrence number).
+
+        A keyed item still takes its summary's occurrence number, so writing a key into
+        one of two rows with the same summary leaves the other row's id alone."""
         words = _identity_words(summary)
         occurrence = self._occurrences.get(words, 0)
         self._occurrences[words] = occurrence + 1
+        if key is not None:
+            return self.key_identity(key)
         item_id = _digest(self.page_id, words, occurrence)
         while item_id in self._ids:  # a 48-bit collision: astronomically rare, still handled
             occurrence += 1
             item_id = _digest(self.page_id, words, occurrence)
+        self._ids.add(item_id)
+        return item_id
+
+    def key_identity(self, key: str) -> str:
+        """``key`` itself, or ``KEY#2``, ``KEY#3``… for the later items with that key."""
+        item_id = key
+        copy = 1
+        while item_id in self._ids:
+            copy += 1
+            item_id = f"{key}#{copy}"
         self._ids.add(item_id)
         return item_id
 
@@ -612,7 +630,7 @@ class _PageReader:
             self.note_key(key, table, row)
         self.items.append(
             ActionItem(
-                item_id=self.identity(summary),
+                item_id=self.identity(summary, key),
                 summary=summary,
                 description="\n".join(rest) or None,
                 owner=owner,
@@ -841,7 +859,7 @@ class _PageReader:
             if status is None:
                 status = Status.TODO
         item_id = f"task-{task_id}" if task_id else None
-        if item_id is not None and item_id in self._ids:
+        if item_id is not None and item_id in self._task_ids:
             self.warn(
                 "duplicate-task-id",
                 f"{where} has the task id {task_id} of an earlier task; its identity "
@@ -851,9 +869,13 @@ class _PageReader:
             )
             item_id = None
         if item_id is None:
-            item_id = self.identity(summary)
+            item_id = self.identity(summary, key)
         else:
-            self._ids.add(item_id)
+            self._task_ids.add(item_id)
+            if key is not None:  # the key, when the task has one, is the stronger identity
+                item_id = self.key_identity(key)
+            else:
+                self._ids.add(item_id)
         if key is not None:
             self.note_key(key, context, position)
         self.items.append(

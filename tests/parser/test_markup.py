@@ -6,6 +6,7 @@ import pytest
 from parser_helpers import action_table, codes, only_item, parse, row
 
 from pmsync import ParseError, parse_page
+from pmsync._storage._scan import scan
 
 
 class TestBrokenMarkup:
@@ -134,3 +135,35 @@ class TestWhatRaises:
         """A wrong ``date_order`` is a programming error, said clearly."""
         with pytest.raises(ValueError, match="DMY"):
             parse_page("<p>x</p>", date_order="YMD")  # type: ignore[arg-type]
+
+
+class TestTagCase:
+    """HTML names are case-insensitive, on a well-formed page as on a broken one."""
+
+    UPPER = (
+        "<h2>Action items</h2><TABLE><TBODY><TR><TH>Action item</TH><TH>Owner</TH></TR>"
+        "<TR><TD COLSPAN='1'>Fix it</TD><TD>Ann</TD></TR></TBODY></TABLE>"
+    )
+
+    def test_uppercase_table_on_a_well_formed_page_is_read(self):
+        """``<TABLE>``, ``<TR>`` and ``<TD>`` are a table, with no warning."""
+        postmortem = parse(self.UPPER)
+
+        assert ([("Fix it", "Ann")], []) == (
+            [(item.summary, str(item.owner)) for item in postmortem.items],
+            codes(postmortem),
+        )
+
+    def test_uppercase_table_reads_the_same_on_a_broken_page(self):
+        """The lenient reader sees the same items as the well-formed one."""
+        broken = parse(self.UPPER + "<p><b>misnested</p></b>")
+
+        assert [item.summary for item in parse(self.UPPER).items] == [
+            item.summary for item in broken.items
+        ]
+
+    def test_uppercase_tables_count_in_the_table_numbering(self):
+        """An uppercase table before the action table counts, as write-back counts it."""
+        page = "<TABLE><TR><TD>Timeline</TD></TR></TABLE>" + action_table(row("Fix it", "Ann"))
+
+        assert (1, 1) == (only_item(page).table, len(scan(page).tables) - 1)

@@ -314,6 +314,22 @@ class TestMergedCells:
 
         assert ["Ann", "Bob"] == [str(item.owner) for item in parse(page).items]
 
+    def test_colspan_zero_spans_one_column(self):
+        """HTML reads ``colspan="0"`` as 1: the cell does not stretch to the table end."""
+        page = action_table("<tr><td colspan='0'>Fix it</td><td>Ann</td></tr>")
+
+        assert (2, "Ann") == (parse(page).tables[0].width, str(only_item(page).owner))
+
+    def test_rowspan_zero_reaches_the_end_of_the_table(self):
+        """``rowspan="0"`` gives the cell's value to every row below it."""
+        page = action_table(
+            "<tr><td>Fix it</td><td rowspan='0'>Ann</td></tr>",
+            "<tr><td>Add it</td></tr>",
+            "<tr><td>Ship it</td></tr>",
+        )
+
+        assert ["Ann", "Ann", "Ann"] == [str(item.owner) for item in parse(page).items]
+
     def test_absurd_spans_are_capped(self):
         """``colspan="99999999"`` cannot make the parser build a huge grid."""
         page = action_table(

@@ -52,14 +52,16 @@ def cells_of(row: etree._Element) -> list[etree._Element]:
     return [cell for cell in row if cell.tag in _CELLS]
 
 
-def _span(value: str | None, limit: int) -> int:
+def _span(value: str | None, limit: int, *, zero_to_end: bool = False) -> int:
+    """A span attribute's value, from 1 to ``limit``. ``rowspan="0"`` (``zero_to_end``)
+    reaches the end of the section; HTML reads ``colspan="0"`` as 1."""
     if not value:
         return 1
     try:
         span = int(value.strip())
     except ValueError:
         return 1
-    if span == 0:  # rowspan="0" reaches the end of the table
+    if span == 0 and zero_to_end:
         return limit
     return min(max(span, 1), limit)
 
@@ -84,7 +86,7 @@ class Grid:
         for cell in cells:
             column = _free_column(column, taken)
             colspan = _span(cell.get("colspan"), MAX_COLSPAN)
-            rowspan = _span(cell.get("rowspan"), MAX_ROWSPAN)
+            rowspan = _span(cell.get("rowspan"), MAX_ROWSPAN, zero_to_end=True)
             slot = Slot(column, column + colspan, cell, row)
             covering.append(slot)
             if rowspan > 1:

@@ -56,6 +56,8 @@ _VOID_END = re.compile(
 )
 _ELEMENT_PREFIX = re.compile(r"</?([A-Za-z_][\w.\-]*):[A-Za-z_]")
 _ATTRIBUTE_PREFIX = re.compile(r"\s([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*\s*=")
+# An unprefixed element or attribute name holding an uppercase letter.
+_UPPERCASE_NAME = re.compile(r"</?[a-z0-9]*[A-Z][\w\-]*[\s/>]|\s[a-z0-9\-]*[A-Z][\w\-]*\s*=")
 _XML_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
 
@@ -82,15 +84,33 @@ def read_storage(text: str) -> Document:
         UnreadableMarkupError: no reader could make a tree of the text.
     """
     try:
-        return Document(_parse_strict(text), None)
+        return Document(_lowercased(_parse_strict(text), text), None)
     except (etree.XMLSyntaxError, UnicodeEncodeError, ValueError) as exc:
         problem = _describe(exc)
     repaired, prefixes = _repair(text)
     try:
-        return Document(_parse_strict(repaired, prefixes), problem)
+        return Document(_lowercased(_parse_strict(repaired, prefixes), repaired), problem)
     except (etree.XMLSyntaxError, UnicodeEncodeError, ValueError):
         pass
     return Document(_parse_lenient(repaired), problem)
+
+
+def _lowercased(root: etree._Element, text: str) -> etree._Element:
+    """HTML names are case-insensitive: ``<TD COLSPAN="2">`` is ``<td colspan="2">``, as
+    the lenient reader and the write-back scanner read it. Unprefixed element and
+    attribute names are lowercased in place; the walk runs only when ``text`` has an
+    uppercase name at all (Confluence itself writes lowercase)."""
+    if _UPPERCASE_NAME.search(text) is None:
+        return root
+    for element in root.iter(etree.Element):
+        tag = element.tag
+        if isinstance(tag, str) and tag[0] != "{" and not tag.islower():
+            element.tag = tag.lower()
+        for name in element.attrib.keys():  # noqa: SIM118  # a copy: the loop changes attrib
+            if name[0] != "{" and not name.islower():
+                value = element.attrib.pop(name)
+                element.set(name.lower(), value)
+    return root
 
 
 # --- the fast path -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from pmsync._diff import with_lint_note, writeback_update
 from pmsync._gateways.atlassian import PROPERTY_KEY, ConfluenceGateway, JiraGateway, Page
@@ -34,6 +35,9 @@ _CREATE_BATCH = 50
 
 ParseFn = Callable[[Page], Postmortem]
 StatusInfo = tuple[str, Status]
+#: What to show for one item: its key, Jira's status, and Jira's owner/due/priority.
+Target = tuple[str, StatusInfo | None, Mapping[str, Any]]
+_CELL_VALUES = ("owner", "due", "priority")
 
 
 def _groups(pages: Sequence[PagePlan], creates: Mapping[str, int]) -> list[list[PagePlan]]:
@@ -343,11 +347,9 @@ class Applier:
 
     # -- write-back ----------------------------------------------------------------------
 
-    def targets(
-        self, page: PagePlan, changes: Sequence[Change]
-    ) -> dict[str, tuple[str, StatusInfo | None]]:
-        """What to show per item id on the page: its issue key and Jira status."""
-        targets: dict[str, tuple[str, StatusInfo | None]] = {}
+    def targets(self, page: PagePlan, changes: Sequence[Change]) -> dict[str, Target]:
+        """What to show per item id on the page: its issue key, Jira status and values."""
+        targets: dict[str, Target] = {}
         for change in changes:
             key = self.key_for(change)
             item_id = change.item_id or ""
@@ -358,7 +360,10 @@ class Applier:
             status = self.status.get(key) or _planned_status(change)
             if (page.page_id, item_id) in self.blocked_status:
                 status = None
-            targets[item_id] = (key, status)
+            values = {n: change.jira[n] for n in _CELL_VALUES if n in change.jira}
+            if item_id in targets and not values:
+                values = dict(targets[item_id][2])
+            targets[item_id] = (key, status, values)
         return targets
 
     def write_back(self, page: PagePlan, changes: Sequence[Change]) -> None:
@@ -440,7 +445,7 @@ class Applier:
         page: PagePlan,
         before: Postmortem,
         after: Postmortem,
-        targets: dict[str, tuple[str, StatusInfo | None]],
+        targets: dict[str, Target],
     ) -> None:
         """Find rows that a concurrent run linked to its own new issue meanwhile.
 
@@ -455,7 +460,7 @@ class Applier:
         for item in after.items:
             by_summary[item.summary].append(item)
         created = set(self.created)
-        for item_id, (key, _) in list(targets.items()):
+        for item_id, (key, _, _) in list(targets.items()):
             was = old.get(item_id)
             if key not in created or was is None or was.jira_key:
                 continue
@@ -492,7 +497,7 @@ class Applier:
         )
 
     def updates_for(
-        self, items: Sequence[ActionItem], targets: Mapping[str, tuple[str, StatusInfo | None]]
+        self, items: Sequence[ActionItem], targets: Mapping[str, Target]
     ) -> list[RowUpdate | TaskUpdate]:
         updates: list[RowUpdate | TaskUpdate] = []
         found = set()
@@ -504,8 +509,8 @@ class Applier:
             if target is None:
                 continue
             found.add(target[0])
-            updates.append(writeback_update(item, target[0], target[1]))
-        for key, _ in targets.values():
+            updates.append(writeback_update(item, *target))
+        for key, _, _ in targets.values():
             if key not in found:
                 self.warnings.append(
                     f"{key}: its row was not found on the page any more (edited while pmsync "

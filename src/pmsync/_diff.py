@@ -24,7 +24,14 @@ from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
 from pmsync._plan import Change, ChangeKind, PagePlan, Plan
 from pmsync._quote import unwiki, wiki_text
 from pmsync._storage.blocks import remove_block, upsert_block
-from pmsync._storage.edit import JiraServer, MarkupError, RowUpdate, TaskUpdate, write_back
+from pmsync._storage.edit import (
+    JiraServer,
+    MarkupError,
+    OwnerRef,
+    RowUpdate,
+    TaskUpdate,
+    write_back,
+)
 from pmsync.config import FIELDS, Config
 
 __all__ = [
@@ -180,6 +187,8 @@ class _Planner:
         # (page id, item id) -> Jira's status to show on the page, None when it must not
         # be written (a transition is pending, or a status conflict is only reported).
         self.page_status: dict[tuple[str, str], tuple[str, Status] | None] = {}
+        # (page id, item id) -> Jira's owner / due / priority to show in the row's cells.
+        self.cell_values: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- values ----------------------------------------------------------------------
 
@@ -357,6 +366,15 @@ class _Planner:
             )
         )
 
+    def can_write(self, page: PagePlan, item: ActionItem, field: str) -> bool:
+        """Whether Jira's value of ``field`` can be shown in the item's row."""
+        if not self.config.writeback or item.kind != "table":
+            return False
+        if field not in ("owner", "due", "priority"):
+            return False
+        table = next((t for t in page.tables if t.index == item.table), None)
+        return table is not None and field in table.columns
+
     def noop(self, page: PagePlan, item: ActionItem, key: str | None, reason: str) -> None:
         """Say why an item needs nothing (no-ops are explicit, and shown with -v)."""
         self.add("noop", page, item, issue_key=key, reason=reason)
@@ -413,6 +431,7 @@ class _Planner:
         shown: dict[str, tuple[Any, Any]] = {}
         conflicts: dict[str, tuple[Any, Any]] = {}
         notes: list[str] = []
+        to_page: dict[str, Any] = {}
         status_target: str | None = None
         for name in FIELDS:
             p, j = values[name], jira[name]
@@ -452,9 +471,14 @@ class _Planner:
                 new_base[name] = p
             elif name == "status":
                 new_base[name] = j  # Jira wins: the page shows Jira's status (write-back)
+            elif j is not None and self.can_write(page, item, name):
+                # Jira's owner, due date or priority goes into the row's cell.
+                new_base[name] = j
+                to_page[name] = j
             else:
-                # pmsync writes only keys and status into pages: the page keeps its value
-                # and the base stays, so the next run sees the same state, not a revert.
+                # A summary or description, a cleared value, a task or write-back off: the
+                # page keeps its value and the base stays, so the next run sees the same
+                # state and never reverts Jira.
                 notes.append(f"{name} differs in Jira; the page keeps its value")
         key = issue.key
         # The identity recorded when the issue was created stays: a row's id changes
@@ -513,6 +537,8 @@ class _Planner:
         show_status = status_target is None and "status" not in {
             n for n in conflicts if self.config.ownership[n] == "report"
         }
+        if to_page:
+            self.cell_values[(page.page_id, item.item_id)] = _cell_values(to_page, issue)
         self.page_status[(page.page_id, item.item_id)] = (
             (issue.status, issue.status_category)
             if show_status and issue.status and issue.status_category
@@ -559,7 +585,8 @@ class _Planner:
         ] = {}
         for item, key in keyed.values():
             status = self.page_status.get((page.page_id, item.item_id))
-            update = writeback_update(item, key, status)
+            values = self.cell_values.get((page.page_id, item.item_id), {})
+            update = writeback_update(item, key, status, values)
             by_update[update] = (item, key, status)
             updates.append(update)
         if self.config.lint_writeback:
@@ -580,11 +607,17 @@ class _Planner:
             shown: dict[str, tuple[Any, Any]] = {}
             if item.jira_key != key and update not in refused:
                 shown["jira_key"] = (item.jira_key, key)
-            if status is not None:
-                shown["status"] = (item.status.value if item.status else None, status[0])
             machine: dict[str, Any] = {"key": key}
+            values = self.cell_values.get((page.page_id, item.item_id), {})
+            for name, value in values.items():
+                old = item.owner if name == "owner" else getattr(item, name)
+                shown[name] = (str(old) if old is not None else None, _value_display(value))
+            machine.update(values)
             if status is not None:
                 machine.update(status=status[0], category=status[1].value)
+                # The lozenge is rewritten in any case; it is news when the category moved.
+                if item.status is not status[1] or not shown:
+                    shown["status"] = (item.status.value if item.status else None, status[0])
             self.add("writeback", page, item, issue_key=key, fields=shown, jira=machine)
         for skipped in result.skipped:
             item, key, _ = by_update[skipped.update]
@@ -637,10 +670,37 @@ class _Planner:
             )
 
 
+def _cell_values(to_page: Mapping[str, Any], issue: JiraIssue) -> dict[str, Any]:
+    """Jira's values for the row's cells, in the shape the editor and the plan take."""
+    values: dict[str, Any] = {}
+    for name, value in to_page.items():
+        if name == "owner":
+            person = issue.assignee or Person()
+            values["owner"] = {
+                "account_id": person.account_id,
+                "user_key": person.user_key,
+                "username": person.username,
+                "display_name": person.display_name,
+            }
+        else:
+            values[name] = value
+    return values
+
+
+def _value_display(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get("display_name") or value.get("username") or value.get("account_id")
+    return value
+
+
 def writeback_update(
-    item: ActionItem, key: str, status: tuple[str, Status] | None
+    item: ActionItem,
+    key: str,
+    status: tuple[str, Status] | None,
+    values: Mapping[str, Any] | None = None,
 ) -> RowUpdate | TaskUpdate:
-    """The editor update that shows ``key`` and Jira's ``status`` in an item's row or task."""
+    """The editor update that shows ``key``, Jira's ``status`` and any of Jira's owner,
+    due date or priority (``values``) in an item's row or task."""
     if item.kind == "task":
         return TaskUpdate(
             task_list=item.table,
@@ -649,12 +709,25 @@ def writeback_update(
             jira_key=key,
             done=None if status is None else status[1] is Status.DONE,
         )
+    values = values or {}
+    owner = values.get("owner")
     return RowUpdate(
         table=item.table,
         row=item.row,
         jira_key=key,
         status=status[0] if status else None,
         category=status[1] if status else None,
+        due=values.get("due"),
+        owner=(
+            OwnerRef(
+                account_id=owner.get("account_id"),
+                user_key=owner.get("user_key"),
+                username=owner.get("username"),
+            )
+            if owner
+            else None
+        ),
+        priority=values.get("priority"),
     )
 
 

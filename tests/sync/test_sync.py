@@ -559,3 +559,40 @@ class TestRequiredFields:
         assert "Add a disk usage alert" in str(error)
         assert "components" in str(error).lower()
         assert [] == emu.issues("REQ")
+
+
+class TestJiraToPage:
+    def test_jira_due_owner_and_priority_changes_are_written_into_the_row(self, emu, syncer):
+        """Only Jira changed them: the row's cells show Jira's values, then all is quiet."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04", "P2")])
+        syncer.sync(page_ids=[page_id])
+        key = by_summary(emu)["Add a disk usage alert"]["key"]
+        emu.edit_issue(key, {"duedate": "2026-12-31", "assignee": BOB, "priority": "Highest"})
+        plan = syncer.plan(page_ids=[page_id])
+        (writeback,) = plan.of_kind("writeback")
+        assert {"due", "owner", "priority"} <= set(writeback.fields)
+        result = syncer.apply(plan)
+        assert result.ok, result.errors
+        (item,) = _reparse(emu, page_id).items
+        assert "2026-12-31" == item.due.isoformat()
+        assert BOB == item.owner.account_id
+        assert "Highest" == item.priority
+        assert "Written by the incident commander." in emu.page(page_id)["storage"]
+        emu.clear_requests()
+        assert syncer.plan(page_ids=[page_id]).is_empty
+        syncer.sync(page_ids=[page_id])
+        assert [] == mutating(emu)
+
+    def test_without_writeback_the_page_keeps_its_values(self, emu):
+        """writeback=False: Jira's edits stay in Jira and nothing is reverted."""
+        syncer = make_syncer(emu, pmsync.Config(project="OPS", writeback=False))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04")])
+        syncer.sync(page_ids=[page_id])
+        key = emu.issues("OPS")[0]["key"]
+        emu.edit_issue(key, {"duedate": "2026-12-31"})
+        storage = emu.page(page_id)["storage"]
+        emu.clear_requests()
+        syncer.sync(page_ids=[page_id])
+        assert [] == mutating(emu)
+        assert storage == emu.page(page_id)["storage"]
+        assert "2026-12-31" == emu.issues("OPS")[0]["fields"]["duedate"]

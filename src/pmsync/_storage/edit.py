@@ -41,12 +41,13 @@ from pmsync._storage._scan import (
     scan,
     table_rows,
 )
-from pmsync._storage.vocabulary import trailing_status
+from pmsync._storage.vocabulary import normalise_priority, trailing_status
 
 __all__ = [
     "Edit",
     "JiraServer",
     "MarkupError",
+    "OwnerRef",
     "RowUpdate",
     "Skipped",
     "TaskUpdate",
@@ -86,6 +87,26 @@ class JiraServer:
 
 
 @attrs.frozen
+class OwnerRef:
+    """Who to mention in an owner cell: a Cloud account id, else a Server user key/name."""
+
+    account_id: str | None = None
+    user_key: str | None = None
+    username: str | None = None
+
+    def mention(self) -> str | None:
+        """The storage-format user mention, or ``None`` when there is nothing to name."""
+        for attribute, value in (
+            ("ri:account-id", self.account_id),
+            ("ri:userkey", self.user_key),
+            ("ri:username", self.username),
+        ):
+            if value:
+                return f'<ac:link><ri:user {attribute}="{_attr(value)}" /></ac:link>'
+        return None
+
+
+@attrs.frozen
 class RowUpdate:
     """What to write into one body row of an action-item table.
 
@@ -100,6 +121,12 @@ class RowUpdate:
     jira_key: str | None = None
     status: str | None = None
     category: Status | None = None
+    #: An ISO date for the due cell (as a ``<time>`` date), when Jira's changed.
+    due: str | None = None
+    #: The owner for the owner cell (as a user mention), when Jira reassigned the issue.
+    owner: OwnerRef | None = None
+    #: A Jira priority name for the priority cell, when Jira's changed.
+    priority: str | None = None
 
 
 @attrs.frozen
@@ -600,6 +627,9 @@ class _Writer:
                 self._write_ticket(position, update, layout)
             if update.status is not None:
                 self._write_status(position, update, layout)
+            for field in ("due", "owner", "priority"):
+                if getattr(update, field) is not None and field in item_table.columns:
+                    self._write_value(position, update, layout, field)
         if not new_columns:
             return None
         self._add_columns(layout, list(new_columns))
@@ -714,6 +744,42 @@ class _Writer:
         else:
             # Other words in a status cell are a person's notes: keep them after the lozenge.
             self.splice(cell.open_end, cell.open_end, f"<p>{lozenge}</p>")
+        self.written.add(position)
+
+    def _write_value(self, position: int, update: RowUpdate, layout: _Layout, field: str) -> None:
+        """Show Jira's due date, owner or priority in that cell (whole cell replaced).
+
+        Nothing is written when the cell already shows the value, so reruns stay silent.
+        """
+        slot = self._target(position, update, field, layout)
+        if slot is None:
+            return
+        cell = slot.cell
+        content = "" if cell.self_closing else cell.content(self.text)
+        if field == "due":
+            due = update.due or ""
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", due):
+                self.skip(position, update, f"{_where(update)}: {due!r} is not a date")
+                return
+            if re.search(rf'datetime="{due}"', content):
+                return
+            new = f'<p><time datetime="{due}" /></p>'
+        elif field == "owner":
+            owner = update.owner or OwnerRef()
+            mention = owner.mention()
+            if mention is None:
+                return
+            names = [v for v in (owner.account_id, owner.user_key, owner.username) if v]
+            if any(f'="{_attr(v)}"' in content for v in names):
+                return
+            new = f"<p>{mention}</p>"
+        else:
+            wanted = " ".join(_clean(update.priority or "").split())
+            shown = read(self.text, [(cell.open_end, cell.close_start)]).text.strip()
+            if not wanted or normalise_priority(shown) == wanted or shown == wanted:
+                return
+            new = f"<p>{_text(wanted)}</p>"
+        self.set_content(cell, new)
         self.written.add(position)
 
     def _rewrite_lozenge(self, macro: Element, title: str, colour: str | None) -> bool:

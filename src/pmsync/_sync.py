@@ -410,8 +410,9 @@ class Syncer:
         updated = set(result.updated)
         for page in plan.pages:
             items = {item.item_id: item for item in page.postmortem.items}
+            # The page did not show the new keys when it was read: the messages should.
             new: list[tuple[ActionItem, str]] = [
-                (items[item_id], key)
+                (attrs.evolve(items[item_id], jira_key=key), key)
                 for (page_id, item_id), key in keys.items()
                 if page_id == page.page_id and key in created and item_id in items
             ]
@@ -443,7 +444,7 @@ class Syncer:
                         page.url,
                         [i for i, _ in new],
                         [i for i, _ in moved],
-                        issue_urls={i.item_id: urls[k] for i, k in new + moved} | urls,
+                        issue_urls=urls,
                     )
                     notifier.post(self.config.slack_channel, text, blocks)
                     sent.append(f"{self.config.slack_channel}: {page.title}")

@@ -174,3 +174,12 @@ def test_escalation_reaches_the_postmortem_author(emu):
     assert result.ok, result.errors
     assert any(r.kind == "escalation" for r in result.sent)
     assert any(m.get("dm_user") == "UCAROL" for m in emu.slack_messages())
+
+
+def test_channel_summary_links_the_new_issue_keys(emu, slack_syncer):
+    """The summary names each new issue by key, linked to Jira."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE)])
+    slack_syncer.sync(page_ids=[page_id])
+    key = emu.issues("OPS")[0]["key"]
+    (summary,) = [m for m in emu.slack_messages() if not m["channel"].startswith("D")]
+    assert f"{emu.url}/browse/{key}" in _all_text(summary)

@@ -596,3 +596,17 @@ class TestJiraToPage:
         assert [] == mutating(emu)
         assert storage == emu.page(page_id)["storage"]
         assert "2026-12-31" == emu.issues("OPS")[0]["fields"]["duedate"]
+
+
+class TestClientConstruction:
+    def test_cloud_jira_client_built_without_cloud_true_still_works(self, emu, config):
+        """A Cloud Jira client built as a Server one falls back from the removed search."""
+        from atlassian import Jira
+
+        jira = Jira(url=emu.url, username=emu.email, password=emu.token)  # no cloud=True
+        syncer = pmsync.Syncer(emu.confluence(), jira, config=config)
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert ALICE == emu.issues("OPS")[0]["fields"]["assignee"]["accountId"]
+        assert syncer.plan(page_ids=[page_id]).is_empty

@@ -20,7 +20,7 @@ import attrs
 from pmsync._gateways._transport import RetryPolicy, Transport, error_message
 from pmsync._model import JiraIssue, Person, Status
 from pmsync._quote import cql_string, jql_string
-from pmsync.exceptions import NotFoundError
+from pmsync.exceptions import NotFoundError, ServiceError
 
 __all__ = [
     "ConfluenceGateway",
@@ -315,7 +315,20 @@ class JiraGateway:
         start = 0
         while True:
             params["startAt"] = start
-            body = self.http.json("GET", "rest/api/2/search", params=params) or {}
+            try:
+                body = self.http.json("GET", "rest/api/2/search", params=params) or {}
+            except ServiceError as exc:
+                if exc.status != 410 or start:
+                    raise
+                # Jira Cloud removed this search: the client was built without cloud=True.
+                log.warning(
+                    "Jira answered 410 Gone for /rest/api/2/search: this is Jira Cloud; build "
+                    "the client with atlassian.Jira(..., cloud=True). Using search/jql."
+                )
+                self.cloud = True
+                params.pop("startAt", None)
+                yield from self.search(jql, fields=fields, page_size=page_size)
+                return
             issues = body.get("issues") or []
             for raw in issues:
                 yield issue_from_json(raw, base_url=self.base_url)

@@ -610,3 +610,16 @@ class TestClientConstruction:
         assert result.ok, result.errors
         assert ALICE == emu.issues("OPS")[0]["fields"]["assignee"]["accountId"]
         assert syncer.plan(page_ids=[page_id]).is_empty
+
+    def test_confluence_cloud_client_class_works_too(self, emu, config):
+        """pmsync talks REST v1 itself, so the client's v2-only Cloud class is fine."""
+        from atlassian import Confluence
+
+        confluence = Confluence(
+            url=emu.confluence_url, username=emu.email, password=emu.token, cloud=True
+        )
+        syncer = pmsync.Syncer(confluence, emu.jira(), config=config)
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert [page_id] == list(result.pages_written)

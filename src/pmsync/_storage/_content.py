@@ -159,11 +159,6 @@ _VALUES = 9  # the fields before ``struck``
 _REST = ((),) * (_VALUES - 1) + (False,)
 
 
-def _line(line: str) -> Content:
-    """A :class:`Content` of one line of text and nothing else (the hot path)."""
-    return tuple.__new__(Content, ((line,), *_REST))
-
-
 EMPTY = Content()
 
 
@@ -216,71 +211,100 @@ def _shortcut(element: etree._Element, keep_time_text: bool) -> Content | None:
     """Read the usual cell shapes without a full walk, or return ``None``.
 
     ``<td>text</td>``, ``<td><p>text</p></td>`` and a single mention, date or macro in a
-    paragraph (``<td><p><ac:structured-macro .../></p></td>``) make up most cells.
+    paragraph (``<td><p><ac:structured-macro .../></p></td>``) make up most cells. This
+    runs for every cell of every action table, so the tests it makes are written out
+    inline (``not text or text.isspace()`` is :func:`_blank`, ``_new(Content, ...)``
+    builds the tuple without the keyword-argument constructor).
     """
     node = element
-    while len(node) == 1 and _blank(node.text):
-        child = node[0]
-        if child.tag not in _WRAPPERS or not _blank(child.tail):
-            break
-        node = child
-    if len(node) == 0:
+    size = len(node)
+    while size == 1:
         text = node.text
-        if not text:
-            return EMPTY
-        line = _collapse(text)
-        return _line(line) if line else EMPTY
-    if not _blank(node.text):
-        return None
-    if len(node) != 1:
+        if text and not text.isspace():
+            return None
+        child = node[0]
+        if child.tag not in _WRAPPERS:
+            break
+        text = child.tail
+        if text and not text.isspace():
+            return None
+        node = child
+        size = len(node)
+    else:
+        if size == 0:
+            text = node.text
+            if not text:
+                return EMPTY
+            line = " ".join(text.split()) if text.isascii() else _collapse(text)
+            return _new(Content, ((line,), *_REST)) if line else EMPTY
+        text = node.text
+        if text and not text.isspace():
+            return None
         return _paragraphs(node)
-    leaf = node[0]
-    if not _blank(leaf.tail):
+    # ``node`` holds one element, ``child``, that is not a wrapper.
+    text = child.tail
+    if text and not text.isspace():
         return None
-    tag = leaf.tag
-    if tag == "br":
-        return EMPTY  # <p><br /></p>: how Confluence writes an empty cell
+    tag = child.tag
     if tag == _AC_MACRO:
-        name = leaf.get(_AC_NAME)
+        name = child.get(_AC_NAME)
         if name not in _VALUE_MACROS:
             name = (name or "").strip().casefold()
             if name not in _VALUE_MACROS:
                 return None
         if name == "jira":
-            key = _parameters(leaf, _KEY).get("key")
-            return Content(jira_keys=(key,)) if key else EMPTY
-        parameters = _parameters(leaf, _TITLE_COLOUR)
+            key = _parameters(child, _KEY).get("key")
+            return _new(Content, ((), (), (), (), (key,), *_AFTER_KEYS)) if key else EMPTY
+        parameters = _parameters(child, _TITLE_COLOUR)
         title = parameters.get("title")
         if title is None:
             return EMPTY
-        return Content(lozenges=(Lozenge(title, parameters.get("colour")),))
+        lozenge = _new(Lozenge, (title, parameters.get("colour")))
+        return _new(Content, ((), (), (), (), (), (lozenge,), *_AFTER_LOZENGES))
     if tag == _AC_LINK:
-        if len(leaf) == 1:
-            target = leaf[0]
+        if len(child) == 1:
+            target = child[0]
             if target.tag == _RI_USER:
                 person = _person(target, None)
-                return Content(mentions=(person,)) if person is not None else EMPTY
+                if person is None:
+                    return EMPTY
+                return _new(Content, ((), (person,), *_AFTER_MENTIONS))
         return None
-    if tag == "time" and len(leaf) == 0 and not leaf.text:
-        stamp = (leaf.get("datetime") or "").strip()
+    if tag == "br":
+        return EMPTY  # <p><br /></p>: how Confluence writes an empty cell
+    if tag == "time" and not child.text and len(child) == 0:
+        stamp = (child.get("datetime") or "").strip()
         if not stamp:
             return EMPTY
-        return Content((stamp,) if keep_time_text else (), times=(stamp,))
+        lines = (stamp,) if keep_time_text else ()
+        return _new(Content, (lines, (), (), (stamp,), *_AFTER_TIMES))
     return None
+
+
+_new = tuple.__new__
+# The default values of the Content fields after a given field, for building a Content
+# with _new in one step.
+_AFTER_MENTIONS = ((),) * 7 + (False,)
+_AFTER_TIMES = ((),) * 5 + (False,)
+_AFTER_KEYS = ((),) * 4 + (False,)
+_AFTER_LOZENGES = ((),) * 3 + (False,)
 
 
 def _paragraphs(node: etree._Element) -> Content | None:
     """Paragraphs of plain text (``<p>a</p><p>b</p>``): one line each, else ``None``."""
     lines = []
     for child in node:
-        if child.tag != "p" or len(child) or not _blank(child.tail):
+        if child.tag != "p" or len(child):
+            return None
+        text = child.tail
+        if text and not text.isspace():
             return None
         text = child.text
         if text:
-            line = _collapse(text)
+            line = " ".join(text.split()) if text.isascii() else _collapse(text)
             if line:
                 lines.append(line)
-    return Content(tuple(lines)) if lines else EMPTY
+    return _new(Content, (tuple(lines), *_REST)) if lines else EMPTY
 
 
 # Macros that stand for a value (a Jira issue, a status) rather than hold content.

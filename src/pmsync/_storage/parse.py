@@ -307,7 +307,6 @@ class _PageReader:
         self._keys: dict[str, tuple[_Table | _TaskList, int]] = {}
         self._inside_action_tables: set[etree._Element] = set()
         self._contents: dict[etree._Element, Content] = {}
-        self._unstruck: dict[etree._Element, Content] = {}
         self._lozenge_statuses: dict[tuple[str, str | None], Status | None] = {}
         self._text_statuses: dict[str, Status | object | None] = {}
         self._priorities: dict[str, str | None] = {}
@@ -340,16 +339,6 @@ class _PageReader:
         found = self._contents.get(cell)
         if found is None:
             found = self._contents[cell] = read_content(cell)
-        return found
-
-    def value(self, cell: etree._Element) -> Content:
-        """A cell read for a value: struck-through text (a crossed-out old value) left out."""
-        content = self.content(cell)
-        if not content.struck:
-            return content
-        found = self._unstruck.get(cell)
-        if found is None:
-            found = self._unstruck[cell] = read_content(cell, skip_struck=True)
         return found
 
     def is_blank(self, cell: etree._Element) -> bool:
@@ -551,7 +540,8 @@ class _PageReader:
     ) -> str | None:
         """Read body row ``row`` from its ``cells`` (field -> cell, spanned cells
         included) and ``own`` cells; returns the section label in force after it."""
-        content = self.content
+        # Body cells are read once each, so they skip the reader's cell cache.
+        content = read_content
         summary_element = cells.get("summary")
         summary_cell = EMPTY if summary_element is None else content(summary_element)
         if not summary_cell.lines and all(self.is_blank(cell) for cell in own):
@@ -571,7 +561,7 @@ class _PageReader:
                 row,
             )
             return section
-        value = self.value
+        value = _value
         element = cells.get("ticket")
         key, ticket_text = (
             (None, "") if element is None else self.ticket(value(element), table, row)
@@ -607,7 +597,7 @@ class _PageReader:
         element = cells.get("status")
         status = None if element is None else self.status(value(element), table, row)
         extra: dict[str, str] = {}
-        if ticket_text:
+        if ticket_text and (status is None or key is None):
             # The Google SRE template writes the status after the bug: "Bug 5554823 TODO".
             ticket_status, remainder = trailing_status(ticket_text, self.statuses)
             if status is None:
@@ -894,6 +884,12 @@ class _PageReader:
                 task_id=task_id,
             )
         )
+
+
+def _value(cell: etree._Element) -> Content:
+    """A cell read for a value: struck-through text (a crossed-out old value) left out."""
+    content = read_content(cell)
+    return read_content(cell, skip_struck=True) if content.struck else content
 
 
 def _is_bold(cell: etree._Element) -> bool:

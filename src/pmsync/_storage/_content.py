@@ -550,9 +550,17 @@ def _parameter(macro: etree._Element, name: str) -> str | None:
 
 
 def _person(user: etree._Element, display_name: str | None) -> Person | None:
-    account_id = (user.get(_RI_ACCOUNT_ID) or "").strip() or None
-    user_key = (user.get(_RI_USERKEY) or "").strip() or None
-    username = (user.get(_RI_USERNAME) or "").strip() or None
+    account_id: str | None = None
+    user_key: str | None = None
+    username: str | None = None
+    # One call for all attributes rather than three lookups; text in, text out.
+    for name, value in cast("list[tuple[str, str]]", user.items()):
+        if name == _RI_ACCOUNT_ID:
+            account_id = value.strip() or None
+        elif name == _RI_USERKEY:
+            user_key = value.strip() or None
+        elif name == _RI_USERNAME:
+            username = value.strip() or None
     if not (account_id or user_key or username):
         return None
     return Person(

@@ -314,6 +314,14 @@ class TestMergedCells:
 
         assert ["Ann", "Bob"] == [str(item.owner) for item in parse(page).items]
 
+    def test_row_with_fewer_cells_than_the_header_reads_the_cells_it_has(self):
+        """A row cut short (no owner cell) is still an item, without an owner."""
+        page = action_table(row("Fix it", "Ann"), row("Ship it"))
+
+        assert [("Fix it", "Ann"), ("Ship it", "None")] == [
+            (item.summary, str(item.owner)) for item in parse(page).items
+        ]
+
     def test_colspan_zero_spans_one_column(self):
         """HTML reads ``colspan="0"`` as 1: the cell does not stretch to the table end."""
         page = action_table("<tr><td colspan='0'>Fix it</td><td>Ann</td></tr>")

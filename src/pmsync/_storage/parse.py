@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal, NamedTuple, cast
@@ -445,8 +446,17 @@ class _PageReader:
             width = max([header.grid.width, *map(len, body)])
             self.tables.append(ItemTable(index, header.row, header.columns, width))
             context = _Table(index, header.row, fields, width, place, extras)
+            # An action header names at least two fields, so ``pick`` returns a tuple.
+            names = tuple(field for field, _ in fields)
+            last = max(column for _, column in fields)
+            pick = operator.itemgetter(*(column for _, column in fields))
             for row, cells in enumerate(body):
-                located = {field: cells[column] for field, column in fields if column < len(cells)}
+                if len(cells) > last:
+                    located = dict(zip(names, pick(cells), strict=True))
+                else:  # a short row: only the fields it reaches
+                    located = {
+                        field: cells[column] for field, column in fields if column < len(cells)
+                    }
                 section = self.table_row(
                     context,
                     row,

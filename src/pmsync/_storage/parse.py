@@ -21,7 +21,14 @@ import attrs
 from lxml import etree
 
 from pmsync._model import ActionItem, ItemTable, ParseWarning, Person, Postmortem, Status
-from pmsync._storage._content import EMPTY, Content, all_text, read_content, text_of
+from pmsync._storage._content import (
+    EMPTY,
+    Content,
+    all_text,
+    read_content,
+    read_value,
+    text_of,
+)
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
 from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_storage
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
@@ -574,7 +581,7 @@ class _PageReader:
                 row,
             )
             return section
-        value = _value
+        value = read_value
         element = cells.get("ticket")
         key, ticket_text = (
             (None, "") if element is None else self.ticket(value(element), table, row)
@@ -897,12 +904,6 @@ class _PageReader:
                 task_id=task_id,
             )
         )
-
-
-def _value(cell: etree._Element) -> Content:
-    """A cell read for a value: struck-through text (a crossed-out old value) left out."""
-    content = read_content(cell)
-    return read_content(cell, skip_struck=True) if content.struck else content
 
 
 def _is_bold(cell: etree._Element) -> bool:

@@ -946,11 +946,11 @@ class _Writer:
             return
         subtasks = _first_level(body, "ac:task-list")
         reading = read(text, _content_ranges(body, subtasks))
-        # A summary may mention other keys in passing (“after OPS-1 ships”); only a macro
-        # or link means the task is already tracked by another issue.
-        if key in reading.keys:
+        # A task's issue is the one its jira macro names: that is what the parser reads.
+        # Keys in its text or links (“after OPS-1 ships”) are mentions in passing.
+        if key in reading.macro_keys:
             return
-        linked = reading.macro_keys + reading.link_keys
+        linked = reading.macro_keys
         if linked:
             self.skip(
                 position,

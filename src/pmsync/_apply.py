@@ -25,7 +25,7 @@ from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
 from pmsync.config import Config
 from pmsync.exceptions import ApplyError, PmsyncError, ServiceError
 
-__all__ = ["Applier"]
+__all__ = ["Applier", "as_read"]
 
 log = logging.getLogger("pmsync")
 
@@ -38,6 +38,17 @@ StatusInfo = tuple[str, Status]
 #: What to show for one item: its key, Jira's status, and Jira's owner/due/priority.
 Target = tuple[str, StatusInfo | None, Mapping[str, Any]]
 _CELL_VALUES = ("owner", "due", "priority")
+
+
+def as_read(page: PagePlan) -> Page:
+    """The page as the plan read it (the version a write must follow)."""
+    return Page(
+        id=page.page_id,
+        title=page.title,
+        version=page.version,
+        storage=page.storage,
+        url=page.url,
+    )
 
 
 def _groups(pages: Sequence[PagePlan], creates: Mapping[str, int]) -> list[list[PagePlan]]:
@@ -374,13 +385,7 @@ class Applier:
             and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)
         ):
             return
-        current = Page(
-            id=page.page_id,
-            title=page.title,
-            version=page.version,
-            storage=page.storage,
-            url=page.url,
-        )
+        current = as_read(page)
         postmortem = page.postmortem
         for attempt in range(WRITEBACK_ATTEMPTS):
             updates = self.updates_for(postmortem.items, targets)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from pmsync._apply import WRITEBACK_ATTEMPTS, Applier
+from pmsync._apply import WRITEBACK_ATTEMPTS, Applier, as_read
 from pmsync._diff import Snapshot, diff
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
@@ -533,13 +533,7 @@ class Syncer:
     def write_panel(self, page: PagePlan, report: Report) -> bool:
         """Put the status panel on one page; True when the page was written."""
         panel = render_status_panel(report, page.page_id)
-        current = Page(
-            id=page.page_id,
-            title=page.title,
-            version=page.version,
-            storage=page.storage,
-            url=page.url,
-        )
+        current = as_read(page)
         for _ in range(WRITEBACK_ATTEMPTS):
             storage = upsert_block(current.storage, STATUS_MARKER, panel)
             if storage == current.storage:

@@ -57,6 +57,15 @@ def main() -> None:
     """
 
 
+_FLAVOUR = click.option(
+    "--flavour",
+    type=click.Choice(["cloud", "server"]),
+    default="cloud",
+    show_default=True,
+    help="Emulate Atlassian Cloud or Server/Data Center.",
+)
+
+
 @main.command()
 @click.argument("file", type=click.File("rb"))
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
@@ -124,13 +133,7 @@ def _print_postmortem(pm: object) -> None:
 
 
 @main.command()
-@click.option(
-    "--flavour",
-    type=click.Choice(["cloud", "server"]),
-    default="cloud",
-    show_default=True,
-    help="Emulate Atlassian Cloud or Server/Data Center.",
-)
+@_FLAVOUR
 @click.option(
     "--seed",
     type=click.Choice(["demo"]),
@@ -323,13 +326,7 @@ def init(path: Path, project: str, space: str, force: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--flavour",
-    type=click.Choice(["cloud", "server"]),
-    default="cloud",
-    show_default=True,
-    help="Emulate Atlassian Cloud or Server/Data Center.",
-)
+@_FLAVOUR
 @click.option(
     "-v", "--verbose", count=True, help="Also list items already in sync, and show the log."
 )

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -54,6 +55,20 @@ _RESOLUTION: Final = {
     "jira": "Jira wins",
     "report": "reported, both left alone",
 }
+
+
+@attrs.frozen
+class _Decision:
+    """What the merge of one item decided, before any change is planned."""
+
+    new_base: dict[str, Any]
+    to_jira: dict[str, Any]
+    shown: dict[str, tuple[Any, Any]]
+    conflicts: dict[str, tuple[Any, Any]]
+    notes: list[str]
+    to_page: dict[str, Any]
+    status_target: str | None
+    base: Mapping[str, Any] | None
 
 
 class _Unknown:
@@ -316,14 +331,54 @@ class _Planner:
             for (page_id, _), issue in self.by_ident.items()
             if page_id == page.page_id and issue.key not in self.matched
         }
+        merges: list[tuple[ActionItem, JiraIssue]] = []
         for item, found in pending:
             issue = found or self.adopt_by_summary(item, unclaimed)
             if issue is None:
                 self.plan_create(page, item)
             else:
                 unclaimed.pop(issue.key, None)
-                self.plan_merge(page, item, issue)
+                merges.append((item, issue))
+        shown_cells = self.cells_that_can_show_jira(page, merges)
+        for item, issue in merges:
+            self.plan_merge(page, item, issue, shown_cells)
         self.plan_writeback(page)
+
+    def cells_that_can_show_jira(
+        self, page: PagePlan, merges: Sequence[tuple[ActionItem, JiraIssue]]
+    ) -> set[tuple[str, str]]:
+        """Which (item id, field) cells can take Jira's owner, due date or priority.
+
+        The value only becomes the agreed base once the page shows it, so this asks the
+        editor first, one update per cell: a cell holding more than a single value (notes,
+        a second owner, a struck-out old date) is refused and keeps the page's value.
+        """
+        if not self.config.writeback:
+            return set()
+        wanted: dict[str, list[tuple[ActionItem, JiraIssue, Any]]] = defaultdict(list)
+        for item, issue in merges:
+            for name, value in self.decide(page, item, issue, None).to_page.items():
+                wanted[name].append((item, issue, value))
+        shown: set[tuple[str, str]] = set()
+        for name, entries in wanted.items():  # one pass per field: one update per row
+            candidates: dict[RowUpdate, str] = {}
+            for item, issue, value in entries:
+                update = writeback_update(item, None, None, _cell_values({name: value}, issue))
+                if isinstance(update, RowUpdate):
+                    candidates[update] = item.item_id
+            try:
+                result = write_back(
+                    page.storage, page.tables, list(candidates), server=self.snapshot.server
+                )
+            except MarkupError:
+                continue
+            refused = {skipped.update for skipped in result.skipped}
+            shown.update(
+                (candidates[u], name)
+                for u in result.written
+                if isinstance(u, RowUpdate) and u not in refused
+            )
+        return shown
 
     def find_issue(self, page: PagePlan, item: ActionItem) -> JiraIssue | None:
         issue: JiraIssue | None = None
@@ -420,7 +475,18 @@ class _Planner:
                 prop=property_value(page.page_id, item.item_id, {**base, "status": status}),
             )
 
-    def plan_merge(self, page: PagePlan, item: ActionItem, issue: JiraIssue) -> None:
+    def decide(
+        self,
+        page: PagePlan,
+        item: ActionItem,
+        issue: JiraIssue,
+        shown_cells: Collection[tuple[str, str]] | None,
+    ) -> _Decision:
+        """The three-way merge of one item, field by field (DESIGN.md §3).
+
+        ``shown_cells`` says which of Jira's owner/due/priority values the row's cells can
+        show (``None``: assume all, to find the candidates).
+        """
         values, user = self.page_values(page, item)
         jira = self.jira_values(issue)
         prop = issue.prop or {}
@@ -472,14 +538,44 @@ class _Planner:
             elif name == "status":
                 new_base[name] = j  # Jira wins: the page shows Jira's status (write-back)
             elif j is not None and self.can_write(page, item, name):
-                # Jira's owner, due date or priority goes into the row's cell.
-                new_base[name] = j
-                to_page[name] = j
+                if shown_cells is None or (item.item_id, name) in shown_cells:
+                    # Jira's owner, due date or priority goes into the row's cell; only
+                    # then is it the agreed value.
+                    new_base[name] = j
+                    to_page[name] = j
+                else:
+                    notes.append(
+                        f"{name} differs in Jira; the row's {name} cell holds more than a "
+                        "single value, so the page keeps its value"
+                    )
             else:
                 # A summary or description, a cleared value, a task or write-back off: the
                 # page keeps its value and the base stays, so the next run sees the same
                 # state and never reverts Jira.
                 notes.append(f"{name} differs in Jira; the page keeps its value")
+        return _Decision(
+            new_base=new_base,
+            to_jira=to_jira,
+            shown=shown,
+            conflicts=conflicts,
+            notes=notes,
+            to_page=to_page,
+            status_target=status_target,
+            base=base,
+        )
+
+    def plan_merge(
+        self,
+        page: PagePlan,
+        item: ActionItem,
+        issue: JiraIssue,
+        shown_cells: Collection[tuple[str, str]] = (),
+    ) -> None:
+        decision = self.decide(page, item, issue, shown_cells)
+        new_base, to_jira, shown = decision.new_base, decision.to_jira, decision.shown
+        conflicts, notes, to_page = decision.conflicts, decision.notes, decision.to_page
+        status_target, base = decision.status_target, decision.base
+        prop = issue.prop or {}
         key = issue.key
         # The identity recorded when the issue was created stays: a row's id changes
         # once pmsync writes its key (the key then identifies it), and rewriting the
@@ -695,7 +791,7 @@ def _value_display(value: Any) -> Any:
 
 def writeback_update(
     item: ActionItem,
-    key: str,
+    key: str | None,
     status: tuple[str, Status] | None,
     values: Mapping[str, Any] | None = None,
 ) -> RowUpdate | TaskUpdate:

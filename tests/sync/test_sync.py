@@ -583,6 +583,34 @@ class TestJiraToPage:
         syncer.sync(page_ids=[page_id])
         assert [] == mutating(emu)
 
+    def test_cells_holding_more_than_a_value_are_kept_and_jira_never_reverted(self, emu, syncer):
+        """Notes, a backup owner or a struck-out date: the page keeps them, Jira keeps its."""
+        storage = table_page([row("Add a disk usage alert", ALICE, "2026-12-04")])
+        storage = storage.replace(
+            '<td><time datetime="2026-12-04" /></td>',
+            '<td><p><s><time datetime="2026-11-20" /></s> <time datetime="2026-12-04" /></p>'
+            "<p>slipped once already, see thread</p></td>",
+        ).replace(
+            f'<td><ac:link><ri:user ri:account-id="{ALICE}" /></ac:link></td>',
+            f'<td><p><ac:link><ri:user ri:account-id="{ALICE}" /></ac:link> (backup: '
+            f'<ac:link><ri:user ri:account-id="{BOB}" /></ac:link>)</p></td>',
+        )
+        page_id = emu.add_page("SRE", "Busy cells", storage)
+        assert syncer.sync(page_ids=[page_id]).ok
+        key = emu.issues("OPS")[0]["key"]
+        emu.edit_issue(key, {"duedate": "2027-01-10", "assignee": BOB})
+        before = emu.page(page_id)["storage"]
+        for _ in range(3):
+            result = syncer.sync(page_ids=[page_id])
+            assert result.ok, result.errors
+        issue = emu.issues("OPS")[0]
+        assert "2027-01-10" == issue["fields"]["duedate"]
+        assert BOB == issue["fields"]["assignee"]["accountId"]
+        assert before == emu.page(page_id)["storage"]
+        emu.clear_requests()
+        syncer.sync(page_ids=[page_id])
+        assert [] == mutating(emu)
+
     def test_without_writeback_the_page_keeps_its_values(self, emu):
         """writeback=False: Jira's edits stay in Jira and nothing is reverted."""
         syncer = make_syncer(emu, pmsync.Config(project="OPS", writeback=False))

@@ -41,6 +41,7 @@ from pmsync._storage._scan import (
     scan,
     table_rows,
 )
+from pmsync._storage.dates import read_date
 from pmsync._storage.vocabulary import normalise_priority, trailing_status
 
 __all__ = [
@@ -59,6 +60,13 @@ __all__ = [
 _JIRA_KEY: Final = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
 _COLOURS: Final = {Status.TODO: "Grey", Status.IN_PROGRESS: "Blue", Status.DONE: "Green"}
 # Characters XML 1.0 does not allow in a document at all.
+_TIME: Final = re.compile(r"<time\b[^>]*\bdatetime=[\"']\s*([^\"']*?)\s*[\"']")
+_USER: Final = re.compile(
+    r"<ri:user\b[^>]*\bri:(?:account-id|userkey|username)=[\"']([^\"']*)[\"']"
+)
+_STRUCK: Final = re.compile(r"<(?:s|del|strike)\b|text-decoration:\s*line-through")
+# One person's name or one priority word: no lists ("A, B", "A and B", "A / B"), no notes.
+_ONE_NAME: Final = re.compile(r"@?[\w.'-]+(?: [\w.'-]+){0,3}")
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HEADER_TEXT: Final = {"ticket": "Jira", "status": "Status"}
 # The order new columns are added in, left to right.
@@ -747,38 +755,61 @@ class _Writer:
         self.written.add(position)
 
     def _write_value(self, position: int, update: RowUpdate, layout: _Layout, field: str) -> None:
-        """Show Jira's due date, owner or priority in that cell (whole cell replaced).
+        """Show Jira's due date, owner or priority in that cell.
 
-        Nothing is written when the cell already shows the value, so reruns stay silent.
+        Only a cell that holds a single value (blank, one date, one owner, one priority)
+        is replaced, and only when it does not show the value yet: a cell with notes, a
+        second owner or a struck-out old date is a person's work and is skipped with a
+        reason, so the page keeps its value.
         """
         slot = self._target(position, update, field, layout)
         if slot is None:
             return
         cell = slot.cell
         content = "" if cell.self_closing else cell.content(self.text)
+        reading = read(self.text, [(cell.open_end, cell.close_start)])
+        words = " ".join(reading.text.split())
         if field == "due":
             due = update.due or ""
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", due):
                 self.skip(position, update, f"{_where(update)}: {due!r} is not a date")
                 return
-            if re.search(rf'datetime="{due}"', content):
+            dates = _TIME.findall(content)
+            if dates == [due] and not _STRUCK.search(content):
                 return
+            single = (
+                len(dates) <= 1
+                and not _STRUCK.search(content)
+                and (not words or read_date(words).date is not None or bool(dates))
+            )
             new = f'<p><time datetime="{due}" /></p>'
         elif field == "owner":
             owner = update.owner or OwnerRef()
             mention = owner.mention()
             if mention is None:
                 return
-            names = [v for v in (owner.account_id, owner.user_key, owner.username) if v]
-            if any(f'="{_attr(v)}"' in content for v in names):
+            users = _USER.findall(content)
+            names = {v for v in (owner.account_id, owner.user_key, owner.username) if v}
+            if len(users) == 1 and users[0] in names and not words.strip("@ "):
                 return
+            single = len(users) <= 1 and (
+                not words.strip("@ ") if users else _ONE_NAME.fullmatch(words) is not None
+            )
             new = f"<p>{mention}</p>"
         else:
             wanted = " ".join(_clean(update.priority or "").split())
-            shown = read(self.text, [(cell.open_end, cell.close_start)]).text.strip()
-            if not wanted or normalise_priority(shown) == wanted or shown == wanted:
+            if not wanted or words == wanted or normalise_priority(words) == wanted:
                 return
+            single = reading.plain and (not words or _ONE_NAME.fullmatch(words) is not None)
             new = f"<p>{_text(wanted)}</p>"
+        if not single:
+            self.skip(
+                position,
+                update,
+                f"{_where(update)}: the {field} cell holds more than a single value; "
+                f"not replacing it",
+            )
+            return
         self.set_content(cell, new)
         self.written.add(position)
 

@@ -508,6 +508,12 @@ class _Planner:
             if p == j:
                 new_base[name] = p
                 continue
+            if first and not prop and name in ("summary", "description") and p is not None:
+                # An issue a person created and linked from the row keeps its own wording:
+                # the page's text becomes the base, so only a later page edit goes to Jira.
+                new_base[name] = p
+                notes.append(f"the linked issue keeps its own {name}")
+                continue
             if first:
                 if p is None:
                     # An empty cell never clears what Jira has. Recording the page's None

@@ -257,6 +257,36 @@ class TestMerge:
         syncer.apply(plan)
         assert "Page at 80% and 90% full." in unwiki(emu.issues("OPS")[0]["fields"]["description"])
 
+    def test_a_key_mentioned_in_the_action_text_is_not_the_rows_issue(self, emu, syncer):
+        """With a ticket column, a jira macro in the summary is a reference, never adopted."""
+        incident = emu.add_issue("OPS", summary="Checkout outage", assignee=BOB)
+        storage = table_page([row("Add a regression test for the bug", ALICE)]).replace(
+            "Add a regression test for the bug",
+            'Add a regression test for the bug in <ac:structured-macro ac:name="jira">'
+            f'<ac:parameter ac:name="key">{incident}</ac:parameter></ac:structured-macro>',
+        )
+        page_id = emu.add_page("SRE", "Mentions", storage)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert 1 == len(result.created)
+        issues = {i["key"]: i for i in emu.issues("OPS")}
+        assert "Checkout outage" == issues[incident]["fields"]["summary"]
+        assert BOB == issues[incident]["fields"]["assignee"]["accountId"]
+        assert "pmsync" not in issues[incident]["fields"]["labels"]
+
+    def test_adopted_issue_keeps_its_own_summary(self, emu, syncer):
+        """A linked issue a person wrote keeps its wording; later page edits still flow."""
+        key = emu.add_issue("OPS", summary="Alert when /var is 80% full on db hosts")
+        page_id = _page(emu, [row("Disk alert", ALICE, key=key)])
+        for _ in range(2):
+            assert syncer.sync(page_ids=[page_id]).ok
+        assert (
+            "Alert when /var is 80% full on db hosts" == emu.issues("OPS")[0]["fields"]["summary"]
+        )
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace("Disk alert", "Disk alerts"))
+        syncer.sync(page_ids=[page_id])
+        assert "Disk alerts" == emu.issues("OPS")[0]["fields"]["summary"]
+
     def test_missing_linked_issue_is_a_warning_not_a_create(self, emu, syncer):
         """A row linking a key Jira does not know creates nothing and says so."""
         page_id = _page(emu, [row("Add a disk usage alert", ALICE, key="OPS-999")])

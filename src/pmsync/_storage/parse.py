@@ -586,7 +586,10 @@ class _PageReader:
         key, ticket_text = (
             (None, "") if element is None else self.ticket(value(element), table, row)
         )
-        if key is None and summary_cell.jira_keys:
+        if key is None and summary_cell.jira_keys and element is None:
+            # Without a ticket column, a jira macro in the action text is the row's issue
+            # (Confluence's "create issue from table" puts it there). With one, a key in
+            # the text is a reference ("the bug in OPS-1"), never the row's own issue.
             key = self.first_key(summary_cell.jira_keys, table, row)
         if not summary:
             detail = f" (its issue is {key})" if key else ""

@@ -94,6 +94,8 @@ class Snapshot:
     issues: tuple[JiraIssue, ...]
     owners: Mapping[str, tuple[JiraUser, ...]] = attrs.field(factory=dict)
     missing_keys: frozenset[str] = frozenset()
+    #: Keys on pages whose project Jira does not know: text that looks like a key.
+    not_keys: frozenset[str] = frozenset()
     cloud: bool = True
     server: JiraServer | None = None
     warnings: tuple[str, ...] = ()
@@ -304,7 +306,11 @@ class _Planner:
         seen_keys: dict[str, ActionItem] = {}
         pending: list[tuple[ActionItem, JiraIssue | None]] = []
         for item in pm.items:
-            if item.jira_key and item.jira_key in seen_keys:
+            if (
+                item.jira_key
+                and item.jira_key in seen_keys
+                and item.jira_key not in self.snapshot.not_keys
+            ):
                 self.warnings.append(
                     f"{page.title!r} (page {page.page_id}), {_where(item)}: {item.jira_key} is "
                     f"also linked from {_where(seen_keys[item.jira_key])}; only the first row "
@@ -315,7 +321,13 @@ class _Planner:
             if item.jira_key:
                 seen_keys[item.jira_key] = item
             issue = self.find_issue(page, item)
-            if item.jira_key and issue is None:
+            if item.jira_key in self.snapshot.not_keys:
+                self.warnings.append(
+                    f"{page.title!r} (page {page.page_id}), {_where(item)}: "
+                    f"{item.jira_key!r} is not a Jira issue (Jira has no project "
+                    f"{item.jira_key.rsplit('-', 1)[0]!r}); the row is tracked as unlinked"
+                )
+            elif item.jira_key and issue is None:
                 self.warnings.append(
                     f"{page.title!r} (page {page.page_id}), {_where(item)}: the row links "
                     f"{item.jira_key}, which does not exist or which this account cannot see; "
@@ -382,9 +394,10 @@ class _Planner:
 
     def find_issue(self, page: PagePlan, item: ActionItem) -> JiraIssue | None:
         issue: JiraIssue | None = None
-        if item.jira_key:
-            issue = self.by_key.get(item.jira_key)
-        if issue is None and not item.jira_key:
+        linked = item.jira_key and item.jira_key not in self.snapshot.not_keys
+        if linked:
+            issue = self.by_key.get(item.jira_key or "")
+        if issue is None and not linked:
             issue = self.by_ident.get((page.page_id, item.item_id))
         if issue is not None:
             self.matched.add(issue.key)

@@ -306,7 +306,12 @@ class Syncer:
         )
         extra: list[JiraIssue] = []
         missing: set[str] = set()
+        not_keys: set[str] = set()
         for key in linked:
+            project = key.rsplit("-", 1)[0]
+            if not self.jira.project_exists(project):
+                not_keys.add(key)  # PR-1234, SHA-256...: text that only looks like a key
+                continue
             try:
                 extra.append(self.jira.issue(key))
             except NotFoundError:
@@ -319,6 +324,7 @@ class Syncer:
             issues=(*issues, *extra),
             owners=owners,
             missing_keys=frozenset(missing),
+            not_keys=frozenset(not_keys),
             cloud=self.jira.cloud,
             server=self.jira_server(plans),
             warnings=tuple(warnings),

@@ -287,6 +287,20 @@ class TestMerge:
         syncer.sync(page_ids=[page_id])
         assert "Disk alerts" == emu.issues("OPS")[0]["fields"]["summary"]
 
+    def test_text_that_only_looks_like_a_key_still_gets_an_issue(self, emu, syncer):
+        """'PR-1234' in the ticket column is not a Jira issue: the row is still tracked."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, key="PR-1234")])
+        plan = syncer.plan(page_ids=[page_id])
+        assert any("'PR-1234' is not a Jira issue" in w for w in plan.warnings)
+        result = syncer.apply(plan)
+        assert result.ok, result.errors
+        assert 1 == len(result.created)
+        emu.clear_requests()
+        again = syncer.sync(page_ids=[page_id])
+        assert () == again.created
+        assert [] == mutating(emu)
+        assert 1 == len(emu.issues("OPS"))
+
     def test_missing_linked_issue_is_a_warning_not_a_create(self, emu, syncer):
         """A row linking a key Jira does not know creates nothing and says so."""
         page_id = _page(emu, [row("Add a disk usage alert", ALICE, key="OPS-999")])

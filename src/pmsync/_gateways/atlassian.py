@@ -403,6 +403,18 @@ class JiraGateway:
         users = self._users[cache_key]
         return users[0] if users else None
 
+    def project_exists(self, key: str) -> bool:
+        """Whether Jira knows a project with this key (cached): tells Jira keys from
+        look-alikes such as ``PR-1234`` or ``SHA-256``."""
+        cache_key = f"project:{key}"
+        if cache_key not in self._users:
+            try:
+                self.http.json("GET", f"rest/api/2/project/{key}")
+                self._users[cache_key] = [JiraUser(id=key)]
+            except NotFoundError:
+                self._users[cache_key] = []
+        return bool(self._users[cache_key])
+
     def _user(self, raw: Mapping[str, Any]) -> JiraUser:
         return JiraUser(
             id=str(raw.get("accountId") if self.cloud else raw.get("name")),

@@ -255,6 +255,9 @@ class SyncResult:
     ``created``, ``updated`` and ``transitioned`` are issue keys, ``pages_written`` page
     ids, ``conflicts`` the conflict changes met (resolved or reported), and ``errors`` one
     :class:`~pmsync.ApplyError` per change that failed, naming the page, item and cause.
+    ``warnings`` are what came up while applying; the warnings found while planning
+    (owners matching no Jira user, lint findings...) stay on :attr:`plan` and are
+    included in :meth:`to_dict` as ``plan_warnings``.
     """
 
     created: tuple[str, ...] = ()
@@ -291,6 +294,7 @@ class SyncResult:
                 for e in self.errors
             ],
             "warnings": list(self.warnings),
+            "plan_warnings": list(self.plan.warnings) if self.plan else [],
             "notified": list(self.notified),
         }
 

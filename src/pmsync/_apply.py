@@ -371,6 +371,10 @@ class Applier:
             status = self.status.get(key) or _planned_status(change)
             if (page.page_id, item_id) in self.blocked_status:
                 status = None
+            if change.jira.get("show_status") is False:
+                if change.kind == "transition":
+                    continue  # the page keeps its status elsewhere; nothing to write
+                status = None
             values = {n: change.jira[n] for n in _CELL_VALUES if n in change.jira}
             if item_id in targets and not values:
                 values = dict(targets[item_id][2])

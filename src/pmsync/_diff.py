@@ -434,6 +434,20 @@ class _Planner:
             )
         )
 
+    def status_shown(self, page: PagePlan, item: ActionItem) -> bool:
+        """Whether write-back shows Jira's status for this item on the page.
+
+        Not when write-back is off, nor when the row's status lives elsewhere than a
+        status column (a "Bug 123 DONE" cell, a lozenge in the action text): adding a
+        status column beside it would show two statuses.
+        """
+        if not self.config.writeback:
+            return False
+        if item.kind == "task" or item.status is None:
+            return True
+        table = next((t for t in page.tables if t.index == item.table), None)
+        return table is not None and "status" in table.columns
+
     def can_write(self, page: PagePlan, item: ActionItem, field: str) -> bool:
         """Whether Jira's value of ``field`` can be shown in the item's row."""
         if not self.config.writeback or item.kind != "table":
@@ -486,6 +500,7 @@ class _Planner:
                 item,
                 fields={"status": (Status.TODO.value, status)},
                 prop=property_value(page.page_id, item.item_id, {**base, "status": status}),
+                jira={"show_status": self.status_shown(page, item)},
             )
 
     def decide(
@@ -554,8 +569,15 @@ class _Planner:
                     new = _owner_display(item.owner, user) if name == "owner" else p
                     shown[name] = (old, new)
                 new_base[name] = p
-            elif name == "status":
+            elif name == "status" and self.status_shown(page, item):
                 new_base[name] = j  # Jira wins: the page shows Jira's status (write-back)
+            elif name == "status":
+                # The page cannot show Jira's status (write-back is off, or the page keeps
+                # its status elsewhere than a status column): record the page's, so a
+                # later run neither reverts Jira nor reports the same conflict again.
+                if first:
+                    new_base[name] = p
+                notes.append("status differs in Jira; the page keeps showing its own")
             elif j is not None and self.can_write(page, item, name):
                 if shown_cells is None or (item.item_id, name) in shown_cells:
                     # Jira's owner, due date or priority goes into the row's cell; only
@@ -632,6 +654,7 @@ class _Planner:
                 issue_key=key,
                 fields={"status": (issue.status, status_target)},
                 prop=new_prop,
+                jira={"show_status": self.status_shown(page, item)},
             )
         if payload or (prop_changed and status_target is None):
             reason = None
@@ -649,9 +672,11 @@ class _Planner:
                 prop=new_prop,
                 reason=reason,
             )
-        show_status = status_target is None and "status" not in {
-            n for n in conflicts if self.config.ownership[n] == "report"
-        }
+        show_status = (
+            status_target is None
+            and self.status_shown(page, item)
+            and "status" not in {n for n in conflicts if self.config.ownership[n] == "report"}
+        )
         if to_page:
             self.cell_values[(page.page_id, item.item_id)] = _cell_values(to_page, issue)
         self.page_status[(page.page_id, item.item_id)] = (
@@ -668,20 +693,22 @@ class _Planner:
         if not self.config.writeback:
             return
         updates: list[RowUpdate | TaskUpdate] = []
-        for change in self.changes:
-            if change.page_id != page.page_id:
-                continue
-            if change.kind == "create":
-                self.changes.append(
-                    Change(
-                        kind="writeback",
-                        page_id=page.page_id,
-                        item_id=change.item_id,
-                        fields={"jira_key": (None, "(new)")},
-                        summary=change.summary,
-                    )
-                )
         items = {item.item_id: item for item in page.postmortem.items}
+        for change in list(self.changes):
+            if change.page_id != page.page_id or change.kind != "create":
+                continue
+            new_item = items.get(change.item_id or "")
+            shows = new_item is not None and self.status_shown(page, new_item)
+            self.changes.append(
+                Change(
+                    kind="writeback",
+                    page_id=page.page_id,
+                    item_id=change.item_id,
+                    fields={"jira_key": (None, "(new)")},
+                    summary=change.summary,
+                    jira={"show_status": shows},
+                )
+            )
         keyed: dict[str, tuple[ActionItem, str]] = {}
         for change in self.changes:
             if change.page_id != page.page_id or change.kind not in (

@@ -695,3 +695,48 @@ class TestClientConstruction:
         result = syncer.sync(page_ids=[page_id])
         assert result.ok, result.errors
         assert [page_id] == list(result.pages_written)
+
+
+class TestStatusKeptElsewhere:
+    def _sre_page(self, emu, word):
+        storage = (
+            "<h2>Action items</h2><table><tbody><tr><th>Action Item</th><th>Type</th>"
+            "<th>Owner</th><th>Bug</th></tr>"
+            f"<tr><td>Add a disk usage alert</td><td>prevent</td><td>Bob Example</td>"
+            f"<td>n/a {word}</td></tr></tbody></table>"
+        )
+        return emu.add_page("SRE", "SRE book style", storage)
+
+    def test_bug_cell_status_is_not_duplicated_and_jira_is_never_reverted(self, emu, syncer):
+        """Status written as 'n/a TODO' in a Bug cell: no Status column is added."""
+        page_id = self._sre_page(emu, "TODO")
+        assert syncer.sync(page_ids=[page_id]).ok
+        assert "Status" not in emu.page(page_id)["storage"]
+        key = emu.issues("OPS")[0]["key"]
+        emu.transition_issue(key, "Done")
+        for _ in range(2):
+            assert syncer.sync(page_ids=[page_id]).ok
+        assert "Done" == emu.issues("OPS")[0]["fields"]["status"]["name"]
+        assert "Status" not in emu.page(page_id)["storage"]
+        emu.clear_requests()
+        syncer.sync(page_ids=[page_id])
+        assert [] == mutating(emu)
+
+    def test_bug_cell_status_change_moves_jira(self, emu, syncer):
+        """'n/a TODO' becoming 'n/a DONE' on the page moves the issue to Done."""
+        page_id = self._sre_page(emu, "TODO")
+        assert syncer.sync(page_ids=[page_id]).ok
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace("n/a TODO", "n/a DONE"))
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert "done" == emu.issues("OPS")[0]["fields"]["status"]["statusCategory"]["key"]
+        assert "Status" not in emu.page(page_id)["storage"]
+
+    def test_without_writeback_a_jira_status_change_is_not_reverted(self, emu):
+        syncer = make_syncer(emu, pmsync.Config(project="OPS", writeback=False))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, status="To Do")])
+        assert syncer.sync(page_ids=[page_id]).ok
+        emu.transition_issue(emu.issues("OPS")[0]["key"], "Done")
+        for _ in range(2):
+            assert syncer.sync(page_ids=[page_id]).ok
+        assert "Done" == emu.issues("OPS")[0]["fields"]["status"]["name"]

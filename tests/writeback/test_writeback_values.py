@@ -60,3 +60,19 @@ def test_a_value_that_is_not_a_date_is_skipped_with_a_reason():
     assert PAGE == result.storage
     (skipped,) = result.skipped
     assert "not a date" in skipped.reason
+
+
+def test_a_status_word_above_notes_becomes_the_lozenge_and_the_notes_stay():
+    """'In progress' over a paragraph of notes: one status shows afterwards, notes kept."""
+    page = (
+        "<table><tbody><tr><th>Action</th><th>Status</th></tr>"
+        "<tr><td>Fix it</td><td><p>In progress</p><p>waiting on vendor</p></td></tr>"
+        "</tbody></table>"
+    )
+    tables = pmsync.parse_page(page, page_id="1").tables
+    update = RowUpdate(table=0, row=0, status="Done", category=pmsync.Status.DONE)
+    result = write_back(page, tables, [update])
+    assert "<p>In progress</p>" not in result.storage
+    assert "<p>waiting on vendor</p>" in result.storage
+    (item,) = pmsync.parse_page(result.storage, page_id="1").items
+    assert pmsync.Status.DONE == item.status

@@ -66,6 +66,8 @@ _USER: Final = re.compile(
 )
 _STRUCK: Final = re.compile(r"<(?:s|del|strike)\b|text-decoration:\s*line-through")
 # One person's name or one priority word: no lists ("A, B", "A and B", "A / B"), no notes.
+# A cell's leading paragraph (group 1: its content), when it holds no nested paragraph.
+_FIRST_PARAGRAPH: Final = re.compile(r"\s*<p(?:\s[^>]*)?>((?:(?!<p[\s>/]).)*?)</p>", re.DOTALL)
 _ONE_NAME: Final = re.compile(r"@?[\w.'-]+(?: [\w.'-]+){0,3}")
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HEADER_TEXT: Final = {"ticket": "Jira", "status": "Status"}
@@ -749,9 +751,20 @@ class _Writer:
         replace = reading.blank or (reading.plain and _is_status_word(reading.text, title))
         if replace or cell.self_closing:
             self.set_content(cell, f"<p>{lozenge}</p>")
-        else:
-            # Other words in a status cell are a person's notes: keep them after the lozenge.
-            self.splice(cell.open_end, cell.open_end, f"<p>{lozenge}</p>")
+            self.written.add(position)
+            return
+        first = _FIRST_PARAGRAPH.match(self.text, cell.open_end, cell.close_start)
+        if first is not None:
+            start, end = first.span(1)
+            said = read(self.text, [(start, end)])
+            if said.plain and _is_status_word(said.text, title):
+                # "In progress" over a paragraph of notes: the status word becomes the
+                # lozenge (so the page shows one status), the notes stay.
+                self.splice(start, end, lozenge)
+                self.written.add(position)
+                return
+        # Other words in a status cell are a person's notes: keep them after the lozenge.
+        self.splice(cell.open_end, cell.open_end, f"<p>{lozenge}</p>")
         self.written.add(position)
 
     def _write_value(self, position: int, update: RowUpdate, layout: _Layout, field: str) -> None:

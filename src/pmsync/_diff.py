@@ -594,6 +594,10 @@ class _Planner:
                 # page keeps its value and the base stays, so the next run sees the same
                 # state and never reverts Jira.
                 notes.append(f"{name} differs in Jira; the page keeps its value")
+                if name in conflicts:
+                    # Jira owns it, but pmsync cannot write it into the page: record the
+                    # page's value so the conflict is reported once, not on every run.
+                    new_base[name] = p
         return _Decision(
             new_base=new_base,
             to_jira=to_jira,

@@ -1,9 +1,10 @@
 """One run per configuration at a time: a non-blocking file lock for ``sync`` and ``remind``.
 
 Cron overlaps (a slow run meets the next one), and people run ``pmsync sync`` by hand
-during a cron run. Per-page leases in Confluence keep two runs from creating the same issue
-(DESIGN.md §5); this lock keeps one machine from running the same configuration twice at
-all, so that the second run stops at once with a clear message instead of racing.
+during a cron run. Runs on different machines are kept from duplicating issues by the
+engine (adopt-before-create, and the page write that only one of two racing runs can
+make; see docs/sync.md); this lock keeps one machine from running the same configuration
+twice at all, so that the second run stops at once with a clear message instead of racing.
 
 The lock is an OS file lock (``filelock``): the operating system releases it when the
 process ends, however it ends, so a crashed run never leaves a stale lock behind. Beside
@@ -50,7 +51,7 @@ def lock_path_for(config_path: Path) -> Path:
     easy to find; else in the user's cache directory, named by a hash of the file's
     absolute path (``~/.cache/pmsync/locks/pmsync-3f2a9c….lock``).
     """
-    config_path = config_path.absolute()
+    config_path = config_path.resolve()  # a symlinked config is the same config
     if _writable_dir(config_path.parent):
         return config_path.with_name(config_path.name + ".lock")
     digest = hashlib.sha256(str(config_path).encode()).hexdigest()[:16]

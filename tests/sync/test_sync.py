@@ -740,3 +740,22 @@ class TestStatusKeptElsewhere:
         for _ in range(2):
             assert syncer.sync(page_ids=[page_id]).ok
         assert "Done" == emu.issues("OPS")[0]["fields"]["status"]["name"]
+
+
+class TestOwnershipJiraForText:
+    def test_summary_owned_by_jira_reports_the_conflict_once(self, emu):
+        """ownership summary=jira: both sides changed -> one conflict, then quiet reruns."""
+        syncer = make_syncer(emu, pmsync.Config(project="OPS", ownership={"summary": "jira"}))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        syncer.sync(page_ids=[page_id])
+        key = emu.issues("OPS")[0]["key"]
+        emu.edit_issue(key, {"summary": "Alert on disk usage"})
+        emu.edit_page(
+            page_id, emu.page(page_id)["storage"].replace("Add a disk usage alert", "Disk alert")
+        )
+        first = syncer.sync(page_ids=[page_id])
+        assert 1 == len(first.conflicts)
+        assert "Alert on disk usage" == emu.issues("OPS")[0]["fields"]["summary"]
+        again = syncer.plan(page_ids=[page_id])
+        assert () == again.of_kind("conflict")
+        assert again.is_empty

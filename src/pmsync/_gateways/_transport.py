@@ -2,9 +2,9 @@
 
 Every request pmsync makes to Confluence or Jira goes through :class:`Transport`. It uses
 the atlassian-python-api client that the user configured (URL, auth, TLS, proxies,
-session) but never the client's own retry machinery for anything but honouring a 429's
-``Retry-After`` once: pmsync runs one retry policy of its own (stamina) with a total time
-budget, and never replays a request that is not safe to replay (see DESIGN.md §7).
+session) but none of the client's own retry machinery (its once-only sleep on a 429's
+``Retry-After`` is switched off): pmsync runs one retry policy of its own (stamina) with a
+total time budget, and never replays a request that is not safe to replay (DESIGN.md §7).
 
 Vendor errors (``requests`` exceptions, HTTP error statuses) become pmsync errors here,
 so the rest of pmsync sees only :mod:`pmsync.exceptions`.
@@ -109,6 +109,10 @@ class Transport:
     """
 
     def __init__(self, client: Any, service: str, policy: RetryPolicy | None = None) -> None:
+        # The client would sleep a 429's Retry-After itself, whatever our budget says;
+        # pmsync's policy honours it instead, within RetryPolicy.wait_max and budget.
+        if getattr(client, "retry_with_header", False):
+            client.retry_with_header = False
         self.client = client
         self.service = service
         self.policy = policy or RetryPolicy()
@@ -174,9 +178,10 @@ class Transport:
                 advanced_mode=True,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
+            maybe = "" if method.upper() == "GET" else "; it may or may not have been applied"
             dropped = ServiceError(
                 f"{self.service}: {method} {path} failed: no response "
-                f"({type(exc).__name__}); the request may or may not have been applied",
+                f"({type(exc).__name__}){maybe}",
                 service=self.service,
                 url=url,
             )

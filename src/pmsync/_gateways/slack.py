@@ -146,11 +146,9 @@ class SlackNotifier:
     ) -> None:
         self.client = client
         self.user_map = {str(k).casefold(): v for k, v in (user_map or {}).items()}
-        handlers = [
-            h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
-        ]
-        handlers.append(_BoundedRateLimitHandler(max_retries, max_wait, sleep))
-        client.retry_handlers = handlers
+        # Only rate limits are retried: slack_sdk's connection-error handler would replay a
+        # chat.postMessage that Slack may already have delivered (a duplicate message).
+        client.retry_handlers = [_BoundedRateLimitHandler(max_retries, max_wait, sleep)]
         self._emails: dict[str, str | None] = {}
         self._dms: dict[str, str] = {}
         self._missing: list[str] = []

@@ -479,7 +479,23 @@ class Applier:
                 now = same[0] if len(same) == 1 else None
             if now is not None and now.jira_key and now.jira_key != key:
                 del targets[item_id]
-                self.resolve_duplicate(page, key, now.jira_key)
+                if self.created_by_pmsync_for(now.jira_key, page):
+                    self.resolve_duplicate(page, key, now.jira_key)
+                else:
+                    self.warnings.append(
+                        f"page {page.page_id}: while pmsync wrote back, a person put "
+                        f"{now.jira_key} into the row pmsync had just created {key} for; "
+                        f"{key} was left as it is and is not linked from the page"
+                    )
+
+    def created_by_pmsync_for(self, key: str, page: PagePlan) -> bool:
+        """Whether ``key`` is an issue pmsync manages for this page (a racing run's)."""
+        try:
+            issue = self.jira.issue(key)
+        except PmsyncError:
+            return False
+        prop = issue.prop or {}
+        return self.config.label in issue.labels and str(prop.get("page_id")) == page.page_id
 
     def resolve_duplicate(self, page: PagePlan, key: str, winner: str) -> None:
         """Remove (or, without permission, retire) an issue this run just created twice."""

@@ -759,3 +759,20 @@ class TestOwnershipJiraForText:
         again = syncer.plan(page_ids=[page_id])
         assert () == again.of_kind("conflict")
         assert again.is_empty
+
+
+class TestKeyTypedDuringWriteBack:
+    def test_a_person_typing_a_key_never_makes_pmsync_delete_its_issue(self, emu, syncer):
+        """Only a racing pmsync run's issue counts as the winner; a typed key does not."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+
+        def human(pid: str) -> None:
+            storage = emu.page(pid)["storage"]
+            emu.edit_page(pid, storage.replace("<td><br /></td></tr>", "<td>OPS-99</td></tr>"))
+
+        emu.faults.on_page_write(human)
+        result = syncer.sync(page_ids=[page_id])
+        assert 1 == len(result.created)
+        assert 1 == len(emu.issues("OPS"))
+        assert "pmsync" in emu.issues("OPS")[0]["fields"]["labels"]
+        assert any("a person put OPS-99" in w for w in result.warnings)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pmsync._diff import with_lint_note, writeback_update
+from pmsync._diff import JIRA_FIELD_KEYS, jira_values, with_lint_note, writeback_update
 from pmsync._gateways.atlassian import PROPERTY_KEY, ConfluenceGateway, JiraGateway, Page
 from pmsync._lint import Finding
 from pmsync._model import ActionItem, Postmortem, Status
@@ -274,16 +274,52 @@ class Applier:
         if key is None:
             return
         try:
-            if change.jira:
-                self.jira.edit(key, change.jira)
-            if change.prop is not None:
-                self.jira.set_property(key, change.prop)
+            payload, prop = self.recheck(key, change)
+            if payload:
+                self.jira.edit(key, payload)
+            if prop is not None:
+                self.jira.set_property(key, prop)
+            if not payload and prop is None:
+                return
         except PmsyncError as exc:
             self.fail(
                 f"updating {key} ({change.describe()}) failed: {exc}", change, key=key, cause=exc
             )
             return
         self.updated.append(key)
+
+    def recheck(self, key: str, change: Change) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """What of an update is still to do, now (a plan is a proposal, Jira the truth).
+
+        Fields Jira already shows are dropped; fields a person changed in Jira since the
+        plan are dropped too, with a warning, and keep their old base so the next plan
+        sees the conflict and resolves it by ownership. The property is written only if
+        it changes.
+        """
+        payload = dict(change.jira)
+        prop = dict(change.prop) if change.prop is not None else None
+        if not change.expect and prop is None:
+            return payload, None
+        issue = self.jira.issue(key)
+        now = jira_values(issue, cloud=self.jira.cloud)
+        current = dict(issue.prop or {})
+        for name, (planned_old, new) in change.expect.items():
+            if now.get(name) == planned_old:
+                continue
+            for field in JIRA_FIELD_KEYS.get(name, ()):
+                payload.pop(field, None)
+            if now.get(name) != new and prop is not None:
+                base = dict(prop.get("base") or {})
+                old_base = (current.get("base") or {}).get(name)
+                base[name] = old_base
+                prop["base"] = base
+                self.warnings.append(
+                    f"{key}: {name} changed in Jira after the plan was made; not overwritten "
+                    "(the next plan shows the conflict)"
+                )
+        if prop is not None and prop == current:
+            prop = None
+        return payload, prop
 
     def apply_transition(self, change: Change) -> None:
         key = self.key_for(change)

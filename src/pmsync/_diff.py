@@ -161,6 +161,32 @@ def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
+def jira_values(issue: JiraIssue, *, cloud: bool) -> dict[str, Any]:
+    """An issue's values in the form the merge compares (owner: account id or username)."""
+    assignee = issue.assignee
+    owner = None
+    if assignee is not None:
+        owner = assignee.account_id if cloud else assignee.username
+    return {
+        "summary": issue.summary,
+        "description": jira_body(issue.description),
+        "owner": owner,
+        "due": issue.due.isoformat() if issue.due else None,
+        "priority": issue.priority,
+        "status": issue.status_category.value if issue.status_category else None,
+    }
+
+
+#: The REST fields that carry each merged field.
+JIRA_FIELD_KEYS: Final = {
+    "summary": ("summary",),
+    "description": ("description",),
+    "owner": ("assignee",),
+    "due": ("duedate",),
+    "priority": ("priority",),
+}
+
+
 def property_value(
     page_id: str, item_id: str, base: Mapping[str, Any], old: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -252,18 +278,7 @@ class _Planner:
         }, user
 
     def jira_values(self, issue: JiraIssue) -> dict[str, Any]:
-        assignee = issue.assignee
-        owner = None
-        if assignee is not None:
-            owner = assignee.account_id if self.snapshot.cloud else assignee.username
-        return {
-            "summary": issue.summary,
-            "description": jira_body(issue.description),
-            "owner": owner,
-            "due": issue.due.isoformat() if issue.due else None,
-            "priority": issue.priority,
-            "status": issue.status_category.value if issue.status_category else None,
-        }
+        return jira_values(issue, cloud=self.snapshot.cloud)
 
     def jira_field(
         self, field: str, value: Any, page: PagePlan, item: ActionItem
@@ -644,6 +659,8 @@ class _Planner:
                 reason=why + _RESOLUTION[rule],
             )
         payload: dict[str, Any] = {}
+        jira_now = self.jira_values(issue)
+        expect = {name: [jira_now[name], value] for name, value in to_jira.items()}
         for name, value in to_jira.items():
             payload.update(self.jira_field(name, value, page, item))
         if self.config.label not in issue.labels:
@@ -675,6 +692,7 @@ class _Planner:
                 jira=payload,
                 prop=new_prop,
                 reason=reason,
+                expect=expect,
             )
         show_status = (
             status_target is None

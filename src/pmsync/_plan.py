@@ -97,6 +97,11 @@ class Change:
         hash=False,
         repr=False,
     )
+    #: For updates: per merged field, [Jira's value when planned, the value to set];
+    #: apply re-reads the issue and leaves a field alone if Jira moved on meanwhile.
+    expect: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
     prop: Mapping[str, Any] | None = attrs.field(
         default=None, converter=_ro_optional, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
     )

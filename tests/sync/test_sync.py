@@ -776,3 +776,32 @@ class TestKeyTypedDuringWriteBack:
         assert 1 == len(emu.issues("OPS"))
         assert "pmsync" in emu.issues("OPS")[0]["fields"]["labels"]
         assert any("a person put OPS-99" in w for w in result.warnings)
+
+
+class TestStalePlans:
+    def _planned_due_change(self, emu, syncer):
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04")])
+        syncer.sync(page_ids=[page_id])
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2026-12-04", "2027-01-20"))
+        return page_id, syncer.plan(page_ids=[page_id])
+
+    def test_a_jira_edit_made_after_the_plan_is_not_overwritten(self, emu, syncer):
+        """apply re-reads the issue: a person's newer Jira value wins over a stale plan."""
+        page_id, plan = self._planned_due_change(emu, syncer)
+        key = emu.issues("OPS")[0]["key"]
+        emu.edit_issue(key, {"duedate": "2030-09-09"})
+        result = syncer.apply(plan)
+        assert result.ok, result.errors
+        assert "2030-09-09" == emu.issues("OPS")[0]["fields"]["duedate"]
+        assert any("changed in Jira after the plan" in w for w in result.warnings)
+        (conflict,) = syncer.plan(page_ids=[page_id]).of_kind("conflict")
+        assert {"due": ("2027-01-20", "2030-09-09")} == dict(conflict.fields)
+
+    def test_applying_an_update_plan_twice_writes_nothing_the_second_time(self, emu, syncer):
+        _, plan = self._planned_due_change(emu, syncer)
+        syncer.apply(plan)
+        emu.clear_requests()
+        again = syncer.apply(plan)
+        assert again.ok, again.errors
+        assert [] == mutating(emu)
+        assert () == again.updated

@@ -336,8 +336,28 @@ class Applier:
             self.fail(
                 f"moving {key} to a {target.value} status failed: {exc}", change, key=key, cause=exc
             )
+            self.record_partial_move(key, change)
             return
         self.transitioned.append(key)
+
+    def record_partial_move(self, key: str, change: Change) -> None:
+        """After a failed move, record where pmsync left the issue as the status base.
+
+        Otherwise the next run would take pmsync's own intermediate step for a person's
+        Jira change and, with status owned by Jira, overwrite the page's status.
+        """
+        try:
+            issue = self.jira.issue(key)
+            prop = dict(issue.prop or change.prop or {})
+            base = dict(prop.get("base") or {})
+            category = issue.status_category.value if issue.status_category else None
+            if not prop or base.get("status") == category:
+                return
+            base["status"] = category
+            prop["base"] = base
+            self.jira.set_property(key, prop)
+        except PmsyncError as exc:
+            log.warning("could not record the status of %s after a failed move: %s", key, exc)
 
     def move(self, key: str, target: Status) -> StatusInfo:
         """Take the issue to a status of category ``target`` by the shortest route found.
@@ -349,7 +369,8 @@ class Applier:
         issue = self.jira.issue(key)
         if issue.status_category is target and issue.status:
             return issue.status, target  # already there (a rerun, or a human moved it)
-        visited: set[str] = set()
+        current = issue.status or "its current status"
+        visited: set[str] = {current}
         for _ in range(3):
             transitions = self.jira.transitions(key)
             direct = [t for t in transitions if t.to_category is target]
@@ -363,8 +384,8 @@ class Applier:
                 if not via or target is Status.IN_PROGRESS:
                     names = ", ".join(f"{t.name} → {t.to_status}" for t in transitions) or "none"
                     raise ApplyError(
-                        f"the workflow offers no way to a {target.value} status from here "
-                        f"(available: {names})",
+                        f"the workflow offers no way from {current} to a {target.value} "
+                        f"status (available: {names})",
                         issue_key=key,
                     )
                 step = via[0]
@@ -375,6 +396,7 @@ class Applier:
                 if issue.status != step.to_status:
                     raise
             visited.add(step.to_status)
+            current = step.to_status
             if step.to_category is target:
                 return step.to_status, target
         raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)

@@ -805,3 +805,33 @@ class TestStalePlans:
         assert again.ok, again.errors
         assert [] == mutating(emu)
         assert () == again.updated
+
+
+class TestWorkflows:
+    def test_done_only_via_in_progress_is_reached(self, emu, config):
+        """A workflow where Done is reachable only from In Progress still gets there."""
+        emu.add_project(
+            "WF",
+            workflow={"To Do": ["In Progress"], "In Progress": ["Done", "To Do"], "Done": []},
+        )
+        syncer = make_syncer(emu, pmsync.Config(project="WF"))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, status="done")])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert "Done" == emu.issues("WF")[0]["fields"]["status"]["name"]
+
+    def test_no_route_to_done_keeps_the_pages_status_and_names_where_it_stopped(self, emu):
+        """No way to Done: the error names the status, and the page's 'done' survives."""
+        emu.add_project(
+            "WF",
+            workflow={"To Do": ["In Progress"], "In Progress": ["To Do"], "Done": ["To Do"]},
+        )
+        syncer = make_syncer(emu, pmsync.Config(project="WF"))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, status="done")])
+        result = syncer.sync(page_ids=[page_id])
+        (error,) = result.errors
+        assert "no way from In Progress" in str(error)
+        for _ in range(2):
+            syncer.sync(page_ids=[page_id])
+        (item,) = _reparse(emu, page_id).items
+        assert Status.DONE == item.status

@@ -39,6 +39,7 @@ from pmsync.exceptions import (
     NotFoundError,
     ParseError,
     PmsyncError,
+    ServiceError,
 )
 
 __all__ = ["ENVIRONMENT", "Syncer"]
@@ -239,7 +240,14 @@ class Syncer:
             )
         if cql:
             query = cql if "type" in cql.lower() else f"type = page AND ({cql})"
-            pages.update((p.id, p) for p in self.confluence.search(query))
+            try:
+                pages.update((p.id, p) for p in self.confluence.search(query))
+            except ServiceError as exc:
+                if exc.status != 400:
+                    raise
+                raise ConfigError(
+                    f"Confluence rejected the CQL query {cql!r}: {exc}", key="cql"
+                ) from None
         ordered = sorted(pages.values(), key=lambda p: (len(p.id), p.id))
         return ordered, warnings
 
@@ -299,7 +307,7 @@ class Syncer:
                     postmortem=postmortem,
                 )
             )
-        issues = self.jira.managed(self.config.project, self.config.label)
+        issues = self.managed_issues()
         known = {issue.key for issue in issues}
         linked = sorted(
             {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key} - known
@@ -329,6 +337,20 @@ class Syncer:
             server=self.jira_server(plans),
             warnings=tuple(warnings),
         )
+
+    def managed_issues(self) -> list[JiraIssue]:
+        """The issues pmsync manages; a project Jira rejects is a configuration error."""
+        try:
+            return self.jira.managed(self.config.project, self.config.label)
+        except ServiceError as exc:
+            if exc.status != 400:
+                raise
+            raise ConfigError(
+                f"Jira rejected the search for project {self.config.project!r} and label "
+                f"{self.config.label!r}: {exc}. Check that the project key exists and that "
+                "this account can browse it.",
+                key="project",
+            ) from None
 
     def jira_server(self, pages: Sequence[PagePlan]) -> JiraServer | None:
         """Which Jira the ``jira`` macros written back point at: config, else the pages."""
@@ -479,7 +501,7 @@ class Syncer:
         """
         day = today or self.clock().date()
         policy = self.config.reminders
-        issues = self.jira.managed(self.config.project, self.config.label)
+        issues = self.managed_issues()
         picked = select_reminders(issues, today=day, policy=policy)
         props = {issue.key: dict(issue.prop or {}) for issue in issues}
         page_ids = sorted({r.page_id for r in picked if r.page_id})

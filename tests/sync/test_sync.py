@@ -835,3 +835,17 @@ class TestWorkflows:
             syncer.sync(page_ids=[page_id])
         (item,) = _reparse(emu, page_id).items
         assert Status.DONE == item.status
+
+
+class TestServerDetectedConfigErrors:
+    def test_unknown_project_is_a_config_error_naming_the_key(self, emu):
+        syncer = make_syncer(emu, pmsync.Config(project="NOPE"))
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        with pytest.raises(pmsync.ConfigError) as info:
+            syncer.plan(page_ids=[page_id])
+        assert "project" == info.value.key
+
+    def test_malformed_cql_is_a_config_error_naming_the_key(self, syncer):
+        with pytest.raises(pmsync.ConfigError) as info:
+            syncer.plan(cql="space = ")
+        assert "cql" == info.value.key

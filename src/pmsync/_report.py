@@ -533,13 +533,12 @@ def render_status_panel(report: Report, page_id: str) -> str:
     f = Figures.of(items)
     e = html.escape
     kind = "tip" if f.total and f.done == f.total else ("note" if f.overdue else "info")
+    # A line, not a table: a table on the page would be one more table for every later
+    # read to judge (and warn about) as a possible action-item table.
     summary = (
-        "<table><tbody>"
-        "<tr><th>Items</th><th>Done</th><th>Open</th><th>Overdue</th><th>Done rate</th>"
-        "<th>Median days to close</th></tr>"
-        f"<tr><td>{f.total}</td><td>{f.done}</td><td>{f.open}</td><td>{f.overdue}</td>"
-        f"<td>{e(_pct(f.done_rate))}</td><td>{e(_days(f.median_days_to_close))}</td></tr>"
-        "</tbody></table>"
+        f"<p><strong>{f.total}</strong> items: <strong>{f.done}</strong> done, "
+        f"<strong>{f.open}</strong> open, <strong>{f.overdue}</strong> overdue; done rate "
+        f"{e(_pct(f.done_rate))}; median days to close {e(_days(f.median_days_to_close))}</p>"
     )
     parts = [summary]
     late = sorted((i for i in items if i.overdue), key=lambda i: (i.due or report.today, i.row))

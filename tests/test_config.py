@@ -106,3 +106,20 @@ def test_bad_toml_names_line(tmp_path):
 def test_missing_file():
     with pytest.raises(ConfigError, match="does not exist"):
         pmsync.Config.from_file("/nonexistent/pmsync.toml")
+
+
+def test_quiet_days_accept_toml_dates_and_refuse_impossible_ones(tmp_path):
+    """Unquoted TOML dates work; 2026-02-30 is refused with the key."""
+    path = tmp_path / "pmsync.toml"
+    path.write_text('project = "OPS"\n[reminders]\nquiet_days = ["sat", 2026-12-24]\n')
+    assert ("sat", "2026-12-24") == Config.from_file(path).reminders.quiet_days
+    path.write_text('project = "OPS"\n[reminders]\nquiet_days = ["2026-02-30"]\n')
+    with pytest.raises(ConfigError) as info:
+        Config.from_file(path)
+    assert "reminders.quiet_days" == info.value.key
+
+
+def test_status_map_categories_are_case_insensitive():
+    assert (
+        Status.DONE == Config(project="OPS", status_map={"shipped": "DONE"}).status_map["shipped"]
+    )

@@ -7,6 +7,7 @@ configuration fails loudly on the first run instead of being ignored for months.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -167,9 +168,10 @@ def _check_tables(data: Mapping[str, Any], text: str | None, path: str | None) -
             normalised[field] = headers
         out["columns"] = normalised
     quiet = (data.get("reminders") or {}).get("quiet_days")
-    if isinstance(quiet, list) and not all(isinstance(day, str) for day in quiet):
+    if isinstance(quiet, list) and not all(isinstance(day, str | dt.date) for day in quiet):
+        shown = ", ".join(repr(day) for day in quiet if not isinstance(day, str | dt.date))
         raise ConfigError(
-            f"must be an array of weekdays or dates as strings, not {quiet!r}",
+            f'must be an array of weekdays ("sat") or dates (2026-12-24), not {shown}',
             key="reminders.quiet_days",
             line=_line_of(text, "reminders.quiet_days"),
             path=path,

@@ -152,7 +152,8 @@ def with_lint_note(storage: str, findings: Sequence[Finding], postmortem: Postmo
 
 def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
     """Lint every page of a snapshot against the others (duplicates across postmortems)."""
-    unresolved = {ident for ident, users in snapshot.owners.items() if len(users) != 1}
+    # Only owners nobody matches: several matches get their own plan warning (not guessed).
+    unresolved = {ident for ident, users in snapshot.owners.items() if not users}
     postmortems = [page.postmortem for page in snapshot.pages]
     findings: list[Finding] = []
     for postmortem in postmortems:

@@ -6,6 +6,7 @@ credentials come from the environment (see :meth:`pmsync.Syncer.from_env`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -55,13 +56,20 @@ def _status_map(value: Mapping[str, Any] | None) -> Mapping[str, Status]:
     out: dict[str, Status] = {}
     for word, status in (value or {}).items():
         try:
-            out[str(word).strip().casefold()] = Status(status)
+            out[str(word).strip().casefold()] = Status(str(status).strip().lower())
         except ValueError:
             raise ConfigError(
                 f"status_map[{word!r}] is {status!r}; use one of todo, in_progress, done",
                 key=f"status_map.{word}",
             ) from None
     return MappingProxyType(out)
+
+
+def _days(value: Any) -> tuple[str, ...]:
+    """Quiet days as strings: TOML dates (``2026-12-24`` unquoted) become ISO strings."""
+    if isinstance(value, str):
+        value = (value,)
+    return tuple(v.isoformat() if isinstance(v, dt.date) else str(v) for v in value or ())
 
 
 @attrs.frozen
@@ -81,7 +89,7 @@ class ReminderPolicy:
     escalate_after: int = 3
     escalate_to_author: bool = False
     digest: bool = False
-    quiet_days: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    quiet_days: tuple[str, ...] = attrs.field(default=(), converter=_days)
 
     def __attrs_post_init__(self) -> None:
         for name in ("due_soon_days", "overdue_every_days", "escalate_after"):
@@ -94,11 +102,15 @@ class ReminderPolicy:
         if self.overdue_every_days == 0:
             raise ConfigError("must be at least 1 (day)", key="reminders.overdue_every_days")
         for day in self.quiet_days:
-            if day.lower()[:3] not in _WEEKDAYS and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            if day.lower()[:3] in _WEEKDAYS and day.isalpha():
+                continue
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
                 raise ConfigError(
-                    f"{day!r} is neither a weekday (mon..sun) nor a date (YYYY-MM-DD)",
+                    f"{day!r} is neither a weekday (mon..sun) nor a real date (YYYY-MM-DD)",
                     key="reminders.quiet_days",
-                )
+                ) from None
 
 
 @attrs.frozen

@@ -183,3 +183,19 @@ def test_channel_summary_links_the_new_issue_keys(emu, slack_syncer):
     key = emu.issues("OPS")[0]["key"]
     (summary,) = [m for m in emu.slack_messages() if not m["channel"].startswith("D")]
     assert f"{emu.url}/browse/{key}" in _all_text(summary)
+
+
+def test_a_failed_escalation_does_not_make_the_owner_reminder_repeat(emu):
+    """Channel missing: the escalation fails and is reported, the owner's DM is recorded."""
+    policy = pmsync.ReminderPolicy(escalate_after=0, overdue_every_days=3)
+    config = pmsync.Config(project="OPS", slack_channel="#nonexistent", reminders=policy)
+    syncer = pmsync.Syncer(emu.confluence(), emu.jira(), config=config, slack=emu.slack())
+    page_id = _page(emu, [row("Add a disk alert", BOB, "2026-11-20")])
+    syncer.sync(page_ids=[page_id])
+    first = syncer.remind(today=dt.date(2026, 11, 26))
+    assert not first.ok
+    dms = [m for m in emu.slack_messages() if m.get("dm_user") == "UBOB"]
+    assert dms
+    second = syncer.remind(today=dt.date(2026, 11, 27))
+    assert [] == [r for r in second.sent if r.kind == "overdue"]
+    assert dms == [m for m in emu.slack_messages() if m.get("dm_user") == "UBOB"]

@@ -370,6 +370,7 @@ def send_reminders(
     skipped: list[SkippedReminder] = []
     errors: list[str | ApplyError] = []
     failed: set[str] = set()
+    reached: set[str] = set()  # issues whose owner (or the channel, unassigned) got theirs
     done: dict[str, Mapping[str, Any]] = {}
 
     def deliver(
@@ -404,6 +405,8 @@ def send_reminders(
             return
         for r in batch:
             done[r.issue_key] = r.state
+            if r.kind != "escalation":
+                reached.add(r.issue_key)
             if ts is None:
                 skipped.append(SkippedReminder(r, why))
             elif r not in sent:
@@ -431,7 +434,9 @@ def send_reminders(
         if author is not None:
             deliver([r], author, message)
     for key, state in done.items():
-        if key in failed:
+        # A failed escalation must not un-send the owner's reminder: record the state when
+        # the owner's message went out, so the owner is not reminded again tomorrow.
+        if key in failed and key not in reached:
             continue
         try:
             save_state(key, state)

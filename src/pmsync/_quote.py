@@ -34,11 +34,16 @@ _WIKI_SPECIAL = re.compile(r"([\\{}\[\]*_+^~?|!#\-])")
 _WIKI_ESCAPED = re.compile(r"\\([\\{}\[\]*_+^~?|!#\-])")
 
 
+# Block markup that starts a line: headings (h1. .. h6.) and quotes (bq.).
+_WIKI_LINE_START = re.compile(r"(?m)^(\s*)(h[1-6]|bq)\.")
+_WIKI_LINE_ESCAPED = re.compile(r"(?m)^(\s*)\\(h[1-6]|bq)\.")
+
+
 def wiki_text(value: str) -> str:
     """Escape plain text for Jira wiki markup (v2 descriptions, comments)."""
-    return _WIKI_SPECIAL.sub(r"\\\1", value)
+    return _WIKI_LINE_START.sub(r"\1\\\2.", _WIKI_SPECIAL.sub(r"\\\1", value))
 
 
 def unwiki(value: str) -> str:
     """Undo :func:`wiki_text`."""
-    return _WIKI_ESCAPED.sub(r"\1", value)
+    return _WIKI_ESCAPED.sub(r"\1", _WIKI_LINE_ESCAPED.sub(r"\1\2.", value))

@@ -444,6 +444,20 @@ class Syncer:
                 for (page_id, item_id), key in keys.items()
                 if page_id == page.page_id and key in created and item_id in items
             ]
+            # Issues an earlier run created but could not announce (it died before the
+            # key reached the page): their key is written now, so they are news now.
+            if page.page_id in result.pages_written:
+                new += [
+                    (attrs.evolve(items[c.item_id], jira_key=c.issue_key), c.issue_key)
+                    for c in plan.changes
+                    if c.page_id == page.page_id
+                    and c.kind == "writeback"
+                    and c.issue_key
+                    and c.item_id in items
+                    and "jira_key" in c.fields
+                    and c.fields["jira_key"][0] is None
+                    and not items[c.item_id].jira_key
+                ]
             moved: list[tuple[ActionItem, str]] = [
                 (items[c.item_id], c.issue_key)
                 for c in plan.changes

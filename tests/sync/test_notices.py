@@ -199,3 +199,16 @@ def test_a_failed_escalation_does_not_make_the_owner_reminder_repeat(emu):
     second = syncer.remind(today=dt.date(2026, 11, 27))
     assert [] == [r for r in second.sent if r.kind == "overdue"]
     assert dms == [m for m in emu.slack_messages() if m.get("dm_user") == "UBOB"]
+
+
+def test_issues_adopted_after_a_crash_are_announced(emu, slack_syncer):
+    """The create landed but the run died: the rerun that links the rows tells the owners."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE), row("Rotate logs", BOB)])
+    emu.faults.drop_after(1, applied=True)  # the bulk create lands, its answer is lost
+    slack_syncer.sync(page_ids=[page_id])
+    emu.faults.clear()
+    assert [] == emu.slack_messages()
+    result = slack_syncer.sync(page_ids=[page_id])
+    assert result.ok, result.errors
+    assert () == result.created
+    assert 3 == len(emu.slack_messages())

@@ -450,7 +450,7 @@ class Applier:
         current = as_read(page)
         postmortem = page.postmortem
         for attempt in range(WRITEBACK_ATTEMPTS):
-            updates = self.updates_for(postmortem.items, targets)
+            updates = self.updates_for(postmortem.items, targets, page.postmortem.items)
             try:
                 result = write_back(current.storage, postmortem.tables, updates, server=self.server)
             except PmsyncError as exc:
@@ -580,16 +580,36 @@ class Applier:
         )
 
     def updates_for(
-        self, items: Sequence[ActionItem], targets: Mapping[str, Target]
+        self,
+        items: Sequence[ActionItem],
+        targets: Mapping[str, Target],
+        planned: Sequence[ActionItem] = (),
     ) -> list[RowUpdate | TaskUpdate]:
+        """The editor updates for ``items`` (the page as it is now) from ``targets``.
+
+        After a re-read, a row a person reworded meanwhile has a new id; it is still the
+        row pmsync meant when it sits at the same place with the same owner and due date
+        and has no key (``planned`` holds the items as the plan read them).
+        """
         updates: list[RowUpdate | TaskUpdate] = []
         found = set()
+        was = {i.item_id: i for i in planned}
+        by_place = {(i.kind, i.table, i.row): i.item_id for i in planned}
         for item in items:
             target = targets.get(item.item_id)
             if target is None and item.jira_key:
                 # after a re-read, an item may carry its key already (a human wrote it)
                 target = next((t for t in targets.values() if t[0] == item.jira_key), None)
-            if target is None:
+            if target is None and not item.jira_key:
+                before = was.get(by_place.get((item.kind, item.table, item.row), ""))
+                if (
+                    before is not None
+                    and before.item_id not in {i.item_id for i in items}
+                    and before.owner == item.owner
+                    and before.due == item.due
+                ):
+                    target = targets.get(before.item_id)
+            if target is None or target[0] in found:
                 continue
             found.add(target[0])
             updates.append(writeback_update(item, *target))

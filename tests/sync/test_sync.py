@@ -849,3 +849,21 @@ class TestServerDetectedConfigErrors:
         with pytest.raises(pmsync.ConfigError) as info:
             syncer.plan(cql="space = ")
         assert "cql" == info.value.key
+
+
+class TestRewordDuringWriteBack:
+    def test_a_row_reworded_while_pmsync_writes_still_gets_its_key(self, emu, syncer):
+        """Same place, same owner and date, no key: the reworded row is the one created."""
+        page_id = _page(emu, [row("Row A", ALICE, "2026-12-04"), row("Row B", BOB)])
+
+        def human(pid: str) -> None:
+            emu.edit_page(pid, emu.page(pid)["storage"].replace("Row A", "Row A reworded"))
+
+        emu.faults.on_page_write(human)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        items = {i.summary: i for i in _reparse(emu, page_id).items}
+        assert items["Row A reworded"].jira_key is not None
+        again = syncer.sync(page_ids=[page_id])
+        assert () == again.created
+        assert 2 == len(emu.issues("OPS"))

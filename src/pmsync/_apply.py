@@ -17,7 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pmsync._diff import JIRA_FIELD_KEYS, jira_values, with_lint_note, writeback_update
-from pmsync._gateways.atlassian import PROPERTY_KEY, ConfluenceGateway, JiraGateway, Page
+from pmsync._gateways.atlassian import (
+    PROPERTY_KEY,
+    ConfluenceGateway,
+    CreateOutcome,
+    JiraGateway,
+    Page,
+)
 from pmsync._lint import Finding
 from pmsync._model import ActionItem, Postmortem, Status
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
@@ -203,6 +209,7 @@ class Applier:
                     cause=exc,
                 )
             return
+        outcomes = self.retry_without_priority(to_create, payload, outcomes)
         new_keys = []
         for change, outcome in zip(to_create, outcomes, strict=True):
             if outcome.key is None:
@@ -216,6 +223,47 @@ class Applier:
             self.created.append(outcome.key)
             new_keys.append(outcome.key)
         self.learn_status(new_keys)
+
+    def retry_without_priority(
+        self,
+        changes: Sequence[Change],
+        payload: Sequence[Mapping[str, Any]],
+        outcomes: list[CreateOutcome],
+    ) -> list[CreateOutcome]:
+        """Create again, without a priority, the issues Jira refused for their priority.
+
+        A page priority Jira does not know (``sev9``, ``urgent-ish``) would otherwise keep
+        the action out of Jira on every run. Those elements failed, so nothing was created
+        for them and a second create cannot duplicate anything.
+        """
+        again = [
+            i
+            for i, outcome in enumerate(outcomes)
+            if outcome.key is None
+            and "priority" in (outcome.error or "").casefold()
+            and "priority" in payload[i]["fields"]
+        ]
+        if not again:
+            return outcomes
+        retry = []
+        for i in again:
+            fields = {k: v for k, v in payload[i]["fields"].items() if k != "priority"}
+            retry.append({**payload[i], "fields": fields})
+        try:
+            second = self.jira.bulk_create(retry)
+        except PmsyncError:
+            return outcomes  # the first refusal stands and is reported
+        merged = list(outcomes)
+        for i, outcome in zip(again, second, strict=True):
+            if outcome.key is not None:
+                wanted = payload[i]["fields"]["priority"].get("name")
+                self.warnings.append(
+                    f"{outcome.key} ({changes[i].summary!r}, page {changes[i].page_id}) was "
+                    f"created without a priority: Jira has no priority {wanted!r}; map it "
+                    "with priority_map in the configuration"
+                )
+                merged[i] = outcome
+        return merged
 
     def recently_created(self, plan: Plan) -> dict[tuple[str, str], str]:
         """Issues created since the plan was read, by (page id, item id)."""

@@ -151,7 +151,7 @@ def test_sync_partial_failure_exits_1_naming_page_row_and_cause(runner, emu, con
         action_page(
             [
                 ("Add jitter to cache expiry", ALICE, "2030-01-15", "High"),
-                ("Cap concurrent cache refills", ALICE, "2030-01-20", "Whenever"),
+                ("Cap concurrent cache refills", "557058:no-such-user", "2030-01-20", "High"),
             ]
         ),
         labels=("postmortem",),
@@ -161,7 +161,7 @@ def test_sync_partial_failure_exits_1_naming_page_row_and_cause(runner, emu, con
     assert ["Add jitter to cache expiry"] == _summaries(emu)
     assert "page 'Postmortem: cache stampede'" in result.stderr
     assert "row 2" in result.stderr
-    assert "priority" in result.stderr
+    assert "assignee" in result.stderr
 
 
 def test_sync_with_the_lock_held_exits_4_naming_the_lock_file(

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import ALICE, BOB, action_page, emulator_env, run_pmsync
+from cli_helpers import ALICE, action_page, emulator_env, run_pmsync
 
 WRONG = "wrong-token-5c1d2e3f4a5b"
 
@@ -59,7 +59,7 @@ def test_partial_failure_exits_1(tmp_path, emu, config_file) -> None:
         action_page(
             [
                 ("Add jitter to cache expiry", ALICE, "2030-01-15", "High"),
-                ("Cap concurrent cache refills", BOB, "2030-01-20", "Whenever"),
+                ("Cap concurrent cache refills", "557058:no-such-user", "2030-01-20", "High"),
             ]
         ),
         labels=("postmortem",),

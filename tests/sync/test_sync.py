@@ -409,21 +409,25 @@ class TestSafety:
     def test_partial_bulk_create_failure_names_the_item(self, emu, syncer):
         """Jira refusing one issue reports it; the others are created and written back."""
         page_id = _page(
-            emu,
-            [
-                row("Good one", ALICE, priority="P1"),
-                row("Bad priority", BOB, priority="Whenever"),
-            ],
+            emu, [row("Good one", ALICE, priority="P1"), row("Ghost owner", "557058:ghost")]
         )
         result = syncer.sync(page_ids=[page_id])
         assert not result.ok
         (error,) = result.errors
-        assert "Bad priority" in str(error)
+        assert "Ghost owner" in str(error)
         assert page_id == error.page_id
         assert ["Good one"] == list(by_summary(emu))
         items = {i.summary: i for i in _reparse(emu, page_id).items}
         assert items["Good one"].jira_key is not None
-        assert items["Bad priority"].jira_key is None
+        assert items["Ghost owner"].jira_key is None
+
+    def test_an_unknown_priority_creates_the_issue_without_one(self, emu, syncer):
+        """A page priority Jira does not know never keeps the action out of Jira."""
+        page_id = _page(emu, [row("Bad priority", BOB, priority="Whenever")])
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        assert any("no priority 'Whenever'" in w for w in result.warnings)
+        assert 1 == len(emu.issues("OPS"))
 
 
 def _clean_state(emu):

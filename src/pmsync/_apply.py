@@ -248,7 +248,14 @@ class Applier:
         retry = []
         for i in again:
             fields = {k: v for k, v in payload[i]["fields"].items() if k != "priority"}
-            retry.append({**payload[i], "fields": fields})
+            # The base must not claim a priority Jira never got (the next run would then
+            # take Jira's default for a Jira-side change and write it over the page's word).
+            properties = []
+            for entry in payload[i].get("properties") or ():
+                value = dict(entry.get("value") or {})
+                base = {k: v for k, v in (value.get("base") or {}).items() if k != "priority"}
+                properties.append({**entry, "value": {**value, "base": base}})
+            retry.append({**payload[i], "fields": fields, "properties": properties})
         try:
             second = self.jira.bulk_create(retry)
         except PmsyncError:

@@ -96,6 +96,8 @@ class Snapshot:
     missing_keys: frozenset[str] = frozenset()
     #: Keys on pages whose project Jira does not know: text that looks like a key.
     not_keys: frozenset[str] = frozenset()
+    #: Jira's priority names (empty: unknown, every page priority is sent as written).
+    priorities: frozenset[str] = frozenset()
     cloud: bool = True
     server: JiraServer | None = None
     warnings: tuple[str, ...] = ()
@@ -160,6 +162,10 @@ def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
         others = [pm for pm in postmortems if pm is not postmortem]
         findings.extend(lint(postmortem, today=today, others=others, unresolved=unresolved))
     return tuple(findings)
+
+
+def _task_status(value: Any) -> Any:
+    return Status.TODO.value if value == Status.IN_PROGRESS.value else value
 
 
 def jira_values(issue: JiraIssue, *, cloud: bool) -> dict[str, Any]:
@@ -274,12 +280,27 @@ class _Planner:
             "due": item.due.isoformat() if item.due else None,
             # An empty priority or status cell says nothing: it never clears Jira's value
             # (an empty status cell gets Jira's status written into it instead).
-            "priority": item.priority or UNKNOWN,
+            "priority": self.priority_value(page, item),
             "status": item.status.value if item.status else UNKNOWN,
         }, user
 
     def jira_values(self, issue: JiraIssue) -> dict[str, Any]:
         return jira_values(issue, cloud=self.snapshot.cloud)
+
+    def priority_value(self, page: PagePlan, item: ActionItem) -> Any:
+        """The page's priority as a Jira priority name, or UNKNOWN (empty, or not Jira's)."""
+        if not item.priority:
+            return UNKNOWN
+        known = self.snapshot.priorities
+        if known and item.priority.casefold() not in {p.casefold() for p in known}:
+            self.warnings.append(
+                f"{page.title!r} (page {page.page_id}), {_where(item)}: priority "
+                f"{item.priority!r} is not one of Jira's ({', '.join(sorted(known))}); "
+                "map it with priority_map in the configuration. pmsync leaves the priority "
+                "alone."
+            )
+            return UNKNOWN
+        return item.priority
 
     def jira_field(
         self, field: str, value: Any, page: PagePlan, item: ActionItem
@@ -543,6 +564,11 @@ class _Planner:
         notes: list[str] = []
         to_page: dict[str, Any] = {}
         status_target: str | None = None
+        if item.kind == "task":
+            # A checkbox shows done or not done: in progress is "not done" on both sides.
+            jira["status"] = _task_status(jira["status"])
+            if base is not None and "status" in base:
+                base = {**base, "status": _task_status(base["status"])}
         for name in FIELDS:
             p, j = values[name], jira[name]
             if p is UNKNOWN:
@@ -591,7 +617,7 @@ class _Planner:
                 # The page cannot show Jira's status (write-back is off, or the page keeps
                 # its status elsewhere than a status column): record the page's, so a
                 # later run neither reverts Jira nor reports the same conflict again.
-                if first:
+                if first or name in conflicts:
                     new_base[name] = p
                 notes.append("status differs in Jira; the page keeps showing its own")
             elif j is not None and self.can_write(page, item, name):
@@ -605,6 +631,8 @@ class _Planner:
                         f"{name} differs in Jira; the row's {name} cell holds more than a "
                         "single value, so the page keeps its value"
                     )
+                    if name in conflicts:
+                        new_base[name] = p  # reported once, not on every run
             else:
                 # A summary or description, a cleared value, a task or write-back off: the
                 # page keeps its value and the base stays, so the next run sees the same

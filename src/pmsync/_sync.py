@@ -333,6 +333,11 @@ class Syncer:
             owners=owners,
             missing_keys=frozenset(missing),
             not_keys=frozenset(not_keys),
+            priorities=(
+                self.jira.priorities()
+                if any(i.priority for p in plans for i in p.postmortem.items)
+                else frozenset()
+            ),
             cloud=self.jira.cloud,
             server=self.jira_server(plans),
             warnings=tuple(warnings),

@@ -424,10 +424,15 @@ class TestSafety:
     def test_an_unknown_priority_creates_the_issue_without_one(self, emu, syncer):
         """A page priority Jira does not know never keeps the action out of Jira."""
         page_id = _page(emu, [row("Bad priority", BOB, priority="Whenever")])
-        result = syncer.sync(page_ids=[page_id])
+        plan = syncer.plan(page_ids=[page_id])
+        assert any("priority 'Whenever' is not one of Jira's" in w for w in plan.warnings)
+        result = syncer.apply(plan)
         assert result.ok, result.errors
-        assert any("no priority 'Whenever'" in w for w in result.warnings)
         assert 1 == len(emu.issues("OPS"))
+        emu.clear_requests()
+        syncer.sync(page_ids=[page_id])
+        assert [] == mutating(emu)
+        assert "Whenever" in emu.page(page_id)["storage"]
 
 
 def _clean_state(emu):

@@ -403,6 +403,15 @@ class JiraGateway:
         users = self._users[cache_key]
         return users[0] if users else None
 
+    def priorities(self) -> frozenset[str]:
+        """The names of Jira's priorities (one request, cached)."""
+        if "priorities" not in self._users:
+            raw = self.http.json("GET", "rest/api/2/priority") or []
+            self._users["priorities"] = [
+                JiraUser(id=str(p.get("name"))) for p in raw if isinstance(p, Mapping)
+            ]
+        return frozenset(u.id for u in self._users["priorities"])
+
     def project_exists(self, key: str) -> bool:
         """Whether Jira knows a project with this key (cached): tells Jira keys from
         look-alikes such as ``PR-1234`` or ``SHA-256``."""

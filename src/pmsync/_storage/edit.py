@@ -69,6 +69,7 @@ _STRUCK: Final = re.compile(r"<(?:s|del|strike)\b|text-decoration:\s*line-throug
 # A cell's leading paragraph (group 1: its content), when it holds no nested paragraph.
 _FIRST_PARAGRAPH: Final = re.compile(r"\s*<p(?:\s[^>]*)?>((?:(?!<p[\s>/]).)*?)</p>", re.DOTALL)
 _ONE_NAME: Final = re.compile(r"@?[\w.'-]+(?: [\w.'-]+){0,3}")
+_ONE_EMAIL: Final = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HEADER_TEXT: Final = {"ticket": "Jira", "status": "Status"}
 # The order new columns are added in, left to right.
@@ -790,10 +791,12 @@ class _Writer:
             dates = _TIME.findall(content)
             if dates == [due] and not _STRUCK.search(content):
                 return
+            # One date and nothing else: a lone <time> (its display text is the date
+            # itself) or a date in words. "<time/> (moved from Nov 20)" holds a note.
             single = (
                 len(dates) <= 1
                 and not _STRUCK.search(content)
-                and (not words or read_date(words).date is not None or bool(dates))
+                and (not words or read_date(words).date is not None)
             )
             new = f'<p><time datetime="{due}" /></p>'
         elif field == "owner":
@@ -806,14 +809,28 @@ class _Writer:
             if len(users) == 1 and users[0] in names and not words.strip("@ "):
                 return
             single = len(users) <= 1 and (
-                not words.strip("@ ") if users else _ONE_NAME.fullmatch(words) is not None
+                not words.strip("@ ")
+                if users
+                else (
+                    _ONE_NAME.fullmatch(words) is not None
+                    or _ONE_EMAIL.fullmatch(words) is not None
+                )
             )
             new = f"<p>{mention}</p>"
         else:
             wanted = " ".join(_clean(update.priority or "").split())
             if not wanted or words == wanted or normalise_priority(words) == wanted:
                 return
-            single = reading.plain and (not words or _ONE_NAME.fullmatch(words) is not None)
+            # One or two words that read as a priority ("P1", "Very high"): anything
+            # longer ("High per SLO review", "P1 until launch") carries a note.
+            single = reading.plain and (
+                not words
+                or (
+                    len(words.split()) <= 2
+                    and "<br" not in content
+                    and normalise_priority(words) is not None
+                )
+            )
             new = f"<p>{_text(wanted)}</p>"
         if not single:
             self.skip(

@@ -25,7 +25,7 @@ from pmsync._gateways.atlassian import (
     Page,
 )
 from pmsync._lint import Finding
-from pmsync._model import ActionItem, Postmortem, Status
+from pmsync._model import ActionItem, JiraIssue, Postmortem, Status
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
 from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
 from pmsync.config import Config
@@ -96,6 +96,7 @@ class Applier:
         self.server = server
         self.now = now
         self.findings = tuple(findings)
+        self.text_keys: frozenset[str] = frozenset()
         self.progress = progress
         self.created: list[str] = []
         self.updated: list[str] = []
@@ -114,6 +115,7 @@ class Applier:
 
     def run(self, plan: Plan) -> SyncResult:
         """Apply every change of ``plan`` and return what happened."""
+        self.text_keys = plan.text_keys
         by_page: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
             by_page[change.page_id or ""].append(change)
@@ -383,9 +385,24 @@ class Applier:
             return  # its create failed and was reported
         target = Status(change.fields["status"][1])
         try:
-            self.status[key] = self.move(key, target)
-            if change.prop is not None:
+            issue = self.jira.issue(key)
+            planned = change.fields["status"][0]
+            if change.issue_key and issue.status != planned and issue.status_category is not target:
+                self.warnings.append(
+                    f"{key}: its status changed in Jira after the plan was made ({planned} -> "
+                    f"{issue.status}); not moved (the next plan shows what to do)"
+                )
+                return
+            if issue.status_category is target and issue.status:
+                self.status[key] = (issue.status, target)  # already there: nothing to move
+                moved = False
+            else:
+                self.status[key] = self.move(key, target, issue)
+                moved = True
+            if change.prop is not None and dict(issue.prop or {}) != dict(change.prop):
                 self.jira.set_property(key, change.prop)
+            if not moved:
+                return
         except PmsyncError as exc:
             self.blocked_status.add(ident)
             self.fail(
@@ -414,16 +431,13 @@ class Applier:
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
 
-    def move(self, key: str, target: Status) -> StatusInfo:
+    def move(self, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
         """Take the issue to a status of category ``target`` by the shortest route found.
 
         Direct transitions come first; otherwise one step through an in-progress status
         (To Do → In Progress → Done workflows). A transition is a POST and is never
         replayed blindly: after an unclear failure pmsync re-reads the issue first.
         """
-        issue = self.jira.issue(key)
-        if issue.status_category is target and issue.status:
-            return issue.status, target  # already there (a rerun, or a human moved it)
         current = issue.status or "its current status"
         visited: set[str] = {current}
         for _ in range(3):
@@ -507,7 +521,13 @@ class Applier:
         for attempt in range(WRITEBACK_ATTEMPTS):
             updates = self.updates_for(postmortem.items, targets, page.postmortem.items)
             try:
-                result = write_back(current.storage, postmortem.tables, updates, server=self.server)
+                result = write_back(
+                    current.storage,
+                    postmortem.tables,
+                    updates,
+                    server=self.server,
+                    text_keys=self.text_keys,
+                )
             except PmsyncError as exc:
                 self.fail(
                     f"page {page.title!r}: cannot write keys and status back safely: {exc}",
@@ -592,7 +612,7 @@ class Applier:
                 now = same[0] if len(same) == 1 else None
             if now is not None and now.jira_key and now.jira_key != key:
                 del targets[item_id]
-                if self.created_by_pmsync_for(now.jira_key, page):
+                if self.created_by_pmsync_for(now.jira_key, page, item_id):
                     self.resolve_duplicate(page, key, now.jira_key)
                 else:
                     self.warnings.append(
@@ -601,14 +621,18 @@ class Applier:
                         f"{key} was left as it is and is not linked from the page"
                     )
 
-    def created_by_pmsync_for(self, key: str, page: PagePlan) -> bool:
-        """Whether ``key`` is an issue pmsync manages for this page (a racing run's)."""
+    def created_by_pmsync_for(self, key: str, page: PagePlan, item_id: str) -> bool:
+        """Whether ``key`` is a racing pmsync run's issue for this very row."""
         try:
             issue = self.jira.issue(key)
         except PmsyncError:
             return False
         prop = issue.prop or {}
-        return self.config.label in issue.labels and str(prop.get("page_id")) == page.page_id
+        return (
+            self.config.label in issue.labels
+            and str(prop.get("page_id")) == page.page_id
+            and str(prop.get("item_id")) == item_id
+        )
 
     def resolve_duplicate(self, page: PagePlan, key: str, winner: str) -> None:
         """Remove (or, without permission, retire) an issue this run just created twice."""
@@ -633,6 +657,36 @@ class Applier:
             f"page {page.page_id}: a concurrent pmsync run linked {winner} to a row this run "
             f"had just created {key} for; pmsync {what}"
         )
+
+    def still_wanted(
+        self, item: ActionItem, target: Target, planned: Mapping[str, ActionItem]
+    ) -> Target:
+        """Drop from ``target`` the cells a person changed since the plan read the page.
+
+        pmsync writes Jira's status, owner, due date or priority over what the plan read;
+        if a person has since put something else there, their edit stands (the next run
+        takes it to Jira as a page change).
+        """
+        before = planned.get(item.item_id)
+        if before is None:
+            return target
+        key, status, values = target
+        if status is not None and item.status != before.status:
+            status = None
+        kept = {}
+        for name, value in values.items():
+            if name == "owner":
+                changed = item.owner != before.owner
+            else:
+                changed = getattr(item, name) != getattr(before, name)
+            if changed:
+                self.warnings.append(
+                    f"{key}: a person changed the {name} on the page while pmsync wrote; "
+                    "their value stays"
+                )
+            else:
+                kept[name] = value
+        return key, status, kept
 
     def updates_for(
         self,
@@ -667,7 +721,7 @@ class Applier:
             if target is None or target[0] in found:
                 continue
             found.add(target[0])
-            updates.append(writeback_update(item, *target))
+            updates.append(writeback_update(item, *self.still_wanted(item, target, was)))
         for key, _, _ in targets.values():
             if key not in found:
                 self.warnings.append(

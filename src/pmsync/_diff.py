@@ -333,6 +333,7 @@ class _Planner:
             pages=self.snapshot.pages,
             created_at=self.now,
             findings=self.findings,
+            text_keys=self.snapshot.not_keys,
         )
 
     def plan_page(self, page: PagePlan) -> None:
@@ -787,7 +788,13 @@ class _Planner:
         if not updates:
             return
         try:
-            result = write_back(page.storage, page.tables, updates, server=self.snapshot.server)
+            result = write_back(
+                page.storage,
+                page.tables,
+                updates,
+                server=self.snapshot.server,
+                text_keys=self.snapshot.not_keys,
+            )
         except MarkupError as exc:
             self.warnings.append(
                 f"{page.title!r} (page {page.page_id}): the page markup is too broken to write "

@@ -158,6 +158,8 @@ class Plan:
     pages: tuple[PagePlan, ...] = attrs.field(default=(), repr=False)
     created_at: dt.datetime | None = None
     findings: tuple[Finding, ...] = attrs.field(default=(), repr=False)
+    #: Key-shaped words on the pages that are not Jira issues (``PR-1234``).
+    text_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
 
     @property
     def is_empty(self) -> bool:

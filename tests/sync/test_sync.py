@@ -289,7 +289,9 @@ class TestMerge:
 
     def test_text_that_only_looks_like_a_key_still_gets_an_issue(self, emu, syncer):
         """'PR-1234' in the ticket column is not a Jira issue: the row is still tracked."""
-        page_id = _page(emu, [row("Add a disk usage alert", ALICE, key="PR-1234")])
+        storage = table_page([row("Add a disk usage alert", ALICE)])
+        storage = storage.replace("<td><br /></td></tr>", "<td>PR-1234</td></tr>")
+        page_id = emu.add_page("SRE", "Look-alike", storage)
         plan = syncer.plan(page_ids=[page_id])
         assert any("'PR-1234' is not a Jira issue" in w for w in plan.warnings)
         result = syncer.apply(plan)
@@ -300,6 +302,9 @@ class TestMerge:
         assert () == again.created
         assert [] == mutating(emu)
         assert 1 == len(emu.issues("OPS"))
+        key = emu.issues("OPS")[0]["key"]
+        assert f'<ac:parameter ac:name="key">{key}</ac:parameter>' in emu.page(page_id)["storage"]
+        assert "PR-1234" in emu.page(page_id)["storage"]
 
     def test_missing_linked_issue_is_a_warning_not_a_create(self, emu, syncer):
         """A row linking a key Jira does not know creates nothing and says so."""
@@ -876,3 +881,37 @@ class TestRewordDuringWriteBack:
         again = syncer.sync(page_ids=[page_id])
         assert () == again.created
         assert 2 == len(emu.issues("OPS"))
+
+
+class TestPersonEditsDuringApply:
+    def test_a_persons_cell_edit_during_write_back_survives(self, emu, syncer):
+        """Jira changed the due date; a person sets another one while pmsync writes."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, "2026-12-04")])
+        syncer.sync(page_ids=[page_id])
+        key = emu.issues("OPS")[0]["key"]
+        emu.edit_issue(key, {"duedate": "2027-03-03"})
+
+        def human(pid: str) -> None:
+            emu.edit_page(pid, emu.page(pid)["storage"].replace("2026-12-04", "2027-09-09"))
+
+        emu.faults.on_page_write(human)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        (item,) = _reparse(emu, page_id).items
+        assert "2027-09-09" == item.due.isoformat()
+        syncer.sync(page_ids=[page_id])
+        assert "2027-09-09" == emu.issues("OPS")[0]["fields"]["duedate"]
+
+    def test_a_stale_transition_does_not_override_a_newer_jira_status(self, emu, syncer):
+        """Page says done, plan made, then a person moves the issue to In Review."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, status="To Do")])
+        syncer.sync(page_ids=[page_id])
+        key = emu.issues("OPS")[0]["key"]
+        storage = emu.page(page_id)["storage"].replace(">To Do<", ">Done<")
+        emu.edit_page(page_id, storage)
+        plan = syncer.plan(page_ids=[page_id])
+        assert plan.of_kind("transition")
+        emu.transition_issue(key, "In Review")
+        result = syncer.apply(plan)
+        assert "In Review" == emu.issues("OPS")[0]["fields"]["status"]["name"]
+        assert any("status changed in Jira after the plan" in w for w in result.warnings)

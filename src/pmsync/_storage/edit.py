@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -236,8 +236,12 @@ def write_back(
     updates: Sequence[RowUpdate | TaskUpdate],
     *,
     server: JiraServer | None = None,
+    text_keys: Collection[str] = (),
 ) -> WriteBack:
     """Write Jira keys and statuses into ``storage``, changing nothing else.
+
+    ``text_keys`` are key-shaped words known not to be Jira issues (``PR-1234``): a
+    ticket cell holding one is treated as holding words, and the macro goes after them.
 
     ``tables`` are the :attr:`Postmortem.tables` parsed from this same text. ``server``
     is the Jira new macros point at; when ``None``, the first single-issue jira macro on
@@ -254,6 +258,7 @@ def write_back(
     if server is None:
         server = _page_server(document)
     writer = _Writer(document, server)
+    writer.text_keys = frozenset(text_keys)
     by_table: dict[int, list[tuple[int, RowUpdate]]] = {}
     task_updates: list[tuple[int, TaskUpdate]] = []
     targets: set[tuple[str, int, int]] = set()
@@ -537,6 +542,7 @@ class _Writer:
         self._edits: list[tuple[int, int, int, str]] = []
         self.written: set[int] = set()
         self.skipped: list[tuple[int, Skipped]] = []
+        self.text_keys: frozenset[str] = frozenset()
 
     # Outcomes and edits.
 
@@ -693,13 +699,14 @@ class _Writer:
             return
         cell = slot.cell
         reading = read(self.text, [(cell.open_end, cell.close_start)])
-        if key in reading.keys:
+        linked = [k for k in reading.keys if k not in self.text_keys]
+        if key in linked:
             return
-        if reading.keys:
+        if linked:
             self.skip(
                 position,
                 update,
-                f"{_where(update)}: the ticket cell already names {reading.keys[0]}; "
+                f"{_where(update)}: the ticket cell already names {linked[0]}; "
                 f"not adding {key} beside an issue someone linked",
             )
             return

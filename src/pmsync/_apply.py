@@ -714,8 +714,7 @@ class Applier:
                 if (
                     before is not None
                     and before.item_id not in {i.item_id for i in items}
-                    and before.owner == item.owner
-                    and before.due == item.due
+                    and _same_row(before, item)
                 ):
                     target = targets.get(before.item_id)
             if target is None or target[0] in found:
@@ -729,6 +728,17 @@ class Applier:
                     "ran?); the key was not written back"
                 )
         return updates
+
+
+def _same_row(before: ActionItem, now: ActionItem) -> bool:
+    """Whether a row at the same place is the one pmsync read, though edited meanwhile.
+
+    The same owner, the same due date, or a summary that keeps most of its words.
+    """
+    if before.owner == now.owner or before.due == now.due:
+        return True
+    old, new = set(before.summary.casefold().split()), set(now.summary.casefold().split())
+    return bool(old) and len(old & new) * 2 >= len(old)
 
 
 def _planned_status(change: Change) -> StatusInfo | None:

@@ -915,3 +915,20 @@ class TestPersonEditsDuringApply:
         result = syncer.apply(plan)
         assert "In Review" == emu.issues("OPS")[0]["fields"]["status"]["name"]
         assert any("status changed in Jira after the plan" in w for w in result.warnings)
+
+
+class TestRewordAndReassignDuringWriteBack:
+    def test_reworded_and_reassigned_row_keeps_its_new_issue(self, emu, syncer):
+        page_id = _page(emu, [row("Add disk alert", ALICE, "2026-12-04")])
+
+        def human(pid: str) -> None:
+            storage = emu.page(pid)["storage"].replace("Add disk alert", "Add a disk usage alert")
+            emu.edit_page(pid, storage.replace(ALICE, BOB))
+
+        emu.faults.on_page_write(human)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        syncer.sync(page_ids=[page_id])
+        assert 1 == len(emu.issues("OPS"))
+        (item,) = _reparse(emu, page_id).items
+        assert item.jira_key == emu.issues("OPS")[0]["key"]

@@ -372,7 +372,7 @@ class Applier:
                 prop["base"] = base
                 self.warnings.append(
                     f"{key}: {name} changed in Jira after the plan was made; not overwritten "
-                    "(the next plan shows the conflict)"
+                    "(the next plan merges it again)"
                 )
         if prop is not None and prop == current:
             prop = None

@@ -256,8 +256,9 @@ class _Planner:
             return users[0].id, users[0]
         if not users:
             self.warnings.append(
-                f"{where}: owner {str(person)!r} matches no Jira user; the issue stays "
-                "unassigned. Use a mention (@name) or the user's exact name or email."
+                f"{where}: owner {str(person)!r} matches no Jira user; pmsync does not "
+                "assign it (a new issue stays unassigned, an existing one keeps its "
+                "assignee). Use a mention (@name) or the user's exact name or email."
             )
         else:
             names = ", ".join(sorted(_owner_display(None, u) or u.id for u in users))
@@ -573,6 +574,10 @@ class _Planner:
         for name in FIELDS:
             p, j = values[name], jira[name]
             if p is UNKNOWN:
+                if name == "status" and j is not None and self.status_shown(page, item):
+                    # An empty status cell gets Jira's status written into it: that is
+                    # then what both sides show, so it is the agreed base.
+                    new_base[name] = j
                 continue  # the page says nothing: leave the base as it is
             first = base is None or name not in base
             b = None if first else base[name]  # type: ignore[index]

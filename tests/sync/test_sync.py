@@ -932,3 +932,26 @@ class TestRewordAndReassignDuringWriteBack:
         assert 1 == len(emu.issues("OPS"))
         (item,) = _reparse(emu, page_id).items
         assert item.jira_key == emu.issues("OPS")[0]["key"]
+
+
+class TestEmptiedStatusCell:
+    def test_jira_status_written_into_an_emptied_cell_becomes_the_base(self, emu, syncer):
+        """A person empties the status cell, Jira moves: the lozenge is written once, and
+        a later Jira move back is not reverted."""
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE, status="To Do")])
+        syncer.sync(page_ids=[page_id])
+        key = emu.issues("OPS")[0]["key"]
+        storage = emu.page(page_id)["storage"]
+        start = storage.index('<ac:structured-macro ac:name="status"')
+        end = storage.index("</ac:structured-macro>", start) + len("</ac:structured-macro>")
+        emu.edit_page(page_id, storage[:start] + storage[end:])
+        emu.transition_issue(key, "In Progress")
+        syncer.sync(page_ids=[page_id])
+        emu.clear_requests()
+        syncer.sync(page_ids=[page_id])
+        assert [] == mutating(emu)
+        emu.transition_issue(key, "To Do")
+        syncer.sync(page_ids=[page_id])
+        assert "To Do" == emu.issues("OPS")[0]["fields"]["status"]["name"]
+        (item,) = _reparse(emu, page_id).items
+        assert Status.TODO == item.status

@@ -12,17 +12,17 @@ Page size caps (``limit``): 50 when a body is expanded; otherwise 100 for
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from pmsync.testing._clock import confluence_time, now
 from pmsync.testing._confluence import ConfluenceBackend, ConfluenceError, Links, Page
 from pmsync.testing._cql import CqlError
 from pmsync.testing._faults import Faults, StatusFault
+from pmsync.testing._service_http import AtlassianHttp, html_not_found
 from pmsync.testing._users import User
 from pmsync.testing._wire import (
     ParameterError,
@@ -35,8 +35,6 @@ from pmsync.testing._wire import (
 )
 
 __all__ = ["ConfluenceHttp"]
-
-Handler = Callable[[Request, dict[str, Any], "User | None"], Response]
 
 _SEARCH_CAP = 100
 _CONTENT_CAP = 200
@@ -63,32 +61,21 @@ def _read_cursor(cursor: str) -> int:
         raise ConfluenceError(400, f"The cursor '{cursor}' is invalid.") from None
 
 
-class ConfluenceHttp:
+class ConfluenceHttp(AtlassianHttp):
     """Routes and handlers of the Confluence REST API (v1) subset."""
 
     name = "confluence"
+    challenge_headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Basic realm="Confluence"'}
+    client_errors = (ConfluenceError, CqlError, RequestBodyError, ParameterError)
 
     def __init__(self, backend: ConfluenceBackend, faults: Faults, base: str, context: str) -> None:
         self.backend = backend
         self.faults = faults
         self.links = Links(base=base, context=context)
         self.context = context
-        self.cloud = backend.flavour == "cloud"
-        self.handlers: dict[str, Handler] = {}
-        self.mutating: set[str] = set()
-        self._rules: list[Rule] = []
-        self._build_routes()
+        super().__init__(cloud=backend.flavour == "cloud")
 
     # -- routing ---------------------------------------------------------------------------
-
-    def _route(
-        self, path: str, methods: list[str], handler: Handler, *, mutating: bool = False
-    ) -> None:
-        endpoint = f"confluence.{handler.__name__.lstrip('_')}.{'-'.join(methods)}"
-        self.handlers[endpoint] = handler
-        if mutating:
-            self.mutating.add(endpoint)
-        self._rules.append(Rule(path, methods=methods, endpoint=endpoint))
 
     def _build_routes(self) -> None:
         base = f"{self.context}/rest/api"
@@ -119,53 +106,25 @@ class ConfluenceHttp:
         r(f"{base}/space/<key>", ["GET"], self._space)
         r(f"{base}/user/current", ["GET"], self._current_user)
 
-    def rules(self) -> list[Rule]:
-        """The routing rules of this service."""
-        return list(self._rules)
-
     # -- answers the app needs ----------------------------------------------------------
 
     def not_found(self, request: Request) -> Response:
         """Confluence's answer to an unknown route."""
         if "/rest/" in request.path:
             return _error(404, f"null for uri: {request.url}")
-        return Response(
-            "<html><body><h1>Page Not Found</h1></body></html>",
-            status=404,
-            content_type="text/html;charset=UTF-8",
-        )
+        return html_not_found("Page Not Found")
 
     def method_not_allowed(self, request: Request) -> Response:
         """Confluence's answer to a known route with the wrong method."""
         del request
         return _error(405, "Method Not Allowed")
 
-    def is_mutating(self, endpoint: str, values: dict[str, Any]) -> bool:
-        """Whether this endpoint changes state (what ``drop_after`` and the log count)."""
-        del values
-        return endpoint in self.mutating
-
-    def needs_auth(self, endpoint: str, values: dict[str, Any]) -> bool:
-        """Every endpoint needs credentials."""
-        del endpoint, values
-        return True
-
-    def unauthorized(self, *, missing: bool) -> Response:
-        """Confluence's answer to missing or wrong credentials (the same for both)."""
-        del missing
-        if self.cloud:
-            response = Response(
-                "Client must be authenticated to access this resource.",
-                status=401,
-                content_type="text/plain;charset=UTF-8",
-            )
-        else:
-            body = ConfluenceError(401, "This request requires authentication.").body()
-            body["reason"] = "Unauthorized"
-            body["data"]["authorized"] = False
-            response = json_response(body, 401)
-        response.headers["WWW-Authenticate"] = 'Basic realm="Confluence"'
-        return response
+    def server_unauthorized(self) -> Response:
+        """Confluence Server's JSON 401 body."""
+        body = ConfluenceError(401, "This request requires authentication.").body()
+        body["reason"] = "Unauthorized"
+        body["data"]["authorized"] = False
+        return json_response(body, 401)
 
     def fault(self, fault: StatusFault) -> Response:
         """A scripted 429 or 5xx in Confluence's shape."""
@@ -184,18 +143,11 @@ class ConfluenceHttp:
         body["reason"] = "Internal Server Error"
         return json_response(body, 500)
 
-    def handle(
-        self, endpoint: str, request: Request, values: dict[str, Any], user: User | None
-    ) -> Response:
-        """Run one handler and turn backend errors into Confluence's error responses."""
-        try:
-            return self.handlers[endpoint](request, values, user)
-        except ConfluenceError as exc:
+    def client_error(self, exc: Exception) -> Response:
+        """A backend error in its own status and body; any other bad request as a 400."""
+        if isinstance(exc, ConfluenceError):
             return json_response(exc.body(), exc.status)
-        except CqlError as exc:
-            return _error(400, str(exc))
-        except (RequestBodyError, ParameterError) as exc:
-            return _error(400, str(exc))
+        return _error(400, str(exc))
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -11,16 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from pmsync.testing._clock import jira_time, now
 from pmsync.testing._faults import StatusFault
 from pmsync.testing._jira import PRIORITIES, FieldSpec, JiraBackend, JiraError
 from pmsync.testing._jql import JqlError
+from pmsync.testing._service_http import AtlassianHttp, html_not_found
 from pmsync.testing._users import User
 from pmsync.testing._wire import (
     ParameterError,
@@ -33,8 +32,6 @@ from pmsync.testing._wire import (
 )
 
 __all__ = ["JiraHttp"]
-
-Handler = Callable[[Request, dict[str, Any], "User | None"], Response]
 
 _MAX_RESULTS_WITH_FIELDS = 100
 _MAX_RESULTS_IDS_ONLY = 5000
@@ -75,30 +72,22 @@ def _read_page_token(token: str, jql: str) -> int:
     return offset
 
 
-class JiraHttp:
+class JiraHttp(AtlassianHttp):
     """Routes and handlers of the Jira REST API subset."""
 
     name = "jira"
+    challenge_headers: ClassVar[dict[str, str]] = {
+        "WWW-Authenticate": 'Basic realm="protected-area"',
+        "X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+    }
+    client_errors = (JiraError, JqlError, RequestBodyError, ParameterError)
 
     def __init__(self, backend: JiraBackend, base_url: str) -> None:
         self.backend = backend
         self.base_url = base_url
-        self.cloud = backend.flavour == "cloud"
-        self.handlers: dict[str, Handler] = {}
-        self.mutating: set[str] = set()
-        self._rules: list[Rule] = []
-        self._build_routes()
+        super().__init__(cloud=backend.flavour == "cloud")
 
     # -- routing ---------------------------------------------------------------------------
-
-    def _route(
-        self, path: str, methods: list[str], handler: Handler, *, mutating: bool = False
-    ) -> None:
-        endpoint = f"jira.{handler.__name__.lstrip('_')}.{'-'.join(methods)}"
-        self.handlers[endpoint] = handler
-        if mutating:
-            self.mutating.add(endpoint)
-        self._rules.append(Rule(path, methods=methods, endpoint=endpoint))
 
     def _build_routes(self) -> None:
         versions = "'2','3','latest'" if self.cloud else "'2','latest'"
@@ -135,10 +124,6 @@ class JiraHttp:
         else:
             r(f"{base}/search", ["GET", "POST"], self._search_server)
 
-    def rules(self) -> list[Rule]:
-        """The routing rules of this service."""
-        return list(self._rules)
-
     # -- answers the app needs ----------------------------------------------------------
 
     def not_found(self, request: Request) -> Response:
@@ -147,44 +132,19 @@ class JiraHttp:
             return json_response(
                 {"message": f"null for uri: {request.url}", "status-code": 404}, 404
             )
-        return Response(
-            "<html><body><h1>404 Not Found</h1></body></html>",
-            status=404,
-            content_type="text/html;charset=UTF-8",
-        )
+        return html_not_found("404 Not Found")
 
     def method_not_allowed(self, request: Request) -> Response:
         """Jira's answer to a known route with the wrong method."""
         del request
         return Response(b"", status=405)
 
-    def is_mutating(self, endpoint: str, values: dict[str, Any]) -> bool:
-        """Whether this endpoint changes state (what ``drop_after`` and the log count)."""
-        del values
-        return endpoint in self.mutating
-
-    def needs_auth(self, endpoint: str, values: dict[str, Any]) -> bool:
-        """Every endpoint needs credentials."""
-        del endpoint, values
-        return True
-
-    def unauthorized(self, *, missing: bool) -> Response:
-        """Jira's answer to missing or wrong credentials (the same for both)."""
-        del missing
-        if self.cloud:
-            response = Response(
-                "Client must be authenticated to access this resource.",
-                status=401,
-                content_type="text/plain;charset=UTF-8",
-            )
-        else:
-            response = _error(
-                401,
-                ["You are not authenticated. Authentication required to perform this operation."],
-            )
-        response.headers["WWW-Authenticate"] = 'Basic realm="protected-area"'
-        response.headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
-        return response
+    def server_unauthorized(self) -> Response:
+        """Jira Server's JSON 401 body."""
+        return _error(
+            401,
+            ["You are not authenticated. Authentication required to perform this operation."],
+        )
 
     def fault(self, fault: StatusFault) -> Response:
         """A scripted 429 or 5xx in Jira's shape."""
@@ -214,20 +174,11 @@ class JiraHttp:
         """Jira's answer when the emulator itself failed."""
         return _error(500, ["Internal server error (see the emulator's log)."])
 
-    def handle(
-        self, endpoint: str, request: Request, values: dict[str, Any], user: User | None
-    ) -> Response:
-        """Run one handler and turn backend errors into Jira's error responses."""
-        try:
-            return self.handlers[endpoint](request, values, user)
-        except JiraError as exc:
+    def client_error(self, exc: Exception) -> Response:
+        """A backend error in its own status and body; any other bad request as a 400."""
+        if isinstance(exc, JiraError):
             return json_response(exc.body(), exc.status)
-        except JqlError as exc:
-            return _error(400, [str(exc)])
-        except RequestBodyError as exc:
-            return _error(400, [str(exc)])
-        except ParameterError as exc:
-            return _error(400, [str(exc)])
+        return _error(400, [str(exc)])
 
     # -- site ------------------------------------------------------------------------------
 

@@ -22,19 +22,20 @@ import attrs
 
 from pmsync.testing._clock import now
 from pmsync.testing._querylang import (
-    And,
     Clause,
     Empty,
     Function,
     Literal,
-    Node,
-    Not,
     Operand,
-    Or,
     QuerySyntaxError,
     SortKey,
     ValueList,
+    compare_to,
+    compile_tree,
+    parse_moment,
+    parse_period,
     parse_query,
+    start_of,
 )
 
 if TYPE_CHECKING:
@@ -47,9 +48,7 @@ RESERVED_WORDS = ("and", "or", "not", "empty", "null", "order", "by", "in", "is"
 _TYPES = frozenset({"page", "blogpost", "comment", "attachment", "space", "user"})
 _EQUALITY = frozenset({"=", "!=", "in", "not in"})
 _ORDERED = frozenset({"=", "!=", "<", "<=", ">", ">="})
-_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
-_PERIOD = re.compile(r"^\s*([+-])?\s*((?:\d+\s*[wdhmy]\s*)+)$")
-_PERIOD_PART = re.compile(r"(\d+)\s*([wdhmy])")
+_PERIOD_UNITS = "wdhmy"
 _SORTABLE = {"created", "lastmodified", "title", "id"}
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TAG = re.compile(r"<[^>]+>")
@@ -121,28 +120,7 @@ def compile_cql(text: str, scope: CqlScope, *, current_user: User | None) -> Com
         if key.field.lower() not in _SORTABLE:
             raise CqlError(f"Could not parse cql : {text} (cannot order by '{key.field}')")
     compiler = _Compiler(text, scope, current_user)
-    return CompiledCql(matches=compiler.node(query.where), order_by=query.order_by)
-
-
-def _parse_period(text: str) -> dt.timedelta | None:
-    match = _PERIOD.match(text)
-    if not match:
-        return None
-    units = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1, "y": 365 * 24 * 60}
-    minutes = sum(int(a) * units[u] for a, u in _PERIOD_PART.findall(match.group(2)))
-    delta = dt.timedelta(minutes=minutes)
-    return -delta if match.group(1) == "-" else delta
-
-
-def _start_of(moment: dt.datetime, unit: str) -> dt.datetime:
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if unit == "day":
-        return day
-    if unit == "week":
-        return day - dt.timedelta(days=(day.weekday() + 1) % 7)
-    if unit == "month":
-        return day.replace(day=1)
-    return day.replace(month=1, day=1)
+    return CompiledCql(matches=compile_tree(query.where, compiler.clause), order_by=query.order_by)
 
 
 def _plain_text(storage: str) -> str:
@@ -163,18 +141,6 @@ class _Compiler:
 
     def error(self, detail: str) -> CqlError:
         return CqlError(f"Could not parse cql : {self.text} ({detail})")
-
-    def node(self, node: Node) -> Predicate:
-        if isinstance(node, And):
-            parts = [self.node(n) for n in node.items]
-            return lambda page: all(p(page) for p in parts)
-        if isinstance(node, Or):
-            parts = [self.node(n) for n in node.items]
-            return lambda page: any(p(page) for p in parts)
-        if isinstance(node, Not):
-            inner = self.node(node.item)
-            return lambda page: not inner(page)
-        return self.clause(node)
 
     def clause(self, clause: Clause) -> Predicate:
         field = clause.field.strip().lower()
@@ -216,9 +182,6 @@ class _Compiler:
 
     # -- operand helpers ---------------------------------------------------------------
 
-    def operands(self, clause: Clause) -> list[Operand]:
-        return list(clause.value.items) if isinstance(clause.value, ValueList) else [clause.value]
-
     def literal(self, clause: Clause, operand: Operand) -> str:
         if isinstance(operand, Literal):
             return operand.text
@@ -256,7 +219,7 @@ class _Compiler:
     ) -> Predicate:
         if clause.op not in _EQUALITY:
             raise self.error(f"the operator '{clause.op}' is not supported by '{clause.field}'")
-        wanted = {resolve(clause, operand) for operand in self.operands(clause)}
+        wanted = {resolve(clause, operand) for operand in clause.operands}
         if clause.op in ("=", "in"):
             return lambda page: bool(values_of(page) & wanted)
         return lambda page: not (values_of(page) & wanted)
@@ -278,7 +241,7 @@ class _Compiler:
         if isinstance(operand, Function):
             name = operand.name.lower()
             arg = operand.args[0] if operand.args else ""
-            shift = _parse_period(arg) if arg else dt.timedelta()
+            shift = parse_period(arg, units=_PERIOD_UNITS) if arg else dt.timedelta()
             if arg and shift is None:
                 raise self.error(f"invalid period '{arg}' in {operand.name}()")
             assert shift is not None
@@ -287,17 +250,12 @@ class _Compiler:
                 return current + shift
             for unit in ("day", "week", "month", "year"):
                 if name == f"startof{unit}":
-                    return _start_of(current, unit) + shift
+                    return start_of(current, unit) + shift
             raise self.error(f"unsupported function '{operand.name}'")
         text = self.literal(clause, operand).strip()
-        period = _parse_period(text)
-        if period is not None:
-            return now() + period
-        for fmt in _DATE_FORMATS:
-            try:
-                return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
-            except ValueError:
-                continue
+        moment = parse_moment(text, units=_PERIOD_UNITS, current=now())
+        if moment is not None:
+            return moment
         raise self.error(f"'{text}' is not a valid date for '{clause.field}'")
 
     def date_clause(self, clause: Clause, field: str) -> Predicate:
@@ -309,12 +267,5 @@ class _Compiler:
         def value(page: Page) -> dt.datetime:
             return page.created if field == "created" else page.last_modified
 
-        compare: Callable[[dt.datetime], bool] = {
-            "=": lambda v: v == bound,
-            "!=": lambda v: v != bound,
-            "<": lambda v: v < bound,
-            "<=": lambda v: v <= bound,
-            ">": lambda v: v > bound,
-            ">=": lambda v: v >= bound,
-        }[clause.op]
+        compare = compare_to(clause.op, bound)
         return lambda page: compare(value(page))

@@ -30,19 +30,20 @@ import attrs
 
 from pmsync.testing._clock import now
 from pmsync.testing._querylang import (
-    And,
     Clause,
     Empty,
     Function,
     Literal,
-    Node,
-    Not,
     Operand,
-    Or,
     QuerySyntaxError,
     SortKey,
     ValueList,
+    compare_to,
+    compile_tree,
+    parse_moment,
+    parse_period,
     parse_query,
+    start_of,
 )
 
 if TYPE_CHECKING:
@@ -141,9 +142,7 @@ _FIELD_ALIASES = {
 _PROPERTY_FIELD = re.compile(r"^issue\.property\[(?P<key>[^\]]+)\](?:\.(?P<path>[\w.$-]+))?$", re.I)
 _CUSTOM_FIELD = re.compile(r"^(?:cf\[(?P<a>\d+)\]|customfield_(?P<b>\d+))$", re.I)
 _ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
-_PERIOD = re.compile(r"^\s*([+-])?\s*((?:\d+\s*[wdhm]\s*)+)$")
-_PERIOD_PART = re.compile(r"(\d+)\s*([wdhm])")
-_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+_PERIOD_UNITS = "wdhm"
 _SORTABLE = (
     "key",
     "created",
@@ -205,7 +204,7 @@ def compile_jql(text: str, scope: JqlScope, *, current_user: User | None) -> Com
             f"Error in the JQL Query: {exc.detail} (line 1, character {exc.position + 1})"
         ) from None
     compiler = _Compiler(scope, current_user)
-    predicate: Predicate = compiler.node(query.where) if query.where else _always
+    predicate: Predicate = compile_tree(query.where, compiler.clause) if query.where else _always
     for key in query.order_by:
         field = _canonical_field(key.field)
         if field not in _SORTABLE and not field.startswith("customfield_"):
@@ -262,28 +261,6 @@ def _sort_value(issue: Issue, field: str) -> Any:
 # -- dates ------------------------------------------------------------------------------
 
 
-def _parse_period(text: str) -> dt.timedelta | None:
-    match = _PERIOD.match(text)
-    if not match:
-        return None
-    total = dt.timedelta()
-    units = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
-    for amount, unit in _PERIOD_PART.findall(match.group(2)):
-        total += dt.timedelta(**{units[unit]: int(amount)})
-    return -total if match.group(1) == "-" else total
-
-
-def _start_of(moment: dt.datetime, unit: str) -> dt.datetime:
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if unit == "day":
-        return day
-    if unit == "week":  # Jira's weeks start on Sunday in the default locale
-        return day - dt.timedelta(days=(day.weekday() + 1) % 7)
-    if unit == "month":
-        return day.replace(day=1)
-    return day.replace(month=1, day=1)
-
-
 def _shift(moment: dt.datetime, unit: str, amount: int) -> dt.datetime:
     if unit == "day":
         return moment + dt.timedelta(days=amount)
@@ -295,7 +272,7 @@ def _shift(moment: dt.datetime, unit: str, amount: int) -> dt.datetime:
 
 
 def _end_of(moment: dt.datetime, unit: str) -> dt.datetime:
-    return _shift(_start_of(moment, unit), unit, 1) - dt.timedelta(milliseconds=1)
+    return _shift(start_of(moment, unit), unit, 1) - dt.timedelta(milliseconds=1)
 
 
 _DATE_FUNCTIONS = {
@@ -315,7 +292,7 @@ def _date_function(func: Function, field: str) -> dt.datetime:
     if name not in _DATE_FUNCTIONS:
         raise JqlError(f"Unable to find JQL function '{func.name}({', '.join(func.args)})'.")
     edge, unit = _DATE_FUNCTIONS[name]
-    base = _start_of(current, unit) if edge == "start" else _end_of(current, unit)
+    base = start_of(current, unit) if edge == "start" else _end_of(current, unit)
     if not func.args:
         return base
     if len(func.args) > 1:
@@ -323,7 +300,7 @@ def _date_function(func: Function, field: str) -> dt.datetime:
     arg = func.args[0].strip()
     if re.fullmatch(r"[+-]?\d+", arg):
         return _shift(base, unit, int(arg))
-    period = _parse_period(arg)
+    period = parse_period(arg, units=_PERIOD_UNITS)
     if period is None:
         raise JqlError(
             f"Argument '{arg}' of function '{func.name}' for field '{field}' is invalid."
@@ -336,14 +313,9 @@ def _date_operand(operand: Operand, field: str) -> dt.datetime:
         return _date_function(operand, field)
     assert isinstance(operand, Literal)
     text = operand.text.strip()
-    period = _parse_period(text)
-    if period is not None:
-        return now() + period
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
-        except ValueError:
-            continue
+    moment = parse_moment(text, units=_PERIOD_UNITS, current=now())
+    if moment is not None:
+        return moment
     raise JqlError(
         f"Date value '{operand.text}' for field '{field}' is invalid. Valid formats include: "
         "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
@@ -395,18 +367,6 @@ class _Compiler:
         self.scope = scope
         self.current_user = current_user
 
-    def node(self, node: Node) -> Predicate:
-        if isinstance(node, And):
-            parts = [self.node(n) for n in node.items]
-            return lambda issue: all(p(issue) for p in parts)
-        if isinstance(node, Or):
-            parts = [self.node(n) for n in node.items]
-            return lambda issue: any(p(issue) for p in parts)
-        if isinstance(node, Not):
-            inner = self.node(node.item)
-            return lambda issue: not inner(issue)
-        return self.clause(node)
-
     def clause(self, clause: Clause) -> Predicate:
         field = _canonical_field(clause.field)
         prop = _PROPERTY_FIELD.match(clause.field.strip())
@@ -455,11 +415,6 @@ class _Compiler:
                 f"'{clause.field}' field."
             )
 
-    def operands(self, clause: Clause) -> list[Operand]:
-        if isinstance(clause.value, ValueList):
-            return list(clause.value.items)
-        return [clause.value]
-
     def no_functions(self, clause: Clause, operand: Operand) -> None:
         if isinstance(operand, Function):
             raise JqlError(
@@ -472,7 +427,7 @@ class _Compiler:
         """Resolve every operand into normalized values; say whether EMPTY was listed."""
         values: set[str] = set()
         has_empty = False
-        for operand in self.operands(clause):
+        for operand in clause.operands:
             if isinstance(operand, Empty):
                 has_empty = True
                 continue
@@ -697,7 +652,7 @@ class _Compiler:
             return lambda issue: (value(issue) is None) == want_empty
         moments: list[dt.datetime] = []
         has_empty = False
-        for operand in self.operands(clause):
+        for operand in clause.operands:
             if isinstance(operand, Empty):
                 has_empty = True
             else:
@@ -710,12 +665,7 @@ class _Compiler:
         if has_empty or len(moments) != 1:
             raise JqlError(f"The operator '{op}' needs a single date for field '{clause.field}'.")
         bound = moments[0]
-        compare: Callable[[dt.datetime], bool] = {
-            "<": lambda v: v < bound,
-            "<=": lambda v: v <= bound,
-            ">": lambda v: v > bound,
-            ">=": lambda v: v >= bound,
-        }[op]
+        compare = compare_to(op, bound)
 
         def predicate(issue: Issue) -> bool:
             moment = value(issue)
@@ -772,7 +722,7 @@ class _Compiler:
             )
         wanted: list[str] = []
         has_empty = False
-        for operand in self.operands(clause):
+        for operand in clause.operands:
             if isinstance(operand, Empty):
                 has_empty = True
             else:

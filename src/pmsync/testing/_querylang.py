@@ -6,6 +6,8 @@ parentheses, function calls such as ``now("-2d")``, and an ``ORDER BY`` tail. Th
 turns text into a small immutable syntax tree; the dialect modules (``_jql``, ``_cql``)
 give fields their meaning and phrase errors the way each service does.
 
+The date and comparison helpers at the end are the value rules both dialects share.
+
 Pure: no I/O, no clock, no state. A value is always one token, so text that came from
 a user (a summary with quotes, ``OR`` or backslashes) can never change the shape of a
 query once it is quoted, and unquoted reserved words are rejected, never reinterpreted.
@@ -13,11 +15,17 @@ query once it is quoted, and unquoted reserved words are rejected, never reinter
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import functools
+import operator
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import attrs
 
 __all__ = [
+    "DATE_FORMATS",
     "And",
     "Clause",
     "Empty",
@@ -31,7 +39,12 @@ __all__ = [
     "QuerySyntaxError",
     "SortKey",
     "ValueList",
+    "compare_to",
+    "compile_tree",
+    "parse_moment",
+    "parse_period",
     "parse_query",
+    "start_of",
 ]
 
 
@@ -88,6 +101,13 @@ class Clause:
     op: str
     value: Operand | ValueList
     position: int
+
+    @property
+    def operands(self) -> list[Operand]:
+        """The operands of the clause: the items of a list, or the single value."""
+        if isinstance(self.value, ValueList):
+            return list(self.value.items)
+        return [self.value]
 
 
 @attrs.frozen
@@ -482,3 +502,97 @@ def parse_query(
         infix_not=infix_not,
     )
     return parser.parse()
+
+
+_T = TypeVar("_T")
+
+
+def compile_tree(
+    node: Node, clause: Callable[[Clause], Callable[[_T], bool]]
+) -> Callable[[_T], bool]:
+    """One predicate for a query tree: ``AND``/``OR``/``NOT`` over what ``clause`` builds."""
+    if isinstance(node, And):
+        parts = [compile_tree(n, clause) for n in node.items]
+        return lambda item: all(p(item) for p in parts)
+    if isinstance(node, Or):
+        parts = [compile_tree(n, clause) for n in node.items]
+        return lambda item: any(p(item) for p in parts)
+    if isinstance(node, Not):
+        inner = compile_tree(node.item, clause)
+        return lambda item: not inner(item)
+    return clause(node)
+
+
+# -- values both dialects share ------------------------------------------------------------
+
+#: The absolute date formats JQL and CQL accept, tried in this order (UTC).
+DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+
+_UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1, "y": 365 * 24 * 60}
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@functools.cache
+def _period_patterns(units: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return (
+        re.compile(rf"^\s*([+-])?\s*((?:\d+\s*[{units}]\s*)+)$"),
+        re.compile(rf"(\d+)\s*([{units}])"),
+    )
+
+
+def parse_period(text: str, *, units: str) -> dt.timedelta | None:
+    """A relative period such as ``-4w 2d``; ``None`` if ``text`` is not one.
+
+    ``units`` lists the unit letters the dialect knows, among ``w d h m y`` (a year is 365
+    days); a leading ``-`` makes the whole period negative.
+    """
+    whole, part = _period_patterns(units)
+    match = whole.match(text)
+    if not match:
+        return None
+    minutes = sum(int(amount) * _UNIT_MINUTES[unit] for amount, unit in part.findall(match[2]))
+    delta = dt.timedelta(minutes=minutes)
+    return -delta if match[1] == "-" else delta
+
+
+def parse_moment(text: str, *, units: str, current: dt.datetime) -> dt.datetime | None:
+    """A date value as a moment; ``None`` if ``text`` is no date value.
+
+    A period (see :func:`parse_period`) counts from ``current``; otherwise ``text`` is read
+    with the first of :data:`DATE_FORMATS` that fits, as UTC.
+    """
+    period = parse_period(text, units=units)
+    if period is not None:
+        return current + period
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def start_of(moment: dt.datetime, unit: str) -> dt.datetime:
+    """Midnight at the start of ``moment``'s day, week (from Sunday), month or year."""
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "day":
+        return day
+    if unit == "week":  # both services start weeks on Sunday in the default locale
+        return day - dt.timedelta(days=(day.weekday() + 1) % 7)
+    if unit == "month":
+        return day.replace(day=1)
+    return day.replace(month=1, day=1)
+
+
+def compare_to(op: str, bound: Any) -> Callable[[Any], bool]:
+    """A test ``value <op> bound`` for one of ``= != < <= > >=``."""
+    test = _COMPARISONS[op]
+    return lambda value: bool(test(value, bound))

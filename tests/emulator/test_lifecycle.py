@@ -178,10 +178,14 @@ def test_pytest_fixture_recipe_from_the_docs() -> None:
 def test_many_threads_can_start_emulators() -> None:
     """Emulators are independent: several can run at once on different ports."""
     ports: list[int] = []
+    # All four run at once: an emulator that stopped early would free its port for the
+    # next one, and the distinct-ports check would then fail for the wrong reason.
+    together = threading.Barrier(4, timeout=30)
 
     def run() -> None:
         with Emulator() as emu:
             ports.append(emu.port)
+            together.wait()
 
     threads = [threading.Thread(target=run) for _ in range(4)]
     for thread in threads:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pmsync import Status
 from pmsync._storage.dates import date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
+    _SPACE_LIKE,
+    _fold_unicode,
+    fold_words,
     is_action_heading,
     normalise_priority,
     normalise_words,
@@ -204,3 +209,45 @@ class TestDates:
     def test_time_element_attribute(self, value, date):
         """``<time datetime>`` values, timestamps included."""
         assert date == date_from_attribute(value)
+
+
+# --- word folding: the quick path for mostly-ASCII text agrees with full folding -------
+
+#: ASCII, the characters the quick path turns into spaces, and characters that compose
+#: or decompose under NFKC (combining marks, Hangul jamo, full-width letters, ™).
+_FOLD_ALPHABET = st.sampled_from(
+    [
+        *"aeZ09 _-.,'=<",
+        *_SPACE_LIKE.pattern[1:-1].replace("\\", ""),
+        *"\u0301\u0308\u0338\u0327\u00e9\u2122\u1100\u1161\uff26\u00bd",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(_FOLD_ALPHABET, max_size=12) | st.text(max_size=12))
+def test_fold_words_quick_path_agrees_with_nfkc_folding(text):
+    assert fold_words(text) == _fold_unicode(text)
+
+
+def test_every_space_like_character_folds_to_a_word_break_in_any_company():
+    chars = _SPACE_LIKE.pattern[1:-1].replace("\\", "")
+    assert "\xa0" in chars
+    assert "\u2019" in chars
+    for char in chars:
+        for before, after in (("a", "b"), ("e", "\u0301"), ("=", "\u0338"), ("9", "")):
+            text = f"{before}{char}{after}"
+            assert fold_words(text) == _fold_unicode(text), repr(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Page the on-call\xa0team at 10\u2019000", "page the on call team at 10 000"),
+        ("Café – étape 2", "café étape 2"),
+        ("Ｆｕｌｌ width", "full width"),
+        ("e\u0301te\u0301", "été"),
+    ],
+)
+def test_fold_words_reads_non_ascii_text(text, folded):
+    assert fold_words(text) == folded

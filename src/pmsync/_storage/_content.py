@@ -18,7 +18,25 @@ from lxml import etree
 from pmsync._model import Person
 from pmsync._storage._xhtml import AC, RI
 
-__all__ = ["EMPTY", "Content", "Lozenge", "all_text", "read_content", "read_value", "text_of"]
+__all__ = [
+    "AC_LINK",
+    "AC_MACRO",
+    "AC_NAME",
+    "EMPTY",
+    "KEY",
+    "RI_USER",
+    "TITLE_COLOUR",
+    "Content",
+    "Lozenge",
+    "all_text",
+    "lone_element",
+    "parameters",
+    "person",
+    "plain_lines",
+    "read_content",
+    "read_value",
+    "text_of",
+]
 
 _AC_NAME = f"{{{AC}}}name"
 _AC_PARAMETER = f"{{{AC}}}parameter"
@@ -583,3 +601,76 @@ def _person(user: etree._Element, display_name: str | None) -> Person | None:
     return Person(
         account_id=account_id, user_key=user_key, username=username, display_name=display_name
     )
+
+
+# --- pieces for the row fast path in parse.py -------------------------------------------
+
+AC_NAME = _AC_NAME
+AC_LINK = _AC_LINK
+AC_MACRO = _AC_MACRO
+RI_USER = _RI_USER
+KEY = _KEY
+TITLE_COLOUR = _TITLE_COLOUR
+parameters = _parameters
+person = _person
+
+
+def plain_lines(cell: etree._Element) -> tuple[str, ...] | None:
+    """The lines of a cell holding only text or paragraphs of plain text (``<td>a</td>``,
+    ``<td><p>a</p><p>b</p></td>``, ``<td><p><br /></p></td>``), as :func:`read_content`
+    reads them; ``None`` for any other cell."""
+    size = len(cell)
+    text = cell.text
+    if size == 0:
+        if not text:
+            return ()
+        line = " ".join(text.split()) if text.isascii() else _collapse(text)
+        return (line,) if line else ()
+    if text and not text.isspace():
+        return None
+    lines: list[str] = []
+    for child in cell:
+        if child.tag != "p":
+            return None
+        text = child.tail
+        if text and not text.isspace():
+            return None
+        text = child.text
+        if len(child):
+            # <p><br /></p>, alone in the cell: how Confluence writes an empty cell.
+            if size == 1 and len(child) == 1 and (not text or text.isspace()):
+                br = child[0]
+                tail = br.tail
+                if br.tag == "br" and (not tail or tail.isspace()):
+                    return ()
+            return None
+        if text:
+            line = " ".join(text.split()) if text.isascii() else _collapse(text)
+            if line:
+                lines.append(line)
+    return tuple(lines)
+
+
+def lone_element(cell: etree._Element) -> etree._Element | None:
+    """The one element a cell holds, directly or in a paragraph, with no text around
+    it (``<td><p><time datetime="..." /></p></td>``); ``None`` for any other cell."""
+    if len(cell) != 1:
+        return None
+    text = cell.text
+    if text and not text.isspace():
+        return None
+    child = cell[0]
+    if child.tag == "p":
+        if len(child) != 1:
+            return None
+        text = child.text
+        if text and not text.isspace():
+            return None
+        text = child.tail
+        if text and not text.isspace():
+            return None
+        child = child[0]
+    text = child.tail
+    if text and not text.isspace():
+        return None
+    return child

@@ -10,26 +10,39 @@ anything but :class:`~pmsync.ParseError`, whatever the page holds.
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import functools
 import hashlib
 import json
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Literal, NamedTuple, cast
+from typing import Any, Final, Literal, NamedTuple, cast
 
 import attrs
 from lxml import etree
 
 from pmsync._model import ActionItem, ItemTable, ParseWarning, Person, Postmortem, Status
 from pmsync._storage._content import (
+    AC_LINK,
+    AC_MACRO,
+    AC_NAME,
     EMPTY,
+    KEY,
+    RI_USER,
+    TITLE_COLOUR,
     Content,
     all_text,
+    lone_element,
+    parameters,
+    person,
+    plain_lines,
     read_content,
     read_value,
     text_of,
 )
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
+from pmsync._storage._skim import skim, was_cut
 from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_storage
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
@@ -131,6 +144,27 @@ def parse_page(
         return Postmortem(page_id=page_id, title=title)
     if _is_json(text):
         raise ParseError(_no_markup_message(text, page_id, title), page_id=page_id)
+    options: dict[str, Any] = {
+        "page_id": page_id,
+        "vocabulary": vocabulary,
+        "date_order": date_order,
+        "statuses": statuses,
+        "priorities": priorities,
+    }
+    skimmed = skim(text, functools.partial(_settled_by_first_rows, options))
+    if skimmed is not None:
+        # Long tables that are not action tables lose their rows past the first few;
+        # the whole page is read when the text is not well-formed or a cut table turns
+        # out to need its rows.
+        document = read_storage(skimmed)
+        if document.problem is None:
+            reader = _PageReader(**options, skimmed=True)
+            try:
+                reader.read(document.root)
+            except _ReadWholePage:
+                pass
+            else:
+                return reader.postmortem(title)
     try:
         document = read_storage(text)
     except UnreadableMarkupError as exc:
@@ -139,13 +173,7 @@ def parse_page(
         ) from None
     if len(document.root) == 0:
         raise ParseError(_no_markup_message(text, page_id, title), page_id=page_id)
-    reader = _PageReader(
-        page_id=page_id,
-        vocabulary=vocabulary,
-        date_order=date_order,
-        statuses=statuses,
-        priorities=priorities,
-    )
+    reader = _PageReader(**options)
     if document.problem:
         reader.warn(
             "broken-markup",
@@ -155,13 +183,23 @@ def parse_page(
             None,
         )
     reader.read(document.root)
-    return Postmortem(
-        page_id=page_id,
-        title=title,
-        items=tuple(reader.items),
-        warnings=tuple(reader.warnings),
-        tables=tuple(reader.tables),
-    )
+    return reader.postmortem(title)
+
+
+def _settled_by_first_rows(options: Mapping[str, Any], table_markup: str) -> bool:
+    """Whether the rows in ``table_markup`` (the first rows of a long table) settle that
+    the table holds no action items, as :meth:`_PageReader.table` would decide."""
+    try:
+        document = read_storage(table_markup)
+    except UnreadableMarkupError:
+        return False
+    if document.problem is not None or len(document.root) != 1:
+        return False
+    table = document.root[0]
+    if table.tag != "table":
+        return False
+    header = _PageReader(**options).scan_header(own_rows(table))
+    return header.row < 0 and header.decided
 
 
 def item_digest(page_id: str | None, summary: str, occurrence: int = 0) -> str:
@@ -262,6 +300,8 @@ class _Header(NamedTuple):
     grid: Grid
     placed: list[list[Slot]]
     non_empty: int
+    #: Whether a row settled it (``False``: the rows ran out first).
+    decided: bool = True
 
 
 @attrs.frozen
@@ -292,8 +332,15 @@ def _where(context: _Table | _TaskList, row: int) -> str:
     return f"row {row + 1} of {context.place}"
 
 
+class _ReadWholePage(Exception):  # noqa: N818  # a signal, not an error
+    """A table cut by :func:`skim` needs its rows: read the page whole."""
+
+
 class _PageReader:
-    """Walks one page and collects items, warnings and action-item tables."""
+    """Walks one page and collects items, warnings and action-item tables.
+
+    ``skimmed``: the tree is of :func:`skim`'s text, so a table whose rows were cut
+    and that its first rows do not settle raises :class:`_ReadWholePage`."""
 
     def __init__(
         self,
@@ -303,7 +350,9 @@ class _PageReader:
         date_order: Literal["DMY", "MDY"] | None,
         statuses: Mapping[str, Status | str] | None,
         priorities: Mapping[str, str] | None,
+        skimmed: bool = False,
     ) -> None:
+        self.skimmed = skimmed
         self.page_id = page_id
         self.vocabulary = vocabulary
         self.date_order = date_order
@@ -322,6 +371,16 @@ class _PageReader:
         self._text_statuses: dict[str, Status | object | None] = {}
         self._priorities: dict[str, str | None] = {}
         self._dates: dict[str, DateReading] = {}
+
+    def postmortem(self, title: str | None) -> Postmortem:
+        """What was read, as a :class:`~pmsync.Postmortem`."""
+        return Postmortem(
+            page_id=self.page_id,
+            title=title,
+            items=tuple(self.items),
+            warnings=tuple(self.warnings),
+            tables=tuple(self.tables),
+        )
 
     # --- the page ---------------------------------------------------------------------
 
@@ -425,12 +484,14 @@ class _PageReader:
                 if self.vocabulary.is_action_header(found) and self.reads_as_header(own, found):
                     return _Header(position, found, grid, placed, non_empty)
             return _Header(-1, {}, grid, placed, non_empty)
-        return _Header(-1, {}, grid, placed, non_empty)
+        return _Header(-1, {}, grid, placed, non_empty, decided=False)
 
     def table(self, table: etree._Element, index: int, heading: str | None) -> None:
         rows = own_rows(table)
         place = f"the table under “{heading}”" if heading else f"table {index + 1}"
         header = self.scan_header(rows)  # consumes the rows up to the header
+        if self.skimmed and (header.row >= 0 or not header.decided) and was_cut(table):
+            raise _ReadWholePage
         if header.row < 0:
             if heading and header.non_empty >= 2 and is_action_heading(heading):
                 self.warn(
@@ -457,7 +518,11 @@ class _PageReader:
             names = tuple(field for field, _ in fields)
             last = max(column for _, column in fields)
             pick = operator.itemgetter(*(column for _, column in fields))
+            quick = self.quick_row
+            plan = _RowPlan.of(header.columns)
             for row, cells in enumerate(body):
+                if len(cells) > last and quick(context, row, cells, plan):
+                    continue
                 if len(cells) > last:
                     located = dict(zip(names, pick(cells), strict=True))
                 else:  # a short row: only the fields it reaches
@@ -512,6 +577,166 @@ class _PageReader:
                 summary_shared=summary_shared,
                 section=section,
             )
+
+    def quick_row(
+        self, table: _Table, row: int, cells: list[etree._Element], plan: _RowPlan
+    ) -> bool:
+        """Read a body row of a span-free table whose cells all have the usual shapes
+        (plain text, one mention, one date, one lozenge, one Jira macro) and that needs
+        no warning; returns ``False``, having changed nothing, for any other row, which
+        :meth:`table_row` then reads. Both give the same item for a row this reads
+        (a property test compares them); this one skips the general cell walk."""
+        lines = plain_lines(cells[plan.summary])
+        if not lines:
+            return False  # empty, or not plain text: the general path decides
+        first = lines[0]
+        if len(first) > _LONGEST_PLACEHOLDER and first[:2] != "- " and first[0].isalnum():
+            summary, rest = first, lines[1:]
+        else:
+            summary, rest = _first_line(lines)
+            if not summary:
+                return False
+        if len(summary) <= _LONGEST_HEADER and self.vocabulary.field(summary) == "summary":
+            return False  # maybe a repeated header row
+        key: str | None = None
+        ticket_text = ""
+        if plan.ticket >= 0:
+            ticket = self.quick_ticket(cells[plan.ticket])
+            if ticket is None:
+                return False
+            key, ticket_text = ticket
+        if plan.description >= 0:
+            more = plain_lines(cells[plan.description])
+            if more is None:
+                return False
+            rest = (*rest, *more)
+        owner: Person | None = None
+        if plan.owner >= 0:
+            found_owner = _quick_owner(cells[plan.owner])
+            if found_owner is _SLOW:
+                return False
+            owner = found_owner
+        due: dt.date | None = None
+        if plan.due >= 0:
+            found_due = self.quick_due(cells[plan.due])
+            if found_due is _SLOW:
+                return False
+            due = found_due
+        priority: str | None = None
+        if plan.priority >= 0:
+            text = _quick_text(cells[plan.priority])
+            if text is None:
+                return False
+            priority = self.priority_of(text)
+        status: Status | None = None
+        if plan.status >= 0:
+            found_status = self.quick_status(cells[plan.status])
+            if found_status is _SLOW:
+                return False
+            status = found_status
+        if ticket_text and (status is None or key is None):
+            return False  # a status after the bug ("Bug 5554823 TODO"): the general path
+        extra: dict[str, str] = {}
+        for field, column in plan.extras:
+            more = plain_lines(cells[column])
+            if more is None:
+                return False
+            if more:
+                extra[field] = " ".join(more)
+        if key is not None:
+            self.note_key(key, table, row)
+        self.items.append(
+            ActionItem(
+                self.identity(summary, key),
+                summary,
+                "\n".join(rest) or None,
+                owner,
+                due,
+                priority,
+                status,
+                key,
+                "table",
+                table.index,
+                row,
+                extra,
+            )
+        )
+        return True
+
+    def quick_ticket(self, cell: etree._Element) -> tuple[str | None, str] | None:
+        """What :meth:`ticket` reads from a usual ticket cell (a Jira macro, text with at
+        most one key, or nothing); ``None`` for any other cell."""
+        element = lone_element(cell)
+        if element is not None:
+            tag = element.tag
+            if tag == AC_MACRO:
+                if element.get(AC_NAME) != "jira":
+                    return None
+                key = parameters(element, KEY).get("key")
+                return (_valid_key(key), "") if key else (None, "")
+            return (None, "") if tag == "br" else None
+        lines = plain_lines(cell)
+        if lines is None:
+            return None
+        text = " ".join(lines)
+        keys = _JIRA_KEY_IN_TEXT.findall(text) if text else []
+        if len(keys) > 1:
+            return None
+        return (_valid_key(keys[0]) if keys else None), text
+
+    def quick_due(self, cell: etree._Element) -> dt.date | _Slow | None:
+        """What :meth:`due` reads from a usual due cell without a warning, else ``_SLOW``."""
+        element = lone_element(cell)
+        if element is not None:
+            tag = element.tag
+            if tag == "time" and not element.text and len(element) == 0:
+                stamp = (element.get("datetime") or "").strip()
+                if stamp:
+                    date = date_from_attribute(stamp)
+                    return _SLOW if date is None else date
+                text = ""
+            elif tag == "br":
+                text = ""
+            else:
+                return _SLOW
+        else:
+            lines = plain_lines(cell)
+            if lines is None:
+                return _SLOW
+            text = " ".join(lines)
+        reading = self._dates.get(text)
+        if reading is None:
+            reading = self._dates[text] = read_date(text, self.date_order)
+        return _SLOW if reading.problem is not None else reading.date
+
+    def quick_status(self, cell: etree._Element) -> Status | _Slow | None:
+        """What :meth:`status` reads from a usual status cell without a warning, else
+        ``_SLOW``."""
+        element = lone_element(cell)
+        if element is not None:
+            tag = element.tag
+            if tag == AC_MACRO:
+                if element.get(AC_NAME) != "status":
+                    return _SLOW
+                found = parameters(element, TITLE_COLOUR)
+                title = found.get("title")
+                if title is not None:
+                    status = self.lozenge_status(title, found.get("colour"))
+                    return _SLOW if status is None else status
+                text = ""
+            elif tag == "br":
+                text = ""
+            else:
+                return _SLOW
+        else:
+            lines = plain_lines(cell)
+            if lines is None:
+                return _SLOW
+            text = " ".join(lines)
+        named = self.text_status(text)
+        if named is _PLACEHOLDER:
+            return None  # a plain cell holds no emoticon that could say "done"
+        return _SLOW if named is None else cast("Status", named)
 
     def is_header_like(self, cells: Iterable[etree._Element]) -> bool:
         """All cells ``<th>``, or bold ``<td>`` (Server/DC pages often do that), or empty."""
@@ -717,7 +942,9 @@ class _PageReader:
         return reading.date
 
     def priority(self, content: Content) -> str | None:
-        text = content.lozenges[0].title if content.lozenges else content.text
+        return self.priority_of(content.lozenges[0].title if content.lozenges else content.text)
+
+    def priority_of(self, text: str) -> str | None:
         try:
             return self._priorities[text]
         except KeyError:
@@ -907,6 +1134,67 @@ class _PageReader:
                 task_id=task_id,
             )
         )
+
+
+class _Slow(enum.Enum):
+    """A quick reader's answer for a cell that the general path must read."""
+
+    SLOW = enum.auto()
+
+
+_SLOW: Final = _Slow.SLOW
+
+
+class _RowPlan(NamedTuple):
+    """The cell index of each field in a span-free action table (-1: no such column)."""
+
+    summary: int
+    description: int
+    owner: int
+    due: int
+    priority: int
+    status: int
+    ticket: int
+    extras: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, columns: Mapping[str, int]) -> _RowPlan:
+        get = columns.get
+        return cls(
+            get("summary", -1),
+            get("description", -1),
+            get("owner", -1),
+            get("due", -1),
+            get("priority", -1),
+            get("status", -1),
+            get("ticket", -1),
+            tuple((field, column) for field, column in columns.items() if field not in CORE_FIELDS),
+        )
+
+
+def _quick_text(cell: etree._Element) -> str | None:
+    """A plain cell's text on one line (``""`` for ``<p><br /></p>``), else ``None``."""
+    lines = plain_lines(cell)
+    if lines is not None:
+        return " ".join(lines)
+    element = lone_element(cell)
+    return "" if element is not None and element.tag == "br" else None
+
+
+def _quick_owner(cell: etree._Element) -> Person | _Slow | None:
+    """What :meth:`_PageReader.owner` reads from an empty cell or a lone mention, else
+    ``_SLOW`` (owners written as text go the general way)."""
+    element = lone_element(cell)
+    if element is None:
+        return None if plain_lines(cell) == () else _SLOW
+    tag = element.tag
+    if tag == AC_LINK:
+        if len(element) == 1:
+            target = element[0]
+            if target.tag == RI_USER:
+                return person(target, None)
+        return _SLOW
+    return None if tag == "br" else _SLOW
 
 
 def _is_bold(cell: etree._Element) -> bool:

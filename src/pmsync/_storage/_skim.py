@@ -62,12 +62,10 @@ def skim(text: str, settled: Callable[[str], bool]) -> str | None:
     for start, end, depth, nested in tables:
         if depth or nested or end - start < SHORTEST_CUT:
             continue
-        span = _cut_span(text, start, end)
+        span = _cut_span(text, start, end, settled)
         if span is None:
             continue
         keep_to, resume_at = span
-        if not settled(text[start:keep_to] + text[resume_at:end]):
-            continue
         pieces.append(text[done:keep_to])
         pieces.append(_CUT_MARKUP)
         done = resume_at
@@ -122,10 +120,13 @@ def _tables(text: str) -> list[tuple[int, int, int, bool]] | None:
     return [(start, end, depth, bool(nested)) for start, end, depth, nested in found]
 
 
-def _cut_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _cut_span(
+    text: str, start: int, end: int, settled: Callable[[str], bool]
+) -> tuple[int, int] | None:
     """Where to stop keeping a table's text and where to take it up again: after its
     :data:`KEPT_ROWS`-th ``</tr>`` and at its last ``</tr>``; ``None`` when the table
-    must be kept whole."""
+    must be kept whole. The cheap tests come first, then ``settled``, then the scans of
+    the rows to cut."""
     keep_to = start
     for _ in range(KEPT_ROWS):
         keep_to = text.find("</tr>", keep_to, end)
@@ -140,6 +141,8 @@ def _cut_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     kept = text[start:keep_to]
     if "<!" in kept or "<?" in kept or not _ONLY_END_TAGS.match(text, resume_at, end):
+        return None
+    if not settled(kept + text[resume_at:end]):
         return None
     if text.find("task-list", keep_to, resume_at) >= 0:
         return None

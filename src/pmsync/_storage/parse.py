@@ -510,7 +510,7 @@ class _PageReader:
         section: str | None = None
         if not _NOT_PLAIN(table):
             # Rows of cells only, no rowspan or colspan: grid column n is the n-th cell.
-            body = [list(tr) for tr, _ in rows]
+            body = [tr.getchildren() for tr, _ in rows]  # quicker than list(tr)
             width = max([header.grid.width, *map(len, body)])
             self.tables.append(ItemTable(index, header.row, header.columns, width))
             context = _Table(index, header.row, fields, width, place, extras)
@@ -586,7 +586,10 @@ class _PageReader:
         no warning; returns ``False``, having changed nothing, for any other row, which
         :meth:`table_row` then reads. Both give the same item for a row this reads
         (a property test compares them); this one skips the general cell walk."""
-        lines = plain_lines(cells[plan.summary])
+        summary_at, description_at, owner_at, due_at, priority_at, status_at, ticket_at, extras = (
+            plan
+        )
+        lines = plain_lines(cells[summary_at])
         if not lines:
             return False  # empty, or not plain text: the general path decides
         first = lines[0]
@@ -600,44 +603,44 @@ class _PageReader:
             return False  # maybe a repeated header row
         key: str | None = None
         ticket_text = ""
-        if plan.ticket >= 0:
-            ticket = self.quick_ticket(cells[plan.ticket])
+        if ticket_at >= 0:
+            ticket = self.quick_ticket(cells[ticket_at])
             if ticket is None:
                 return False
             key, ticket_text = ticket
-        if plan.description >= 0:
-            more = plain_lines(cells[plan.description])
+        if description_at >= 0:
+            more = plain_lines(cells[description_at])
             if more is None:
                 return False
             rest = (*rest, *more)
         owner: Person | None = None
-        if plan.owner >= 0:
-            found_owner = _quick_owner(cells[plan.owner])
+        if owner_at >= 0:
+            found_owner = _quick_owner(cells[owner_at])
             if found_owner is _SLOW:
                 return False
             owner = found_owner
         due: dt.date | None = None
-        if plan.due >= 0:
-            found_due = self.quick_due(cells[plan.due])
+        if due_at >= 0:
+            found_due = self.quick_due(cells[due_at])
             if found_due is _SLOW:
                 return False
             due = found_due
         priority: str | None = None
-        if plan.priority >= 0:
-            text = _quick_text(cells[plan.priority])
+        if priority_at >= 0:
+            text = _quick_text(cells[priority_at])
             if text is None:
                 return False
             priority = self.priority_of(text)
         status: Status | None = None
-        if plan.status >= 0:
-            found_status = self.quick_status(cells[plan.status])
+        if status_at >= 0:
+            found_status = self.quick_status(cells[status_at])
             if found_status is _SLOW:
                 return False
             status = found_status
         if ticket_text and (status is None or key is None):
             return False  # a status after the bug ("Bug 5554823 TODO"): the general path
         extra: dict[str, str] = {}
-        for field, column in plan.extras:
+        for field, column in extras:
             more = plain_lines(cells[column])
             if more is None:
                 return False

@@ -560,7 +560,7 @@ _TITLE_COLOUR = frozenset({"title", "colour"})
 def _parameters(macro: etree._Element, wanted: frozenset[str]) -> dict[str, str]:
     """The ``wanted`` parameters of a macro by name (the first of each name wins)."""
     found: dict[str, str] = {}
-    for child in macro[:]:  # a list in one call: quicker than iterating
+    for child in macro[:]:  # type: ignore[index]  # one call for the list: quicker than iterating
         if child.tag == _AC_PARAMETER:
             name = child.get(_AC_NAME)
             if name not in wanted:

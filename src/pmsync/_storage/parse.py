@@ -510,7 +510,7 @@ class _PageReader:
         section: str | None = None
         if not _NOT_PLAIN(table):
             # Rows of cells only, no rowspan or colspan: grid column n is the n-th cell.
-            body = [tr[:] for tr, _ in rows]  # a slice: quicker than list(tr)
+            body: list[list[etree._Element]] = [tr[:] for tr, _ in rows]  # type: ignore[index,misc]
             width = max([header.grid.width, *map(len, body)])
             self.tables.append(ItemTable(index, header.row, header.columns, width))
             context = _Table(index, header.row, fields, width, place, extras)

@@ -25,9 +25,15 @@ __all__ = [
 ]
 
 
+#: The empty read-only mapping that values without extras share (nothing can change it).
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
 def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """Copy a mapping into a read-only view so that frozen values stay frozen."""
-    return MappingProxyType(dict(value or {}))
+    if value is NO_EXTRA or not value:
+        return NO_EXTRA
+    return MappingProxyType(dict(value))
 
 
 def _optional_frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:

@@ -10,14 +10,13 @@ anything but :class:`~pmsync.ParseError`, whatever the page holds.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 import hashlib
 import json
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Final, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import attrs
 from lxml import etree
@@ -365,7 +364,7 @@ class _PageReader:
         self._ids: set[str] = set()
         self._task_ids: set[str] = set()
         self._keys: dict[str, tuple[_Table | _TaskList, int]] = {}
-        self._inside_action_tables: set[etree._Element] = set()
+        self._action_tables: set[etree._Element] = set()
         self._contents: dict[etree._Element, Content] = {}
         self._lozenge_statuses: dict[tuple[str, str | None], Status | None] = {}
         self._text_statuses: dict[str, Status | object | None] = {}
@@ -395,8 +394,8 @@ class _PageReader:
                 self.table(element, table_index, heading)
             elif tag == _AC_TASK_LIST:
                 list_index += 1
-                if element in self._inside_action_tables:
-                    continue
+                if any(table in self._action_tables for table in element.iterancestors("table")):
+                    continue  # a task list inside an action table belongs to its row
                 if heading is not None and is_action_heading(heading):
                     self.task_list(element, list_index, heading)
             else:
@@ -422,7 +421,7 @@ class _PageReader:
 
         A keyed item still takes its summary's occurrence number, so writing a key into
         one of two rows with the same summary leaves the other row's id alone."""
-        words = _identity_words(summary)
+        words = fold_words(summary)
         occurrence = self._occurrences.get(words, 0)
         self._occurrences[words] = occurrence + 1
         if key is not None:
@@ -504,7 +503,7 @@ class _PageReader:
                     None,
                 )
             return
-        self._inside_action_tables.update(table.iter(_AC_TASK_LIST))
+        self._action_tables.add(table)
         fields = tuple(header.columns.items())
         extras = tuple(field for field in header.columns if field not in CORE_FIELDS)
         section: str | None = None
@@ -601,51 +600,25 @@ class _PageReader:
                 return False
         if len(summary) <= _LONGEST_HEADER and self.vocabulary.field(summary) == "summary":
             return False  # maybe a repeated header row
-        key: str | None = None
-        ticket_text = ""
-        if ticket_at >= 0:
-            ticket = self.quick_ticket(cells[ticket_at])
-            if ticket is None:
-                return False
-            key, ticket_text = ticket
-        if description_at >= 0:
-            more = plain_lines(cells[description_at])
-            if more is None:
-                return False
-            rest = (*rest, *more)
-        owner: Person | None = None
-        if owner_at >= 0:
-            found_owner = _quick_owner(cells[owner_at])
-            if found_owner is _SLOW:
-                return False
-            owner = found_owner
-        due: dt.date | None = None
-        if due_at >= 0:
-            found_due = self.quick_due(cells[due_at])
-            if found_due is _SLOW:
-                return False
-            due = found_due
-        priority: str | None = None
-        if priority_at >= 0:
-            text = _quick_text(cells[priority_at])
-            if text is None:
-                return False
-            priority = self.priority_of(text)
-        status: Status | None = None
-        if status_at >= 0:
-            found_status = self.quick_status(cells[status_at])
-            if found_status is _SLOW:
-                return False
-            status = found_status
+        try:
+            key, ticket_text = self.quick_ticket(cells[ticket_at]) if ticket_at >= 0 else _NO_TICKET
+            owner = _quick_owner(cells[owner_at]) if owner_at >= 0 else None
+            due = self.quick_due(cells[due_at]) if due_at >= 0 else None
+            priority = (
+                self.priority_of(_quick_text(cells[priority_at])) if priority_at >= 0 else None
+            )
+            status = self.quick_status(cells[status_at]) if status_at >= 0 else None
+            if description_at >= 0:
+                rest = (*rest, *_quick_lines(cells[description_at]))
+            extra: dict[str, str] = {}
+            for field, column in extras:
+                text = " ".join(_quick_lines(cells[column]))
+                if text:
+                    extra[field] = text
+        except _NotQuick:
+            return False
         if ticket_text and (status is None or key is None):
             return False  # a status after the bug ("Bug 5554823 TODO"): the general path
-        extra: dict[str, str] = {}
-        for field, column in extras:
-            more = plain_lines(cells[column])
-            if more is None:
-                return False
-            if more:
-                extra[field] = " ".join(more)
         if key is not None:
             self.note_key(key, table, row)
         self.items.append(
@@ -666,29 +639,29 @@ class _PageReader:
         )
         return True
 
-    def quick_ticket(self, cell: etree._Element) -> tuple[str | None, str] | None:
+    def quick_ticket(self, cell: etree._Element) -> tuple[str | None, str]:
         """What :meth:`ticket` reads from a usual ticket cell (a Jira macro, text with at
-        most one key, or nothing); ``None`` for any other cell."""
+        most one key, or nothing); raises :class:`_NotQuick` for any other cell."""
         element = lone_element(cell)
         if element is not None:
             tag = element.tag
             if tag == AC_MACRO:
                 if element.get(AC_NAME) != "jira":
-                    return None
+                    raise _NotQuick
                 key = parameters(element, KEY).get("key")
-                return (_valid_key(key), "") if key else (None, "")
-            return (None, "") if tag == "br" else None
-        lines = plain_lines(cell)
-        if lines is None:
-            return None
-        text = " ".join(lines)
-        keys = _JIRA_KEY_IN_TEXT.findall(text) if text else []
+                return (_valid_key(key), "") if key else _NO_TICKET
+            if tag == "br":
+                return _NO_TICKET
+            raise _NotQuick
+        text = " ".join(_quick_lines(cell))
+        keys = _JIRA_KEY_IN_TEXT.findall(text) if text else ()
         if len(keys) > 1:
-            return None
+            raise _NotQuick
         return (_valid_key(keys[0]) if keys else None), text
 
-    def quick_due(self, cell: etree._Element) -> dt.date | _Slow | None:
-        """What :meth:`due` reads from a usual due cell without a warning, else ``_SLOW``."""
+    def quick_due(self, cell: etree._Element) -> dt.date | None:
+        """What :meth:`due` reads from a usual due cell without a warning; raises
+        :class:`_NotQuick` for any other cell."""
         element = lone_element(cell)
         if element is not None:
             tag = element.tag
@@ -696,50 +669,52 @@ class _PageReader:
                 stamp = (element.get("datetime") or "").strip()
                 if stamp:
                     date = date_from_attribute(stamp)
-                    return _SLOW if date is None else date
+                    if date is None:
+                        raise _NotQuick
+                    return date
                 text = ""
             elif tag == "br":
                 text = ""
             else:
-                return _SLOW
+                raise _NotQuick
         else:
-            lines = plain_lines(cell)
-            if lines is None:
-                return _SLOW
-            text = " ".join(lines)
+            text = " ".join(_quick_lines(cell))
         reading = self._dates.get(text)
         if reading is None:
             reading = self._dates[text] = read_date(text, self.date_order)
-        return _SLOW if reading.problem is not None else reading.date
+        if reading.problem is not None:
+            raise _NotQuick
+        return reading.date
 
-    def quick_status(self, cell: etree._Element) -> Status | _Slow | None:
-        """What :meth:`status` reads from a usual status cell without a warning, else
-        ``_SLOW``."""
+    def quick_status(self, cell: etree._Element) -> Status | None:
+        """What :meth:`status` reads from a usual status cell without a warning; raises
+        :class:`_NotQuick` for any other cell."""
         element = lone_element(cell)
         if element is not None:
             tag = element.tag
             if tag == AC_MACRO:
                 if element.get(AC_NAME) != "status":
-                    return _SLOW
+                    raise _NotQuick
                 found = parameters(element, TITLE_COLOUR)
                 title = found.get("title")
                 if title is not None:
                     status = self.lozenge_status(title, found.get("colour"))
-                    return _SLOW if status is None else status
+                    if status is None:
+                        raise _NotQuick
+                    return status
                 text = ""
             elif tag == "br":
                 text = ""
             else:
-                return _SLOW
+                raise _NotQuick
         else:
-            lines = plain_lines(cell)
-            if lines is None:
-                return _SLOW
-            text = " ".join(lines)
+            text = " ".join(_quick_lines(cell))
         named = self.text_status(text)
         if named is _PLACEHOLDER:
             return None  # a plain cell holds no emoticon that could say "done"
-        return _SLOW if named is None else cast("Status", named)
+        if named is None:
+            raise _NotQuick
+        return cast("Status", named)
 
     def is_header_like(self, cells: Iterable[etree._Element]) -> bool:
         """All cells ``<th>``, or bold ``<td>`` (Server/DC pages often do that), or empty."""
@@ -1139,13 +1114,11 @@ class _PageReader:
         )
 
 
-class _Slow(enum.Enum):
-    """A quick reader's answer for a cell that the general path must read."""
-
-    SLOW = enum.auto()
+class _NotQuick(Exception):  # noqa: N818  # a signal, not an error
+    """A cell that the quick row reader leaves to the general path."""
 
 
-_SLOW: Final = _Slow.SLOW
+_NO_TICKET: tuple[None, str] = (None, "")
 
 
 class _RowPlan(NamedTuple):
@@ -1175,29 +1148,42 @@ class _RowPlan(NamedTuple):
         )
 
 
-def _quick_text(cell: etree._Element) -> str | None:
-    """A plain cell's text on one line (``""`` for ``<p><br /></p>``), else ``None``."""
+def _quick_lines(cell: etree._Element) -> tuple[str, ...]:
+    """A plain cell's lines (none for ``<p><br /></p>``); raises :class:`_NotQuick`
+    for any other cell."""
     lines = plain_lines(cell)
     if lines is not None:
-        return " ".join(lines)
+        return lines
     element = lone_element(cell)
-    return "" if element is not None and element.tag == "br" else None
+    if element is not None and element.tag == "br":
+        return ()
+    raise _NotQuick
 
 
-def _quick_owner(cell: etree._Element) -> Person | _Slow | None:
-    """What :meth:`_PageReader.owner` reads from an empty cell or a lone mention, else
-    ``_SLOW`` (owners written as text go the general way)."""
+def _quick_text(cell: etree._Element) -> str:
+    """A plain cell's text on one line (``""`` for ``<p><br /></p>``); raises
+    :class:`_NotQuick` for any other cell."""
+    return " ".join(_quick_lines(cell))
+
+
+def _quick_owner(cell: etree._Element) -> Person | None:
+    """What :meth:`_PageReader.owner` reads from an empty cell or a lone mention; raises
+    :class:`_NotQuick` for any other cell (owners written as text go the general way)."""
     element = lone_element(cell)
     if element is None:
-        return None if plain_lines(cell) == () else _SLOW
+        if plain_lines(cell) == ():
+            return None
+        raise _NotQuick
     tag = element.tag
     if tag == AC_LINK:
         if len(element) == 1:
             target = element[0]
             if target.tag == RI_USER:
                 return person(target, None)
-        return _SLOW
-    return None if tag == "br" else _SLOW
+        raise _NotQuick
+    if tag == "br":
+        return None
+    raise _NotQuick
 
 
 def _is_bold(cell: etree._Element) -> bool:

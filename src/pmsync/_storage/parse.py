@@ -422,9 +422,13 @@ class _PageReader:
         A keyed item still takes its summary's occurrence number, so writing a key into
         one of two rows with the same summary leaves the other row's id alone."""
         words = fold_words(summary)
-        occurrence = self._occurrences.get(words, 0)
-        self._occurrences[words] = occurrence + 1
+        occurrences = self._occurrences
+        occurrence = occurrences.get(words, 0)
+        occurrences[words] = occurrence + 1
         if key is not None:
+            if key not in self._ids:  # the usual case, without a call
+                self._ids.add(key)
+                return key
             return self.key_identity(key)
         item_id = _digest(self.page_id, words, occurrence)
         while item_id in self._ids:  # a 48-bit collision: astronomically rare, still handled

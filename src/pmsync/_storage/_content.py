@@ -35,6 +35,7 @@ __all__ = [
     "plain_lines",
     "read_content",
     "read_value",
+    "simple_cell",
     "text_of",
 ]
 
@@ -688,3 +689,42 @@ def lone_element(cell: etree._Element) -> etree._Element | None:
     if text and not text.isspace():
         return None
     return child
+
+
+def simple_cell(cell: etree._Element) -> tuple[str, ...] | etree._Element | None:
+    """A usual cell in one walk: its lines when it holds only text or paragraphs of
+    text (as :func:`plain_lines`; none for ``<p><br /></p>``), the element when it
+    holds one element and nothing else (as :func:`lone_element`; never ``<br>``), and
+    ``None`` for any other cell."""
+    size = len(cell)
+    text = cell.text
+    if size == 0:
+        if not text:
+            return ()
+        line = " ".join(text.split()) if text.isascii() else _collapse(text)
+        return (line,) if line else ()
+    if text and not text.isspace():
+        return None
+    if size != 1:
+        return _paragraph_lines(cell, size)
+    child = cell[0]
+    text = child.tail
+    if text and not text.isspace():
+        return None
+    tag = child.tag
+    if tag != "p":
+        return () if tag == "br" else child
+    text = child.text
+    size = len(child)
+    if size == 0:
+        if not text:
+            return ()
+        line = " ".join(text.split()) if text.isascii() else _collapse(text)
+        return (line,) if line else ()
+    if size != 1 or (text and not text.isspace()):
+        return None
+    child = child[0]
+    text = child.tail
+    if text and not text.isspace():
+        return None
+    return () if child.tag == "br" else child

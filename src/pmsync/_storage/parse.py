@@ -32,12 +32,12 @@ from pmsync._storage._content import (
     TITLE_COLOUR,
     Content,
     all_text,
-    lone_element,
     parameters,
     person,
     plain_lines,
     read_content,
     read_value,
+    simple_cell,
     text_of,
 )
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
@@ -646,43 +646,34 @@ class _PageReader:
     def quick_ticket(self, cell: etree._Element) -> tuple[str | None, str]:
         """What :meth:`ticket` reads from a usual ticket cell (a Jira macro, text with at
         most one key, or nothing); raises :class:`_NotQuick` for any other cell."""
-        element = lone_element(cell)
-        if element is not None:
-            tag = element.tag
-            if tag == AC_MACRO:
-                if element.get(AC_NAME) != "jira":
-                    raise _NotQuick
-                key = parameters(element, KEY).get("key")
-                return (_valid_key(key), "") if key else _NO_TICKET
-            if tag == "br":
-                return _NO_TICKET
+        found = simple_cell(cell)
+        if isinstance(found, tuple):
+            text = " ".join(found)
+            keys = _JIRA_KEY_IN_TEXT.findall(text) if text else ()
+            if len(keys) > 1:
+                raise _NotQuick
+            return (_valid_key(keys[0]) if keys else None), text
+        if found is None or found.tag != AC_MACRO or found.get(AC_NAME) != "jira":
             raise _NotQuick
-        text = " ".join(_quick_lines(cell))
-        keys = _JIRA_KEY_IN_TEXT.findall(text) if text else ()
-        if len(keys) > 1:
-            raise _NotQuick
-        return (_valid_key(keys[0]) if keys else None), text
+        key = parameters(found, KEY).get("key")
+        return (_valid_key(key), "") if key else _NO_TICKET
 
     def quick_due(self, cell: etree._Element) -> dt.date | None:
         """What :meth:`due` reads from a usual due cell without a warning; raises
         :class:`_NotQuick` for any other cell."""
-        element = lone_element(cell)
-        if element is not None:
-            tag = element.tag
-            if tag == "time" and not element.text and len(element) == 0:
-                stamp = (element.get("datetime") or "").strip()
-                if stamp:
-                    date = date_from_attribute(stamp)
-                    if date is None:
-                        raise _NotQuick
-                    return date
-                text = ""
-            elif tag == "br":
-                text = ""
-            else:
-                raise _NotQuick
+        found = simple_cell(cell)
+        if isinstance(found, tuple):
+            text = " ".join(found)
+        elif found is not None and found.tag == "time" and not found.text and not len(found):
+            stamp = (found.get("datetime") or "").strip()
+            if stamp:
+                date = date_from_attribute(stamp)
+                if date is None:
+                    raise _NotQuick
+                return date
+            text = ""
         else:
-            text = " ".join(_quick_lines(cell))
+            raise _NotQuick
         reading = self._dates.get(text)
         if reading is None:
             reading = self._dates[text] = read_date(text, self.date_order)
@@ -693,26 +684,20 @@ class _PageReader:
     def quick_status(self, cell: etree._Element) -> Status | None:
         """What :meth:`status` reads from a usual status cell without a warning; raises
         :class:`_NotQuick` for any other cell."""
-        element = lone_element(cell)
-        if element is not None:
-            tag = element.tag
-            if tag == AC_MACRO:
-                if element.get(AC_NAME) != "status":
+        found = simple_cell(cell)
+        if isinstance(found, tuple):
+            text = " ".join(found)
+        elif found is not None and found.tag == AC_MACRO and found.get(AC_NAME) == "status":
+            lozenge = parameters(found, TITLE_COLOUR)
+            title = lozenge.get("title")
+            if title is not None:
+                status = self.lozenge_status(title, lozenge.get("colour"))
+                if status is None:
                     raise _NotQuick
-                found = parameters(element, TITLE_COLOUR)
-                title = found.get("title")
-                if title is not None:
-                    status = self.lozenge_status(title, found.get("colour"))
-                    if status is None:
-                        raise _NotQuick
-                    return status
-                text = ""
-            elif tag == "br":
-                text = ""
-            else:
-                raise _NotQuick
+                return status
+            text = ""
         else:
-            text = " ".join(_quick_lines(cell))
+            raise _NotQuick
         named = self.text_status(text)
         if named is _PLACEHOLDER:
             return None  # a plain cell holds no emoticon that could say "done"
@@ -1155,39 +1140,33 @@ class _RowPlan(NamedTuple):
 def _quick_lines(cell: etree._Element) -> tuple[str, ...]:
     """A plain cell's lines (none for ``<p><br /></p>``); raises :class:`_NotQuick`
     for any other cell."""
-    lines = plain_lines(cell)
-    if lines is not None:
-        return lines
-    element = lone_element(cell)
-    if element is not None and element.tag == "br":
-        return ()
+    found = simple_cell(cell)
+    if isinstance(found, tuple):
+        return found
     raise _NotQuick
 
 
 def _quick_text(cell: etree._Element) -> str:
     """A plain cell's text on one line (``""`` for ``<p><br /></p>``); raises
     :class:`_NotQuick` for any other cell."""
-    return " ".join(_quick_lines(cell))
+    found = simple_cell(cell)
+    if isinstance(found, tuple):
+        return " ".join(found)
+    raise _NotQuick
 
 
 def _quick_owner(cell: etree._Element) -> Person | None:
     """What :meth:`_PageReader.owner` reads from an empty cell or a lone mention; raises
     :class:`_NotQuick` for any other cell (owners written as text go the general way)."""
-    element = lone_element(cell)
-    if element is None:
-        if plain_lines(cell) == ():
-            return None
-        raise _NotQuick
-    tag = element.tag
-    if tag == AC_LINK:
-        if len(element) == 1:
-            target = element[0]
-            if target.tag == RI_USER:
-                return person(target, None)
-        raise _NotQuick
-    if tag == "br":
+    found = simple_cell(cell)
+    if found == ():
         return None
-    raise _NotQuick
+    if isinstance(found, tuple) or found is None or found.tag != AC_LINK or len(found) != 1:
+        raise _NotQuick
+    target = found[0]
+    if target.tag != RI_USER:
+        raise _NotQuick
+    return person(target, None)
 
 
 def _is_bold(cell: etree._Element) -> bool:

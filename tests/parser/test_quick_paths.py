@@ -1,7 +1,7 @@
 """The parser's shortcuts never change a result.
 
 Two shortcuts make big pages fast: usual action rows are read without the general cell
-walk (``_PageReader.quick_row``), and long tables that are not action tables lose their
+walk (``_PageReader.quick_rows``), and long tables that are not action tables lose their
 rows past the first few before lxml builds the tree (``_skim.skim``). Each test here
 reads pages with and without a shortcut and expects the same :class:`~pmsync.Postmortem`.
 """
@@ -24,7 +24,8 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 
 def read_without_quick_rows(storage: str, **options):
-    with mock.patch.object(parse_module._PageReader, "quick_row", return_value=False):
+    never = mock.Mock(return_value=False)
+    with mock.patch.object(parse_module._PageReader, "quick_rows", return_value=never):
         return parse_page(storage, **options)
 
 

@@ -15,13 +15,21 @@ import hashlib
 import json
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, cast
 
 import attrs
 from lxml import etree
 
-from pmsync._model import ActionItem, ItemTable, ParseWarning, Person, Postmortem, Status
+from pmsync._model import (
+    NO_EXTRA,
+    ActionItem,
+    ItemTable,
+    ParseWarning,
+    Person,
+    Postmortem,
+    Status,
+)
 from pmsync._storage._content import (
     AC_LINK,
     AC_MACRO,
@@ -42,7 +50,7 @@ from pmsync._storage._content import (
 )
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
 from pmsync._storage._skim import skim, was_cut
-from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_storage
+from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_small, read_storage
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
     CORE_FIELDS,
@@ -188,13 +196,10 @@ def parse_page(
 def _settled_by_first_rows(options: Mapping[str, Any], table_markup: str) -> bool:
     """Whether the rows in ``table_markup`` (the first rows of a long table) settle that
     the table holds no action items, as :meth:`_PageReader.table` would decide."""
-    try:
-        document = read_storage(table_markup)
-    except UnreadableMarkupError:
+    root = read_small(table_markup)
+    if root is None or len(root) != 1:
         return False
-    if document.problem is not None or len(document.root) != 1:
-        return False
-    table = document.root[0]
+    table = root[0]
     if table.tag != "table":
         return False
     header = _PageReader(**options).scan_header(own_rows(table))
@@ -521,10 +526,9 @@ class _PageReader:
             names = tuple(field for field, _ in fields)
             last = max(column for _, column in fields)
             pick = operator.itemgetter(*(column for _, column in fields))
-            quick = self.quick_row
-            plan = _RowPlan.of(header.columns)
+            quick = self.quick_rows(context, _RowPlan.of(header.columns))
             for row, cells in enumerate(body):
-                if len(cells) > last and quick(context, row, cells, plan):
+                if len(cells) > last and quick(row, cells):
                     continue
                 if len(cells) > last:
                     located = dict(zip(names, pick(cells), strict=True))
@@ -581,67 +585,83 @@ class _PageReader:
                 section=section,
             )
 
-    def quick_row(
-        self, table: _Table, row: int, cells: list[etree._Element], plan: _RowPlan
-    ) -> bool:
-        """Read a body row of a span-free table whose cells all have the usual shapes
-        (plain text, one mention, one date, one lozenge, one Jira macro) and that needs
-        no warning; returns ``False``, having changed nothing, for any other row, which
-        :meth:`table_row` then reads. Both give the same item for a row this reads
-        (a property test compares them); this one skips the general cell walk."""
+    def quick_rows(
+        self, table: _Table, plan: _RowPlan
+    ) -> Callable[[int, list[etree._Element]], bool]:
+        """A reader for the body rows of span-free ``table`` whose cells all have the
+        usual shapes (plain text, one mention, one date, one lozenge, one Jira macro)
+        and that need no warning. It returns ``False``, having changed nothing, for any
+        other row, which :meth:`table_row` then reads. Both give the same item for a row
+        the quick reader takes (a property test compares them); it skips the general
+        cell walk, and everything it looks up per row is bound once per table."""
         summary_at, description_at, owner_at, due_at, priority_at, status_at, ticket_at, extras = (
             plan
         )
-        lines = plain_lines(cells[summary_at])
-        if not lines:
-            return False  # empty, or not plain text: the general path decides
-        first = lines[0]
-        if len(first) > _LONGEST_PLACEHOLDER and first[:2] != "- " and first[0].isalnum():
-            summary, rest = first, lines[1:]
-        else:
-            summary, rest = _first_line(lines)
-            if not summary:
+        quick_ticket = self.quick_ticket
+        quick_due = self.quick_due
+        quick_status = self.quick_status
+        priority_of = self.priority_of
+        field = self.vocabulary.field
+        note_key = self.note_key
+        identity = self.identity
+        append = self.items.append
+        index = table.index
+
+        def read(row: int, cells: list[etree._Element]) -> bool:
+            lines = plain_lines(cells[summary_at])
+            if not lines:
+                return False  # empty, or not plain text: the general path decides
+            first = lines[0]
+            if len(first) > _LONGEST_PLACEHOLDER and first[:2] != "- " and first[0].isalnum():
+                summary, rest = first, lines[1:]
+            else:
+                summary, rest = _first_line(lines)
+                if not summary:
+                    return False
+            if len(summary) <= _LONGEST_HEADER and field(summary) == "summary":
+                return False  # maybe a repeated header row
+            try:
+                key, ticket_text = quick_ticket(cells[ticket_at]) if ticket_at >= 0 else _NO_TICKET
+                owner = _quick_owner(cells[owner_at]) if owner_at >= 0 else None
+                due = quick_due(cells[due_at]) if due_at >= 0 else None
+                priority = (
+                    priority_of(_quick_text(cells[priority_at])) if priority_at >= 0 else None
+                )
+                status = quick_status(cells[status_at]) if status_at >= 0 else None
+                if description_at >= 0:
+                    rest = (*rest, *_quick_lines(cells[description_at]))
+                extra: Mapping[str, str] = NO_EXTRA
+                if extras:
+                    extra = {}
+                    for name, column in extras:
+                        text = " ".join(_quick_lines(cells[column]))
+                        if text:
+                            extra[name] = text
+            except _NotQuick:
                 return False
-        if len(summary) <= _LONGEST_HEADER and self.vocabulary.field(summary) == "summary":
-            return False  # maybe a repeated header row
-        try:
-            key, ticket_text = self.quick_ticket(cells[ticket_at]) if ticket_at >= 0 else _NO_TICKET
-            owner = _quick_owner(cells[owner_at]) if owner_at >= 0 else None
-            due = self.quick_due(cells[due_at]) if due_at >= 0 else None
-            priority = (
-                self.priority_of(_quick_text(cells[priority_at])) if priority_at >= 0 else None
+            if ticket_text and (status is None or key is None):
+                return False  # a status after the bug ("Bug 5554823 TODO"): the general path
+            if key is not None:
+                note_key(key, table, row)
+            append(
+                ActionItem(
+                    identity(summary, key),
+                    summary,
+                    "\n".join(rest) or None,
+                    owner,
+                    due,
+                    priority,
+                    status,
+                    key,
+                    "table",
+                    index,
+                    row,
+                    extra,
+                )
             )
-            status = self.quick_status(cells[status_at]) if status_at >= 0 else None
-            if description_at >= 0:
-                rest = (*rest, *_quick_lines(cells[description_at]))
-            extra: dict[str, str] = {}
-            for field, column in extras:
-                text = " ".join(_quick_lines(cells[column]))
-                if text:
-                    extra[field] = text
-        except _NotQuick:
-            return False
-        if ticket_text and (status is None or key is None):
-            return False  # a status after the bug ("Bug 5554823 TODO"): the general path
-        if key is not None:
-            self.note_key(key, table, row)
-        self.items.append(
-            ActionItem(
-                self.identity(summary, key),
-                summary,
-                "\n".join(rest) or None,
-                owner,
-                due,
-                priority,
-                status,
-                key,
-                "table",
-                table.index,
-                row,
-                extra,
-            )
-        )
-        return True
+            return True
+
+        return read
 
     def quick_ticket(self, cell: etree._Element) -> tuple[str | None, str]:
         """What :meth:`ticket` reads from a usual ticket cell (a Jira macro, text with at

@@ -29,10 +29,8 @@ __all__ = [
     "Content",
     "Lozenge",
     "all_text",
-    "lone_element",
     "parameters",
     "person",
-    "plain_lines",
     "read_content",
     "read_value",
     "simple_cell",
@@ -328,19 +326,10 @@ _AFTER_LOZENGES = ((),) * 3 + (False,)
 
 def _paragraphs(node: etree._Element) -> Content | None:
     """Paragraphs of plain text (``<p>a</p><p>b</p>``): one line each, else ``None``."""
-    lines = []
-    for child in node:
-        if child.tag != "p" or len(child):
-            return None
-        text = child.tail
-        if text and not text.isspace():
-            return None
-        text = child.text
-        if text:
-            line = " ".join(text.split()) if text.isascii() else _collapse(text)
-            if line:
-                lines.append(line)
-    return _new(Content, (tuple(lines), *_REST)) if lines else EMPTY
+    lines = _paragraph_lines(node)
+    if lines is None:
+        return None
+    return _new(Content, (lines, *_REST)) if lines else EMPTY
 
 
 # Macros that stand for a value (a Jira issue, a status) rather than hold content.
@@ -614,51 +603,16 @@ parameters = _parameters
 person = _person
 
 
-def plain_lines(cell: etree._Element) -> tuple[str, ...] | None:
-    """The lines of a cell holding only text or paragraphs of plain text (``<td>a</td>``,
-    ``<td><p>a</p><p>b</p></td>``, ``<td><p><br /></p></td>``), as :func:`read_content`
-    reads them; ``None`` for any other cell."""
-    size = len(cell)
-    text = cell.text
-    if size == 0:
-        if not text:
-            return ()
-        line = " ".join(text.split()) if text.isascii() else _collapse(text)
-        return (line,) if line else ()
-    if text and not text.isspace():
-        return None
-    if size == 1:  # <td><p>text</p></td>, the usual cell, without a loop
-        child = cell[0]
-        if child.tag != "p" or len(child):
-            return _paragraph_lines(cell, size)
-        text = child.tail
-        if text and not text.isspace():
-            return None
-        text = child.text
-        if not text:
-            return ()
-        line = " ".join(text.split()) if text.isascii() else _collapse(text)
-        return (line,) if line else ()
-    return _paragraph_lines(cell, size)
-
-
-def _paragraph_lines(cell: etree._Element, size: int) -> tuple[str, ...] | None:
+def _paragraph_lines(cell: etree._Element) -> tuple[str, ...] | None:
+    """The lines of a cell whose children are all paragraphs of plain text, else ``None``."""
     lines: list[str] = []
     for child in cell:
-        if child.tag != "p":
+        if child.tag != "p" or len(child):
             return None
         text = child.tail
         if text and not text.isspace():
             return None
         text = child.text
-        if len(child):
-            # <p><br /></p>, alone in the cell: how Confluence writes an empty cell.
-            if size == 1 and len(child) == 1 and (not text or text.isspace()):
-                br = child[0]
-                tail = br.tail
-                if br.tag == "br" and (not tail or tail.isspace()):
-                    return ()
-            return None
         if text:
             line = " ".join(text.split()) if text.isascii() else _collapse(text)
             if line:
@@ -666,47 +620,27 @@ def _paragraph_lines(cell: etree._Element, size: int) -> tuple[str, ...] | None:
     return tuple(lines)
 
 
-def lone_element(cell: etree._Element) -> etree._Element | None:
-    """The one element a cell holds, directly or in a paragraph, with no text around
-    it (``<td><p><time datetime="..." /></p></td>``); ``None`` for any other cell."""
-    if len(cell) != 1:
-        return None
-    text = cell.text
-    if text and not text.isspace():
-        return None
-    child = cell[0]
-    if child.tag == "p":
-        if len(child) != 1:
-            return None
-        text = child.text
-        if text and not text.isspace():
-            return None
-        text = child.tail
-        if text and not text.isspace():
-            return None
-        child = child[0]
-    text = child.tail
-    if text and not text.isspace():
-        return None
-    return child
+def _lines_of(text: str | None) -> tuple[str, ...]:
+    """``text`` as a cell's one line (whitespace collapsed), or no line when blank."""
+    if not text:
+        return ()
+    line = " ".join(text.split()) if text.isascii() else _collapse(text)
+    return (line,) if line else ()
 
 
 def simple_cell(cell: etree._Element) -> tuple[str, ...] | etree._Element | None:
-    """A usual cell in one walk: its lines when it holds only text or paragraphs of
-    text (as :func:`plain_lines`; none for ``<p><br /></p>``), the element when it
-    holds one element and nothing else (as :func:`lone_element`; never ``<br>``), and
-    ``None`` for any other cell."""
+    """A usual cell in one walk, read as :func:`read_content` reads it: its lines when
+    it holds only text or paragraphs of text (none for ``<p><br /></p>``), the element
+    when it holds one element and nothing else, directly or in a paragraph (never
+    ``<br>``), and ``None`` for any other cell."""
     size = len(cell)
     text = cell.text
     if size == 0:
-        if not text:
-            return ()
-        line = " ".join(text.split()) if text.isascii() else _collapse(text)
-        return (line,) if line else ()
+        return _lines_of(text)
     if text and not text.isspace():
         return None
     if size != 1:
-        return _paragraph_lines(cell, size)
+        return _paragraph_lines(cell)
     child = cell[0]
     text = child.tail
     if text and not text.isspace():
@@ -717,10 +651,7 @@ def simple_cell(cell: etree._Element) -> tuple[str, ...] | etree._Element | None
     text = child.text
     size = len(child)
     if size == 0:
-        if not text:
-            return ()
-        line = " ".join(text.split()) if text.isascii() else _collapse(text)
-        return (line,) if line else ()
+        return _lines_of(text)
     if size != 1 or (text and not text.isspace()):
         return None
     child = child[0]

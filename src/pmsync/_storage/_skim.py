@@ -98,15 +98,13 @@ def _tables(text: str) -> list[tuple[int, int, int, bool]] | None:
             close = text.find(">", position)
             if close < 0:
                 return None
-            if text[close - 1] != "/":
-                if open_tables:
-                    found[open_tables[-1]][3] = 1
+            if open_tables:
+                found[open_tables[-1]][3] = 1  # the enclosing table holds a table
+            if text[close - 1] == "/":  # <table/>: an empty table
+                found.append([position - 1, close + 1, len(open_tables), 0])
+            else:
                 open_tables.append(len(found))
                 found.append([position - 1, -1, len(open_tables) - 1, 0])
-            else:  # <table/>: an empty table
-                if open_tables:
-                    found[open_tables[-1]][3] = 1
-                found.append([position - 1, close + 1, len(open_tables), 0])
         elif position >= 2 and text[position - 2 : position] == "</" and after in _TAG_END:
             if not open_tables:
                 return None

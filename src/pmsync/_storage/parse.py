@@ -42,7 +42,6 @@ from pmsync._storage._content import (
     all_text,
     parameters,
     person,
-    plain_lines,
     read_content,
     read_value,
     simple_cell,
@@ -210,11 +209,7 @@ def item_digest(page_id: str | None, summary: str, occurrence: int = 0) -> str:
     """The identity of an item without a task id: 12 hex digits of a SHA-256 over the
     page id and the summary folded for case, punctuation and spacing (plus the
     occurrence number, from 1, for the second and later rows with the same summary)."""
-    return _digest(page_id, _identity_words(summary), occurrence)
-
-
-def _identity_words(summary: str) -> str:
-    return fold_words(summary)
+    return _digest(page_id, fold_words(summary), occurrence)
 
 
 def _digest(page_id: str | None, words: str, occurrence: int) -> str:
@@ -608,8 +603,8 @@ class _PageReader:
         index = table.index
 
         def read(row: int, cells: list[etree._Element]) -> bool:
-            lines = plain_lines(cells[summary_at])
-            if not lines:
+            lines = simple_cell(cells[summary_at])
+            if not isinstance(lines, tuple) or not lines:
                 return False  # empty, or not plain text: the general path decides
             first = lines[0]
             if len(first) > _LONGEST_PLACEHOLDER and first[:2] != "- " and first[0].isalnum():

@@ -8,6 +8,7 @@ reads pages with and without a shortcut and expects the same :class:`~pmsync.Pos
 
 from __future__ import annotations
 
+import functools
 from unittest import mock
 
 import pytest
@@ -16,10 +17,18 @@ from hypothesis import strategies as st
 from test_properties import CELLS, JIRA, LOZENGE, MENTION, cells
 
 from pmsync import Person, Status, parse_page
+from pmsync._storage import _skim as skim_module
 from pmsync._storage import parse as parse_module
-from pmsync._storage._skim import CUT, KEPT_ROWS, skim
+from pmsync._storage._skim import CUT, KEPT_ROWS, ROWS, Verdict, skim
 from pmsync._storage._xhtml import read_storage
 
+OPTIONS = {
+    "page_id": "p",
+    "vocabulary": parse_module.HeaderVocabulary.build(None),
+    "date_order": None,
+    "statuses": None,
+    "priorities": None,
+}
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -234,13 +243,13 @@ def page(*parts: str) -> str:
 
 def test_skim_cuts_a_long_timeline_and_keeps_everything_else():
     text = page("<h2>Timeline</h2>", timeline(), "<h2>Action items</h2>", action_table())
-    skimmed = skim(text, lambda _: True)
+    skimmed = skim(text, lambda _: Verdict.NO_ITEMS)
 
     assert skimmed is not None
-    assert len(skimmed) < len(text) // 4
-    assert skimmed.count("<tr>") == KEPT_ROWS + 4  # the action table's rows stay
-    assert action_table() in skimmed
-    root = read_storage(skimmed).root
+    assert len(skimmed.text) < len(text) // 4
+    assert skimmed.text.count("<tr>") == KEPT_ROWS + 4  # the action table's rows stay
+    assert action_table() in skimmed.text
+    root = read_storage(skimmed.text).root
     assert len(root.findall(".//" + CUT)) == 1
     assert parse_page(text, page_id="p") == read_without_skim(text, page_id="p")
 
@@ -263,7 +272,7 @@ def test_skim_keeps_a_table_whose_rows_hold_what_the_parser_reads(inside):
         "<h2>Action items</h2>", timeline(at={150: inside}), action_table(), "<h2>Next steps</h2>"
     )
 
-    assert skim(text, lambda _: True) is None
+    assert skim(text, lambda _: Verdict.NO_ITEMS) is None
     assert parse_page(text, page_id="p") == read_without_skim(text, page_id="p")
 
 
@@ -277,13 +286,19 @@ def test_skim_keeps_a_table_whose_rows_hold_what_the_parser_reads(inside):
     ids=["unclosed", "stray-end", "unclosed-outer"],
 )
 def test_skim_gives_up_when_table_tags_do_not_pair(text):
-    assert skim(text, lambda _: True) is None
+    assert skim(text, lambda _: Verdict.NO_ITEMS) is None
 
 
-def test_a_long_action_table_is_never_cut():
+def test_a_long_action_table_is_read_from_its_text():
     text = page("<h2>Action items</h2>", action_table(300), timeline())
+    skimmed = skim(text, functools.partial(parse_module._settled_by_first_rows, OPTIONS))
     postmortem = parse_page(text, page_id="p")
 
+    assert skimmed is not None
+    assert len(skimmed.regions) == 1  # the action table's rows, read from the text
+    root = read_storage(skimmed.text).root
+    assert len(root.findall(".//" + ROWS)) == 1
+    assert len(root.findall(".//" + CUT)) == 1  # the timeline's
     assert len(postmortem.items) == 300
     assert postmortem == read_without_skim(text, page_id="p")
 
@@ -302,7 +317,7 @@ def test_a_header_below_the_rows_kept_keeps_the_table_whole():
 def test_a_cut_table_that_needs_its_rows_makes_the_reader_read_the_whole_page():
     """The safety net: if a cut ever took an action table's rows, the page is read whole."""
     text = page("<h2>Action items</h2>", action_table(300), timeline())
-    skimmed = skim(text, lambda _: True)  # cuts the action table too
+    skimmed = skim(text, lambda _: Verdict.NO_ITEMS)  # cuts the action table too
     assert skimmed is not None
     reader = parse_module._PageReader(
         page_id="p",
@@ -310,11 +325,11 @@ def test_a_cut_table_that_needs_its_rows_makes_the_reader_read_the_whole_page():
         date_order=None,
         statuses=None,
         priorities=None,
-        skimmed=True,
+        skimmed=skimmed,
     )
 
     with pytest.raises(parse_module._ReadWholePage):
-        reader.read(read_storage(skimmed).root)
+        reader.read(read_storage(skimmed.text).root)
 
 
 def test_broken_markup_outside_the_cut_rows_is_still_reported():
@@ -417,3 +432,126 @@ def test_a_repeated_header_row_of_plain_cells_is_not_an_item():
         ("Alert on queue depth", "Low"),
     ]
     assert [(w.code, w.row) for w in postmortem.warnings] == [("repeated-header", 1)]
+
+
+# --- long action tables, read from their text ---------------------------------------------
+
+#: Pieces of hole text: words, entities good and bad, and what XML refuses.
+HOLE_PIECES = [
+    "Rotate",
+    " keys ",
+    "OPS-12",
+    "P1",
+    "Done",
+    "In Progress",
+    "2026-12-01",
+    "Dec 5, 2026",
+    "03/04/2026",
+    "n/a",
+    "Action item",
+    "Owner",
+    "&amp;",
+    "&nbsp;",
+    "&rsquo;",
+    "&#8217;",
+    "&#x41;",
+    "&apos;",
+    "\u2019",
+    "\u200b",
+    "\xa0",
+    "\t",
+    "\r\n",
+    ">",
+    "'",
+]
+#: Pieces that lxml refuses: the page is then read whole, leniently.
+BAD_PIECES = ["&foo;", "&#0;", "&", "]]>", "\x01", "<"]
+HOLE_TEXT = st.lists(
+    st.integers(0, 39).flatmap(lambda n: st.sampled_from(BAD_PIECES if n == 0 else HOLE_PIECES)),
+    max_size=4,
+).map("".join)
+ID_TEXT = st.sampled_from(
+    ["557058:1", " 557058:2 ", "", "557058:3", "ff80", "ann", "ff80&amp;1", "a\tb"]
+)
+GAP_TEXT = st.sampled_from(["", "", "", "&nbsp;", " ", "\n", "&#160;", "x", "&bad;"])
+#: Cell shapes with holes: {t} text, {i} an id, {g} a gap, {d} a date.
+SHAPES = {
+    "Action item": [
+        "<p>{t} runbook {t}</p>",
+        "Write the runbook {t}",
+        '<p local-id="{i}">Alert on queue depth {t}</p>',
+        "<p>Alert {t}</p><p>{t}</p>",
+        "<p>Alert {t}</p>{g}",
+        "{g}<p>{t}</p>",
+    ],
+    "Owner": [
+        '<p><ac:link><ri:user ri:account-id="{i}" /></ac:link>{g}</p>',
+        '<ac:link><ri:user ri:userkey="{i}" ri:username="{i}" /></ac:link>',
+        "<p>{t}</p>",
+        "<p><br /></p>",
+    ],
+    "Due": ['<p><time datetime="{d}" /></p>', '<time datetime="{d}"></time>', "<p>{d}</p>"],
+    "Status": [
+        '<p><ac:structured-macro ac:name="status" ac:macro-id="{i}"><ac:parameter '
+        'ac:name="title">{t}</ac:parameter><ac:parameter ac:name="colour">{t}</ac:parameter>'
+        "</ac:structured-macro></p>",
+        "<p>{t}</p>",
+    ],
+    "Jira": [
+        '<p><ac:structured-macro ac:name="jira"><ac:parameter ac:name="server">{t}'
+        '</ac:parameter><ac:parameter ac:name=" key ">{t}</ac:parameter>'
+        "</ac:structured-macro></p>",
+        "{t}",
+    ],
+}
+DATES = st.sampled_from(["2026-12-01", " 2027-01-31 ", "", "soon", "Dec 5, 2026", "03/04/2026"])
+CELL_TAGS = st.sampled_from(['<td colspan="1">', "<th>", '<td rowspan="2">', "<td class='x'>"])
+
+
+@st.composite
+def long_action_tables(draw: st.DrawFn) -> str:
+    """An action table whose rows repeat a few shapes with different words, ids, dates
+    and entities in them (good and bad), then a timeline."""
+    order = draw(st.permutations(list(SHAPES)))
+    shapes = [
+        [draw(st.sampled_from(SHAPES[name])) for name in order]
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    rows = []
+    for _ in range(draw(st.integers(KEPT_ROWS + 1, KEPT_ROWS + 14))):
+        cells = []
+        for shape in draw(st.sampled_from(shapes)):
+            tag = draw(CELL_TAGS) if draw(st.integers(0, 29)) == 0 else "<td>"
+            closing = "</th>" if tag == "<th>" else "</td>"
+            inner = shape.format(
+                t=draw(HOLE_TEXT), i=draw(ID_TEXT), g=draw(GAP_TEXT), d=draw(DATES)
+            )
+            cells.append(f"{tag}{inner}{closing}")
+        if draw(st.integers(0, 9)) == 0:
+            cells.pop()  # a short row
+        rows.append(f"{draw(st.sampled_from(['', '', ' ', chr(10)]))}<tr>{''.join(cells)}</tr>")
+    header = "".join(f"<th>{name}</th>" for name in order)
+    return (
+        f"<h2>Action items</h2><table><tbody><tr>{header}</tr>{''.join(rows)}</tbody></table>"
+        + timeline(8)
+    )
+
+
+def skim_everything():
+    """Small pages and tables get skimmed too, so that short examples reach the rows
+    read from text."""
+    return mock.patch.multiple(skim_module, SHORTEST_PAGE=0, SHORTEST_CUT=0)
+
+
+@SETTINGS
+@given(long_action_tables(), st.sampled_from([None, "DMY"]))
+def test_rows_read_from_text_are_the_rows_lxml_reads(table, date_order):
+    whole = read_without_skim(table, page_id="p", date_order=date_order)
+    with skim_everything():
+        from_text = parse_page(table, page_id="p", date_order=date_order)
+
+    assert from_text == whole
+    assert [item.owner for item in from_text.items] == [item.owner for item in whole.items]
+    assert [(w.code, w.row) for w in from_text.warnings] == [
+        (w.code, w.row) for w in whole.warnings
+    ]

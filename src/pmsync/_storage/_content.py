@@ -29,6 +29,8 @@ __all__ = [
     "Content",
     "Lozenge",
     "all_text",
+    "collapse",
+    "lines_of",
     "parameters",
     "person",
     "read_content",
@@ -601,6 +603,7 @@ KEY = _KEY
 TITLE_COLOUR = _TITLE_COLOUR
 parameters = _parameters
 person = _person
+collapse = _collapse
 
 
 def _paragraph_lines(cell: etree._Element) -> tuple[str, ...] | None:
@@ -626,6 +629,9 @@ def _lines_of(text: str | None) -> tuple[str, ...]:
         return ()
     line = " ".join(text.split()) if text.isascii() else _collapse(text)
     return (line,) if line else ()
+
+
+lines_of = _lines_of
 
 
 def simple_cell(cell: etree._Element) -> tuple[str, ...] | etree._Element | None:

@@ -1,14 +1,16 @@
-"""Leaving the bodies of long non-action tables out of the tree.
+"""Leaving the bodies of long tables out of the tree.
 
 A postmortem's longest table is usually its timeline: hundreds of rows that are not
 action items. Whether a table holds action items is decided by its first rows (the
 header row, then the first body row), so building lxml elements for the rest of a long
 table is wasted work. :func:`skim` finds the tables with a few substring searches and
 returns the page text with the rows after the first :data:`KEPT_ROWS` of each long
-top-level table cut out, and a :data:`CUT` marker element where they were. The parser
-reads that shorter text; a cut table that its first rows do not settle (an action-item
-header further down, or only blank and header rows) makes it read the whole page
-instead.
+top-level table cut out, and a marker element where they were: :data:`CUT` for a table
+its first rows settle as holding no action items, :data:`ROWS` for an action-item
+table whose header is among them. The parser reads that shorter text; it reads the
+rows of a :data:`ROWS` table from their text (:mod:`pmsync._storage._rows`), and a cut
+table that its first rows do not settle (an action-item header further down, or only
+blank and header rows) makes it read the whole page instead.
 
 A table is cut only when nothing in the cut rows can change what the parser reads:
 no nested table (table numbers would shift), no heading (it would become the heading
@@ -16,22 +18,53 @@ of later tables), no task list, no uppercase tag (the parser lowercases those), 
 the rows kept hold no comment, CDATA section or processing instruction that could hide
 a ``</tr>``, and only end tags follow the last row, so the marker is the last element
 of the table or of its last section. Anything odd about the table tags (an unclosed or
-stray ``<table>``) and the page is read whole. The cut rows are not parsed, so broken
-markup inside them is not reported; it could not have changed an item.
+stray ``<table>``) and the page is read whole. The rows cut from a table without action
+items are not parsed, so broken markup inside them is not reported; it could not have
+changed an item. The rows of an action-item table are all read, and are cut only when
+they hold no comment, CDATA section or processing instruction.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 from lxml import etree
 
-__all__ = ["CUT", "KEPT_ROWS", "skim", "was_cut"]
+__all__ = ["CUT", "KEPT_ROWS", "ROWS", "Skimmed", "Verdict", "marker", "skim", "was_cut"]
 
-#: The tag of the element that stands for the rows cut out of a table.
+#: The tag of the element that stands for the rows cut out of a table without items.
 CUT = "{urn:x-pmsync:skim}cut"
 _CUT_MARKUP = '<cut xmlns="urn:x-pmsync:skim"/>'
+#: The tag of the element that stands for the rows cut out of an action-item table; its
+#: ``region`` attribute numbers the rows' place in :attr:`Skimmed.regions`.
+ROWS = "{urn:x-pmsync:skim}rows"
+
+
+class Verdict(enum.Enum):
+    """What the first rows of a long table settle."""
+
+    #: The table holds no action items: its other rows are left out.
+    NO_ITEMS = "no items"
+    #: An action-item table, its header among the first rows and no merged cell there:
+    #: its other rows are read from their text.
+    ITEMS = "items"
+    #: Nothing settled: the table is kept whole.
+    OPEN = "open"
+
+
+class Skimmed(NamedTuple):
+    """The page with long tables cut, and where the rows cut from action tables are."""
+
+    #: The text to parse: the page with markers where rows were cut.
+    text: str
+    #: The page as given: the cut rows of action tables are read from it.
+    source: str
+    #: ``(start, end)`` in :attr:`source` of the rows behind each :data:`ROWS` marker.
+    regions: tuple[tuple[int, int], ...]
+
 
 #: Rows kept at the top of a cut table: a header row, a blank row or two, a body row.
 KEPT_ROWS = 4
@@ -40,24 +73,28 @@ SHORTEST_CUT = 16_384
 #: Pages shorter than this are read whole.
 SHORTEST_PAGE = 32_768
 
-_HEADING_OR_UPPERCASE = re.compile(r"<[hA-Z]")
+# What the rows cut must not hold, found in one scan: a heading (``<h1>``...), an
+# uppercase tag, and (in an action table) a comment, CDATA section or processing
+# instruction.
+_SCAN = re.compile(r"<[hA-Z!?]")
 _ONLY_END_TAGS = re.compile(r"(?:\s*</(?:tbody|thead|tfoot)\s*>)*\s*</table\s*>\Z")
 _SECTIONS = frozenset({"tbody", "thead", "tfoot"})
 _TAG_END = frozenset(" \t\r\n/>")
 
 
-def skim(text: str, settled: Callable[[str], bool]) -> str | None:
+def skim(text: str, settled: Callable[[str], Verdict]) -> Skimmed | None:
     """The page with the bodies of its long top-level tables cut out, or ``None`` when
     nothing can be cut (a short page, no long table, or table tags that do not pair).
 
-    ``settled`` gets the markup of a table with its first rows only and says whether
-    those rows settle that it holds no action items; only such tables are cut."""
+    ``settled`` gets the markup of a table with its first rows only and says what
+    those rows settle (:class:`Verdict`); tables it leaves open are kept whole."""
     if len(text) < SHORTEST_PAGE:
         return None
     tables = _tables(text)
     if not tables:
         return None
     pieces: list[str] = []
+    regions: list[tuple[int, int]] = []
     done = 0
     for start, end, depth, nested in tables:
         if depth or nested or end - start < SHORTEST_CUT:
@@ -65,24 +102,33 @@ def skim(text: str, settled: Callable[[str], bool]) -> str | None:
         span = _cut_span(text, start, end, settled)
         if span is None:
             continue
-        keep_to, resume_at = span
+        keep_to, resume_at, verdict = span
         pieces.append(text[done:keep_to])
-        pieces.append(_CUT_MARKUP)
+        if verdict is Verdict.ITEMS:
+            pieces.append(f'<rows xmlns="urn:x-pmsync:skim" region="{len(regions)}"/>')
+            regions.append((keep_to, resume_at))
+        else:
+            pieces.append(_CUT_MARKUP)
         done = resume_at
     if not pieces:
         return None
     pieces.append(text[done:])
-    return "".join(pieces)
+    return Skimmed("".join(pieces), text, tuple(regions))
+
+
+def marker(table: etree._Element) -> etree._Element | None:
+    """The :data:`CUT` or :data:`ROWS` marker that :func:`skim` left in ``table``."""
+    if not len(table):
+        return None
+    last = table[-1]
+    if last.tag in _SECTIONS and len(last):
+        last = last[-1]
+    return last if last.tag in (CUT, ROWS) else None
 
 
 def was_cut(table: etree._Element) -> bool:
     """Whether rows of ``table`` were cut out by :func:`skim`."""
-    if not len(table):
-        return False
-    last = table[-1]
-    if last.tag in _SECTIONS and len(last):
-        last = last[-1]
-    return last.tag == CUT
+    return marker(table) is not None
 
 
 def _tables(text: str) -> list[tuple[int, int, int, bool]] | None:
@@ -119,12 +165,12 @@ def _tables(text: str) -> list[tuple[int, int, int, bool]] | None:
 
 
 def _cut_span(
-    text: str, start: int, end: int, settled: Callable[[str], bool]
-) -> tuple[int, int] | None:
+    text: str, start: int, end: int, settled: Callable[[str], Verdict]
+) -> tuple[int, int, Verdict] | None:
     """Where to stop keeping a table's text and where to take it up again: after its
-    :data:`KEPT_ROWS`-th ``</tr>`` and at its last ``</tr>``; ``None`` when the table
-    must be kept whole. The cheap tests come first, then ``settled``, then the scans of
-    the rows to cut."""
+    :data:`KEPT_ROWS`-th ``</tr>`` and at its last ``</tr>``, with what the rows kept
+    settle; ``None`` when the table must be kept whole. The cheap tests come first,
+    then ``settled``, then the scans of the rows to cut."""
     keep_to = start
     for _ in range(KEPT_ROWS):
         keep_to = text.find("</tr>", keep_to, end)
@@ -140,12 +186,20 @@ def _cut_span(
     kept = text[start:keep_to]
     if "<!" in kept or "<?" in kept or not _ONLY_END_TAGS.match(text, resume_at, end):
         return None
-    if not settled(kept + text[resume_at:end]):
+    verdict = settled(kept + text[resume_at:end])
+    if verdict is Verdict.OPEN:
         return None
     if text.find("task-list", keep_to, resume_at) >= 0:
         return None
-    for match in _HEADING_OR_UPPERCASE.finditer(text, keep_to, resume_at):
+    for match in _SCAN.finditer(text, keep_to, resume_at):
         at = match.start() + 1
-        if text[at] != "h" or text[at + 1 : at + 2] in ("1", "2", "3", "4", "5", "6"):
-            return None  # a heading, or an uppercase tag
-    return keep_to, resume_at
+        char = text[at]
+        if char == "h":
+            if text[at + 1 : at + 2] in ("1", "2", "3", "4", "5", "6"):
+                return None  # a heading
+        elif char in "!?":
+            if verdict is Verdict.ITEMS:
+                return None  # a comment or CDATA section could hide a row's end
+        else:
+            return None  # an uppercase tag
+    return keep_to, resume_at, verdict

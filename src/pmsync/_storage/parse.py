@@ -48,7 +48,8 @@ from pmsync._storage._content import (
     text_of,
 )
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
-from pmsync._storage._skim import skim, was_cut
+from pmsync._storage._rows import Macro, Mention, Shape, Stamp, Template, learn
+from pmsync._storage._skim import CUT, Skimmed, Verdict, marker, skim
 from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_small, read_storage
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
@@ -162,9 +163,9 @@ def parse_page(
         # Long tables that are not action tables lose their rows past the first few;
         # the whole page is read when the text is not well-formed or a cut table turns
         # out to need its rows.
-        document = read_storage(skimmed)
+        document = read_storage(skimmed.text)
         if document.problem is None:
-            reader = _PageReader(**options, skimmed=True)
+            reader = _PageReader(**options, skimmed=skimmed)
             try:
                 reader.read(document.root)
             except _ReadWholePage:
@@ -192,17 +193,26 @@ def parse_page(
     return reader.postmortem(title)
 
 
-def _settled_by_first_rows(options: Mapping[str, Any], table_markup: str) -> bool:
-    """Whether the rows in ``table_markup`` (the first rows of a long table) settle that
-    the table holds no action items, as :meth:`_PageReader.table` would decide."""
-    root = read_small(table_markup)
-    if root is None or len(root) != 1:
-        return False
-    table = root[0]
-    if table.tag != "table":
-        return False
+def _settled_by_first_rows(options: Mapping[str, Any], table_markup: str) -> Verdict:
+    """What the rows in ``table_markup`` (the first rows of a long table) settle, as
+    :meth:`_PageReader.table` would decide: no action items, or an action-item table
+    without merged cells whose header is among them."""
+    table = _small_table(table_markup)
+    if table is None:
+        return Verdict.OPEN
     header = _PageReader(**options).scan_header(own_rows(table))
-    return header.row < 0 and header.decided
+    if header.row < 0:
+        return Verdict.NO_ITEMS if header.decided else Verdict.OPEN
+    return Verdict.OPEN if _NOT_PLAIN(table) else Verdict.ITEMS
+
+
+def _small_table(markup: str) -> etree._Element | None:
+    """The table element of ``markup`` (one ``<table>``), or ``None`` when lxml refuses
+    it or it is something else."""
+    root = read_small(markup)
+    if root is None or len(root) != 1 or root[0].tag != "table":
+        return None
+    return root[0]
 
 
 def item_digest(page_id: str | None, summary: str, occurrence: int = 0) -> str:
@@ -339,7 +349,8 @@ class _PageReader:
     """Walks one page and collects items, warnings and action-item tables.
 
     ``skimmed``: the tree is of :func:`skim`'s text, so a table whose rows were cut
-    and that its first rows do not settle raises :class:`_ReadWholePage`."""
+    and that its first rows do not settle raises :class:`_ReadWholePage`, and the rows
+    cut from action-item tables are read from ``skimmed.source``."""
 
     def __init__(
         self,
@@ -349,7 +360,7 @@ class _PageReader:
         date_order: Literal["DMY", "MDY"] | None,
         statuses: Mapping[str, Status | str] | None,
         priorities: Mapping[str, str] | None,
-        skimmed: bool = False,
+        skimmed: Skimmed | None = None,
     ) -> None:
         self.skimmed = skimmed
         self.page_id = page_id
@@ -493,8 +504,14 @@ class _PageReader:
         rows = own_rows(table)
         place = f"the table under “{heading}”" if heading else f"table {index + 1}"
         header = self.scan_header(rows)  # consumes the rows up to the header
-        if self.skimmed and (header.row >= 0 or not header.decided) and was_cut(table):
-            raise _ReadWholePage
+        cut = marker(table) if self.skimmed is not None else None
+        if cut is not None:
+            if cut.tag == CUT:  # rows left out: the first rows must settle "no items"
+                needs_rows = header.row >= 0 or not header.decided
+            else:  # rows to read from the text: an action table without merged cells
+                needs_rows = header.row < 0 or bool(_NOT_PLAIN(table))
+            if needs_rows:
+                raise _ReadWholePage
         if header.row < 0:
             if heading and header.non_empty >= 2 and is_action_heading(heading):
                 self.warn(
@@ -515,31 +532,13 @@ class _PageReader:
             # Rows of cells only, no rowspan or colspan: grid column n is the n-th cell.
             body: list[list[etree._Element]] = [tr[:] for tr, _ in rows]  # type: ignore[index,misc]
             width = max([header.grid.width, *map(len, body)])
-            self.tables.append(ItemTable(index, header.row, header.columns, width))
             context = _Table(index, header.row, fields, width, place, extras)
-            # An action header names at least two fields, so ``pick`` returns a tuple.
-            names = tuple(field for field, _ in fields)
-            last = max(column for _, column in fields)
-            pick = operator.itemgetter(*(column for _, column in fields))
-            quick = self.quick_rows(context, _RowPlan.of(header.columns))
+            read_row = self.plain_rows(context, _RowPlan.of(header.columns))
             for row, cells in enumerate(body):
-                if len(cells) > last and quick(row, cells):
-                    continue
-                if len(cells) > last:
-                    located = dict(zip(names, pick(cells), strict=True))
-                else:  # a short row: only the fields it reaches
-                    located = {
-                        field: cells[column] for field, column in fields if column < len(cells)
-                    }
-                section = self.table_row(
-                    context,
-                    row,
-                    cells=located,
-                    own=cells,
-                    label=None,
-                    summary_shared=False,
-                    section=section,
-                )
+                read_row(row, cells)
+            if cut is not None:  # the rows skim cut out, read from the page's text
+                width = max(width, self.cut_rows(cut, len(body), read_row))
+            self.tables.append(ItemTable(index, header.row, header.columns, width))
             return
         grid, placed = header.grid, header.placed
         by_column = sorted(fields, key=lambda field: field[1])
@@ -580,15 +579,128 @@ class _PageReader:
                 section=section,
             )
 
-    def quick_rows(
-        self, table: _Table, plan: _RowPlan
-    ) -> Callable[[int, list[etree._Element]], bool]:
+    def plain_rows(self, table: _Table, plan: _RowPlan) -> _RowReader:
+        """A reader for the body rows of span-free ``table``: it reads a row from its
+        cells (elements, read the quick way when they allow it, else the general way) or
+        from the shapes a row template read (the quick way only; ``False`` when that
+        does not take the row, which then needs its tree)."""
+        fields = table.columns
+        names = tuple(field for field, _ in fields)
+        last = max(column for _, column in fields)
+        # An action header names at least two fields, so ``pick`` returns a tuple.
+        pick = operator.itemgetter(*(column for _, column in fields))
+        quick = self.quick_rows(table, plan)
+        table_row = self.table_row
+
+        def read(row: int, cells: list[etree._Element] | list[Shape]) -> bool:
+            if not cells or isinstance(cells[0], etree._Element):
+                elements = cast("list[etree._Element]", cells)
+                if len(elements) > last and quick(row, list(map(simple_cell, elements))):
+                    return True
+                if len(elements) > last:
+                    located = dict(zip(names, pick(elements), strict=True))
+                else:  # a short row: only the fields it reaches
+                    located = {
+                        field: elements[column]
+                        for field, column in fields
+                        if column < len(elements)
+                    }
+                table_row(
+                    table,
+                    row,
+                    cells=located,
+                    own=elements,
+                    label=None,
+                    summary_shared=False,
+                    section=None,
+                )
+                return True
+            return len(cells) > last and quick(row, cast("list[Found]", cells))
+
+        return read
+
+    def cut_rows(self, cut: etree._Element, first: int, read_row: _RowReader) -> int:
+        """Read the rows :func:`skim` cut out of an action-item table (behind the
+        ``cut`` marker), numbered from ``first``, from the page's text; returns the
+        most cells a row has.
+
+        A row is read from the holes of the first template it matches: the one that
+        followed the previous row's template last time, else any learnt from an earlier
+        row, else one learnt from the row itself. A row that no template takes (a shape
+        templates do not read, or a row the quick reader leaves to the general path) is
+        parsed with lxml, with the rows after it (:data:`_PARSED_TOGETHER` in all), and
+        read from the tree like the rows above. A row lxml refuses, or that has a merged
+        cell, makes the reader read the whole page, which reports it or places it."""
+        assert self.skimmed is not None
+        text = self.skimmed.source
+        position, end = self.skimmed.regions[int(cut.get("region") or 0)]
+        templates: list[Template] = []
+        following: dict[Template | None, Template] = {}
+        previous: Template | None = None
+        width = 0
+        row = first
+        failed_lessons = 0
+        while position < end:
+            template = following.get(previous)
+            match = None if template is None else template.pattern.match(text, position, end)
+            if match is None:
+                for template in templates:
+                    match = template.pattern.match(text, position, end)
+                    if match is not None:
+                        break
+            if (
+                match is None
+                and len(templates) < _MOST_TEMPLATES
+                and failed_lessons < _MOST_TEMPLATES
+            ):
+                stop = text.find("</tr>", position, end)
+                template = learn(text, position, stop + 5) if stop >= 0 else None
+                if template is None:
+                    failed_lessons += 1
+                else:
+                    templates.append(template)
+                    match = template.pattern.match(text, position, end)
+            if match is not None and template is not None:
+                following[previous] = template
+                previous = template
+                shapes = template.read(match)
+                if shapes is not None and read_row(row, shapes):
+                    width = max(width, template.width)
+                    row += 1
+                    position = match.end()
+                    continue
+            else:
+                previous = None
+            stops: list[int] = []
+            stop = position
+            while len(stops) < _PARSED_TOGETHER:
+                stop = text.find("</tr>", stop, end)
+                if stop < 0:
+                    break
+                stop += 5
+                stops.append(stop)
+            if not stops:
+                raise _ReadWholePage  # text after the last row: never cut, but be safe
+            parsed = _small_table(f"<table><tbody>{text[position : stops[-1]]}</tbody></table>")
+            if parsed is None or _NOT_PLAIN(parsed):
+                raise _ReadWholePage
+            for tr, _ in own_rows(parsed):
+                cells: list[etree._Element] = tr[:]  # type: ignore[index,assignment]
+                width = max(width, len(cells))
+                read_row(row, cells)
+                row += 1
+            position = stops[-1]
+        return width
+
+    def quick_rows(self, table: _Table, plan: _RowPlan) -> Callable[[int, list[Found]], bool]:
         """A reader for the body rows of span-free ``table`` whose cells all have the
         usual shapes (plain text, one mention, one date, one lozenge, one Jira macro)
-        and that need no warning. It returns ``False``, having changed nothing, for any
-        other row, which :meth:`table_row` then reads. Both give the same item for a row
-        the quick reader takes (a property test compares them); it skips the general
-        cell walk, and everything it looks up per row is bound once per table."""
+        and that need no warning. It gets what each cell holds (:func:`simple_cell` of
+        the cell, or a row template's :data:`~pmsync._storage._rows.Shape`) and returns
+        ``False``, having changed nothing, for any other row, which :meth:`table_row`
+        then reads. Both give the same item for a row the quick reader takes (a property
+        test compares them); it skips the general cell walk, and everything it looks up
+        per row is bound once per table."""
         summary_at, description_at, owner_at, due_at, priority_at, status_at, ticket_at, extras = (
             plan
         )
@@ -602,8 +714,8 @@ class _PageReader:
         append = self.items.append
         index = table.index
 
-        def read(row: int, cells: list[etree._Element]) -> bool:
-            lines = simple_cell(cells[summary_at])
+        def read(row: int, cells: list[Found]) -> bool:
+            lines = cells[summary_at]
             if not isinstance(lines, tuple) or not lines:
                 return False  # empty, or not plain text: the general path decides
             first = lines[0]
@@ -658,37 +770,52 @@ class _PageReader:
 
         return read
 
-    def quick_ticket(self, cell: etree._Element) -> tuple[str | None, str]:
+    def quick_ticket(self, found: Found) -> tuple[str | None, str]:
         """What :meth:`ticket` reads from a usual ticket cell (a Jira macro, text with at
         most one key, or nothing); raises :class:`_NotQuick` for any other cell."""
-        found = simple_cell(cell)
         if isinstance(found, tuple):
             text = " ".join(found)
             keys = _JIRA_KEY_IN_TEXT.findall(text) if text else ()
             if len(keys) > 1:
                 raise _NotQuick
             return (_valid_key(keys[0]) if keys else None), text
-        if found is None or found.tag != AC_MACRO or found.get(AC_NAME) != "jira":
+        if isinstance(found, Macro):
+            if found.name != "jira":
+                raise _NotQuick
+            key = found.param("key")
+        elif (
+            isinstance(found, etree._Element)
+            and found.tag == AC_MACRO
+            and found.get(AC_NAME) == "jira"
+        ):
+            key = parameters(found, KEY).get("key")
+        else:
             raise _NotQuick
-        key = parameters(found, KEY).get("key")
         return (_valid_key(key), "") if key else _NO_TICKET
 
-    def quick_due(self, cell: etree._Element) -> dt.date | None:
+    def quick_due(self, found: Found) -> dt.date | None:
         """What :meth:`due` reads from a usual due cell without a warning; raises
         :class:`_NotQuick` for any other cell."""
-        found = simple_cell(cell)
         if isinstance(found, tuple):
             text = " ".join(found)
-        elif found is not None and found.tag == "time" and not found.text and not len(found):
-            stamp = (found.get("datetime") or "").strip()
+        else:
+            if isinstance(found, Stamp):
+                stamp = (found.value or "").strip()
+            elif (
+                isinstance(found, etree._Element)
+                and found.tag == "time"
+                and not found.text
+                and not len(found)
+            ):
+                stamp = (found.get("datetime") or "").strip()
+            else:
+                raise _NotQuick
             if stamp:
                 date = date_from_attribute(stamp)
                 if date is None:
                     raise _NotQuick
                 return date
             text = ""
-        else:
-            raise _NotQuick
         reading = self._dates.get(text)
         if reading is None:
             reading = self._dates[text] = read_date(text, self.date_order)
@@ -696,23 +823,31 @@ class _PageReader:
             raise _NotQuick
         return reading.date
 
-    def quick_status(self, cell: etree._Element) -> Status | None:
+    def quick_status(self, found: Found) -> Status | None:
         """What :meth:`status` reads from a usual status cell without a warning; raises
         :class:`_NotQuick` for any other cell."""
-        found = simple_cell(cell)
         if isinstance(found, tuple):
             text = " ".join(found)
-        elif found is not None and found.tag == AC_MACRO and found.get(AC_NAME) == "status":
-            lozenge = parameters(found, TITLE_COLOUR)
-            title = lozenge.get("title")
+        else:
+            if isinstance(found, Macro):
+                if found.name != "status":
+                    raise _NotQuick
+                title, colour = found.param("title"), found.param("colour")
+            elif (
+                isinstance(found, etree._Element)
+                and found.tag == AC_MACRO
+                and found.get(AC_NAME) == "status"
+            ):
+                lozenge = parameters(found, TITLE_COLOUR)
+                title, colour = lozenge.get("title"), lozenge.get("colour")
+            else:
+                raise _NotQuick
             if title is not None:
-                status = self.lozenge_status(title, lozenge.get("colour"))
+                status = self.lozenge_status(title, colour)
                 if status is None:
                     raise _NotQuick
                 return status
             text = ""
-        else:
-            raise _NotQuick
         named = self.text_status(text)
         if named is _PLACEHOLDER:
             return None  # a plain cell holds no emoticon that could say "done"
@@ -1118,6 +1253,15 @@ class _PageReader:
         )
 
 
+#: What a row reader gets for each cell: simple_cell's reading or a template's shape.
+Found = tuple[str, ...] | etree._Element | Mention | Stamp | Macro | None
+_RowReader = Callable[[int, list[etree._Element] | list[Shape]], bool]
+#: Rows that no template reads are parsed this many at a time.
+_PARSED_TOGETHER = 16
+#: Templates learnt (and rows that teach none) per table, at most.
+_MOST_TEMPLATES = 16
+
+
 class _NotQuick(Exception):  # noqa: N818  # a signal, not an error
     """A cell that the quick row reader leaves to the general path."""
 
@@ -1152,31 +1296,30 @@ class _RowPlan(NamedTuple):
         )
 
 
-def _quick_lines(cell: etree._Element) -> tuple[str, ...]:
+def _quick_lines(found: Found) -> tuple[str, ...]:
     """A plain cell's lines (none for ``<p><br /></p>``); raises :class:`_NotQuick`
     for any other cell."""
-    found = simple_cell(cell)
     if isinstance(found, tuple):
         return found
     raise _NotQuick
 
 
-def _quick_text(cell: etree._Element) -> str:
+def _quick_text(found: Found) -> str:
     """A plain cell's text on one line (``""`` for ``<p><br /></p>``); raises
     :class:`_NotQuick` for any other cell."""
-    found = simple_cell(cell)
     if isinstance(found, tuple):
         return " ".join(found)
     raise _NotQuick
 
 
-def _quick_owner(cell: etree._Element) -> Person | None:
+def _quick_owner(found: Found) -> Person | None:
     """What :meth:`_PageReader.owner` reads from an empty cell or a lone mention; raises
     :class:`_NotQuick` for any other cell (owners written as text go the general way)."""
-    found = simple_cell(cell)
     if found == ():
         return None
-    if isinstance(found, tuple) or found is None or found.tag != AC_LINK or len(found) != 1:
+    if isinstance(found, Mention):
+        return found.person
+    if not isinstance(found, etree._Element) or found.tag != AC_LINK or len(found) != 1:
         raise _NotQuick
     target = found[0]
     if target.tag != RI_USER:

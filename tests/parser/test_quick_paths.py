@@ -504,8 +504,26 @@ SHAPES = {
         "{t}",
     ],
 }
+#: Cells that make a page read whole, or that the rows read as text must read the same.
+ODD_CELLS = [
+    "<p>{t}</p><h3>Aside</h3>",
+    "<ac:task-list><ac:task><ac:task-id>7</ac:task-id><ac:task-body>Ping {t}</ac:task-body>"
+    "</ac:task></ac:task-list>",
+    "<P>{t}</P>",
+    '<p COLSPAN="2">{t}</p>',
+    "<p>{t}<!-- </tr> --></p>",
+    "<p>{t}<!-- note --></p>",
+    "<![CDATA[</tr>]]>",
+    "<![CDATA[a < b]]>",
+    "<p>{t}</p><?pi x?>",
+    "<table><tr><td>inner {t}</td></tr></table>",
+    "<p><strong>{t}</strong></p>",
+    "<p>{t}</td>",
+]
 DATES = st.sampled_from(["2026-12-01", " 2027-01-31 ", "", "soon", "Dec 5, 2026", "03/04/2026"])
-CELL_TAGS = st.sampled_from(['<td colspan="1">', "<th>", '<td rowspan="2">', "<td class='x'>"])
+CELL_TAGS = st.sampled_from(
+    ['<td colspan="1">', "<th>", '<td rowspan="2">', "<td class='x'>", '<td COLSPAN="2">']
+)
 
 
 @st.composite
@@ -520,7 +538,9 @@ def long_action_tables(draw: st.DrawFn) -> str:
     rows = []
     for _ in range(draw(st.integers(KEPT_ROWS + 1, KEPT_ROWS + 14))):
         cells = []
-        for shape in draw(st.sampled_from(shapes)):
+        for usual in draw(st.sampled_from(shapes)):
+            odd = draw(st.integers(0, 59)) == 0
+            shape = draw(st.sampled_from(ODD_CELLS)) if odd else usual
             tag = draw(CELL_TAGS) if draw(st.integers(0, 29)) == 0 else "<td>"
             closing = "</th>" if tag == "<th>" else "</td>"
             inner = shape.format(
@@ -531,9 +551,10 @@ def long_action_tables(draw: st.DrawFn) -> str:
             cells.pop()  # a short row
         rows.append(f"{draw(st.sampled_from(['', '', ' ', chr(10)]))}<tr>{''.join(cells)}</tr>")
     header = "".join(f"<th>{name}</th>" for name in order)
+    intro = draw(st.sampled_from(["", "<p>Intro</p>", "<P>Intro</P>"]))
     return (
-        f"<h2>Action items</h2><table><tbody><tr>{header}</tr>{''.join(rows)}</tbody></table>"
-        + timeline(8)
+        f"{intro}<h2>Action items</h2><table><tbody><tr>{header}</tr>{''.join(rows)}"
+        f"</tbody></table>{timeline(8)}"
     )
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import html.entities
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from pmsync._model import Person
@@ -85,7 +85,7 @@ class Macro:
 #: or the one thing it holds alone.
 Shape = tuple[str, ...] | Mention | Stamp | Macro
 
-Groups = list[str | None]
+Groups = Sequence[str | None]
 _Recipe = Callable[[Groups], Shape]
 
 _W = "[ \t\n\r]"
@@ -177,17 +177,19 @@ class Template:
         """The shape of each cell of a row that ``match`` matched, or ``None`` when
         lxml must read the row (a reference that lxml would refuse, or text where it
         changes a cell's shape)."""
-        groups: Groups = list(match.groups())
+        groups: Groups = match.groups()
         text = match.string
         start, end = match.span()
         if text.find("&", start, end) >= 0:
+            decoded = list(groups)
             for index in self._texts:
-                value = groups[index]
+                value = decoded[index]
                 if value and "&" in value:
                     value = decode(value)
                     if value is None:
                         return None
-                    groups[index] = value
+                    decoded[index] = value
+            groups = decoded
         if text.find("]]>", start, end) >= 0:
             return None  # lxml refuses it in text; in an attribute it is rare enough
         for index in self._gaps:
@@ -355,10 +357,14 @@ def _lines(holes: tuple[int | None, ...]) -> _Recipe:
     if not numbers:
         return _no_lines
     if len(numbers) == 1:
-        (number,) = numbers
+        at = numbers[0] - 1
 
-        def one_line(groups: Groups) -> Shape:
-            return lines_of(groups[number - 1])
+        def one_line(groups: Groups) -> Shape:  # lines_of, inlined: the usual cell
+            text = groups[at]
+            if not text:
+                return ()
+            line = " ".join(text.split()) if text.isascii() else collapse(text)
+            return (line,) if line else ()
 
         return one_line
 

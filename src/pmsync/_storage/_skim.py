@@ -20,8 +20,9 @@ a ``</tr>``, and only end tags follow the last row, so the marker is the last el
 of the table or of its last section. Anything odd about the table tags (an unclosed or
 stray ``<table>``) and the page is read whole. The rows cut from a table without action
 items are not parsed, so broken markup inside them is not reported; it could not have
-changed an item. The rows of an action-item table are all read, and are cut only when
-they hold no comment, CDATA section or processing instruction.
+changed an item. The rows of an action-item table are all read (a row that holds a
+heading, a task list or an uppercase tag, or that lxml refuses, makes the reader read
+the whole page).
 """
 
 from __future__ import annotations
@@ -73,10 +74,7 @@ SHORTEST_CUT = 16_384
 #: Pages shorter than this are read whole.
 SHORTEST_PAGE = 32_768
 
-# What the rows cut must not hold, found in one scan: a heading (``<h1>``...), an
-# uppercase tag, and (in an action table) a comment, CDATA section or processing
-# instruction.
-_SCAN = re.compile(r"<[hA-Z!?]")
+_HEADING_OR_UPPERCASE = re.compile(r"<[hA-Z]")
 _ONLY_END_TAGS = re.compile(r"(?:\s*</(?:tbody|thead|tfoot)\s*>)*\s*</table\s*>\Z")
 _SECTIONS = frozenset({"tbody", "thead", "tfoot"})
 _TAG_END = frozenset(" \t\r\n/>")
@@ -187,19 +185,13 @@ def _cut_span(
     if "<!" in kept or "<?" in kept or not _ONLY_END_TAGS.match(text, resume_at, end):
         return None
     verdict = settled(kept + text[resume_at:end])
-    if verdict is Verdict.OPEN:
+    if verdict is Verdict.ITEMS:
+        # Every row is read: the reader checks them (see _PageReader.cut_rows).
+        return keep_to, resume_at, verdict
+    if verdict is Verdict.OPEN or text.find("task-list", keep_to, resume_at) >= 0:
         return None
-    if text.find("task-list", keep_to, resume_at) >= 0:
-        return None
-    for match in _SCAN.finditer(text, keep_to, resume_at):
+    for match in _HEADING_OR_UPPERCASE.finditer(text, keep_to, resume_at):
         at = match.start() + 1
-        char = text[at]
-        if char == "h":
-            if text[at + 1 : at + 2] in ("1", "2", "3", "4", "5", "6"):
-                return None  # a heading
-        elif char in "!?":
-            if verdict is Verdict.ITEMS:
-                return None  # a comment or CDATA section could hide a row's end
-        else:
-            return None  # an uppercase tag
+        if text[at] != "h" or text[at + 1 : at + 2] in ("1", "2", "3", "4", "5", "6"):
+            return None  # a heading, or an uppercase tag
     return keep_to, resume_at, verdict

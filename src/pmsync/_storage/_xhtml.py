@@ -59,6 +59,8 @@ _ATTRIBUTE_PREFIX = re.compile(r"\s([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*\s*=")
 # A start tag whose name begins with an uppercase letter: a cheap test (one regex scan,
 # under a millisecond on a big page) for pages that need their names lowercased.
 _UPPERCASE_TAG = re.compile(r"<[A-Z]")
+#: A tag whose name starts with an uppercase letter: the page's names get lowercased.
+UPPERCASE_TAG = _UPPERCASE_TAG
 _XML_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
 

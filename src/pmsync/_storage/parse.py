@@ -50,7 +50,15 @@ from pmsync._storage._content import (
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
 from pmsync._storage._rows import Macro, Mention, Shape, Stamp, Template, learn
 from pmsync._storage._skim import CUT, Skimmed, Verdict, marker, skim
-from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_small, read_storage
+from pmsync._storage._xhtml import (
+    AC,
+    UnreadableMarkupError,
+    read_small,
+    read_storage,
+)
+from pmsync._storage._xhtml import (
+    UPPERCASE_TAG as _UPPERCASE_TAG,
+)
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.vocabulary import (
     CORE_FIELDS,
@@ -159,6 +167,8 @@ def parse_page(
         "priorities": priorities,
     }
     skimmed = skim(text, functools.partial(_settled_by_first_rows, options))
+    if skimmed is not None and skimmed.regions and _UPPERCASE_TAG.search(skimmed.text):
+        skimmed = None  # lxml lowercases the names of such a page: rows read as text are not
     if skimmed is not None:
         # Long tables that are not action tables lose their rows past the first few;
         # the whole page is read when the text is not well-formed or a cut table turns
@@ -629,8 +639,10 @@ class _PageReader:
         row, else one learnt from the row itself. A row that no template takes (a shape
         templates do not read, or a row the quick reader leaves to the general path) is
         parsed with lxml, with the rows after it (:data:`_PARSED_TOGETHER` in all), and
-        read from the tree like the rows above. A row lxml refuses, or that has a merged
-        cell, makes the reader read the whole page, which reports it or places it."""
+        read from the tree like the rows above. Rows that lxml refuses, or with a merged
+        cell, a heading, a task list or an uppercase tag (the page's names would all be
+        lowercased) make the reader read the whole page, which reports or places them.
+        A comment or CDATA section hiding a ``</tr>`` leaves rows lxml refuses."""
         assert self.skimmed is not None
         text = self.skimmed.source
         position, end = self.skimmed.regions[int(cut.get("region") or 0)]
@@ -681,9 +693,16 @@ class _PageReader:
                 stops.append(stop)
             if not stops:
                 raise _ReadWholePage  # text after the last row: never cut, but be safe
-            parsed = _small_table(f"<table><tbody>{text[position : stops[-1]]}</tbody></table>")
-            if parsed is None or _NOT_PLAIN(parsed):
-                raise _ReadWholePage
+            rows_text = text[position : stops[-1]]
+            if _UPPERCASE_TAG.search(rows_text):
+                raise _ReadWholePage  # the whole page's names get lowercased
+            parsed = _small_table(f"<table><tbody>{rows_text}</tbody></table>")
+            if (
+                parsed is None
+                or _NOT_PLAIN(parsed)
+                or next(parsed.iter(*_HEADINGS, _AC_TASK_LIST), None) is not None
+            ):
+                raise _ReadWholePage  # refused, merged cells, or what changes the page
             for tr, _ in own_rows(parsed):
                 cells: list[etree._Element] = tr[:]  # type: ignore[index,assignment]
                 width = max(width, len(cells))

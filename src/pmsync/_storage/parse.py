@@ -638,8 +638,9 @@ class _PageReader:
         followed the previous row's template last time, else any learnt from an earlier
         row, else one learnt from the row itself. A row that no template takes (a shape
         templates do not read, or a row the quick reader leaves to the general path) is
-        parsed with lxml, with the rows after it (:data:`_PARSED_TOGETHER` in all), and
-        read from the tree like the rows above. Rows that lxml refuses, or with a merged
+        parsed with lxml, with the rows after it (:data:`_PARSED_TOGETHER` in all, twice
+        as many each time the next row is not taken either), and read from the tree like
+        the rows above. Rows that lxml refuses, or with a merged
         cell, a heading, a task list or an uppercase tag (the page's names would all be
         lowercased) make the reader read the whole page, which reports or places them.
         A comment or CDATA section hiding a ``</tr>`` leaves rows lxml refuses."""
@@ -651,7 +652,9 @@ class _PageReader:
         previous: Template | None = None
         width = 0
         row = first
+        hits = 0  # rows read from templates
         failed_lessons = 0
+        together = _PARSED_TOGETHER
         while position < end:
             template = following.get(previous)
             match = None if template is None else template.pattern.match(text, position, end)
@@ -662,7 +665,9 @@ class _PageReader:
                         break
             if (
                 match is None
-                and len(templates) < _MOST_TEMPLATES
+                # Each template must pay for itself (it costs a regex compile): new ones
+                # only while the ones learnt read rows.
+                and len(templates) < min(_MOST_TEMPLATES, 2 + hits // 8)
                 and failed_lessons < _MOST_TEMPLATES
             ):
                 stop = text.find("</tr>", position, end)
@@ -679,13 +684,15 @@ class _PageReader:
                 if shapes is not None and read_row(row, shapes):
                     width = max(width, template.width)
                     row += 1
+                    hits += 1
+                    together = _PARSED_TOGETHER
                     position = match.end()
                     continue
             else:
                 previous = None
             stops: list[int] = []
             stop = position
-            while len(stops) < _PARSED_TOGETHER:
+            while len(stops) < together:
                 stop = text.find("</tr>", stop, end)
                 if stop < 0:
                     break
@@ -693,6 +700,7 @@ class _PageReader:
                 stops.append(stop)
             if not stops:
                 raise _ReadWholePage  # text after the last row: never cut, but be safe
+            together *= 2  # rows that templates do not take tend to come in runs
             rows_text = text[position : stops[-1]]
             if _UPPERCASE_TAG.search(rows_text):
                 raise _ReadWholePage  # the whole page's names get lowercased

@@ -465,7 +465,7 @@ HOLE_PIECES = [
     "'",
 ]
 #: Pieces that lxml refuses: the page is then read whole, leniently.
-BAD_PIECES = ["&foo;", "&#0;", "&", "]]>", "\x01", "<"]
+BAD_PIECES = ["&foo;", "&#0;", "&", "]]>", "\x01", "<", "\ufffe", "\ud800"]
 HOLE_TEXT = st.lists(
     st.integers(0, 39).flatmap(lambda n: st.sampled_from(BAD_PIECES if n == 0 else HOLE_PIECES)),
     max_size=4,
@@ -576,3 +576,38 @@ def test_rows_read_from_text_are_the_rows_lxml_reads(table, date_order):
     assert [(w.code, w.row) for w in from_text.warnings] == [
         (w.code, w.row) for w in whole.warnings
     ]
+
+
+@pytest.mark.parametrize(
+    "bad", ["\ufffe", "\ud800", "\x01", "&foo;", "&#0;", "&#xD800;", "]]>", " & ", "<b>"]
+)
+def test_a_row_read_as_text_with_what_xml_refuses_makes_the_page_read_leniently(bad):
+    """Deep in a long action table, past the rows kept in the tree: the page is read
+    whole and leniently, with its warning, as if there were no shortcut."""
+    text = page(
+        "<h2>Action items</h2>",
+        action_table(300).replace("runbook 150 ", f"runbook 150 {bad}"),
+        timeline(),
+    )
+    postmortem = parse_page(text, page_id="p")
+
+    assert "broken-markup" in [w.code for w in postmortem.warnings]
+    assert postmortem == read_without_skim(text, page_id="p")
+
+
+def test_rows_read_as_text_keep_their_numbers_and_identities():
+    """Rows past the kept ones, some read from templates and some by lxml (a bold
+    summary, a text owner), come out in order with the numbers and ids of a whole read."""
+    table = action_table(300)
+    table = table.replace("<td>Write runbook 120 ", "<td><strong>Write</strong> runbook 120 ")
+    table = table.replace(MENTION.format(n=200), "Platform team")
+    table = table.replace("runbook 250 for the failover drill", "runbook 7 for the failover drill")
+    text = page("<h2>Action items</h2>", table, timeline())
+    skimmed = skim(text, functools.partial(parse_module._settled_by_first_rows, OPTIONS))
+    postmortem = parse_page(text, page_id="p")
+
+    assert skimmed is not None and skimmed.regions
+    assert [item.row for item in postmortem.items] == list(range(300))
+    assert postmortem.items[200].owner == Person(text="Platform team")
+    assert postmortem.items[250].item_id != postmortem.items[7].item_id  # occurrence 2
+    assert postmortem == read_without_skim(text, page_id="p")

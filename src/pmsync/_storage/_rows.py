@@ -19,11 +19,12 @@ well-formed XML:
 * the tags, attribute names, the values of ``ac:name``, ``colspan`` and ``rowspan``
   (they change what a cell means) and the whitespace inside tags are the learnt row's
   own text;
-* a text hole holds no ``<``, no character XML forbids, and ``&`` only as a reference,
-  which :func:`decode` checks (an undefined entity, a reference to a forbidden
-  character or a ``]]>`` makes the row go back to lxml, which reports it);
+* a text hole holds no ``<``, and ``&`` only as a reference, which :func:`decode`
+  checks (an undefined entity, a reference to a forbidden character or a ``]]>``
+  makes the row go back to lxml, which reports it);
 * an attribute hole holds no ``<``, ``&``, tab or line break (values lxml would
-  normalise or decode).
+  normalise or decode);
+* the row holds no character XML forbids.
 
 Any other row is read by lxml. Whether the text in a hole changes a cell's shape (text
 beside a paragraph) is checked per row: such a row goes back to lxml too. A property
@@ -94,11 +95,13 @@ _TAG = re.compile(
     rf"<(/?)({_NAME})((?:{_W}+{_NAME}{_W}*={_W}*(?:\"[^\"<]*\"|'[^'<]*'))*)({_W}*/?>)"
 )
 _ATTRIBUTE = re.compile(rf"({_W}+({_NAME}){_W}*={_W}*)(?:\"([^\"<]*)\"|'([^'<]*)')")
-_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-_TEXT_HOLE = (
-    rf"([^<&{_FORBIDDEN}]*+(?:&[#A-Za-z0-9]++;[^<&{_FORBIDDEN}]*+)*+)"  # text and references
-)
-_VALUE_HOLE = {'"': rf'"([^"<&\t\n\r{_FORBIDDEN}]*+)"', "'": rf"'([^'<&\t\n\r{_FORBIDDEN}]*+)'"}
+# Holes take text up to the next tag (or quote) without the control characters XML
+# forbids; the few other characters it forbids (surrogates, U+FFFE, U+FFFF) and a bare
+# "&" or an undefined entity are checked per row, which keeps the expressions cheap to
+# compile.
+_TEXT_HOLE = "([^<\x00-\x08\x0b\x0c\x0e-\x1f]*+)"
+_VALUE_HOLE = {'"': '"([^"<&\x00-\x1f]*+)"', "'": "'([^'<&\x00-\x1f]*+)'"}
+_WIDE_FORBIDDEN = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _ELEMENTS = frozenset(
     {"tr", "td", "th", "p", "br", "ac:link", "ri:user", "time", "ac:structured-macro",
      "ac:parameter"}
@@ -180,6 +183,8 @@ class Template:
         groups: Groups = match.groups()
         text = match.string
         start, end = match.span()
+        if not text.isascii() and _WIDE_FORBIDDEN.search(text, start, end):
+            return None  # isascii() is a flag of the string: no scan
         if text.find("&", start, end) >= 0:
             decoded = list(groups)
             for index in self._texts:

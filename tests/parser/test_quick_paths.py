@@ -606,7 +606,8 @@ def test_rows_read_as_text_keep_their_numbers_and_identities():
     skimmed = skim(text, functools.partial(parse_module._settled_by_first_rows, OPTIONS))
     postmortem = parse_page(text, page_id="p")
 
-    assert skimmed is not None and skimmed.regions
+    assert skimmed is not None
+    assert skimmed.regions
     assert [item.row for item in postmortem.items] == list(range(300))
     assert postmortem.items[200].owner == Person(text="Platform team")
     assert postmortem.items[250].item_id != postmortem.items[7].item_id  # occurrence 2

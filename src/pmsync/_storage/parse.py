@@ -667,7 +667,7 @@ class _PageReader:
                 match is None
                 # Each template must pay for itself (it costs a regex compile): new ones
                 # only while the ones learnt read rows.
-                and len(templates) < min(_MOST_TEMPLATES, 2 + hits // 8)
+                and len(templates) < min(_MOST_TEMPLATES, 3 + hits // 8)
                 and failed_lessons < _MOST_TEMPLATES
             ):
                 stop = text.find("</tr>", position, end)

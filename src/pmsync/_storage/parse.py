@@ -391,6 +391,7 @@ class _PageReader:
         self._text_statuses: dict[str, Status | object | None] = {}
         self._priorities: dict[str, str | None] = {}
         self._dates: dict[str, DateReading] = {}
+        self._stamps: dict[str, dt.date | None] = {}
 
     def postmortem(self, title: str | None) -> Postmortem:
         """What was read, as a :class:`~pmsync.Postmortem`."""
@@ -838,7 +839,10 @@ class _PageReader:
             else:
                 raise _NotQuick
             if stamp:
-                date = date_from_attribute(stamp)
+                try:
+                    date = self._stamps[stamp]  # due dates repeat down a table
+                except KeyError:
+                    date = self._stamps[stamp] = date_from_attribute(stamp)
                 if date is None:
                     raise _NotQuick
                 return date

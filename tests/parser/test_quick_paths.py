@@ -20,7 +20,8 @@ from pmsync import Person, Status, parse_page
 from pmsync._storage import _skim as skim_module
 from pmsync._storage import parse as parse_module
 from pmsync._storage._skim import CUT, KEPT_ROWS, ROWS, Verdict, skim
-from pmsync._storage._xhtml import read_storage
+from pmsync._storage._rows import decode
+from pmsync._storage._xhtml import read_small, read_storage
 
 OPTIONS = {
     "page_id": "p",
@@ -612,3 +613,18 @@ def test_rows_read_as_text_keep_their_numbers_and_identities():
     assert postmortem.items[200].owner == Person(text="Platform team")
     assert postmortem.items[250].item_id != postmortem.items[7].item_id  # occurrence 2
     assert postmortem == read_without_skim(text, page_id="p")
+
+
+REFERENCE_PIECES = st.sampled_from(
+    ["a", " ", "&amp;", "&nbsp;", "&lt;", "&gt;", "&quot;", "&apos;", "&rsquo;", "&mdash;"]
+    + ["&#65;", "&#x42;", "&#0;", "&#xD800;", "&#1114111;", "&#1114112;", "&foo;", "&", ";"]
+    + ["amp;", "nbsp;", "]]>", ">", "&eacute;", "&Eacute;", "&#9;", "&#13;"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(REFERENCE_PIECES, max_size=6).map("".join))
+def test_template_text_decodes_as_lxml_reads_it(text):
+    """A template's text hole means what lxml makes of the same text, or is refused."""
+    tree = read_small(f"<p>{text}</p>")
+    assert decode(text) == (None if tree is None else tree[0].text or "")

@@ -111,11 +111,15 @@ _CELLS = frozenset({"td", "th"})
 _MEANINGFUL = frozenset({"ac:name", "colspan", "rowspan"})
 _PERSON_ATTRIBUTES = ("ri:account-id", "ri:userkey", "ri:username")
 
-_CHARACTER_REFERENCE = re.compile(r"#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6})")
 _NAMED: Final = {
     **{name: chr(codepoint) for name, codepoint in html.entities.name2codepoint.items()},
     "apos": "'",
 }
+_USUAL_REFERENCES = tuple(
+    (f"&{name};", _NAMED[name])
+    for name in ("nbsp", "rsquo", "lsquo", "rdquo", "ldquo", "mdash", "ndash", "quot", "lt", "gt")
+)
+_CHARACTER_REFERENCE = re.compile(r"#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6})")
 
 
 def decode(text: str) -> str | None:
@@ -124,6 +128,13 @@ def decode(text: str) -> str | None:
     undefined entity, a reference to a character XML forbids, or ``]]>``)."""
     if "]]>" in text:
         return None
+    # The usual references, replaced in C; none of them makes or breaks an "&amp;".
+    quick = text
+    for reference, char in _USUAL_REFERENCES:
+        if reference in quick:
+            quick = quick.replace(reference, char)
+    if quick.count("&") == quick.count("&amp;"):
+        return quick.replace("&amp;", "&")  # last: "&amp;nbsp;" is the text "&nbsp;"
     head, *references = text.split("&")
     out = [head]
     for reference in references:

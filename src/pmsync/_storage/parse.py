@@ -48,7 +48,7 @@ from pmsync._storage._content import (
     text_of,
 )
 from pmsync._storage._grid import Grid, Slot, cells_of, own_rows, slot_at
-from pmsync._storage._rows import Macro, Mention, Shape, Stamp, Template, learn
+from pmsync._storage._rows import Macro, Mention, Stamp, Template, learn
 from pmsync._storage._skim import CUT, Skimmed, Verdict, marker, skim
 from pmsync._storage._xhtml import (
     AC,
@@ -544,11 +544,11 @@ class _PageReader:
             body: list[list[etree._Element]] = [tr[:] for tr, _ in rows]  # type: ignore[index,misc]
             width = max([header.grid.width, *map(len, body)])
             context = _Table(index, header.row, fields, width, place, extras)
-            read_row = self.plain_rows(context, _RowPlan.of(header.columns))
+            readers = self.plain_rows(context, _RowPlan.of(header.columns))
             for row, cells in enumerate(body):
-                read_row(row, cells)
+                readers.cells(row, cells)
             if cut is not None:  # the rows skim cut out, read from the page's text
-                width = max(width, self.cut_rows(cut, len(body), read_row))
+                width = max(width, self.cut_rows(cut, len(body), readers))
             self.tables.append(ItemTable(index, header.row, header.columns, width))
             return
         grid, placed = header.grid, header.placed
@@ -590,11 +590,11 @@ class _PageReader:
                 section=section,
             )
 
-    def plain_rows(self, table: _Table, plan: _RowPlan) -> _RowReader:
-        """A reader for the body rows of span-free ``table``: it reads a row from its
-        cells (elements, read the quick way when they allow it, else the general way) or
-        from the shapes a row template read (the quick way only; ``False`` when that
-        does not take the row, which then needs its tree)."""
+    def plain_rows(self, table: _Table, plan: _RowPlan) -> _PlainRows:
+        """Readers for the body rows of span-free ``table``: one reads a row from its
+        cells (read the quick way when they allow it, else the general way); the quick
+        one also reads the shapes a row template read (``False`` when it does not take
+        the row, which then needs its tree)."""
         fields = table.columns
         names = tuple(field for field, _ in fields)
         last = max(column for _, column in fields)
@@ -603,34 +603,26 @@ class _PageReader:
         quick = self.quick_rows(table, plan)
         table_row = self.table_row
 
-        def read(row: int, cells: list[etree._Element] | list[Shape]) -> bool:
-            if not cells or isinstance(cells[0], etree._Element):
-                elements = cast("list[etree._Element]", cells)
-                if len(elements) > last and quick(row, list(map(simple_cell, elements))):
-                    return True
-                if len(elements) > last:
-                    located = dict(zip(names, pick(elements), strict=True))
-                else:  # a short row: only the fields it reaches
-                    located = {
-                        field: elements[column]
-                        for field, column in fields
-                        if column < len(elements)
-                    }
-                table_row(
-                    table,
-                    row,
-                    cells=located,
-                    own=elements,
-                    label=None,
-                    summary_shared=False,
-                    section=None,
-                )
-                return True
-            return len(cells) > last and quick(row, cast("list[Found]", cells))
+        def read(row: int, cells: list[etree._Element]) -> None:
+            if len(cells) > last and quick(row, list(map(simple_cell, cells))):
+                return
+            if len(cells) > last:
+                located = dict(zip(names, pick(cells), strict=True))
+            else:  # a short row: only the fields it reaches
+                located = {field: cells[column] for field, column in fields if column < len(cells)}
+            table_row(
+                table,
+                row,
+                cells=located,
+                own=cells,
+                label=None,
+                summary_shared=False,
+                section=None,
+            )
 
-        return read
+        return _PlainRows(read, quick, last + 1)
 
-    def cut_rows(self, cut: etree._Element, first: int, read_row: _RowReader) -> int:
+    def cut_rows(self, cut: etree._Element, first: int, readers: _PlainRows) -> int:
         """Read the rows :func:`skim` cut out of an action-item table (behind the
         ``cut`` marker), numbered from ``first``, from the page's text; returns the
         most cells a row has.
@@ -651,6 +643,7 @@ class _PageReader:
         templates: list[Template] = []
         following: dict[Template | None, Template] = {}
         previous: Template | None = None
+        read_cells, quick, needed = readers
         width = 0
         row = first
         hits = 0  # rows read from templates
@@ -681,8 +674,8 @@ class _PageReader:
             if match is not None and template is not None:
                 following[previous] = template
                 previous = template
-                shapes = template.read(match)
-                if shapes is not None and read_row(row, shapes):
+                shapes = template.read(match) if template.width >= needed else None
+                if shapes is not None and quick(row, cast("list[Found]", shapes)):
                     width = max(width, template.width)
                     row += 1
                     hits += 1
@@ -715,7 +708,7 @@ class _PageReader:
             for tr, _ in own_rows(parsed):
                 cells: list[etree._Element] = tr[:]  # type: ignore[index,assignment]
                 width = max(width, len(cells))
-                read_row(row, cells)
+                read_cells(row, cells)
                 row += 1
             position = stops[-1]
         return width
@@ -1286,7 +1279,19 @@ class _PageReader:
 
 #: What a row reader gets for each cell: simple_cell's reading or a template's shape.
 Found = tuple[str, ...] | etree._Element | Mention | Stamp | Macro | None
-_RowReader = Callable[[int, list[etree._Element] | list[Shape]], bool]
+
+
+class _PlainRows(NamedTuple):
+    """The readers of a span-free action table's body rows (see ``plain_rows``)."""
+
+    #: Reads a row from its cells.
+    cells: Callable[[int, list[etree._Element]], None]
+    #: Reads a row from what its cells hold, when the quick reader takes it.
+    quick: Callable[[int, list[Found]], bool]
+    #: The cells a row needs for the quick reader (the last field's column + 1).
+    needed: int
+
+
 #: Rows that no template reads are parsed this many at a time.
 _PARSED_TOGETHER = 16
 #: Templates learnt (and rows that teach none) per table, at most.

@@ -19,8 +19,8 @@ from test_properties import CELLS, JIRA, LOZENGE, MENTION, cells
 from pmsync import Person, Status, parse_page
 from pmsync._storage import _skim as skim_module
 from pmsync._storage import parse as parse_module
-from pmsync._storage._skim import CUT, KEPT_ROWS, ROWS, Verdict, skim
 from pmsync._storage._rows import decode
+from pmsync._storage._skim import CUT, KEPT_ROWS, ROWS, Verdict, skim
 from pmsync._storage._xhtml import read_small, read_storage
 
 OPTIONS = {

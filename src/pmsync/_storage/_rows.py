@@ -130,9 +130,9 @@ def decode(text: str) -> str | None:
         return None
     # The usual references, replaced in C; none of them makes or breaks an "&amp;".
     quick = text
-    for reference, char in _USUAL_REFERENCES:
-        if reference in quick:
-            quick = quick.replace(reference, char)
+    for usual, replacement in _USUAL_REFERENCES:
+        if usual in quick:
+            quick = quick.replace(usual, replacement)
     if quick.count("&") == quick.count("&amp;"):
         return quick.replace("&amp;", "&")  # last: "&amp;nbsp;" is the text "&nbsp;"
     head, *references = text.split("&")

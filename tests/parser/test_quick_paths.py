@@ -630,3 +630,16 @@ def test_template_text_decodes_as_lxml_reads_it(text):
     """A template's text hole means what lxml makes of the same text, or is refused."""
     tree = read_small(f"<p>{text}</p>")
     assert decode(text) == (None if tree is None else tree[0].text or "")
+
+
+def test_a_long_table_of_usual_rows_is_read_from_templates_without_lxml():
+    """The shortcut works: past the rows kept, no row of a table of usual rows goes to
+    lxml (only the first rows of the two long tables are parsed on their own)."""
+    text = page("<h2>Action items</h2>", action_table(300), timeline())
+    with mock.patch.object(
+        parse_module, "_small_table", side_effect=parse_module._small_table
+    ) as parsed:
+        postmortem = parse_page(text, page_id="p")
+
+    assert len(postmortem.items) == 300
+    assert parsed.call_count == 2

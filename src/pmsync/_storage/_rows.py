@@ -212,7 +212,7 @@ class Template:
             value = groups[index]
             if value:
                 if "&" in value:
-                    value = decode(value.replace("&nbsp;", "\xa0"))  # the usual one
+                    value = decode(value)
                     if value is None:
                         return None
                 if not value.isspace():
@@ -431,14 +431,6 @@ def _lone(element: _Node) -> _Recipe:
 
 def _mention(holes: tuple[int | None, ...]) -> _Recipe:
     account_at, key_at, name_at = holes
-    if key_at is None and name_at is None and account_at is not None:
-        account = account_at - 1
-
-        def cloud_mention(groups: Groups) -> Shape:  # the usual case: an account id only
-            account_id = (groups[account] or "").strip()
-            return Mention(Person(account_id, None, None, None) if account_id else None)
-
-        return cloud_mention
 
     def mention(groups: Groups) -> Shape:
         ids = [

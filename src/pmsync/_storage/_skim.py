@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-__all__ = ["CUT", "KEPT_ROWS", "ROWS", "Skimmed", "Verdict", "marker", "skim", "was_cut"]
+__all__ = ["CUT", "KEPT_ROWS", "ROWS", "Skimmed", "Verdict", "marker", "skim"]
 
 #: The tag of the element that stands for the rows cut out of a table without items.
 CUT = "{urn:x-pmsync:skim}cut"
@@ -122,11 +122,6 @@ def marker(table: etree._Element) -> etree._Element | None:
     if last.tag in _SECTIONS and len(last):
         last = last[-1]
     return last if last.tag in (CUT, ROWS) else None
-
-
-def was_cut(table: etree._Element) -> bool:
-    """Whether rows of ``table`` were cut out by :func:`skim`."""
-    return marker(table) is not None
 
 
 def _tables(text: str) -> list[tuple[int, int, int, bool]] | None:

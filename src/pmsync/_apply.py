@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
+import socket
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from pmsync._diff import JIRA_FIELD_KEYS, jira_values, with_lint_note, writeback_update
+import attrs
+
+from pmsync._diff import JIRA_FIELD_KEYS, jira_values, restrict, with_lint_note, writeback_update
 from pmsync._gateways.atlassian import (
     PROPERTY_KEY,
     ConfluenceGateway,
@@ -24,6 +27,7 @@ from pmsync._gateways.atlassian import (
     JiraGateway,
     Page,
 )
+from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
 from pmsync._model import ActionItem, JiraIssue, Postmortem, Status
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
@@ -37,9 +41,16 @@ log = logging.getLogger("pmsync")
 
 #: How often pmsync re-reads a page that a human saved while pmsync was writing to it.
 WRITEBACK_ATTEMPTS = 4
+#: How long a page's lease lasts unless released (a crashed run's lease then lapses).
+LEASE_TTL = dt.timedelta(minutes=15)
+#: How long an announced create blocks other runs from creating the same items.
+INTENT_WINDOW = dt.timedelta(minutes=10)
 _CREATE_BATCH = 50
 
 ParseFn = Callable[[Page], Postmortem]
+#: Re-read the given pages and their issues and plan them again (``since``: also the
+#: issues another run announced creating, found by a search of the newest ones).
+ReplanFn = Callable[[Plan, Sequence[str], bool], Plan]
 StatusInfo = tuple[str, Status]
 #: What to show for one item: its key, Jira's status, and Jira's owner/due/priority.
 Target = tuple[str, StatusInfo | None, Mapping[str, Any]]
@@ -84,15 +95,23 @@ class Applier:
         config: Config,
         *,
         parse: ParseFn,
+        replan: ReplanFn,
         server: JiraServer | None,
         now: Callable[[], dt.datetime],
         findings: Sequence[Finding] = (),
         progress: Callable[[int, int], None] | None = None,
+        lease_ttl: dt.timedelta = LEASE_TTL,
+        intent_window: dt.timedelta = INTENT_WINDOW,
     ) -> None:
         self.confluence = confluence
         self.jira = jira
         self.config = config
         self.parse = parse
+        self.replan_pages = replan
+        self.lease_ttl = lease_ttl
+        self.intent_window = intent_window
+        self.run_id = uuid.uuid4().hex[:12]
+        self.host = socket.gethostname()
         self.server = server
         self.now = now
         self.findings = tuple(findings)
@@ -110,11 +129,21 @@ class Applier:
         # issue key -> Jira status after this run's transitions / creates
         self.status: dict[str, StatusInfo] = {}
         self.blocked_status: set[tuple[str, str]] = set()
+        self.skipped: list[SkippedPage] = []
+        self.replanned: list[str] = []
+        # page id -> item ids another run announced creating, young enough to trust
+        self.old_intent: dict[str, frozenset[str]] = defaultdict(frozenset)
+        # page id -> announced item ids whose key is not (yet) on the page
+        self.unresolved: dict[str, set[str]] = defaultdict(set)
+
+    def replan(self, plan: Plan, page_ids: Sequence[str], intents: Collection[str]) -> Plan:
+        """The fresh plan for the leased pages (and for issues announced by other runs)."""
+        return self.replan_pages(plan, page_ids, bool(intents))
 
     # -- entry point ---------------------------------------------------------------------
 
     def run(self, plan: Plan) -> SyncResult:
-        """Apply every change of ``plan`` and return what happened."""
+        """Apply ``plan`` page by page, each under its lease, and return what happened."""
         self.text_keys = plan.text_keys
         by_page: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
@@ -123,14 +152,24 @@ class Applier:
             page_id: sum(1 for c in changes if c.kind == "create")
             for page_id, changes in by_page.items()
         }
-        done = 0
-        for group in _groups(plan.pages, creates):
-            self.create_group(plan, group, by_page)
-            for page in group:
-                self.apply_page(page, by_page.get(page.page_id, []))
-                done += 1
-                if self.progress is not None:
-                    self.progress(done, len(plan.pages))
+        # A page with nothing to write takes no lease: a no-op run costs nothing more.
+        busy = [p for p in plan.pages if any(_writes(c) for c in by_page[p.page_id])]
+        done = len(plan.pages) - len(busy)
+        leased = {p.page_id for p in busy}
+        self.conflicts.extend(
+            c for c in plan.changes if c.kind == "conflict" and c.page_id not in leased
+        )
+        for group in _groups(busy, creates):
+            leases = self.take_leases(group, by_page)
+            try:
+                if leases:
+                    self.apply_group(plan, [p for p in group if p.page_id in leases], by_page)
+            finally:
+                for page_id, lease in leases.items():
+                    self.release(page_id, lease)
+            done += len(group)
+            if self.progress is not None:
+                self.progress(done, len(plan.pages))
         return SyncResult(
             created=tuple(self.created),
             updated=tuple(dict.fromkeys(self.updated)),
@@ -140,7 +179,47 @@ class Applier:
             errors=tuple(self.errors),
             warnings=tuple(self.warnings),
             plan=plan,
+            skipped=tuple(self.skipped),
+            replanned=tuple(self.replanned),
         )
+
+    def apply_group(
+        self, plan: Plan, group: Sequence[PagePlan], approved: Mapping[str, Sequence[Change]]
+    ) -> None:
+        """Re-plan the leased pages, then carry out the fresh plan (docs/sync.md)."""
+        page_ids = [p.page_id for p in group]
+        intents = {i for page_id in page_ids for i in self.old_intent[page_id]}
+        try:
+            fresh = self.replan(plan, page_ids, intents)
+        except PmsyncError as exc:
+            for page in group:
+                self.fail(
+                    f"re-reading page {page.title!r} before writing failed: {exc}",
+                    page_id=page.page_id,
+                    cause=exc,
+                )
+            return
+        self.warnings.extend(fresh.warnings)
+        fresh_pages = {p.page_id: p for p in fresh.pages}
+        todo: dict[str, list[Change]] = {}
+        for page in group:
+            now = fresh_pages.get(page.page_id)
+            if now is None:
+                self.warnings.append(
+                    f"page {page.title!r} ({page.page_id}) was deleted or hidden since the "
+                    "plan was made; nothing was done for it"
+                )
+                continue
+            mine = [c for c in fresh.changes if c.page_id == page.page_id]
+            kept, differences = restrict(mine, approved[page.page_id])
+            self.replanned.extend(
+                f"page {page.title!r} ({page.page_id}), {line}" for line in differences
+            )
+            todo[page.page_id] = self.hold_back_creates(now, kept)
+        pages = [fresh_pages[page_id] for page_id in todo]
+        self.create_group(pages, todo)
+        for page in pages:
+            self.apply_page(page, todo[page.page_id])
 
     def fail(
         self,
@@ -162,35 +241,118 @@ class Applier:
         log.warning("%s", error)
         self.errors.append(error)
 
+    # -- the lease -----------------------------------------------------------------------
+
+    def take_leases(
+        self, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
+    ) -> dict[str, Lease]:
+        """Take the lease of each page of ``group``; skip (and report) pages held by others."""
+        leases: dict[str, Lease] = {}
+        for page in group:
+            creating = [c.item_id or "" for c in by_page[page.page_id] if c.kind == "create"]
+            try:
+                lease = self.take_lease(page, creating)
+            except PmsyncError as exc:
+                self.fail(
+                    f"could not take the lease of page {page.title!r}: {exc}",
+                    page_id=page.page_id,
+                    cause=exc,
+                )
+                continue
+            if lease is not None:
+                leases[page.page_id] = lease
+        return leases
+
+    def take_lease(self, page: PagePlan, creating: Sequence[str]) -> Lease | None:
+        """Compare-and-set the page's lease property: a 409 means another run got it."""
+        now = self.now()
+        current = Lease()
+        stored = self.confluence.content_property(page.page_id, LEASE_KEY)
+        if stored is not None:
+            current = Lease.from_json(*stored)
+        if current.held(now):
+            self.skip(page, current)
+            return None
+        young = current.young_intent(now, self.intent_window)
+        self.old_intent[page.page_id] = young
+        mine = current.taken(
+            self.run_id,
+            self.host,
+            now=now,
+            ttl=self.lease_ttl,
+            creating=[i for i in creating if i not in young],
+            window=self.intent_window,
+        )
+        try:
+            version = self.confluence.put_content_property(
+                page.page_id, LEASE_KEY, mine.to_json(), version=current.version
+            )
+        except ServiceError:
+            version = None  # the answer was lost: the property says whether it landed
+        if version is None:  # another run took it between our read and our write?
+            stored = self.confluence.content_property(page.page_id, LEASE_KEY)
+            now_stored = Lease.from_json(*stored) if stored else current
+            if now_stored.run_id == self.run_id:
+                return now_stored
+            self.skip(page, now_stored)
+            return None
+        return attrs.evolve(mine, version=version)
+
+    def skip(self, page: PagePlan, lease: Lease) -> None:
+        skipped = SkippedPage(
+            page_id=page.page_id, title=page.title, holder=lease.holder, expires=lease.expires
+        )
+        log.info("%s", skipped.describe())
+        self.skipped.append(skipped)
+
+    def release(self, page_id: str, lease: Lease) -> None:
+        """Give the lease up, keeping the announced creates not yet linked from the page."""
+        unresolved = {
+            item_id: when
+            for item_id, when in lease.intent.items()
+            if item_id in self.unresolved[page_id]
+        }
+        try:
+            if not unresolved and self.now() < (lease.expires or self.now()):
+                self.confluence.delete_content_property(page_id, LEASE_KEY)
+            else:
+                self.confluence.put_content_property(
+                    page_id, LEASE_KEY, lease.released(unresolved).to_json(), version=lease.version
+                )
+        except PmsyncError as exc:
+            log.warning("could not release the lease of page %s: %s", page_id, exc)
+            self.warnings.append(
+                f"page {page_id}: could not release its lease ({exc}); other runs skip the "
+                "page until the lease expires"
+            )
+
+    def hold_back_creates(self, page: PagePlan, changes: Sequence[Change]) -> list[Change]:
+        """Drop the creates of a page another run announced and Jira cannot show yet.
+
+        Jira's search can lag behind its writes: an announced create that no search finds
+        may well exist. Creating again would duplicate it; waiting costs one run.
+        """
+        wanted = {c.item_id or "" for c in changes if c.kind == "create"}
+        announced = wanted & self.old_intent[page.page_id]
+        self.unresolved[page.page_id] = set(announced)
+        if not announced:
+            return list(changes)
+        self.warnings.append(
+            f"page {page.title!r} ({page.page_id}): another pmsync run announced creating "
+            f"{len(announced)} of its items within the last "
+            f"{int(self.intent_window.total_seconds() // 60)} minutes and Jira does not show "
+            "them yet; nothing is created for this page this run"
+        )
+        return [c for c in changes if c.item_id not in wanted]
+
     # -- creating ------------------------------------------------------------------------
 
     def create_group(
-        self, plan: Plan, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
+        self, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
     ) -> None:
-        creates = [c for page in group for c in by_page.get(page.page_id, ()) if c.kind == "create"]
-        if not creates:
-            return
-        try:
-            recent = self.recently_created(plan)
-        except PmsyncError as exc:
-            for change in creates:
-                self.fail(
-                    f"could not check for issues created by another run: {exc}", change, cause=exc
-                )
-            return
-        to_create: list[Change] = []
-        for change in creates:
-            ident = (change.page_id or "", change.item_id or "")
-            if ident in recent:
-                key = recent[ident]
-                self.keys[ident] = key
-                log.info("adopting %s, created for %s by another run", key, ident)
-                self.warnings.append(
-                    f"page {change.page_id}: {key} was created for this row by another pmsync "
-                    "run after this plan was made; adopted it instead of creating another"
-                )
-            else:
-                to_create.append(change)
+        to_create = [
+            c for page in group for c in by_page.get(page.page_id, ()) if c.kind == "create"
+        ]
         if not to_create:
             return
         payload = [
@@ -200,6 +362,8 @@ class Applier:
             }
             for c in to_create
         ]
+        for change in to_create:  # linked from the page once written back
+            self.unresolved[change.page_id or ""].add(change.item_id or "")
         try:
             outcomes = self.jira.bulk_create(payload)
         except PmsyncError as exc:
@@ -215,6 +379,7 @@ class Applier:
         new_keys = []
         for change, outcome in zip(to_create, outcomes, strict=True):
             if outcome.key is None:
+                self.unresolved[change.page_id or ""].discard(change.item_id or "")
                 self.fail(
                     f"Jira refused to create the issue for {change.summary!r} "
                     f"(page {change.page_id}, item {change.item_id}): {outcome.error}",
@@ -273,19 +438,6 @@ class Applier:
                 )
                 merged[i] = outcome
         return merged
-
-    def recently_created(self, plan: Plan) -> dict[tuple[str, str], str]:
-        """Issues created since the plan was read, by (page id, item id)."""
-        started = plan.created_at or self.now()
-        minutes = max(1, math.ceil((self.now() - started).total_seconds() / 60)) + 2
-        found = {}
-        for issue in self.jira.recently_created(
-            self.config.project, self.config.label, minutes=minutes
-        ):
-            prop = issue.prop or {}
-            if prop.get("page_id") and prop.get("item_id"):
-                found[(str(prop["page_id"]), str(prop["item_id"]))] = issue.key
-        return found
 
     def learn_status(self, keys: Sequence[str]) -> None:
         """Read the initial status of new issues (one search), to show it on the page."""
@@ -540,7 +692,12 @@ class Applier:
             storage = result.storage
             if self.config.lint_writeback:
                 storage = with_lint_note(storage, findings, postmortem)
+            shown = {u.jira_key for u in result.written} - {
+                s.update.jira_key for s in result.skipped
+            }
+            linked = {item_id for item_id, (key, _, _) in targets.items() if key in shown}
             if storage == current.storage:
+                self.unresolved[page.page_id] -= linked
                 return
             try:
                 written = self.confluence.update_page(
@@ -557,6 +714,7 @@ class Applier:
                 return
             if written is not None:
                 self.pages_written.append(page.page_id)
+                self.unresolved[page.page_id] -= linked
                 return
             # A human saved first: re-read, re-parse, recompute for their version.
             log.info(
@@ -565,10 +723,9 @@ class Applier:
                 attempt + 1,
             )
             try:
-                before = postmortem
+                # Under the lease no other pmsync run writes this page: a person did.
                 current = self.confluence.get_page(page.page_id)
                 postmortem = self.parse(current)
-                self.drop_raced(page, before, postmortem, targets)
             except PmsyncError as exc:
                 self.fail(
                     f"re-reading page {page.title!r} after a conflict failed: {exc}",
@@ -580,82 +737,6 @@ class Applier:
             f"page {page.title!r} kept changing while pmsync wrote back ({WRITEBACK_ATTEMPTS} "
             "attempts); nothing was overwritten, the next run writes the keys",
             page_id=page.page_id,
-        )
-
-    def drop_raced(
-        self,
-        page: PagePlan,
-        before: Postmortem,
-        after: Postmortem,
-        targets: dict[str, Target],
-    ) -> None:
-        """Find rows that a concurrent run linked to its own new issue meanwhile.
-
-        Two runs that planned before either created can both create an issue for the
-        same row; only one of them can write its key into the page (the other gets a
-        409). The loser sees the winner's key in the row it meant to link, and resolves
-        the duplicate it created itself seconds ago.
-        """
-        old = {item.item_id: item for item in before.items}
-        by_position = {(i.kind, i.table, i.row): i for i in after.items}
-        by_summary: dict[str, list[ActionItem]] = defaultdict(list)
-        for item in after.items:
-            by_summary[item.summary].append(item)
-        created = set(self.created)
-        for item_id, (key, _, _) in list(targets.items()):
-            was = old.get(item_id)
-            if key not in created or was is None or was.jira_key:
-                continue
-            now = by_position.get((was.kind, was.table, was.row))
-            if now is None or now.summary != was.summary:
-                same = by_summary.get(was.summary, [])
-                now = same[0] if len(same) == 1 else None
-            if now is not None and now.jira_key and now.jira_key != key:
-                del targets[item_id]
-                if self.created_by_pmsync_for(now.jira_key, page, item_id):
-                    self.resolve_duplicate(page, key, now.jira_key)
-                else:
-                    self.warnings.append(
-                        f"page {page.page_id}: while pmsync wrote back, a person put "
-                        f"{now.jira_key} into the row pmsync had just created {key} for; "
-                        f"{key} was left as it is and is not linked from the page"
-                    )
-
-    def created_by_pmsync_for(self, key: str, page: PagePlan, item_id: str) -> bool:
-        """Whether ``key`` is a racing pmsync run's issue for this very row."""
-        try:
-            issue = self.jira.issue(key)
-        except PmsyncError:
-            return False
-        prop = issue.prop or {}
-        return (
-            self.config.label in issue.labels
-            and str(prop.get("page_id")) == page.page_id
-            and str(prop.get("item_id")) == item_id
-        )
-
-    def resolve_duplicate(self, page: PagePlan, key: str, winner: str) -> None:
-        """Remove (or, without permission, retire) an issue this run just created twice."""
-        self.created.remove(key)
-        try:
-            self.jira.delete(key)
-            what = "deleted it"
-        except PmsyncError:
-            try:
-                self.jira.retire_duplicate(key, winner, self.config.label)
-                what = f"relabelled it {self.config.label}-duplicate (no permission to delete)"
-            except PmsyncError as exc:
-                self.fail(
-                    f"{key} duplicates {winner} (a concurrent run linked the row first) and "
-                    f"could not be retired: {exc}",
-                    page_id=page.page_id,
-                    key=key,
-                    cause=exc,
-                )
-                return
-        self.warnings.append(
-            f"page {page.page_id}: a concurrent pmsync run linked {winner} to a row this run "
-            f"had just created {key} for; pmsync {what}"
         )
 
     def still_wanted(
@@ -739,6 +820,13 @@ def _same_row(before: ActionItem, now: ActionItem) -> bool:
         return True
     old, new = set(before.summary.casefold().split()), set(now.summary.casefold().split())
     return bool(old) and len(old & new) * 2 >= len(old)
+
+
+def _writes(change: Change) -> bool:
+    """Whether carrying out ``change`` writes anything (conflicts and no-ops only tell)."""
+    if change.kind == "orphan":
+        return change.prop is not None
+    return change.kind in ("create", "update", "transition", "writeback")
 
 
 def _planned_status(change: Change) -> StatusInfo | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -42,6 +42,7 @@ __all__ = [
     "jira_summary",
     "page_body",
     "property_value",
+    "restrict",
 ]
 
 SUMMARY_LIMIT: Final = 255
@@ -214,13 +215,21 @@ def _owner_display(person: Person | None, user: JiraUser | None = None) -> str |
 
 
 class _Planner:
-    def __init__(self, snapshot: Snapshot, config: Config, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        config: Config,
+        now: dt.datetime,
+        findings: Sequence[Finding] | None = None,
+        approved_conflicts: Collection[tuple[str, str, str]] | None = None,
+    ) -> None:
         self.snapshot = snapshot
+        self.approved_conflicts = approved_conflicts
         self.config = config
         self.now = now
         self.changes: list[Change] = []
         self.warnings: list[str] = list(snapshot.warnings)
-        self.findings = lint_all(snapshot, now.date())
+        self.findings = lint_all(snapshot, now.date()) if findings is None else tuple(findings)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
         self.by_ident: dict[tuple[str, str], JiraIssue] = {}
         for issue in snapshot.issues:
@@ -335,6 +344,7 @@ class _Planner:
             created_at=self.now,
             findings=self.findings,
             text_keys=self.snapshot.not_keys,
+            snapshot=self.snapshot,
         )
 
     def plan_page(self, page: PagePlan) -> None:
@@ -473,6 +483,11 @@ class _Planner:
             )
         )
 
+    def approves(self, page: PagePlan, item: ActionItem, field: str) -> bool:
+        """Whether resolving a conflict on ``field`` was approved (always, unless re-planning)."""
+        approved = self.approved_conflicts
+        return approved is None or (page.page_id, item.item_id, field) in approved
+
     def status_shown(self, page: PagePlan, item: ActionItem) -> bool:
         """Whether write-back shows Jira's status for this item on the page.
 
@@ -605,6 +620,11 @@ class _Planner:
             else:
                 winner = self.config.ownership[name]
                 conflicts[name] = (p, j)
+            if name in conflicts and not self.approves(page, item, name):
+                # Re-planning a late plan: nobody approved resolving this conflict, which
+                # arose after the plan was made. Both sides stay; the next plan shows it.
+                notes.append(f"{name}: changed on both sides since the plan was made")
+                continue
             if winner == "report":
                 notes.append(f"{name}: left as is on both sides (ownership: report)")
                 continue
@@ -685,6 +705,8 @@ class _Planner:
                 if base is None or name not in base
                 else "changed on both sides; "
             )
+            if not self.approves(page, item, name):
+                rule, why = "report", "changed on both sides since the plan was made; "
             self.add(
                 "conflict",
                 page,
@@ -942,6 +964,65 @@ def _where(item: ActionItem) -> str:
     return f"row {item.row + 1} of table {item.table + 1}"
 
 
-def diff(snapshot: Snapshot, config: Config, *, now: dt.datetime) -> Plan:
-    """Compare what the pages say with what Jira says and return the plan. Pure."""
-    return _Planner(snapshot, config, now).run()
+def diff(
+    snapshot: Snapshot,
+    config: Config,
+    *,
+    now: dt.datetime,
+    findings: Sequence[Finding] | None = None,
+    approved: Plan | None = None,
+) -> Plan:
+    """Compare what the pages say with what Jira says and return the plan. Pure.
+
+    ``findings`` are lint findings already made (a re-plan of a few pages keeps the
+    findings made against the whole corpus); by default the snapshot's pages are linted.
+    ``approved`` is the plan a re-plan stands in for: a conflict it did not name arose
+    after it was made, and is reported, not resolved (docs/sync.md).
+    """
+    conflicts = None
+    if approved is not None:
+        conflicts = {
+            (c.page_id or "", c.item_id or "", name)
+            for c in approved.changes
+            if c.kind == "conflict"
+            for name in c.fields
+        }
+    return _Planner(snapshot, config, now, findings, conflicts).run()
+
+
+def _by_item(changes: Iterable[Change]) -> dict[tuple[str | None, str], list[Change]]:
+    found: dict[tuple[str | None, str], list[Change]] = defaultdict(list)
+    for change in changes:
+        if change.kind != "noop":
+            found[(change.item_id, change.kind)].append(change)
+    return found
+
+
+def _said(changes: Iterable[Change]) -> str:
+    return "; ".join(f"{c.kind} ({c.describe()})" for c in changes) or "nothing"
+
+
+def restrict(fresh: Sequence[Change], approved: Sequence[Change]) -> tuple[list[Change], list[str]]:
+    """The fresh plan of one page, cut down to the items and kinds the approved plan named.
+
+    The approved plan is the intent; the fresh plan (made under the page's lease) is what
+    is true now (docs/sync.md, "Plans applied late"). Returns the changes to carry out and
+    one line per item whose changes differ from what was approved.
+    """
+    wanted = _by_item(approved)
+    kept = [c for c in fresh if c.kind != "noop" and (c.item_id, c.kind) in wanted]
+    now = _by_item(kept)
+    differences = []
+    items = dict.fromkeys(item_id for item_id, _ in [*wanted, *now])
+    for item_id in items:
+        before = [c for (i, _), cs in wanted.items() if i == item_id for c in cs]
+        after = [c for (i, _), cs in now.items() if i == item_id for c in cs]
+        if [(c.kind, c.describe()) for c in before] == [(c.kind, c.describe()) for c in after]:
+            continue
+        name = before[0].summary if before else after[0].summary
+        what = f"item {name!r}" if name else "the page"
+        differences.append(
+            f"{what}: the plan said {_said(before)}; applied {_said(after)} (the page or "
+            "Jira changed since the plan was made)"
+        )
+    return kept, differences

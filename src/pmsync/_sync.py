@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -285,11 +285,8 @@ class Syncer:
         ]
         return tuple({u.id: u for u in exact}.values())
 
-    def snapshot(
-        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None
-    ) -> Snapshot:
-        """Read everything a plan needs: pages, managed and linked issues, owners."""
-        pages, warnings = self.read_pages(page_ids=page_ids, cql=cql)
+    def page_plans(self, pages: Iterable[Page], warnings: list[str]) -> list[PagePlan]:
+        """Parse pages into what a plan keeps of them (unparseable ones: a warning)."""
         plans: list[PagePlan] = []
         for page in pages:
             try:
@@ -307,23 +304,57 @@ class Syncer:
                     postmortem=postmortem,
                 )
             )
-        issues = self.managed_issues()
-        known = {issue.key for issue in issues}
-        linked = sorted(
-            {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key} - known
-        )
-        extra: list[JiraIssue] = []
-        missing: set[str] = set()
+        return plans
+
+    def linked_issues(
+        self, keys: Iterable[str], *, known_projects: Collection[str] = ()
+    ) -> tuple[list[JiraIssue], set[str], set[str]]:
+        """Issues by key: the issues found, keys Jira does not show, and key-shaped text.
+
+        One search per 100 keys; a key the search does not show yet (Jira's index lags
+        behind its writes) is read directly.
+        """
+        wanted: list[str] = []
         not_keys: set[str] = set()
-        for key in linked:
+        projects: dict[str, bool] = dict.fromkeys(known_projects, True)
+        for key in sorted(set(keys)):
             project = key.rsplit("-", 1)[0]
-            if not self.jira.project_exists(project):
+            if project not in projects:
+                projects[project] = self.jira.project_exists(project)
+            if projects[project]:
+                wanted.append(key)
+            else:
                 not_keys.add(key)  # PR-1234, SHA-256...: text that only looks like a key
+        found: dict[str, JiraIssue] = {}
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start : start + 100]
+            try:
+                found.update((i.key, i) for i in self.jira.search(f"key in ({', '.join(chunk)})"))
+            except ServiceError as exc:
+                if exc.status != 400:  # a key Jira does not know: read them one by one
+                    raise
+        missing: set[str] = set()
+        for key in wanted:
+            if key in found:
                 continue
             try:
-                extra.append(self.jira.issue(key))
+                found[key] = self.jira.issue(key)
             except NotFoundError:
                 missing.add(key)
+        return list(found.values()), missing, not_keys
+
+    def snapshot(
+        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None
+    ) -> Snapshot:
+        """Read everything a plan needs: pages, managed and linked issues, owners."""
+        pages, warnings = self.read_pages(page_ids=page_ids, cql=cql)
+        plans = self.page_plans(pages, warnings)
+        issues = self.managed_issues()
+        known = {issue.key for issue in issues}
+        linked = {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key}
+        extra, missing, not_keys = self.linked_issues(
+            linked - known, known_projects={self.config.project}
+        )
         owners = self.resolve_owners(
             item.owner for p in plans for item in p.postmortem.items if item.owner
         )
@@ -342,6 +373,58 @@ class Syncer:
             server=self.jira_server(plans),
             warnings=tuple(warnings),
         )
+
+    def replan(self, plan: Plan, page_ids: Sequence[str], announced: bool = False) -> Plan:
+        """Plan some of ``plan``'s pages again from a fresh read (docs/sync.md).
+
+        Re-reads the pages and the issues they link or that carry their page id (and,
+        with ``announced``, the newest managed issues: another run announced creates for
+        these pages). Lint findings stay those of ``plan``: they were made against every
+        page, not only these.
+        """
+        before = plan.snapshot or Snapshot(pages=plan.pages, issues=(), cloud=self.jira.cloud)
+        ids = set(page_ids)
+        warnings: list[str] = []
+        found, _ = self.confluence.pages(list(page_ids))
+        pages = self.page_plans(found, warnings)
+        keys = {
+            issue.key for issue in before.issues if str((issue.prop or {}).get("page_id")) in ids
+        }
+        keys.update(
+            item.jira_key
+            for p in (*pages, *(p for p in plan.pages if p.page_id in ids))
+            for item in p.postmortem.items
+            if item.jira_key
+        )
+        issues, missing, not_keys = self.linked_issues(
+            keys - before.not_keys, known_projects={self.config.project}
+        )
+        if announced:
+            seen = {issue.key for issue in issues}
+            minutes = max(
+                1, int((self.clock() - (plan.created_at or self.clock())).total_seconds() // 60)
+            )
+            issues.extend(
+                issue
+                for issue in self.jira.recently_created(
+                    self.config.project, self.config.label, minutes=minutes + 15
+                )
+                if str((issue.prop or {}).get("page_id")) in ids and issue.key not in seen
+            )
+        people = [i.owner for p in pages for i in p.postmortem.items if i.owner]
+        owners = dict(before.owners)
+        owners.update(self.resolve_owners(p for p in people if (p.identity or "") not in owners))
+        fresh = attrs.evolve(
+            before,
+            pages=tuple(pages),
+            issues=tuple(issues),
+            owners=owners,
+            missing_keys=frozenset(missing),
+            not_keys=before.not_keys | not_keys,
+            warnings=tuple(warnings),
+        )
+        findings = [f for f in plan.findings if f.page_id in ids]
+        return diff(fresh, self.config, now=self.clock(), findings=findings, approved=plan)
 
     def managed_issues(self) -> list[JiraIssue]:
         """The issues pmsync manages; a project Jira rejects is a configuration error."""
@@ -393,6 +476,7 @@ class Syncer:
             self.jira,
             self.config,
             parse=self.parse,
+            replan=self.replan,
             server=server,
             now=self.clock,
             findings=plan.findings,

@@ -273,6 +273,51 @@ class ConfluenceGateway:
             return attrs.evolve(page, version=page.version + 1, storage=storage)
         return self._page(raw)
 
+    # -- content properties (the per-page lease, docs/sync.md) -------------------------
+
+    def content_property(self, page_id: str, key: str) -> tuple[Any, int] | None:
+        """A content property's value and version, or None when the page has none."""
+        response = self.http.request(
+            "GET", f"rest/api/content/{page_id}/property/{key}", accept=(404,)
+        )
+        if response.status_code == 404:
+            return None
+        raw = response.json()
+        return raw.get("value"), int((raw.get("version") or {}).get("number") or 1)
+
+    def put_content_property(
+        self, page_id: str, key: str, value: Any, *, version: int
+    ) -> int | None:
+        """Compare-and-set: write ``value`` over property version ``version`` (0: none yet).
+
+        Returns the new version, or None when Confluence answers 409 (another writer got
+        there first; nothing was written). Creating is a POST: a replay after a lost
+        answer meets its own property and answers 409, which reads as "taken".
+        """
+        if version == 0:
+            response = self.http.request(
+                "POST",
+                f"rest/api/content/{page_id}/property",
+                body={"key": key, "value": value},
+                accept=(409,),
+            )
+        else:
+            response = self.http.request(
+                "PUT",
+                f"rest/api/content/{page_id}/property/{key}",
+                body={"key": key, "value": value, "version": {"number": version + 1}},
+                accept=(409,),
+            )
+        if response.status_code == 409:
+            return None
+        return int((response.json().get("version") or {}).get("number") or version + 1)
+
+    def delete_content_property(self, page_id: str, key: str) -> None:
+        """Delete a content property (absent already: nothing to do)."""
+        self.http.request("DELETE", f"rest/api/content/{page_id}/property/{key}", accept=(404,))
+
+    # -- end of content properties ---------------------------------------------------
+
 
 class JiraGateway:
     """Read and write Jira issues through a real ``atlassian.Jira`` client."""

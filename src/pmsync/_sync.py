@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from pmsync._apply import WRITEBACK_ATTEMPTS, Applier, as_read
+from pmsync._apply import INTENT_WINDOW, LEASE_TTL, WRITEBACK_ATTEMPTS, Applier, as_read
 from pmsync._diff import Snapshot, diff
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
@@ -90,6 +90,10 @@ class Syncer:
 
     pmsync never enables the clients' own ``backoff_and_retry`` (it replays POSTs, which
     can duplicate issues); a client built with it is refused.
+
+    ``lease_ttl`` is how long a page's lease lasts if its run dies without releasing it;
+    ``intent_window`` how long creates another run announced for a page, and that Jira's
+    search does not show, keep this run from creating them again (docs/sync.md).
     """
 
     def __init__(
@@ -101,6 +105,8 @@ class Syncer:
         slack: Any = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
+        lease_ttl: dt.timedelta = LEASE_TTL,
+        intent_window: dt.timedelta = INTENT_WINDOW,
     ) -> None:
         for name, client in (("confluence", confluence), ("jira", jira)):
             if getattr(client, "backoff_and_retry", False):
@@ -115,6 +121,8 @@ class Syncer:
         self.jira = JiraGateway(jira, retry)
         self.slack = slack
         self.clock = clock
+        self.lease_ttl = lease_ttl
+        self.intent_window = intent_window
         self._notifier: SlackNotifier | None = None
 
     def __repr__(self) -> str:
@@ -481,6 +489,8 @@ class Syncer:
             now=self.clock,
             findings=plan.findings,
             progress=progress,
+            lease_ttl=self.lease_ttl,
+            intent_window=self.intent_window,
         )
         result = applier.run(plan)
         if self.slack is not None:

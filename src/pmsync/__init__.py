@@ -10,6 +10,7 @@ private and may change without notice.
 from __future__ import annotations
 
 from pmsync._gateways._transport import RetryPolicy
+from pmsync._lease import SkippedPage
 from pmsync._lint import Finding, lint
 from pmsync._model import (
     ActionItem,
@@ -65,6 +66,7 @@ __all__ = [
     "Report",
     "RetryPolicy",
     "ServiceError",
+    "SkippedPage",
     "Status",
     "SyncResult",
     "Syncer",

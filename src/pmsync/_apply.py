@@ -135,6 +135,8 @@ class Applier:
         self.old_intent: dict[str, frozenset[str]] = defaultdict(frozenset)
         # page id -> announced item ids whose key is not (yet) on the page
         self.unresolved: dict[str, set[str]] = defaultdict(set)
+        # (page id, item id) of creates whose outcome is unknown (a lost answer)
+        self.uncertain: set[tuple[str, str]] = set()
 
     def replan(self, plan: Plan, page_ids: Sequence[str], intents: Collection[str]) -> Plan:
         """The fresh plan for the leased pages (and for issues announced by other runs)."""
@@ -375,11 +377,12 @@ class Applier:
                     cause=exc,
                 )
             return
-        outcomes = self.retry_without_priority(to_create, payload, outcomes)
+        outcomes = self.retry_without_refused(to_create, payload, outcomes)
         new_keys = []
         for change, outcome in zip(to_create, outcomes, strict=True):
             if outcome.key is None:
-                self.unresolved[change.page_id or ""].discard(change.item_id or "")
+                if (change.page_id or "", change.item_id or "") not in self.uncertain:
+                    self.unresolved[change.page_id or ""].discard(change.item_id or "")
                 self.fail(
                     f"Jira refused to create the issue for {change.summary!r} "
                     f"(page {change.page_id}, item {change.item_id}): {outcome.error}",
@@ -391,32 +394,32 @@ class Applier:
             new_keys.append(outcome.key)
         self.learn_status(new_keys)
 
-    def retry_without_priority(
+    def retry_without_refused(
         self,
         changes: Sequence[Change],
         payload: Sequence[Mapping[str, Any]],
         outcomes: list[CreateOutcome],
     ) -> list[CreateOutcome]:
-        """Create again, without a priority, the issues Jira refused for their priority.
+        """Create again, without it, the issues Jira refused for their priority or assignee.
 
-        A page priority Jira does not know (``sev9``, ``urgent-ish``) would otherwise keep
-        the action out of Jira on every run. Those elements failed, so nothing was created
-        for them and a second create cannot duplicate anything.
+        A page priority Jira does not know (``sev9``), or an owner Jira no longer knows (a
+        deactivated account mentioned on the page), would otherwise keep the action out of
+        Jira on every run. Those elements failed, so nothing was created for them and a
+        second create cannot duplicate anything. The base keeps the page's owner, so later
+        runs see Jira's empty assignee as Jira's business and do not send it again; it
+        drops the priority, which Jira never took.
         """
-        again = [
-            i
-            for i, outcome in enumerate(outcomes)
-            if outcome.key is None
-            and "priority" in (outcome.error or "").casefold()
-            and "priority" in payload[i]["fields"]
-        ]
-        if not again:
+        refused: dict[int, str] = {}
+        for i, outcome in enumerate(outcomes):
+            error = (outcome.error or "").casefold()
+            for field in ("priority", "assignee"):
+                if outcome.key is None and field in error and field in payload[i]["fields"]:
+                    refused[i] = field
+        if not refused:
             return outcomes
         retry = []
-        for i in again:
-            fields = {k: v for k, v in payload[i]["fields"].items() if k != "priority"}
-            # The base must not claim a priority Jira never got (the next run would then
-            # take Jira's default for a Jira-side change and write it over the page's word).
+        for i, field in refused.items():
+            fields = {k: v for k, v in payload[i]["fields"].items() if k != field}
             properties = []
             for entry in payload[i].get("properties") or ():
                 value = dict(entry.get("value") or {})
@@ -426,17 +429,28 @@ class Applier:
         try:
             second = self.jira.bulk_create(retry)
         except PmsyncError:
-            return outcomes  # the first refusal stands and is reported
+            for i in refused:  # the first refusal stands; the retry may have landed
+                self.uncertain.add((changes[i].page_id or "", changes[i].item_id or ""))
+            return outcomes
         merged = list(outcomes)
-        for i, outcome in zip(again, second, strict=True):
-            if outcome.key is not None:
+        for (i, field), outcome in zip(refused.items(), second, strict=True):
+            if outcome.key is None:
+                continue
+            change = changes[i]
+            where = f"{outcome.key} ({change.summary!r}, page {change.page_id})"
+            if field == "priority":
                 wanted = payload[i]["fields"]["priority"].get("name")
                 self.warnings.append(
-                    f"{outcome.key} ({changes[i].summary!r}, page {changes[i].page_id}) was "
-                    f"created without a priority: Jira has no priority {wanted!r}; map it "
-                    "with priority_map in the configuration"
+                    f"{where} was created without a priority: Jira has no priority "
+                    f"{wanted!r}; map it with priority_map in the configuration"
                 )
-                merged[i] = outcome
+            else:
+                self.warnings.append(
+                    f"{where} was created unassigned: Jira refused the row's owner "
+                    f"({outcome_error(outcomes[i])}); a deactivated or unknown user? Change "
+                    "the owner on the page"
+                )
+            merged[i] = outcome
         return merged
 
     def learn_status(self, keys: Sequence[str]) -> None:
@@ -820,6 +834,11 @@ def _same_row(before: ActionItem, now: ActionItem) -> bool:
         return True
     old, new = set(before.summary.casefold().split()), set(now.summary.casefold().split())
     return bool(old) and len(old & new) * 2 >= len(old)
+
+
+def outcome_error(outcome: CreateOutcome) -> str:
+    """Jira's reason for refusing one element of a bulk create, as one line."""
+    return " ".join((outcome.error or "no reason given").split())
 
 
 def _writes(change: Change) -> bool:

@@ -423,20 +423,36 @@ class TestSafety:
         assert result.ok, result.errors
         assert 1 == len(emu.issues("OPS"))
 
-    def test_partial_bulk_create_failure_names_the_item(self, emu, syncer):
-        """Jira refusing one issue reports it; the others are created and written back."""
+    def test_an_owner_jira_refuses_is_created_unassigned_with_a_warning(self, emu, syncer):
+        """A mention of an account Jira no longer knows: unassigned, the row named, once."""
         page_id = _page(
             emu, [row("Good one", ALICE, priority="P1"), row("Ghost owner", "557058:ghost")]
         )
         result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        issues = by_summary(emu)
+        assert None is issues["Ghost owner"]["fields"]["assignee"]
+        assert ALICE == issues["Good one"]["fields"]["assignee"]["accountId"]
+        (warning,) = [w for w in result.warnings if "unassigned" in w]
+        assert "'Ghost owner'" in warning
+        assert page_id in warning
+        items = {i.summary: i for i in _reparse(emu, page_id).items}
+        assert items["Ghost owner"].jira_key == issues["Ghost owner"]["key"]
+        assert syncer.plan(page_ids=[page_id]).is_empty
+
+    def test_partial_bulk_create_failure_names_the_item(self, emu, syncer):
+        """Jira refusing an issue for a reason pmsync cannot drop names the item and page."""
+        emu.add_project("REQ", required_fields=("components",), components=("SRE",))
+        syncer = make_syncer(
+            emu, pmsync.Config(project="REQ", fields={"components": [{"name": "Nope"}]})
+        )
+        page_id = _page(emu, [row("Refused one", ALICE)])
+        result = syncer.sync(page_ids=[page_id])
         assert not result.ok
         (error,) = result.errors
-        assert "Ghost owner" in str(error)
+        assert "Refused one" in str(error)
         assert page_id == error.page_id
-        assert ["Good one"] == list(by_summary(emu))
-        items = {i.summary: i for i in _reparse(emu, page_id).items}
-        assert items["Good one"].jira_key is not None
-        assert items["Ghost owner"].jira_key is None
+        assert [] == emu.issues("REQ")
 
     def test_an_unknown_priority_creates_the_issue_without_one(self, emu, syncer):
         """A page priority Jira does not know never keeps the action out of Jira."""

@@ -123,11 +123,43 @@ def big_page(rounds: int) -> float:
     return ratio
 
 
-_WORDS = (
-    "alert disk queue shard runbook failover region dns cache pool limit timeout retry "
-    "backup restore index replica lag deploy canary rollback quota token cert rotate "
-    "dashboard metric latency budget paging escalation owner schedule drill audit"
-).split()
+_WORDS = [
+    "alert",
+    "disk",
+    "queue",
+    "shard",
+    "runbook",
+    "failover",
+    "region",
+    "dns",
+    "cache",
+    "pool",
+    "limit",
+    "timeout",
+    "retry",
+    "backup",
+    "restore",
+    "index",
+    "replica",
+    "lag",
+    "deploy",
+    "canary",
+    "rollback",
+    "quota",
+    "token",
+    "cert",
+    "rotate",
+    "dashboard",
+    "metric",
+    "latency",
+    "budget",
+    "paging",
+    "escalation",
+    "owner",
+    "schedule",
+    "drill",
+    "audit",
+]
 
 
 def corpus(count: int) -> Snapshot:

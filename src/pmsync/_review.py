@@ -37,6 +37,7 @@ __all__ = [
     "LESSONS_MARKER",
     "REVIEW_COLUMNS",
     "REVIEW_PROPERTY",
+    "STATES",
     "STATE_MARKER",
     "Review",
     "ReviewGroup",
@@ -396,7 +397,7 @@ def _note(item: ReviewItem, list_name: str) -> str:
     """What a list says about an item, in a few words."""
     r = item.report
     if list_name == "completed":
-        took = f" after {_took(r.days_to_close)}" if r.days_to_close is not None else ""
+        took = f", took {_took(r.days_to_close)}" if r.days_to_close is not None else ""
         return f"closed {r.resolved.date()}{took}" if r.resolved else "done"
     if list_name == "new":
         return f"created {r.created.date()}" if r.created else "new"
@@ -415,7 +416,8 @@ def _took(days: float) -> str:
     return "under a day" if whole < 1 else ("1 day" if whole == 1 else f"{whole} days")
 
 
-_STATES = {Status.TODO: "to do", Status.IN_PROGRESS: "in progress", Status.DONE: "done"}
+#: How a status category reads in a table.
+STATES = {Status.TODO: "to do", Status.IN_PROGRESS: "in progress", Status.DONE: "done"}
 
 
 def _outcome(review: Review) -> str:
@@ -673,7 +675,7 @@ def render_state_section(review: Review) -> str:
     for i in sorted(opened, key=order):
         r = i.report
         due = e(r.due.isoformat()) if r.due else "none"
-        state = "<strong>overdue</strong>" if r.overdue else _STATES[r.status]
+        state = "<strong>overdue</strong>" if r.overdue else STATES[r.status]
         rows.append(
             [
                 e(r.team or _NO_TEAM),

@@ -74,3 +74,13 @@ def test_review_without_a_parent_page_is_a_configuration_error(
     result = runner.invoke(main, ["review"], env=emulator_env(emu))
     assert 2 == result.exit_code
     assert "parent_page" in result.stderr
+
+
+def test_demo_ends_with_the_review(runner) -> None:
+    """The demo's last step posts the digest, keeps the page, and a rerun does nothing."""
+    result = runner.invoke(main, ["demo"])
+    assert 0 == result.exit_code, result.output
+    tail = result.stdout.split("5. The review meeting", 1)[1]
+    assert "Action item review, " in tail
+    assert "Lessons learned" in tail
+    assert "Run again the same day: nothing posted, page unchanged." in tail

@@ -183,7 +183,10 @@ def test_the_fortnight_review_says_what_happened(emu, world):
     assert "<@UALICE>, no change since 2026-03-02" in text
     assert "Split the &lt;queue&gt; &amp; add a limit — _no owner_" in text
     assert "*Completed*" in text
-    assert f"|{keys['Add a disk alert at 85%']}> Add a disk alert at 85% — Alice Ng" in text
+    assert (
+        f"|{keys['Add a disk alert at 85%']}> Add a disk alert at 85% — Alice Ng, "
+        "closed 2026-03-04, took 2 days" in text
+    )
 
     storage = rollup(emu)["storage"]
     state = storage[slice(*find_blocks(storage, STATE_MARKER)[0])]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -277,3 +279,12 @@ def test_review_settings_name_the_bad_key(table, key):
     with pytest.raises(ConfigError) as info:
         config_from_mapping({"project": "OPS", "review": table})
     assert key == info.value.key
+
+
+def test_the_docs_example_runs_and_prints_what_it_says(capsys):
+    """The pure example of closing-the-loop.md's review section prints its comment."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "closing-the-loop.md"
+    section = doc.read_text(encoding="utf-8").split("## The review meeting", 1)[1]
+    source = re.findall(r"```python\n(.*?)```", section, flags=re.S)[-1]
+    exec(compile(source, str(doc), "exec"), {"__name__": "docs_example"})  # noqa: S102
+    assert "['OPS-1']\n" == capsys.readouterr().out

@@ -308,3 +308,29 @@ def test_review_needs_a_parent_page(emu):
     syncer = pmsync.Syncer(emu.confluence(), emu.jira(), config=pmsync.Config(project="OPS"))
     with pytest.raises(pmsync.ConfigError, match=re.escape("parent_page")):
         syncer.review()
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_the_changelog_comes_with_the_managed_search(flavour):
+    """Both search APIs return each issue's changelog with expand=changelog, newest
+    first, and the gateway counts the due-date moves (a first due date is no move)."""
+    with Emulator(flavour=flavour) as emulator:
+        emulator.add_project("OPS", name="Operations")
+        key = emulator.add_issue("OPS", summary="Write the runbook", labels=["pmsync"])
+        for due in ("2026-03-08", "2026-03-12", "2026-03-16"):
+            emulator.edit_issue(key, {"duedate": due})
+        emulator.transition_issue(key, "In Progress")
+        jira = emulator.jira()
+        histories = jira.get_issue(key, expand="changelog")["changelog"]["histories"]
+        syncer = pmsync.Syncer(emulator.confluence(), jira, config=pmsync.Config(project="OPS"))
+        [issue] = syncer.managed_issues(history=True)
+        [plain] = syncer.managed_issues()
+
+    assert [["status"], ["duedate"], ["duedate"], ["duedate"]] == [
+        [item["field"] for item in h["items"]] for h in histories
+    ]
+    assert ("2026-03-12", "2026-03-16") == (
+        histories[1]["items"][0]["fromString"],
+        histories[1]["items"][0]["toString"],
+    )
+    assert (2, None) == (issue.due_moves, plain.due_moves)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -24,6 +24,9 @@ import attrs
 from pmsync._messages import Message, _context, _section, _summary, escape_mrkdwn, link, mention
 from pmsync._model import JiraIssue, Person, Postmortem, Status
 from pmsync._report import (
+    REPORT_COLUMNS,
+    Figures,
+    Group,
     MissingExtraError,
     ReportItem,
     _html_table,
@@ -85,29 +88,7 @@ _LIST_TITLES = {
 }
 
 #: The CSV/DataFrame columns: one row per item per list it is on.
-REVIEW_COLUMNS = (
-    "list",
-    "page_id",
-    "page_title",
-    "item_id",
-    "summary",
-    "owner",
-    "team",
-    "status",
-    "due",
-    "overdue",
-    "days_overdue",
-    "issue_key",
-    "issue_url",
-    "created",
-    "resolved",
-    "days_to_close",
-    "resolution",
-    "last_change",
-    "due_moves",
-)
-
-_NO_TEAM = "(no team)"
+REVIEW_COLUMNS = ("list", *REPORT_COLUMNS, "resolution", "last_change", "due_moves")
 
 
 @attrs.frozen
@@ -158,11 +139,9 @@ class Tally:
     done: int = 0
 
     @classmethod
-    def of(cls, items: Iterable[ReviewItem]) -> Tally:
-        """The tally of ``items``."""
-        rows = [i.report for i in items]
-        done = sum(1 for r in rows if r.status is Status.DONE)
-        return cls(len(rows) - done, sum(1 for r in rows if r.overdue), done)
+    def of(cls, figures: Figures) -> Tally:
+        """The tally of a report's figures."""
+        return cls(figures.open, figures.overdue, figures.done)
 
     @classmethod
     def from_dict(cls, raw: Any) -> Tally | None:
@@ -435,23 +414,10 @@ def _outcome(review: Review) -> str:
 # -- building ----------------------------------------------------------------------------
 
 
-def _groups(
-    items: Sequence[ReviewItem],
-    key: Callable[[ReviewItem], str | None],
-    label: Callable[[ReviewItem], str],
-    rest: str,
-    before: Mapping[str, Any],
-) -> tuple[ReviewGroup, ...]:
-    buckets: dict[str | None, list[ReviewItem]] = {}
-    labels: dict[str | None, str] = {}
-    for item in items:
-        k = key(item)
-        buckets.setdefault(k, []).append(item)
-        labels.setdefault(k, label(item) if k is not None else rest)
-    ordered = sorted(buckets, key=lambda k: (k is None, labels[k].casefold(), k or ""))
+def _groups(groups: Sequence[Group], before: Mapping[str, Any]) -> tuple[ReviewGroup, ...]:
     return tuple(
-        ReviewGroup(k, labels[k], Tally.of(buckets[k]), Tally.from_dict(before.get(k or "")))
-        for k in ordered
+        ReviewGroup(g.key, g.label, Tally.of(g.figures), Tally.from_dict(before.get(g.key or "")))
+        for g in groups
     )
 
 
@@ -550,21 +516,11 @@ def build_review(
         previous=last_day,
         stuck_after_days=stuck_after_days,
         items=tuple(items),
-        totals=ReviewGroup(None, "all", Tally.of(items), Tally.from_dict(before.get("totals"))),
-        by_team=_groups(
-            items,
-            lambda i: i.report.team,
-            lambda i: i.report.team or "",
-            _NO_TEAM,
-            before.get("by_team") or {},
+        totals=ReviewGroup(
+            None, "all", Tally.of(report.totals), Tally.from_dict(before.get("totals"))
         ),
-        by_postmortem=_groups(
-            items,
-            lambda i: i.report.page_id,
-            lambda i: i.report.page_title or f"page {i.report.page_id}",
-            "(no page id)",
-            before.get("by_postmortem") or {},
-        ),
+        by_team=_groups(report.by_team, before.get("by_team") or {}),
+        by_postmortem=_groups(report.by_postmortem, before.get("by_postmortem") or {}),
         completed=tuple(completed),
         new=tuple(i for i in items if after(i.report.created)),
         became_overdue=tuple(
@@ -678,7 +634,7 @@ def render_state_section(review: Review) -> str:
         state = "<strong>overdue</strong>" if r.overdue else STATES[r.status]
         rows.append(
             [
-                e(r.team or _NO_TEAM),
+                e(r.team or "(no team)"),
                 e(r.owner or "nobody"),
                 e(r.summary),
                 due,

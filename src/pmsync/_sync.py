@@ -596,19 +596,7 @@ class Syncer:
     def write_panel(self, page: PagePlan, report: Report) -> bool:
         """Put the status panel on one page; True when the page was written."""
         panel = render_status_panel(report, page.page_id)
-        current = as_read(page)
-        for _ in range(WRITEBACK_ATTEMPTS):
-            storage = upsert_block(current.storage, STATUS_MARKER, panel)
-            if storage == current.storage:
-                return False
-            if self.confluence.update_page(current, storage, message="pmsync: status panel"):
-                return True
-            current = self.confluence.get_page(page.page_id)
-        raise ConflictError(
-            f"page {page.title!r} kept changing while pmsync wrote its status panel; "
-            "nothing was overwritten",
-            page_id=page.page_id,
-        )
+        return self.write_blocks(as_read(page), [(STATUS_MARKER, panel)], what="status panel")
 
     def sync(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> SyncResult:
         """Plan and apply in one go."""
@@ -680,7 +668,7 @@ class Syncer:
             )
             written = True
         else:
-            written = self.write_rollup(rollup, sections)
+            written = self.write_blocks(rollup, sections, what="review")
         channel = settings.slack_channel or self.config.slack_channel
         posted = False
         if not already and self.slack is not None and channel:
@@ -764,26 +752,27 @@ class Syncer:
                 found[owner] = slack_id
         return found
 
-    def write_rollup(self, page: Page, sections: Sequence[tuple[str, str]]) -> bool:
-        """Put pmsync's sections on the roll-up page; True when the page was written.
+    def write_blocks(self, page: Page, blocks: Sequence[tuple[str, str]], *, what: str) -> bool:
+        """Put pmsync's blocks on a page; True when the page was written.
 
-        Each ``(marker, xhtml)`` section replaces the one found by its marker (or is added
-        at the end); the rest of the page, such as a person's notes, stays byte-for-byte.
-        A versioned write: when someone saved first, the page is re-read and the sections
-        put on the new text. Nothing is written when the sections say the same already.
+        Each ``(marker, xhtml)`` block replaces the one found by its marker (or is added at
+        the end of the page); the rest of the page, such as a person's notes, stays byte
+        for byte. A versioned write: when someone saved first, the page is re-read and the
+        blocks put on the new text. Nothing is written when the blocks say the same
+        already. ``what`` names the blocks in the version message and in errors.
         """
         current = page
         for _ in range(WRITEBACK_ATTEMPTS):
             storage = current.storage
-            for marker, xhtml in sections:
+            for marker, xhtml in blocks:
                 storage = upsert_block(storage, marker, xhtml)
             if storage == current.storage:
                 return False
-            if self.confluence.update_page(current, storage, message="pmsync: review"):
+            if self.confluence.update_page(current, storage, message=f"pmsync: {what}"):
                 return True
             current = self.confluence.get_page(page.id)
         raise ConflictError(
-            f"page {page.title!r} kept changing while pmsync wrote the review; nothing was "
+            f"page {page.title!r} kept changing while pmsync wrote its {what}; nothing was "
             "overwritten",
             page_id=page.id,
         )

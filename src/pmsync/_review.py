@@ -144,14 +144,18 @@ class Tally:
         return cls(figures.open, figures.overdue, figures.done)
 
     @classmethod
-    def from_dict(cls, raw: Any) -> Tally | None:
-        """A tally as :meth:`to_dict` wrote it, or ``None`` when ``raw`` is not one."""
-        if not isinstance(raw, Mapping):
+    def stored(cls, raw: Any) -> Tally | None:
+        """A tally as :meth:`to_stored` wrote it, or ``None`` when ``raw`` is not one."""
+        if not isinstance(raw, list) or len(raw) != 3:
             return None
         try:
-            return cls(int(raw["open"]), int(raw["overdue"]), int(raw["done"]))
-        except (KeyError, TypeError, ValueError):
+            return cls(*(int(n) for n in raw))
+        except (TypeError, ValueError):
             return None
+
+    def to_stored(self) -> list[int]:
+        """``[open, overdue, done]``: compact, as content properties are small (32 kB)."""
+        return [self.open, self.overdue, self.done]
 
     def to_dict(self) -> dict[str, int]:
         """``{"open", "overdue", "done"}``."""
@@ -255,8 +259,7 @@ class Review:
             (i for i in self.items if i.report.overdue),
             key=lambda i: (-i.report.days_overdue, i.ref),
         )
-        seen = {id(i) for i in late}
-        stale = [i for i in self.stuck if id(i) not in seen]
+        stale = [i for i in self.stuck if not i.report.overdue]
         return (*late, *stale)
 
     def to_dict(self) -> dict[str, Any]:
@@ -416,7 +419,7 @@ def _outcome(review: Review) -> str:
 
 def _groups(groups: Sequence[Group], before: Mapping[str, Any]) -> tuple[ReviewGroup, ...]:
     return tuple(
-        ReviewGroup(g.key, g.label, Tally.of(g.figures), Tally.from_dict(before.get(g.key or "")))
+        ReviewGroup(g.key, g.label, Tally.of(g.figures), Tally.stored(before.get(g.key or "")))
         for g in groups
     )
 
@@ -517,7 +520,7 @@ def build_review(
         stuck_after_days=stuck_after_days,
         items=tuple(items),
         totals=ReviewGroup(
-            None, "all", Tally.of(report.totals), Tally.from_dict(before.get("totals"))
+            None, "all", Tally.of(report.totals), Tally.stored(before.get("totals"))
         ),
         by_team=_groups(report.by_team, before.get("by_team") or {}),
         by_postmortem=_groups(report.by_postmortem, before.get("by_postmortem") or {}),
@@ -561,9 +564,9 @@ def review_record(review: Review, record: Any, *, posted: bool, at: dt.datetime)
         "date": review.today.isoformat(),
         "at": at.isoformat(timespec="seconds"),
         "posted": posted,
-        "totals": review.totals.now.to_dict(),
-        "by_team": {g.key or "": g.now.to_dict() for g in review.by_team},
-        "by_postmortem": {g.key or "": g.now.to_dict() for g in review.by_postmortem},
+        "totals": review.totals.now.to_stored(),
+        "by_team": {g.key or "": g.now.to_stored() for g in review.by_team},
+        "by_postmortem": {g.key or "": g.now.to_stored() for g in review.by_postmortem},
     }
     before = old.get("before") if same_day else last
     return {"v": 1, "last": entry, "before": before}

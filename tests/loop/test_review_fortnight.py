@@ -135,7 +135,7 @@ def test_the_first_review_creates_the_page_and_posts(emu, world):
     assert 1 == len(review_messages(emu))
     assert (5, 0, 0) == (first.totals.now.open, first.totals.now.overdue, first.totals.now.done)
     stored = emu.content_property(page["id"], REVIEW_PROPERTY)["value"]
-    assert {"open": 5, "overdue": 0, "done": 0} == stored["last"]["totals"]
+    assert [5, 0, 0] == stored["last"]["totals"]
     assert "2026-03-02" == stored["last"]["date"]
     assert first.page_written
     assert first.digest_posted
@@ -198,8 +198,8 @@ def test_the_fortnight_review_says_what_happened(emu, world):
     assert "Add a disk alert at 85%" in lessons
     assert "Cap retry storms" not in lessons
     stored = emu.content_property(rollup(emu)["id"], REVIEW_PROPERTY)["value"]
-    assert {"open": 5, "overdue": 1, "done": 1} == stored["last"]["totals"]
-    assert {"open": 5, "overdue": 0, "done": 0} == stored["before"]["totals"]
+    assert [5, 1, 1] == stored["last"]["totals"]
+    assert [5, 0, 0] == stored["before"]["totals"]
 
 
 def test_a_second_run_the_same_day_posts_and_writes_nothing(emu, world):

@@ -35,9 +35,9 @@ LAST = {
     "date": "2026-03-02",
     "at": "2026-03-02T09:00:00+00:00",
     "posted": True,
-    "totals": {"open": 3, "overdue": 0, "done": 0},
-    "by_team": {"SRE": {"open": 2, "overdue": 0, "done": 0}},
-    "by_postmortem": {"1": {"open": 3, "overdue": 0, "done": 0}},
+    "totals": [3, 0, 0],
+    "by_team": {"SRE": [2, 0, 0]},
+    "by_postmortem": {"1": [3, 0, 0]},
 }
 ALICE = Person(account_id="a-1", display_name="Alice Ng")
 HOSTILE = "Fix <!channel> & <@U999> <b>now</b>"
@@ -151,7 +151,7 @@ def test_record_moves_the_last_review_back_on_a_new_day(review):
     record = review_record(review, {"v": 1, "last": LAST}, posted=True, at=when(16, 9))
     assert LAST == record["before"]
     assert ("2026-03-16", True) == (record["last"]["date"], record["last"]["posted"])
-    assert {"open": 4, "overdue": 2, "done": 2} == record["last"]["totals"]
+    assert [4, 2, 2] == record["last"]["totals"]
 
 
 def test_a_rerun_the_same_day_compares_with_the_review_before(review):

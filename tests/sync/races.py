@@ -89,10 +89,10 @@ class Row:
         return (self.summary, self.owner, self.due, None, f"[{STATUS_TITLES[self.status]}]", None)
 
 
-def add_page(emu: Emulator, rows: Iterable[Row]) -> str:
+def add_page(emu: Emulator, rows: Iterable[Row], title: str = TITLE) -> str:
     """A postmortem page holding ``rows``; its id."""
     storage = table_page([r.cells() for r in rows])
-    return emu.add_page("SRE", TITLE, storage, labels=("postmortem",))
+    return emu.add_page("SRE", title, storage, labels=("postmortem",))
 
 
 # -- a person editing the page ------------------------------------------------------------
@@ -255,14 +255,17 @@ def broken_promises(emu: Emulator, page_id: str, rows: Iterable[Row]) -> dict[st
     return {promise: details for promise, details in found.items() if details}
 
 
-def settle(emu: Emulator, syncer: pmsync.Syncer, page_id: str, *, reruns: int = 4) -> list[str]:
+def settle(emu: Emulator, syncer: pmsync.Syncer, *page_ids: str, reruns: int = 4) -> list[str]:
     """Rerun until a run writes nothing; what went wrong if it never does.
 
     The last rerun must make no mutating request and report no error.
     """
     for _ in range(reruns):
         emu.clear_requests()
-        result = syncer.sync(page_ids=[page_id])
+        try:
+            result = syncer.sync(page_ids=list(page_ids))
+        except pmsync.PmsyncError as exc:
+            return [f"a rerun failed: {exc!r}"]
         if emu.request_count(mutating=True) == 0:
             return [f"the quiet rerun failed: {e}" for e in result.errors]
     writes = [f"{r.method} {r.path}" for r in emu.requests if r.mutating]

@@ -13,15 +13,17 @@ against how the engine keeps them:
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import inspect
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 import requests
+import time_machine
 from sync_helpers import ALICE, BOB, table_page
 
 import pmsync
@@ -42,23 +44,25 @@ LAGS: tuple[float, ...] = (0.0,) + (
 )
 
 
-def emulator(lag: float = 0.0, seed: int = 0) -> Emulator:
+def emulator(
+    lag: float = 0.0, seed: int = 0, workflow: Mapping[str, Sequence[str]] | None = None
+) -> Emulator:
     """A Cloud emulator with Alice, Bob, Carol and project OPS (search lag if any).
 
     Not started: use it in a ``with`` block.
     """
     emu = Emulator(seed=seed, **({"search_lag": lag} if lag else {}))
-    seed_people(emu)
+    seed_people(emu, workflow)
     return emu
 
 
-def seed_people(emu: Emulator) -> None:
+def seed_people(emu: Emulator, workflow: Mapping[str, Sequence[str]] | None = None) -> None:
     """The people and the project every race test uses (again after ``emu.reset()``)."""
     for account_id, name in ((ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol")):
         emu.add_user(
             account_id=account_id, display_name=f"{name} Example", email=f"{name}@example.com"
         )
-    emu.add_project("OPS", name="Operations")
+    emu.add_project("OPS", name="Operations", workflow=workflow)
 
 
 def run(emu: Emulator, tag: str, config: pmsync.Config | None = None) -> pmsync.Syncer:
@@ -172,14 +176,18 @@ def duplicates(emu: Emulator, page_id: str) -> list[str]:
 
 
 def wrong_rows(emu: Emulator, page_id: str) -> list[str]:
-    """Keys in a row they do not belong to, in any version of the page.
+    """Keys in a row they do not belong to, and versions not well-formed, in any version.
 
     Nobody edits summaries in these tests, so an issue's summary names its row.
     """
     summaries = {i["key"]: i["fields"]["summary"] for i in emu.issues("OPS")}
     broken = []
     for version in emu.page(page_id)["versions"]:
-        items = pmsync.parse_page(version["storage"], page_id=page_id).items
+        try:
+            items = pmsync.parse_page(version["storage"], page_id=page_id).items
+        except pmsync.ParseError as exc:
+            broken.append(f"v{version['number']} is not well-formed: {exc}")
+            continue
         keys = Counter(item.jira_key for item in items if item.jira_key)
         broken += [
             f"v{version['number']}: {key} is in {n} rows" for key, n in keys.items() if n > 1
@@ -256,17 +264,20 @@ def broken_promises(emu: Emulator, page_id: str, rows: Iterable[Row]) -> dict[st
 
 
 def settle(emu: Emulator, syncer: pmsync.Syncer, *page_ids: str, reruns: int = 4) -> list[str]:
-    """Rerun until a run writes nothing; what went wrong if it never does.
+    """An hour later, rerun until a run writes nothing; what went wrong if it never does.
 
-    The last rerun must make no mutating request and report no error.
+    The hour lets leases of crashed runs expire, write-ahead intents age past their
+    window and a lagging search catch up. The last rerun must make no mutating request
+    and report no error.
     """
-    for _ in range(reruns):
-        emu.clear_requests()
-        try:
-            result = syncer.sync(page_ids=list(page_ids))
-        except pmsync.PmsyncError as exc:
-            return [f"a rerun failed: {exc!r}"]
-        if emu.request_count(mutating=True) == 0:
-            return [f"the quiet rerun failed: {e}" for e in result.errors]
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), tick=False):
+        for _ in range(reruns):
+            emu.clear_requests()
+            try:
+                result = syncer.sync(page_ids=list(page_ids))
+            except pmsync.PmsyncError as exc:
+                return [f"a rerun failed: {exc!r}"]
+            if emu.request_count(mutating=True) == 0:
+                return [f"the quiet rerun failed: {e}" for e in result.errors]
     writes = [f"{r.method} {r.path}" for r in emu.requests if r.mutating]
     return [f"{reruns} reruns never settled; the last wrote {writes}"]

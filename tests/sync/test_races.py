@@ -110,12 +110,10 @@ class TestStalePlans:
         ],
         ids=["simplified", "done-is-final"],
     )
-    def test_a_stale_plan_never_reverts_a_persons_jira_done(self, workflow):
+    @pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")
+    def test_a_stale_plan_never_reverts_a_persons_jira_done(self, workflow, lag):
         """A's plan saw "In progress"; a person moved the issue to Done since: Done stays."""
-        with Emulator() as emu:
-            for account_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-                emu.add_user(account_id=account_id, display_name=name, email=f"{name}@ex.com")
-            emu.add_project("OPS", workflow=workflow)
+        with emulator(lag, workflow=workflow) as emu:
             page_id = add_page(emu, [Row("Add a disk usage alert", ALICE, status="in_progress")])
             run_a, run_b = run(emu, "A"), run(emu, "B")
             plan_a = run_a.plan(page_ids=[page_id])
@@ -148,7 +146,8 @@ class TestStalePlans:
         assert {} == broken_promises(emu, page_id, [above, first])
 
     @pytest.mark.parametrize("other_run", [False, True], ids=["alone", "after-another-run"])
-    def test_a_late_plan_does_what_a_fresh_plan_does_and_says_what_changed(self, other_run):
+    @pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")
+    def test_a_late_plan_does_what_a_fresh_plan_does_and_says_what_changed(self, other_run, lag):
         """Apply a plan made before a person's edits; compare with a fresh plan's outcome.
 
         The same story runs on two emulators; only the last step differs (the late plan
@@ -157,7 +156,7 @@ class TestStalePlans:
         """
         outcomes, results = [], []
         for late in (True, False):
-            with emulator() as emu:
+            with emulator(lag) as emu:
                 synced = [Row("Add a disk usage alert", ALICE, "2026-12-04"), Row("Rotate logs")]
                 page_id = add_page(emu, synced)
                 run_a = run(emu, "A")

@@ -225,8 +225,8 @@ def play(emu: Emulator, story: Story, schedule: Sequence[str]) -> tuple[list[lis
         for thread in threads:
             thread.join(_WAIT)
         emu.set_request_gate(None)
-    broken = broken_promises(emu, page_id, setting.rows)
     settled = settle(emu, run(emu, "C"), page_id)
+    broken = broken_promises(emu, page_id, setting.rows)
     broken.update({"settle": settled} if settled else {})
     broken.update({"crash": failures} if failures else {})
     if broken:

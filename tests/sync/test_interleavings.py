@@ -298,3 +298,71 @@ def test_the_gate_parks_one_request_while_others_are_served(site):
         parked.join(_WAIT)
         site.set_request_gate(None)
     assert 2 == len(site.issues())
+
+
+def _crash_story(emu: Emulator) -> tuple[str, list[Row]]:
+    rows = [
+        Row("Add a disk usage alert", ALICE, "2026-12-04", "in_progress"),
+        Row("Rotate logs daily", BOB, "2026-12-10", "done"),
+        Row("Move the database to bigger disks", ALICE, "2027-01-15"),
+    ]
+    return add_page(emu, rows), rows
+
+
+def _state(emu: Emulator, page_id: str) -> tuple[str, list[tuple[object, ...]]]:
+    """The page's text and every issue's key, fields and agreed base, for comparing runs."""
+    return emu.page(page_id)["storage"], [
+        (
+            i["key"],
+            i["fields"]["summary"],
+            i["fields"]["status"]["name"],
+            i["fields"]["duedate"],
+            (i["fields"]["assignee"] or {}).get("accountId"),
+            (i["properties"].get("pmsync") or {}).get("base"),
+        )
+        for i in sorted(emu.issues("OPS"), key=lambda i: i["key"])
+    ]
+
+
+def test_a_run_dying_at_any_write_leaves_reruns_the_state_of_a_clean_run(site):
+    """Kill a run just before, or just after, each of its writes; reruns end as a clean run.
+
+    A dead run sends nothing more: from that moment the gate refuses its requests before
+    the emulator handles them. What it left behind (a lease, an intent, issues without
+    keys on the page) must not stop the reruns, an hour later, from ending exactly as one
+    clean run does: same page text, same issues, same agreed values.
+    """
+    site.reset()
+    seed_people(site)
+    page_id, rows = _crash_story(site)
+    run(site, "A").sync(page_ids=[page_id])
+    clean = _state(site, page_id)
+    writes = site.request_count(mutating=True)
+    assert writes >= 3
+    broken = {}
+    for k in range(1, writes + 1):
+        for landed in (False, True):
+            site.reset()
+            seed_people(site)
+            page_id, rows = _crash_story(site)
+            seen: list[PendingRequest] = []
+
+            def gate(request: PendingRequest, k=k, landed=landed, seen=seen) -> None:
+                if request.headers.get(RUN_HEADER) != "A":
+                    return
+                if len(seen) >= k or (len(seen) == k - 1 and request.mutating and not landed):
+                    raise RuntimeError("run A is dead")  # answered 500, never handled
+                seen.extend([request] if request.mutating else [])
+
+            site.set_request_gate(gate)
+            try:
+                run(site, "A").sync(page_ids=[page_id])
+            except pmsync.PmsyncError:
+                pass  # a dying run fails; what matters is what the reruns make of it
+            finally:
+                site.set_request_gate(None)
+            settled = settle(site, run(site, "B"), page_id)
+            case = f"dies {'after' if landed else 'before'} write {k}"
+            if settled or _state(site, page_id) != clean:
+                broken[case] = settled or broken_promises(site, page_id, rows) or "differs"
+    assert {} == broken, f"{len(broken)} of {2 * writes} deaths left a state no clean run has"

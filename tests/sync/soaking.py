@@ -5,7 +5,7 @@ dict when all held). The same seed plays the same scenario: the emulator's fault
 from the seed, the clock is fixed (time-machine) and moved only by the scenario, and runs
 overlap at chosen requests through the emulator's request gate, never by timing.
 
-A scenario: one or two pages of two to four rows; then twelve to twenty-four random steps, among
+A scenario: one or two pages of two to four rows; then sixteen to twenty-eight random steps, among
 
 * a run syncs, plans (and keeps the plan), or applies the plan it kept (a late plan);
 * a run syncs and, at its k-th request, another run syncs or applies its kept plan, or a
@@ -240,7 +240,7 @@ def play(seed: int, *, lag: float = 0.0) -> tuple[dict[str, list[str]], list[str
             page_id = add_page(emu, rows, title=f"2026-11-0{n + 1} Outage {n + 1}")
             world.pages[page_id] = {r.summary: r for r in rows}
         world.log.append(f"pages: {world.pages}")
-        for _ in range(rng.randint(12, 24)):
+        for _ in range(rng.randint(16, 28)):
             _step(world)
         emu.faults.clear()
         clock.shift(dt.timedelta(hours=1))

@@ -30,21 +30,8 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+import races
 import time_machine
-from races import (
-    PEOPLE,
-    RUN_HEADER,
-    Row,
-    add_page,
-    broken_promises,
-    delete_row,
-    edit_cell,
-    emulator,
-    insert_row,
-    managed,
-    run,
-    settle,
-)
 
 import pmsync
 from pmsync.testing import Emulator, PendingRequest
@@ -67,7 +54,7 @@ class _World:
     emu: Emulator
     rng: random.Random
     clock: Any
-    pages: dict[str, dict[str, Row]] = attrs.Factory(dict)
+    pages: dict[str, dict[str, races.Row]] = attrs.Factory(dict)
     sides: dict[tuple[str, str], str] = attrs.Factory(dict)
     plans: dict[str, pmsync.Plan] = attrs.Factory(dict)
     runs: dict[str, pmsync.Syncer] = attrs.Factory(dict)
@@ -75,13 +62,13 @@ class _World:
     log: list[str] = attrs.Factory(list)
     crashes: list[str] = attrs.Factory(list)
 
-    def new_row(self) -> Row:
+    def new_row(self) -> races.Row:
         self.made += 1
         words = " ".join(self.rng.sample(_WORDS, 2))
-        return Row(
+        return races.Row(
             f"Action {self.made}: {words}",
             # a person and a date: pmsync leaves an empty cell (<br />) to people
-            self.rng.choice(PEOPLE),
+            self.rng.choice(races.PEOPLE),
             self.rng.choice(_DUES),
             self.rng.choice(("todo", "todo", "in_progress", "done")),
         )
@@ -108,7 +95,7 @@ class _World:
         seen: list[int] = []
 
         def gate(request: PendingRequest) -> None:
-            if request.headers.get(RUN_HEADER) != tag or len(seen) >= at:
+            if request.headers.get(races.RUN_HEADER) != tag or len(seen) >= at:
                 return
             seen.append(1)
             if len(seen) == at:
@@ -136,13 +123,13 @@ class _World:
         if roll < 0.35 or not rows:
             row = self.new_row()
             above = self.rng.choice([None, *rows])
-            insert_row(self.emu, page_id, row, above=above)
+            races.insert_row(self.emu, page_id, row, above=above)
             rows[row.summary] = row
             self.log.append(f"person adds {row} above {above!r}")
             return
         summary = self.rng.choice(list(rows))
         if roll < 0.42:
-            delete_row(self.emu, page_id, summary)
+            races.delete_row(self.emu, page_id, summary)
             del rows[summary]
             self.log.append(f"person deletes row {summary!r}")
             return
@@ -150,14 +137,14 @@ class _World:
         if field is None:
             return
         value = self._value(field, getattr(rows[summary], field))
-        edit_cell(self.emu, page_id, summary, field, value)
+        races.edit_cell(self.emu, page_id, summary, field, value)
         setattr(rows[summary], field, value)
         self.sides[(summary, field)] = "page"
         self.log.append(f"person sets {field} of {summary!r} to {value!r} on the page")
 
     def person_edits_jira(self) -> None:
         page_id = self.rng.choice(list(self.pages))
-        issues = {i["fields"]["summary"]: i["key"] for i in managed(self.emu, page_id)}
+        issues = {i["fields"]["summary"]: i["key"] for i in races.managed(self.emu, page_id)}
         rows = [s for s in self.pages[page_id] if s in issues]
         if not rows:
             return
@@ -176,7 +163,7 @@ class _World:
         self.log.append(f"person sets {field} of {key} ({summary!r}) to {value!r} in Jira")
 
     def _value(self, field: str, old: str | None) -> str:
-        choices = {"owner": PEOPLE, "due": _DUES, "status": tuple(_JIRA_STATUS)}[field]
+        choices = {"owner": races.PEOPLE, "due": _DUES, "status": tuple(_JIRA_STATUS)}[field]
         return self.rng.choice([c for c in choices if c != old])
 
     def person_acts(self) -> None:
@@ -232,12 +219,12 @@ def _step(world: _World) -> None:
 def play(seed: int, *, lag: float = 0.0) -> tuple[dict[str, list[str]], list[str]]:
     """Play scenario ``seed``; the promises it broke (by name) and what happened."""
     rng = random.Random(seed)
-    with time_machine.travel(START, tick=False) as clock, emulator(lag, seed) as emu:
+    with time_machine.travel(START, tick=False) as clock, races.emulator(lag, seed) as emu:
         world = _World(emu, rng, clock)
-        world.runs = {tag: run(emu, tag) for tag in (*_RUNS, "Z")}
+        world.runs = {tag: races.run(emu, tag) for tag in (*_RUNS, "Z")}
         for n in range(rng.randint(1, 2)):
             rows = [world.new_row() for _ in range(rng.randint(2, 4))]
-            page_id = add_page(emu, rows, title=f"2026-11-0{n + 1} Outage {n + 1}")
+            page_id = races.add_page(emu, rows, title=f"2026-11-0{n + 1} Outage {n + 1}")
             world.pages[page_id] = {r.summary: r for r in rows}
         world.log.append(f"pages: {world.pages}")
         for _ in range(rng.randint(16, 28)):
@@ -245,9 +232,9 @@ def play(seed: int, *, lag: float = 0.0) -> tuple[dict[str, list[str]], list[str
         emu.faults.clear()
         clock.shift(dt.timedelta(hours=1))
         broken: dict[str, list[str]] = {"crash": world.crashes} if world.crashes else {}
-        settled = settle(emu, world.runs["Z"], *world.pages)
+        settled = races.settle(emu, world.runs["Z"], *world.pages)
         broken.update({"settle": settled} if settled else {})
         for page_id, rows in world.pages.items():
-            for promise, details in broken_promises(emu, page_id, rows.values()).items():
+            for promise, details in races.broken_promises(emu, page_id, rows.values()).items():
                 broken.setdefault(promise, []).extend(details)
         return broken, world.log

@@ -8,6 +8,8 @@ overlap at chosen requests through the emulator's request gate, never by timing.
 A scenario: one or two pages of two to four rows; then sixteen to twenty-eight random steps, among
 
 * a run syncs, plans (and keeps the plan), or applies the plan it kept (a late plan);
+* a run plans, another syncs, people act, the first applies its plan (the reproductions
+  of issue 12, in general);
 * a run syncs and, at its k-th request, another run syncs or applies its kept plan, or a
   person edits, all before that request is served (overlapping runs);
 * a person changes a row's owner, due date or status on the page, adds a row (anywhere)
@@ -184,26 +186,33 @@ class _World:
 def _step(world: _World) -> None:
     rng = world.rng
     tag = rng.choice(_RUNS)
+    other = rng.choice([t for t in _RUNS if t != tag])
     roll = rng.random()
-    if roll < 0.15:
+    if roll < 0.12:
         world.log.append(f"{tag} syncs")
         world.attempt(tag, "sync")
-    elif roll < 0.30:
+    elif roll < 0.24:
         world.log.append(f"{tag} plans")
         world.attempt(tag, "plan")
-    elif roll < 0.45:
+    elif roll < 0.36:
         world.log.append(f"{tag} applies its plan")
         world.attempt(tag, "apply")
-    elif roll < 0.65:
-        other = rng.choice([t for t in _RUNS if t != tag])
+    elif roll < 0.48:
+        # the issue's reproductions, in general: plan, another run, people, a late apply
+        world.log.append(f"{tag} plans; {other} syncs; people act; {tag} applies")
+        world.attempt(tag, "plan")
+        world.attempt(other, "sync")
+        for _ in range(rng.randint(1, 3)):
+            world.person_acts()
+        world.attempt(tag, "apply")
+    elif roll < 0.66:
         at = rng.randint(1, 12)
         what = rng.choice(("sync", "apply", "person"))
-        world.log.append(
-            f"{tag} syncs; before its request {at}: {other if what != 'person' else ''} {what}"
-        )
         inner = world.person_acts if what == "person" else lambda: world.attempt(other, what)
+        who = "a person acts" if what == "person" else f"{other} {what}s"
+        world.log.append(f"{tag} syncs; before its request {at}, {who}")
         world.overlap(tag, at, inner)
-    elif roll < 0.90:
+    elif roll < 0.89:
         world.person_acts()
     elif roll < 0.97:
         world.arm_faults()

@@ -998,6 +998,10 @@ def diff(
     return _Planner(snapshot, config, now, findings, conflicts).run()
 
 
+#: Kinds of change a re-plan makes only when the approved plan made them for that item.
+_NEEDS_APPROVAL: Final = frozenset({"create", "orphan"})
+
+
 def _by_item(changes: Iterable[Change]) -> dict[tuple[str | None, str], list[Change]]:
     found: dict[tuple[str | None, str], list[Change]] = defaultdict(list)
     for change in changes:
@@ -1011,18 +1015,26 @@ def _said(changes: Iterable[Change]) -> str:
 
 
 def restrict(fresh: Sequence[Change], approved: Sequence[Change]) -> tuple[list[Change], list[str]]:
-    """The fresh plan of one page, cut down to the items and kinds the approved plan named.
+    """The fresh plan of one page, cut down to the items the approved plan named.
 
     The approved plan is the intent; the fresh plan (made under the page's lease) is what
-    is true now (docs/sync.md, "Plans applied late"). Returns the changes to carry out and
-    one line per item whose changes differ from what was approved.
+    is true now (docs/sync.md, "Two runs at once"): for the items approved, what a fresh
+    plan does is done (a status a person set since is moved too), except that creating an
+    issue or commenting on an orphan needs the approved plan to have said so. Returns the
+    changes to carry out and one line per item whose changes differ from the approved.
     """
     wanted = _by_item(approved)
-    kept = [c for c in fresh if c.kind != "noop" and (c.item_id, c.kind) in wanted]
+    items = {item_id for item_id, _ in wanted}
+    kept = [
+        c
+        for c in fresh
+        if c.kind != "noop"
+        and c.item_id in items
+        and (c.kind not in _NEEDS_APPROVAL or (c.item_id, c.kind) in wanted)
+    ]
     now = _by_item(kept)
     differences = []
-    items = dict.fromkeys(item_id for item_id, _ in [*wanted, *now])
-    for item_id in items:
+    for item_id in dict.fromkeys(item_id for item_id, _ in [*wanted, *now]):
         before = [c for (i, _), cs in wanted.items() if i == item_id for c in cs]
         after = [c for (i, _), cs in now.items() if i == item_id for c in cs]
         if [(c.kind, c.describe()) for c in before] == [(c.kind, c.describe()) for c in after]:

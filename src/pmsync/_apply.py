@@ -20,17 +20,13 @@ from typing import Any
 import attrs
 
 from pmsync._diff import JIRA_FIELD_KEYS, jira_values, restrict, with_lint_note, writeback_update
-from pmsync._gateways.atlassian import (
-    PROPERTY_KEY,
-    ConfluenceGateway,
-    CreateOutcome,
-    JiraGateway,
-    Page,
-)
+from pmsync._gateways.atlassian import PROPERTY_KEY
 from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
-from pmsync._model import ActionItem, JiraIssue, Postmortem, Status
+from pmsync._model import ActionItem, CreateOutcome, JiraIssue, Page, Postmortem, Status
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._ports import IssueGateway, PageGateway
+from pmsync._record import SyncRecord
 from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
 from pmsync.config import Config
 from pmsync.exceptions import ApplyError, PmsyncError, ServiceError
@@ -90,8 +86,8 @@ class Applier:
 
     def __init__(
         self,
-        confluence: ConfluenceGateway,
-        jira: JiraGateway,
+        confluence: PageGateway,
+        jira: IssueGateway,
         config: Config,
         *,
         parse: ParseFn,
@@ -422,9 +418,9 @@ class Applier:
             fields = {k: v for k, v in payload[i]["fields"].items() if k != field}
             properties = []
             for entry in payload[i].get("properties") or ():
-                value = dict(entry.get("value") or {})
-                base = {k: v for k, v in (value.get("base") or {}).items() if k != "priority"}
-                properties.append({**entry, "value": {**value, "base": base}})
+                record = SyncRecord.read(entry.get("value")) or SyncRecord()
+                base = {k: v for k, v in record.base.items() if k != "priority"}
+                properties.append({**entry, "value": record.with_base(base).to_json()})
             retry.append({**payload[i], "fields": fields, "properties": properties})
         try:
             second = self.jira.bulk_create(retry)
@@ -520,29 +516,27 @@ class Applier:
         it changes.
         """
         payload = dict(change.jira)
-        prop = dict(change.prop) if change.prop is not None else None
-        if not change.expect and prop is None:
+        record = SyncRecord.read(change.prop)
+        if not change.expect and record is None:
             return payload, None
         issue = self.jira.issue(key)
         now = jira_values(issue, cloud=self.jira.cloud)
-        current = dict(issue.prop or {})
+        current = issue.record
         for name, (planned_old, new) in change.expect.items():
             if now.get(name) == planned_old:
                 continue
             for field in JIRA_FIELD_KEYS.get(name, ()):
                 payload.pop(field, None)
-            if now.get(name) != new and prop is not None:
-                base = dict(prop.get("base") or {})
-                old_base = (current.get("base") or {}).get(name)
-                base[name] = old_base
-                prop["base"] = base
+            if now.get(name) != new and record is not None:
+                old_base = current.base.get(name) if current else None
+                record = record.with_base({**record.base, name: old_base})
                 self.warnings.append(
                     f"{key}: {name} changed in Jira after the plan was made; not overwritten "
                     "(the next plan merges it again)"
                 )
-        if prop is not None and prop == current:
-            prop = None
-        return payload, prop
+        if record is None or record == current:
+            return payload, None
+        return payload, record.to_json()
 
     def apply_transition(self, change: Change) -> None:
         key = self.key_for(change)
@@ -553,11 +547,18 @@ class Applier:
         try:
             issue = self.jira.issue(key)
             planned = change.fields["status"][0]
-            if change.issue_key and issue.status != planned and issue.status_category is not target:
+            # A new issue starts in a to-do status: elsewhere, a person moved it already.
+            moved_since = (
+                issue.status != planned
+                if change.issue_key
+                else issue.status_category not in (Status.TODO, None)
+            )
+            if moved_since and issue.status_category is not target:
                 self.warnings.append(
                     f"{key}: its status changed in Jira after the plan was made ({planned} -> "
                     f"{issue.status}); not moved (the next plan shows what to do)"
                 )
+                self.blocked_status.add(ident)  # nor is the page's status overwritten
                 return
             if issue.status_category is target and issue.status:
                 self.status[key] = (issue.status, target)  # already there: nothing to move
@@ -565,7 +566,7 @@ class Applier:
             else:
                 self.status[key] = self.move(key, target, issue)
                 moved = True
-            if change.prop is not None and dict(issue.prop or {}) != dict(change.prop):
+            if change.prop is not None and issue.record != SyncRecord.read(change.prop):
                 self.jira.set_property(key, change.prop)
             if not moved:
                 return
@@ -586,14 +587,13 @@ class Applier:
         """
         try:
             issue = self.jira.issue(key)
-            prop = dict(issue.prop or change.prop or {})
-            base = dict(prop.get("base") or {})
+            record = issue.record or SyncRecord.read(change.prop)
             category = issue.status_category.value if issue.status_category else None
-            if not prop or base.get("status") == category:
+            if record is None or record.base.get("status") == category:
                 return
-            base["status"] = category
-            prop["base"] = base
-            self.jira.set_property(key, prop)
+            self.jira.set_property(
+                key, record.with_base({**record.base, "status": category}).to_json()
+            )
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
 

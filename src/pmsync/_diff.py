@@ -19,11 +19,11 @@ from typing import Any, Final
 
 import attrs
 
-from pmsync._gateways.atlassian import JiraUser
 from pmsync._lint import LINT_MARKER, Finding, lint, render_lint_note
-from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
+from pmsync._model import ActionItem, JiraIssue, JiraUser, Person, Postmortem, Status
 from pmsync._plan import Change, ChangeKind, PagePlan, Plan
 from pmsync._quote import unwiki, wiki_text
+from pmsync._record import SyncRecord
 from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import (
     JiraServer,
@@ -196,12 +196,11 @@ JIRA_FIELD_KEYS: Final = {
 
 
 def property_value(
-    page_id: str, item_id: str, base: Mapping[str, Any], old: Mapping[str, Any] | None = None
+    page_id: str, item_id: str, base: Mapping[str, Any], old: SyncRecord | None = None
 ) -> dict[str, Any]:
     """The ``pmsync`` issue property: identity, merge base, and what else it held."""
-    value = dict(old or {})
-    value.update({"v": 1, "page_id": page_id, "item_id": item_id, "base": dict(base)})
-    return value
+    record = attrs.evolve(old or SyncRecord(), page_id=page_id, item_id=item_id, base=base)
+    return record.to_json()
 
 
 def _norm(text: str) -> str:
@@ -234,10 +233,10 @@ class _Planner:
         self.by_ident: dict[tuple[str, str], JiraIssue] = {}
         self.by_page: dict[str, dict[str, JiraIssue]] = defaultdict(dict)
         for issue in snapshot.issues:
-            prop = issue.prop or {}
-            if prop.get("page_id") and prop.get("item_id"):
-                self.by_ident.setdefault((str(prop["page_id"]), str(prop["item_id"])), issue)
-                self.by_page[str(prop["page_id"])].setdefault(issue.key, issue)
+            ident = _ident(issue)
+            if ident is not None:
+                self.by_ident.setdefault(ident, issue)
+                self.by_page[ident[0]].setdefault(issue.key, issue)
         self.matched: set[str] = set()
         # Display names Jira already told us (assignees), to show owners by name.
         self.names = {
@@ -393,7 +392,7 @@ class _Planner:
         unclaimed = {
             key: issue
             for key, issue in self.by_page[page.page_id].items()
-            if key not in self.matched and self.by_ident.get(_ident(issue)) is issue
+            if key not in self.matched and self.by_ident.get(_ident(issue) or ("", "")) is issue
         }
         merges: list[tuple[ActionItem, JiraIssue]] = []
         for item, found in pending:
@@ -464,7 +463,7 @@ class _Planner:
             for issue in unclaimed.values()
             if wanted
             in {
-                _norm(str((issue.prop or {}).get("base", {}).get("summary") or "")),
+                _norm(str(_base(issue).get("summary") or "")),
                 _norm(issue.summary),
             }
         ]
@@ -574,9 +573,8 @@ class _Planner:
         """
         values, user = self.page_values(page, item)
         jira = self.jira_values(issue)
-        prop = issue.prop or {}
-        base_raw = prop.get("base")
-        base: Mapping[str, Any] | None = base_raw if isinstance(base_raw, Mapping) else None
+        record = issue.record
+        base: Mapping[str, Any] | None = record.base if record and record.has_base else None
         new_base: dict[str, Any] = dict(base or {})
         to_jira: dict[str, Any] = {}
         shown: dict[str, tuple[Any, Any]] = {}
@@ -602,7 +600,7 @@ class _Planner:
             if p == j:
                 new_base[name] = p
                 continue
-            if first and not prop and name in ("summary", "description") and p is not None:
+            if first and not record and name in ("summary", "description") and p is not None:
                 # An issue a person created and linked from the row keeps its own wording:
                 # the page's text becomes the base, so only a later page edit goes to Jira.
                 new_base[name] = p
@@ -693,14 +691,14 @@ class _Planner:
         new_base, to_jira, shown = decision.new_base, decision.to_jira, decision.shown
         conflicts, notes, to_page = decision.conflicts, decision.notes, decision.to_page
         status_target, base = decision.status_target, decision.base
-        prop = issue.prop or {}
+        record = issue.record
         key = issue.key
         # The identity recorded when the issue was created stays: a row's id changes
         # once pmsync writes its key (the key then identifies it), and rewriting the
         # property for that would make every rerun after a first sync write again.
-        same_page = str(prop.get("page_id")) == page.page_id and prop.get("item_id")
-        ident = str(prop["item_id"]) if same_page else item.item_id
-        new_prop = property_value(page.page_id, ident, new_base, prop)
+        same_page = record is not None and record.page_id == page.page_id and record.item_id
+        ident = record.item_id if same_page and record and record.item_id else item.item_id
+        new_prop = property_value(page.page_id, ident, new_base, record)
         for name, (p, j) in conflicts.items():
             rule = self.config.ownership[name]
             why = (
@@ -726,7 +724,7 @@ class _Planner:
         if self.config.label not in issue.labels:
             payload["labels"] = [*issue.labels, self.config.label]
             shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))
-        prop_changed = dict(new_prop) != dict(prop)
+        prop_changed = SyncRecord.read(new_prop) != record
         if status_target is not None:
             self.add(
                 "transition",
@@ -739,7 +737,7 @@ class _Planner:
             )
         if payload or (prop_changed and status_target is None):
             reason = None
-            if not prop:
+            if record is None:
                 reason = "adopting an issue linked from the page"
             elif not payload:
                 reason = "recording the values both sides agree on"
@@ -878,24 +876,24 @@ class _Planner:
     def plan_orphans(self) -> None:
         pages = {page.page_id: page for page in self.snapshot.pages}
         for issue in self.snapshot.issues:
-            prop = issue.prop or {}
-            page = pages.get(str(prop.get("page_id")))
-            if page is None or issue.key in self.matched:
+            record = issue.record
+            page = pages.get(record.page_id or "") if record else None
+            if record is None or page is None or issue.key in self.matched:
                 continue
-            noted = bool(prop.get("orphan_noted"))
+            noted = record.orphan_noted
             comment = self.config.orphan_comment and not noted
             self.changes.append(
                 Change(
                     kind="orphan" if comment or not noted else "noop",
                     page_id=page.page_id,
-                    item_id=str(prop.get("item_id") or "") or None,
+                    item_id=record.item_id,
                     issue_key=issue.key,
                     summary=issue.summary,
                     reason=(
                         "the row is no longer on the page; pmsync never closes or deletes "
                         "issues" + ("; a comment will say so" if comment else "")
                     ),
-                    prop={**prop, "orphan_noted": True} if comment else None,
+                    prop=attrs.evolve(record, orphan_noted=True).to_json() if comment else None,
                 )
             )
 
@@ -961,9 +959,14 @@ def writeback_update(
     )
 
 
-def _ident(issue: JiraIssue) -> tuple[str, str]:
-    prop = issue.prop or {}
-    return str(prop.get("page_id")), str(prop.get("item_id"))
+def _ident(issue: JiraIssue) -> tuple[str, str] | None:
+    record = issue.record
+    return record.identity if record else None
+
+
+def _base(issue: JiraIssue) -> Mapping[str, Any]:
+    record = issue.record
+    return record.base if record else {}
 
 
 def _where(item: ActionItem) -> str:

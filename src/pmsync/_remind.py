@@ -225,9 +225,7 @@ def _count(value: Any) -> int:
 
 
 def _record(issue: JiraIssue, due: dt.date) -> dict[str, Any]:
-    prop = issue.prop or {}
-    raw = prop.get("reminders")
-    record = dict(raw) if isinstance(raw, Mapping) else {}
+    record = dict(issue.record.reminders) if issue.record else {}
     recorded_due = _date(record.get("due"))
     if recorded_due is not None and recorded_due != due:
         # The due date moved: what was sent was about another date.
@@ -242,7 +240,7 @@ def _reminders_for(issue: JiraIssue, today: dt.date, policy: ReminderPolicy) -> 
     if due is None or issue.status_category is Status.DONE:
         return []
     record = _record(issue, due)
-    prop = issue.prop or {}
+    synced = issue.record
     days = (due - today).days
     base = Reminder(
         issue_key=issue.key,
@@ -250,8 +248,8 @@ def _reminders_for(issue: JiraIssue, today: dt.date, policy: ReminderPolicy) -> 
         recipient=issue.assignee,
         due=due,
         summary=issue.summary,
-        page_id=prop.get("page_id"),
-        item_id=prop.get("item_id"),
+        page_id=synced.page_id if synced else None,
+        item_id=synced.item_id if synced else None,
         url=issue.url,
     )
     if days >= 0:

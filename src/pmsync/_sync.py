@@ -25,6 +25,7 @@ from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
 from pmsync._plan import PagePlan, Plan, SyncResult
+from pmsync._record import SyncRecord
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
 from pmsync._report import STATUS_MARKER, Report, build_report, render_status_panel
 from pmsync._review import (
@@ -87,6 +88,12 @@ def _secret(environ: Mapping[str, str], name: str) -> str | None:
         raise ConfigError(
             f"cannot read the file named by {name}_FILE: {exc.strerror}", key=f"{name}_FILE"
         ) from None
+
+
+def _page_of(issue: JiraIssue) -> str | None:
+    """The page id in the issue's ``pmsync`` property, if any."""
+    record = issue.record
+    return record.page_id if record else None
 
 
 def _utcnow() -> dt.datetime:
@@ -408,9 +415,7 @@ class Syncer:
         warnings: list[str] = []
         found, _ = self.confluence.pages(list(page_ids))
         pages = self.page_plans(found, warnings)
-        keys = {
-            issue.key for issue in before.issues if str((issue.prop or {}).get("page_id")) in ids
-        }
+        keys = {issue.key for issue in before.issues if _page_of(issue) in ids}
         keys.update(
             item.jira_key
             for p in (*pages, *(p for p in plan.pages if p.page_id in ids))
@@ -430,7 +435,7 @@ class Syncer:
                 for issue in self.jira.recently_created(
                     self.config.project, self.config.label, minutes=minutes + 15
                 )
-                if str((issue.prop or {}).get("page_id")) in ids and issue.key not in seen
+                if _page_of(issue) in ids and issue.key not in seen
             )
         people = [i.owner for p in pages for i in p.postmortem.items if i.owner]
         owners = dict(before.owners)
@@ -632,7 +637,7 @@ class Syncer:
         policy = self.config.reminders
         issues = self.managed_issues()
         picked = select_reminders(issues, today=day, policy=policy)
-        props = {issue.key: dict(issue.prop or {}) for issue in issues}
+        records = {issue.key: issue.record or SyncRecord() for issue in issues}
         page_ids = sorted({r.page_id for r in picked if r.page_id})
         pages: dict[str, tuple[str | None, str | None]] = {}
         authors: dict[str, Person] = {}
@@ -642,9 +647,9 @@ class Syncer:
             authors = {p.id: self.person_for_slack(p.author) for p in found if p.author}
 
         def save_state(key: str, state: Mapping[str, Any]) -> None:
-            value = {**props.get(key, {}), "reminders": dict(state)}
-            self.jira.set_property(key, value)
-            props[key] = value
+            record = attrs.evolve(records.get(key) or SyncRecord(), reminders=state)
+            self.jira.set_property(key, record.to_json())
+            records[key] = record
 
         if dry_run and self.slack is None:
             return ReminderResult(sent=picked, dry_run=True, quiet_day=is_quiet_day(day, policy))

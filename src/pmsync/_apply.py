@@ -1,10 +1,12 @@
 """The executor: carries out a :class:`~pmsync.Plan`. The only module that changes the world.
 
-Order of work (DESIGN.md §5-§7): pages are handled in the plan's order (by page id) in
-groups of up to 50 new issues. For each group, pmsync first looks for issues that another
-run created since the plan was made (adopt-before-create), then bulk-creates the rest,
-then updates, transitions and writes back page by page. One item's failure is recorded
-in :attr:`~pmsync.SyncResult.errors` and the others go ahead.
+Pages with something to write are handled in the plan's order, in groups whose new issues
+fit one bulk create (50). For each page, the run first takes the page's lease (announcing
+the creates it is about to make), then re-reads the page and its issues and re-plans
+them, and carries out the fresh plan restricted to the items the approved plan named:
+creates, updates, transitions, then the page write; then it releases the lease
+(docs/sync.md, "Two runs at once"). One item's failure is recorded in
+:attr:`~pmsync.SyncResult.errors` and the others go ahead.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from typing import Any
 
 import attrs
 
-from pmsync._diff import JIRA_FIELD_KEYS, jira_values, restrict, with_lint_note, writeback_update
+from pmsync._diff import restrict, with_lint_note, writeback_update
 from pmsync._gateways.atlassian import PROPERTY_KEY
 from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
 from pmsync._model import ActionItem, CreateOutcome, JiraIssue, Page, Postmortem, Status
+from pmsync._payload import JIRA_FIELD_KEYS, jira_values
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
 from pmsync._ports import IssueGateway, PageGateway
 from pmsync._record import SyncRecord

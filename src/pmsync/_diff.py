@@ -4,15 +4,14 @@ No network, no clock (the time is passed in). Everything :meth:`pmsync.Syncer.pl
 arrives as a :class:`Snapshot`; the result is a plan whose changes carry exactly what
 :meth:`pmsync.Syncer.apply` must send.
 
-The merge is three-way and per field (DESIGN.md §3): for each of summary, description,
-owner, due, priority and status, the page value P and the Jira value J are compared with
-the base B recorded in the issue's ``pmsync`` property at the last successful sync.
+The merge is three-way and per field (docs/sync.md, "Three-way merge"): the rules live
+in :mod:`pmsync._merge`, the Jira REST shapes in :mod:`pmsync._payload`; this module
+matches rows to issues, applies the rules per item and plans the page's write-back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
@@ -20,9 +19,17 @@ from typing import Any, Final
 import attrs
 
 from pmsync._lint import LINT_MARKER, Finding, lint, render_lint_note
+from pmsync._merge import RESOLUTION, UNKNOWN, field_rule, task_status
 from pmsync._model import ActionItem, JiraIssue, JiraUser, Person, Postmortem, Status
+from pmsync._payload import (
+    jira_description,
+    jira_field,
+    jira_summary,
+    jira_values,
+    page_body,
+    property_value,
+)
 from pmsync._plan import Change, ChangeKind, PagePlan, Plan
-from pmsync._quote import unwiki, wiki_text
 from pmsync._record import SyncRecord
 from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import (
@@ -35,27 +42,7 @@ from pmsync._storage.edit import (
 )
 from pmsync.config import FIELDS, Config
 
-__all__ = [
-    "FOOTER_MARK",
-    "Snapshot",
-    "diff",
-    "jira_summary",
-    "page_body",
-    "property_value",
-    "restrict",
-]
-
-SUMMARY_LIMIT: Final = 255
-FOOTER_MARK: Final = "Action item from the postmortem"
-_FOOTER_RE = re.compile(r"\n*-{4}\n" + re.escape(FOOTER_MARK) + r".*\Z", re.DOTALL)
-_FULL_TEXT = "Full action item: "
-
-
-_RESOLUTION: Final = {
-    "page": "the page wins",
-    "jira": "Jira wins",
-    "report": "reported, both left alone",
-}
+__all__ = ["Snapshot", "diff", "restrict", "with_lint_note", "writeback_update"]
 
 
 @attrs.frozen
@@ -70,16 +57,6 @@ class _Decision:
     to_page: dict[str, Any]
     status_target: str | None
     base: Mapping[str, Any] | None
-
-
-class _Unknown:
-    """The page says nothing usable about a field (no column, an unresolvable owner)."""
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Final = _Unknown()
 
 
 @attrs.frozen
@@ -104,47 +81,6 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
 
 
-def jira_summary(summary: str) -> str:
-    """The summary as Jira takes it: at most 255 characters, cut at a word boundary."""
-    text = " ".join(summary.split())
-    if len(text) <= SUMMARY_LIMIT:
-        return text
-    cut = text[: SUMMARY_LIMIT - 1]
-    space = cut.rfind(" ")
-    if space > SUMMARY_LIMIT // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
-
-
-def page_body(item: ActionItem) -> str | None:
-    """The description pmsync keeps in Jira for an item (before the footer), or None."""
-    parts = []
-    summary = " ".join(item.summary.split())
-    if len(summary) > SUMMARY_LIMIT:
-        parts.append(_FULL_TEXT + summary)
-    if item.description and item.description.strip():
-        parts.append(item.description.strip())
-    return "\n\n".join(parts) or None
-
-
-def jira_description(body: str | None, page: PagePlan, item: ActionItem) -> str:
-    """The full Jira description (wiki markup): the body, then a link back to the page."""
-    link = f"[{wiki_text(page.title)}|{page.url}]" if page.url else f"{wiki_text(page.title)}"
-    footer = (
-        f"----\n{FOOTER_MARK} {link}. "
-        "Kept in sync by pmsync: edit the row on the page to change this issue."
-    )
-    return f"{wiki_text(body)}\n\n{footer}" if body else footer
-
-
-def jira_body(description: str | None) -> str | None:
-    """The part of a Jira description that came from the page (footer removed)."""
-    if not description:
-        return None
-    text = _FOOTER_RE.sub("", description.replace("\r\n", "\n")).strip()
-    return unwiki(text) or None
-
-
 def with_lint_note(storage: str, findings: Sequence[Finding], postmortem: Postmortem) -> str:
     """The page with its lint note beside the first action-item table (or without one)."""
     if not findings:
@@ -163,44 +99,6 @@ def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
         others = [pm for pm in postmortems if pm is not postmortem]
         findings.extend(lint(postmortem, today=today, others=others, unresolved=unresolved))
     return tuple(findings)
-
-
-def _task_status(value: Any) -> Any:
-    return Status.TODO.value if value == Status.IN_PROGRESS.value else value
-
-
-def jira_values(issue: JiraIssue, *, cloud: bool) -> dict[str, Any]:
-    """An issue's values in the form the merge compares (owner: account id or username)."""
-    assignee = issue.assignee
-    owner = None
-    if assignee is not None:
-        owner = assignee.account_id if cloud else assignee.username
-    return {
-        "summary": issue.summary,
-        "description": jira_body(issue.description),
-        "owner": owner,
-        "due": issue.due.isoformat() if issue.due else None,
-        "priority": issue.priority,
-        "status": issue.status_category.value if issue.status_category else None,
-    }
-
-
-#: The REST fields that carry each merged field.
-JIRA_FIELD_KEYS: Final = {
-    "summary": ("summary",),
-    "description": ("description",),
-    "owner": ("assignee",),
-    "due": ("duedate",),
-    "priority": ("priority",),
-}
-
-
-def property_value(
-    page_id: str, item_id: str, base: Mapping[str, Any], old: SyncRecord | None = None
-) -> dict[str, Any]:
-    """The ``pmsync`` issue property: identity, merge base, and what else it held."""
-    record = attrs.evolve(old or SyncRecord(), page_id=page_id, item_id=item_id, base=base)
-    return record.to_json()
 
 
 def _norm(text: str) -> str:
@@ -312,24 +210,6 @@ class _Planner:
             )
             return UNKNOWN
         return item.priority
-
-    def jira_field(
-        self, field: str, value: Any, page: PagePlan, item: ActionItem
-    ) -> dict[str, Any]:
-        """The Jira REST field(s) that set ``field`` to ``value``."""
-        if field == "summary":
-            return {"summary": value}
-        if field == "description":
-            return {"description": jira_description(value, page, item)}
-        if field == "owner":
-            if value is None:
-                return {"assignee": None}
-            return {"assignee": {"accountId": value} if self.snapshot.cloud else {"name": value}}
-        if field == "due":
-            return {"duedate": value}
-        if field == "priority":
-            return {"priority": {"name": value}} if value else {}
-        raise ValueError(field)  # status moves by transition, never by a field
 
     # -- per item --------------------------------------------------------------------
 
@@ -539,7 +419,7 @@ class _Planner:
             if value is None:
                 base[name] = None  # recorded, so that a value added later is a page change
                 continue
-            fields.update(self.jira_field(name, value, page, item))
+            fields.update(jira_field(name, value, page, item, cloud=self.snapshot.cloud))
             base[name] = value
             shown[name] = (None, _owner_display(item.owner, user) if name == "owner" else value)
         fields.setdefault("description", jira_description(None, page, item))
@@ -566,7 +446,7 @@ class _Planner:
         issue: JiraIssue,
         shown_cells: Collection[tuple[str, str]] | None,
     ) -> _Decision:
-        """The three-way merge of one item, field by field (DESIGN.md §3).
+        """The three-way merge of one item, field by field (docs/sync.md, "Three-way merge").
 
         ``shown_cells`` says which of Jira's owner/due/priority values the row's cells can
         show (``None``: assume all, to find the candidates).
@@ -584,9 +464,9 @@ class _Planner:
         status_target: str | None = None
         if item.kind == "task":
             # A checkbox shows done or not done: in progress is "not done" on both sides.
-            jira["status"] = _task_status(jira["status"])
+            jira["status"] = task_status(jira["status"])
             if base is not None and "status" in base:
-                base = {**base, "status": _task_status(base["status"])}
+                base = {**base, "status": task_status(base["status"])}
         for name in FIELDS:
             p, j = values[name], jira[name]
             if p is UNKNOWN:
@@ -596,30 +476,21 @@ class _Planner:
                     new_base[name] = j
                 continue  # the page says nothing: leave the base as it is
             first = base is None or name not in base
-            b = None if first else base[name]  # type: ignore[index]
-            if p == j:
-                new_base[name] = p
+            verdict = field_rule(
+                name,
+                p,
+                j,
+                base,
+                ownership=self.config.ownership[name],
+                linked_by_person=record is None,
+            )
+            if verdict.winner == "agreed":
+                new_base[name] = verdict.base
+                if verdict.note:
+                    notes.append(verdict.note)
                 continue
-            if first and not record and name in ("summary", "description") and p is not None:
-                # An issue a person created and linked from the row keeps its own wording:
-                # the page's text becomes the base, so only a later page edit goes to Jira.
-                new_base[name] = p
-                notes.append(f"the linked issue keeps its own {name}")
-                continue
-            if first:
-                if p is None:
-                    # An empty cell never clears what Jira has. Recording the page's None
-                    # keeps it that way: later runs see "only Jira differs" and leave it.
-                    new_base[name] = None
-                    continue
-                winner = self.config.ownership[name]
-                conflicts[name] = (p, j)
-            elif p != b and j == b:
-                winner = "page"
-            elif p == b and j != b:
-                winner = "jira"
-            else:
-                winner = self.config.ownership[name]
+            winner = verdict.winner
+            if verdict.conflict:
                 conflicts[name] = (p, j)
             if name in conflicts and not self.approves(page, item, name):
                 # Re-planning a late plan: nobody approved resolving this conflict, which
@@ -714,13 +585,13 @@ class _Planner:
                 item,
                 issue_key=key,
                 fields={name: (p, j)},
-                reason=why + _RESOLUTION[rule],
+                reason=why + RESOLUTION[rule],
             )
         payload: dict[str, Any] = {}
         jira_now = self.jira_values(issue)
         expect = {name: [jira_now[name], value] for name, value in to_jira.items()}
         for name, value in to_jira.items():
-            payload.update(self.jira_field(name, value, page, item))
+            payload.update(jira_field(name, value, page, item, cloud=self.snapshot.cloud))
         if self.config.label not in issue.labels:
             payload["labels"] = [*issue.labels, self.config.label]
             shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))

@@ -32,9 +32,9 @@ from pmsync._ports import IssueGateway, PageGateway
 from pmsync._record import SyncRecord
 from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
 from pmsync.config import Config
-from pmsync.exceptions import ApplyError, PmsyncError, ServiceError
+from pmsync.exceptions import ApplyError, ConflictError, PmsyncError, ServiceError
 
-__all__ = ["Applier", "as_read"]
+__all__ = ["Applier", "as_read", "write_page"]
 
 log = logging.getLogger("pmsync")
 
@@ -82,6 +82,35 @@ def _groups(pages: Sequence[PagePlan], creates: Mapping[str, int]) -> list[list[
     if current:
         groups.append(current)
     return groups
+
+
+def write_page(
+    confluence: PageGateway, page: Page, edit: Callable[[Page], str], *, message: str
+) -> bool:
+    """Write ``edit(page)`` over the version read; True when the page was written.
+
+    The one page writer of pmsync (write-back, status panel, roll-up page). The write
+    names the version read, so a person who saved meanwhile makes Confluence answer
+    409: the page is re-read and ``edit`` runs again on the person's text, up to
+    :data:`WRITEBACK_ATTEMPTS` times; the person's edit always survives. Nothing is
+    written when ``edit`` changes nothing.
+    """
+    current = page
+    for attempt in range(WRITEBACK_ATTEMPTS):
+        storage = edit(current)
+        if storage == current.storage:
+            return False
+        if confluence.update_page(current, storage, message=message) is not None:
+            return True
+        log.info(
+            "page %s changed while pmsync wrote (attempt %d); re-reading", page.id, attempt + 1
+        )
+        current = confluence.get_page(page.id)
+    raise ConflictError(
+        f"page {page.title!r} kept changing while pmsync wrote it ({WRITEBACK_ATTEMPTS} "
+        "attempts); nothing was overwritten, the next run writes it",
+        page_id=page.id,
+    )
 
 
 class Applier:
@@ -685,76 +714,46 @@ class Applier:
             and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)
         ):
             return
-        current = as_read(page)
-        postmortem = page.postmortem
-        for attempt in range(WRITEBACK_ATTEMPTS):
+        first = as_read(page)
+        linked: set[str] = set()
+
+        def edit(current: Page) -> str:
+            # Under the lease no other pmsync run writes this page: a newer version is a
+            # person's, re-read and re-parsed here.
+            postmortem = page.postmortem if current is first else self.parse(current)
             updates = self.updates_for(postmortem.items, targets, page.postmortem.items)
-            try:
-                result = write_back(
-                    current.storage,
-                    postmortem.tables,
-                    updates,
-                    server=self.server,
-                    text_keys=self.text_keys,
-                )
-            except PmsyncError as exc:
-                self.fail(
-                    f"page {page.title!r}: cannot write keys and status back safely: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
+            result = write_back(
+                current.storage,
+                postmortem.tables,
+                updates,
+                server=self.server,
+                text_keys=self.text_keys,
+            )
             for skipped in result.skipped:
                 self.warnings.append(f"page {page.page_id}: {skipped.reason}")
             storage = result.storage
             if self.config.lint_writeback:
                 storage = with_lint_note(storage, findings, postmortem)
-            shown = {u.jira_key for u in result.written} - {
-                s.update.jira_key for s in result.skipped
-            }
-            linked = {item_id for item_id, (key, _, _) in targets.items() if key in shown}
-            if storage == current.storage:
-                self.unresolved[page.page_id] -= linked
-                return
-            try:
-                written = self.confluence.update_page(
-                    current,
-                    storage,
-                    message=f"pmsync: {len(result.written)} issue key(s) and status(es)",
-                )
-            except PmsyncError as exc:
-                self.fail(
-                    f"writing back to page {page.title!r} failed: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
-            if written is not None:
-                self.pages_written.append(page.page_id)
-                self.unresolved[page.page_id] -= linked
-                return
-            # A human saved first: re-read, re-parse, recompute for their version.
-            log.info(
-                "page %s changed while writing back (attempt %d); re-reading",
-                page.page_id,
-                attempt + 1,
+            shown = {u.jira_key for u in result.written}
+            shown -= {s.update.jira_key for s in result.skipped}
+            linked.clear()
+            linked.update(item_id for item_id, (key, _, _) in targets.items() if key in shown)
+            return storage
+
+        try:
+            written = write_page(
+                self.confluence, first, edit, message="pmsync: issue keys and statuses"
             )
-            try:
-                # Under the lease no other pmsync run writes this page: a person did.
-                current = self.confluence.get_page(page.page_id)
-                postmortem = self.parse(current)
-            except PmsyncError as exc:
-                self.fail(
-                    f"re-reading page {page.title!r} after a conflict failed: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
-        self.fail(
-            f"page {page.title!r} kept changing while pmsync wrote back ({WRITEBACK_ATTEMPTS} "
-            "attempts); nothing was overwritten, the next run writes the keys",
-            page_id=page.page_id,
-        )
+        except PmsyncError as exc:
+            self.fail(
+                f"writing back to page {page.title!r} failed: {exc}",
+                page_id=page.page_id,
+                cause=exc,
+            )
+            return
+        if written:
+            self.pages_written.append(page.page_id)
+        self.unresolved[page.page_id] -= linked
 
     def still_wanted(
         self, item: ActionItem, target: Target, planned: Mapping[str, ActionItem]

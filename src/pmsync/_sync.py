@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from pmsync._apply import INTENT_WINDOW, LEASE_TTL, WRITEBACK_ATTEMPTS, Applier, as_read
+from pmsync._apply import INTENT_WINDOW, LEASE_TTL, Applier, as_read, write_page
 from pmsync._diff import Snapshot, diff
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
@@ -860,18 +860,11 @@ class Syncer:
         blocks put on the new text. Nothing is written when the blocks say the same
         already. ``what`` names the blocks in the version message and in errors.
         """
-        current = page
-        for _ in range(WRITEBACK_ATTEMPTS):
+
+        def edit(current: Page) -> str:
             storage = current.storage
             for marker, xhtml in blocks:
                 storage = upsert_block(storage, marker, xhtml)
-            if storage == current.storage:
-                return False
-            if self.confluence.update_page(current, storage, message=f"pmsync: {what}"):
-                return True
-            current = self.confluence.get_page(page.id)
-        raise ConflictError(
-            f"page {page.title!r} kept changing while pmsync wrote its {what}; nothing was "
-            "overwritten",
-            page_id=page.id,
-        )
+            return storage
+
+        return write_page(self.confluence, page, edit, message=f"pmsync: {what}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -31,13 +31,16 @@ from pmsync.config import ReminderPolicy
 from pmsync.exceptions import ApplyError
 
 __all__ = [
+    "Delivery",
     "Reminder",
     "ReminderKind",
     "ReminderResult",
     "SkippedReminder",
+    "deliveries",
     "group_by_recipient",
     "is_quiet_day",
     "select_reminders",
+    "states_to_save",
 ]
 
 ReminderKind = Literal["due_soon", "overdue", "escalation"]
@@ -323,3 +326,62 @@ def group_by_recipient(
         groups.setdefault(key, []).append(reminder)
         people.setdefault(key, reminder.recipient)
     return tuple((people[key], tuple(items)) for key, items in groups.items())
+
+
+@attrs.frozen
+class Delivery:
+    """One Slack message the reminders call for: who gets it, about which reminders.
+
+    ``to`` is a person (a DM) or None (the configured channel). ``form`` says which
+    message: one ``reminder``, a ``digest`` of several, or an ``escalation`` (which
+    mentions the owner).
+    """
+
+    form: Literal["reminder", "digest", "escalation"]
+    to: Person | None
+    batch: tuple[Reminder, ...]
+
+
+def deliveries(
+    reminders: Sequence[Reminder],
+    *,
+    policy: ReminderPolicy,
+    authors: Mapping[str, Person] | None = None,
+) -> tuple[Delivery, ...]:
+    """The messages to send for ``reminders``, in order. Pure: the Slack gateway sends them.
+
+    Owners get one DM per reminder, or one digest each with ``policy.digest``; reminders
+    without an owner go to the channel. Escalations go to the channel, and also to the
+    page's author (``authors``, by page id) with ``policy.escalate_to_author``.
+    """
+    out: list[Delivery] = []
+    if policy.digest:
+        out.extend(
+            Delivery("digest", person, batch) for person, batch in group_by_recipient(reminders)
+        )
+    else:
+        out.extend(
+            Delivery("reminder", r.recipient, (r,)) for r in reminders if r.kind != "escalation"
+        )
+    for r in reminders:
+        if r.kind != "escalation":
+            continue
+        out.append(Delivery("escalation", None, (r,)))
+        author = (authors or {}).get(r.page_id or "") if policy.escalate_to_author else None
+        if author is not None:
+            out.append(Delivery("escalation", author, (r,)))
+    return tuple(out)
+
+
+def states_to_save(
+    delivered: Mapping[str, Mapping[str, Any]], failed: Collection[str], reached: Collection[str]
+) -> dict[str, Mapping[str, Any]]:
+    """Which reminder records to store, by issue key, once the messages went out.
+
+    A record is stored when its messages were delivered (or skipped with a reason, so
+    they are not retried every run). A failed escalation must not un-send the owner's
+    reminder: the record is stored when the owner's message went out, so the owner is
+    not reminded again tomorrow; an issue none of whose messages reached anyone is tried
+    again next run.
+    """
+    return {k: v for k, v in delivered.items() if k not in failed or k in reached}

@@ -158,6 +158,7 @@ class Applier:
         self.status: dict[str, StatusInfo] = {}
         self.blocked_status: set[tuple[str, str]] = set()
         self.skipped: list[SkippedPage] = []
+        self.leases: dict[str, Lease] = {}
         self.replanned: list[str] = []
         # page id -> item ids another run announced creating, young enough to trust
         self.old_intent: dict[str, frozenset[str]] = defaultdict(frozenset)
@@ -190,12 +191,13 @@ class Applier:
             c for c in plan.changes if c.kind == "conflict" and c.page_id not in leased
         )
         for group in _groups(busy, creates):
-            leases = self.take_leases(group, by_page)
+            self.leases = self.take_leases(group, by_page)
             try:
-                if leases:
-                    self.apply_group(plan, [p for p in group if p.page_id in leases], by_page)
+                if self.leases:
+                    mine = [p for p in group if p.page_id in self.leases]
+                    self.apply_group(plan, mine, by_page)
             finally:
-                for page_id, lease in leases.items():
+                for page_id, lease in self.leases.items():
                     self.release(page_id, lease)
             done += len(group)
             if self.progress is not None:
@@ -246,10 +248,11 @@ class Applier:
                 f"page {page.title!r} ({page.page_id}), {line}" for line in differences
             )
             todo[page.page_id] = self.hold_back_creates(now, kept)
-        pages = [fresh_pages[page_id] for page_id in todo]
+        pages = [fresh_pages[page_id] for page_id in todo if self.holds(page_id)]
         self.create_group(pages, todo)
         for page in pages:
-            self.apply_page(page, todo[page.page_id])
+            if self.holds(page.page_id):
+                self.apply_page(page, todo[page.page_id])
 
     def fail(
         self,
@@ -327,6 +330,34 @@ class Applier:
             self.skip(page, now_stored)
             return None
         return attrs.evolve(mine, version=version)
+
+    def holds(self, page_id: str) -> bool:
+        """Whether this run still holds the page's lease, renewing it past half its time.
+
+        A run slowed down (a long 429 storm) must not write after its lease lapsed: another
+        run may have taken the page over. Renewing is a compare-and-set like taking.
+        """
+        lease = self.leases[page_id]
+        now = self.now()
+        if lease.expires is not None and now < lease.expires - self.lease_ttl / 2:
+            return True
+        renewed = attrs.evolve(lease, expires=now + self.lease_ttl)
+        try:
+            version = self.confluence.put_content_property(
+                page_id, LEASE_KEY, renewed.to_json(), version=lease.version
+            )
+        except PmsyncError:
+            version = None
+        if version is None:
+            self.fail(
+                f"page {page_id}: its lease lapsed while pmsync worked on it (another run may "
+                "hold it now); nothing more is written for it this run",
+                page_id=page_id,
+            )
+            del self.leases[page_id]
+            return False
+        self.leases[page_id] = attrs.evolve(renewed, version=version)
+        return True
 
     def skip(self, page: PagePlan, lease: Lease) -> None:
         skipped = SkippedPage(

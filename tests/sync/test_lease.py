@@ -7,6 +7,7 @@ import datetime as dt
 import time_machine
 from sync_helpers import ALICE, BOB, by_summary, make_syncer, row, table_page
 
+import pmsync
 from pmsync._diff import restrict
 from pmsync._lease import LEASE_KEY, Lease
 from pmsync._plan import Change
@@ -62,6 +63,41 @@ class TestLease:
         emu.clear_requests()
         syncer.sync(page_ids=[page_id])
         assert [] == [r.path for r in emu.requests if "/property" in r.path]
+
+
+class TestSlowRuns:
+    def _slow_syncer(self, emu, config):
+        """A syncer whose clock moves 3 minutes per look: its 10-minute lease runs out."""
+        minutes = iter(range(10_000))
+        return pmsync.Syncer(
+            emu.confluence(),
+            emu.jira(),
+            config=config,
+            clock=lambda: NOW + dt.timedelta(minutes=3 * next(minutes)),
+            lease_ttl=dt.timedelta(minutes=10),
+        )
+
+    def test_a_slow_run_renews_its_lease_before_writing(self, emu, config):
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        result = self._slow_syncer(emu, config).sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        renewals = [r for r in emu.requests if r.method == "PUT" and LEASE_KEY in r.path]
+        assert renewals
+        assert 1 == len(result.created)
+
+    def test_a_run_whose_lease_was_taken_over_writes_nothing_more(self, emu, config):
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+
+        def take_over(record):
+            if record.method == "POST" and record.path.endswith("/property"):
+                emu.set_content_property(page_id, LEASE_KEY, _lease(run="r2", host="other"))
+
+        emu.add_request_listener(take_over)
+        result = self._slow_syncer(emu, config).sync(page_ids=[page_id])
+        (error,) = result.errors
+        assert "lease lapsed" in str(error)
+        assert [] == emu.issues("OPS")
+        assert "r2" == emu.content_property(page_id, LEASE_KEY)["value"]["run"]
 
 
 class TestIntent:

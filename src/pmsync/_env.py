@@ -8,6 +8,7 @@ message.
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,15 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_JIRA_PAT": "Server/DC: a Jira personal access token (or PMSYNC_JIRA_PAT_FILE)",
     "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token (or ..._FILE)",
     "PMSYNC_SLACK_TOKEN": "Slack bot token, optional (or PMSYNC_SLACK_TOKEN_FILE)",
-    "PMSYNC_SLACK_URL": "Slack Web API base URL, optional (tests and proxies)",
+    "PMSYNC_SLACK_URL": "Slack Web API base URL, e.g. https://slack.com/api/ (default: that;"
+    " set it for proxies and the emulator)",
+    "PMSYNC_CONFIG": "The configuration file (the same as --config)",
+    "REQUESTS_CA_BUNDLE": "A CA bundle (PEM) to verify TLS certificates with, for networks"
+    " that inspect TLS (the ca_bundle setting takes precedence)",
 }
+
+#: Environment variables that hold URLs, checked before any request is made.
+_URL_VARIABLES = ("PMSYNC_JIRA_URL", "PMSYNC_CONFLUENCE_URL", "PMSYNC_SLACK_URL")
 
 
 @attrs.frozen
@@ -58,18 +66,41 @@ def _secret(environ: Mapping[str, str], name: str) -> str | None:
         ) from None
 
 
-def clients_from_env(environ: Mapping[str, str] | None = None) -> Clients:
+def _check_url(name: str, url: str) -> None:
+    """Refuse a URL without http:// or https:// or without a host, naming the variable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{url!r} is not an http:// or https:// URL with a host name, such as "
+            "https://example.atlassian.net",
+            key=name,
+        )
+
+
+def clients_from_env(
+    environ: Mapping[str, str] | None = None, *, ca_bundle: str | None = None
+) -> Clients:
     """Build the clients from environment variables (see :data:`ENVIRONMENT`).
 
     Cloud: ``PMSYNC_JIRA_URL``, ``PMSYNC_EMAIL`` and ``PMSYNC_API_TOKEN`` (Basic auth;
     one token serves Jira and Confluence). Server/Data Center: ``PMSYNC_JIRA_URL``,
     ``PMSYNC_CONFLUENCE_URL`` and personal access tokens ``PMSYNC_JIRA_PAT`` and
     ``PMSYNC_CONFLUENCE_PAT`` (Bearer). Every secret may instead come from a file named
-    by ``NAME_FILE``. TLS certificates are always verified.
+    by ``NAME_FILE``. TLS certificates are always verified: against ``ca_bundle`` (a PEM
+    file) when given, else ``REQUESTS_CA_BUNDLE``, else the system's trusted authorities.
     """
     from atlassian import Confluence, Jira  # noqa: PLC0415  (heavy import)
 
     env = os.environ if environ is None else environ
+    for name in _URL_VARIABLES:
+        if env.get(name):
+            _check_url(name, env[name])
+    bundle = ca_bundle or env.get("REQUESTS_CA_BUNDLE") or None
+    if bundle and not Path(bundle).is_file():
+        raise ConfigError(
+            f"the CA bundle {bundle} is not a readable file",
+            key="ca_bundle" if ca_bundle else "REQUESTS_CA_BUNDLE",
+        )
     jira_url = (env.get("PMSYNC_JIRA_URL") or "").rstrip("/")
     if not jira_url:
         raise ConfigError("set PMSYNC_JIRA_URL to the Jira base URL", key="PMSYNC_JIRA_URL")
@@ -85,7 +116,10 @@ def clients_from_env(environ: Mapping[str, str] | None = None) -> Clients:
     )
     if not confluence_url:
         raise ConfigError(
-            "set PMSYNC_CONFLUENCE_URL (Server/Data Center runs Confluence at its own URL)",
+            f"set PMSYNC_CONFLUENCE_URL: {host} is not *.atlassian.net, so pmsync takes it for "
+            "Server/Data Center, which runs Confluence at its own URL. If it is Atlassian "
+            "Cloud under another name (a custom domain, a proxy, the emulator), set "
+            "PMSYNC_DEPLOYMENT=cloud instead",
             key="PMSYNC_CONFLUENCE_URL",
         )
     if cloud:
@@ -115,15 +149,18 @@ def clients_from_env(environ: Mapping[str, str] | None = None) -> Clients:
             url=confluence_url, token=confluence_pat, verify_ssl=True
         )
         jira = Jira(url=jira_url, token=jira_pat, verify_ssl=True)
+    if ca_bundle:  # without it, requests reads REQUESTS_CA_BUNDLE itself
+        # The clients pass verify_ssl to requests' verify=, which takes a bundle's path.
+        confluence.verify_ssl = jira.verify_ssl = ca_bundle
     slack = None
     slack_token = _secret(env, "PMSYNC_SLACK_TOKEN")
     if slack_token:
         from slack_sdk import WebClient  # noqa: PLC0415
 
-        slack_url = env.get("PMSYNC_SLACK_URL")
-        slack = (
-            WebClient(token=slack_token, base_url=slack_url)
-            if slack_url
-            else WebClient(token=slack_token)
-        )
+        kwargs: dict[str, Any] = {"token": slack_token}
+        if env.get("PMSYNC_SLACK_URL"):
+            kwargs["base_url"] = env["PMSYNC_SLACK_URL"]
+        if bundle:  # slack_sdk's urllib does not read REQUESTS_CA_BUNDLE
+            kwargs["ssl"] = ssl.create_default_context(cafile=bundle)
+        slack = WebClient(**kwargs)
     return Clients(confluence, jira, slack)

@@ -109,7 +109,7 @@ class Syncer:
         by ``NAME_FILE``. TLS certificates are always verified. ``retry`` bounds the
         retries of each request (see :class:`pmsync.RetryPolicy`).
         """
-        clients = clients_from_env(environ)
+        clients = clients_from_env(environ, ca_bundle=config.ca_bundle)
         return cls(
             clients.confluence, clients.jira, config=config, slack=clients.slack, retry=retry
         )

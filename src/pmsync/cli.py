@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 
@@ -29,9 +30,25 @@ EXIT_PARTIAL = _session.EXIT_PARTIAL
 EXIT_USAGE = _session.EXIT_USAGE
 EXIT_SERVICE = _session.EXIT_SERVICE
 EXIT_LOCKED = _session.EXIT_LOCKED
+# What a shell reports for a process that SIGPIPE ended (128 + 13).
+EXIT_CLOSED_PIPE = 141
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; a closed standard output ends any command quietly."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; on a closed pipe (``pmsync demo | head``) stop without a word."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # As Unix tools do: no message, and no second error when Python flushes
+            # standard output at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_CLOSED_PIPE) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pmsync")
 def main() -> None:
     """Sync postmortem action items between Confluence, Jira and Slack.
@@ -172,12 +189,13 @@ def plan(session: _session.Session, page_ids: tuple[str, ...], cql: str | None) 
         session.emit_json(the_plan.to_json())
     else:
         session.say(the_plan.render(verbose=session.verbose))
-    return EXIT_OK
+    return EXIT_PARTIAL if session.check_pages(page_ids, the_plan.pages) else EXIT_OK
 
 
 @main.command()
 @_session.page_options
 @_session.common_options
+@_session.metrics_option
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
 @click.option(
     "-y", "--yes", is_flag=True, help="Apply without asking, even on an interactive terminal."
@@ -206,16 +224,21 @@ def sync(
             session.emit_json(the_plan.to_json())
         else:
             session.say(the_plan.render(verbose=session.verbose))
-        return EXIT_OK
+        return EXIT_PARTIAL if session.check_pages(page_ids, the_plan.pages) else EXIT_OK
     with session.lock(path):
         with session.status("Reading pages and issues"):
             the_plan = syncer.plan(**_session.selection(page_ids, cql))
+        missing = session.check_pages(page_ids, the_plan.pages)
+        if session.metrics is not None:
+            session.metrics.add_postmortems(
+                [page.postmortem for page in the_plan.pages], syncer.clock().date()
+            )
         if the_plan.is_empty:
             if session.as_json:
                 session.emit_json(_empty_result(the_plan))
             else:
                 session.say(the_plan.render(verbose=session.verbose))
-            return EXIT_OK
+            return EXIT_PARTIAL if missing else EXIT_OK
         if not yes and _session.is_interactive():
             session.echo(the_plan.render(verbose=session.verbose), err=session.as_json)
             if not click.confirm("Apply these changes?", default=False, err=session.as_json):
@@ -226,11 +249,13 @@ def sync(
         changes = sum(1 for change in the_plan.changes if change.kind != "noop")
         with session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick:
             result = syncer.apply(the_plan, progress=tick)
+    if session.metrics is not None:
+        session.metrics.add_sync(result)
     if session.as_json:
         session.emit_json(result.to_json())
     else:
         _print_sync_result(session, result)
-    return EXIT_OK if result.ok else EXIT_PARTIAL
+    return EXIT_OK if result.ok and not missing else EXIT_PARTIAL
 
 
 def _empty_result(the_plan: object) -> str:
@@ -359,6 +384,7 @@ def demo(flavour: str, verbose: int) -> None:
 
 @main.command()
 @_session.common_options
+@_session.metrics_option
 @click.option("--dry-run", is_flag=True, help="List the reminders that are due; send nothing.")
 @_session.today_option("Act as if today were this date (default: today).")
 def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> int:
@@ -375,6 +401,8 @@ def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> i
     lock = contextlib.nullcontext() if dry_run else session.lock(path)
     with lock, session.status("Reading issues and sending reminders"):
         result = syncer.remind(today=today, dry_run=dry_run)
+    if session.metrics is not None:
+        session.metrics.add_reminders(result)
     if session.as_json:
         session.emit_json(result.to_json())
         return EXIT_OK if result.ok else EXIT_PARTIAL
@@ -395,6 +423,7 @@ def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> i
 @main.command()
 @_session.page_options
 @_session.common_options
+@_session.metrics_option
 @click.option(
     "--format",
     "fmt",
@@ -431,6 +460,8 @@ def report(
     syncer = session.syncer(config)
     with session.status("Reading pages and issues"):
         the_report = syncer.report(today=today, **_session.selection(page_ids, cql))
+    if session.metrics is not None:
+        session.metrics.add_figures(the_report.totals)
     from pmsync._cli_report import render_report  # noqa: PLC0415
 
     text = render_report(the_report, fmt)

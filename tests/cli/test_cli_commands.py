@@ -88,11 +88,13 @@ def test_sync_json_reports_the_keys_created(runner, emu, page_id, config_file) -
     assert [page_id] == document["pages_written"]
 
 
-def test_sync_quiet_prints_nothing_on_success(runner, emu, page_id, config_file) -> None:
+def test_sync_quiet_prints_only_the_summary_line(runner, emu, page_id, config_file) -> None:
     result = runner.invoke(main, ["sync", "-q"], env=emulator_env(emu))
     assert 0 == result.exit_code
     assert "" == result.stdout
-    assert "" == result.stderr
+    assert ["pmsync: command=sync exit_code=0"] == [
+        " ".join(line.split()[:3]) for line in result.stderr.splitlines()
+    ]
 
 
 def test_sync_again_has_nothing_to_do(runner, emu, page_id, config_file) -> None:

@@ -161,6 +161,12 @@ def clients_from_env(
         if env.get("PMSYNC_SLACK_URL"):
             kwargs["base_url"] = env["PMSYNC_SLACK_URL"]
         if bundle:  # slack_sdk's urllib does not read REQUESTS_CA_BUNDLE
-            kwargs["ssl"] = ssl.create_default_context(cafile=bundle)
+            try:
+                kwargs["ssl"] = ssl.create_default_context(cafile=bundle)
+            except ssl.SSLError as exc:
+                raise ConfigError(
+                    f"the CA bundle {bundle} holds no PEM certificate ({exc.reason})",
+                    key="ca_bundle" if ca_bundle else "REQUESTS_CA_BUNDLE",
+                ) from None
         slack = WebClient(**kwargs)
     return Clients(confluence, jira, slack)

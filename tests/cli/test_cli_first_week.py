@@ -1,0 +1,183 @@
+"""What a new team trips over in its first week on a real site (issue 14).
+
+Wrong input that used to pass silently, network failures that were slow and vague, and
+configuration mistakes that read as pmsync bugs.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import certifi
+import pytest
+from cli_helpers import ALICE, BOB, action_page, emulator_env
+from prometheus_client.parser import text_string_to_metric_families
+
+import pmsync
+from pmsync.cli import main
+from pmsync.config import Config
+from pmsync.testing import Emulator
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _requests(metrics: Path) -> dict[tuple[str, str], float]:
+    """HTTP requests by (service, status class) from a metrics file."""
+    found = {}
+    for family in text_string_to_metric_families(metrics.read_text(encoding="utf-8")):
+        for sample in family.samples:
+            if sample.name == "pmsync_http_requests":
+                found[sample.labels["service"], sample.labels["status_class"]] = sample.value
+    return found
+
+
+# -- pages selected by id -------------------------------------------------------------
+
+
+def test_a_page_that_does_not_exist_is_an_error_naming_it(runner, emu, page_id, config_file):
+    result = runner.invoke(main, ["sync", "-q", "--page", "999999"], env=emulator_env(emu))
+    assert 1 == result.exit_code
+    assert "error: page 999999 does not exist" in result.stderr
+
+
+def test_plan_of_a_page_that_does_not_exist_exits_1(runner, emu, page_id, config_file) -> None:
+    result = runner.invoke(main, ["plan", "--page", "999999"], env=emulator_env(emu))
+    assert 1 == result.exit_code
+    assert "page 999999" in result.stderr
+
+
+def test_a_page_without_action_items_is_a_warning_naming_it(runner, emu, config_file) -> None:
+    bare = emu.add_page("SRE", "Postmortem: no table", "<p>We will do better.</p>")
+    result = runner.invoke(main, ["sync", "-q", "--page", bare], env=emulator_env(emu))
+    assert 0 == result.exit_code
+    assert f"'Postmortem: no table' ({bare}) has no action items" in result.stderr
+    assert "no action-item table" in result.stderr
+
+
+def test_found_pages_with_items_give_no_selection_message(runner, emu, page_id, config_file):
+    result = runner.invoke(main, ["plan", "--page", page_id], env=emulator_env(emu))
+    assert 0 == result.exit_code, result.output
+    assert "no action items" not in result.stderr
+
+
+# -- configuration mistakes -----------------------------------------------------------
+
+
+def test_a_url_without_scheme_is_a_configuration_error_naming_it(
+    runner, emu, page_id, config_file
+) -> None:
+    env = emulator_env(emu, PMSYNC_JIRA_URL=f"127.0.0.1:{emu.port}")
+    result = runner.invoke(main, ["plan"], env=env)
+    assert 2 == result.exit_code
+    assert "PMSYNC_JIRA_URL" in result.stderr
+    assert "bug" not in result.stderr
+
+
+def test_a_cloud_site_under_another_name_gets_the_deployment_hint(
+    runner, emu, page_id, config_file
+) -> None:
+    env = emulator_env(emu)
+    del env["PMSYNC_CONFLUENCE_URL"], env["PMSYNC_DEPLOYMENT"]
+    result = runner.invoke(main, ["plan"], env=env)
+    assert 2 == result.exit_code
+    assert "PMSYNC_DEPLOYMENT=cloud" in result.stderr
+
+
+def test_a_missing_ca_bundle_is_a_configuration_error(runner, emu, page_id, tmp_path) -> None:
+    (tmp_path / "pmsync.toml").write_text(
+        'project = "OPS"\ncql = "space = SRE"\nca_bundle = "missing.pem"\n', encoding="utf-8"
+    )
+    result = runner.invoke(main, ["plan"], env=emulator_env(emu))
+    assert 2 == result.exit_code
+    assert "ca_bundle" in result.stderr
+    assert "missing.pem" in result.stderr
+
+
+def test_a_ca_bundle_that_is_not_pem_is_a_configuration_error(runner, emu, page_id, tmp_path):
+    (tmp_path / "ca.pem").write_text("not a certificate\n", encoding="utf-8")
+    (tmp_path / "pmsync.toml").write_text(
+        'project = "OPS"\ncql = "space = SRE"\nca_bundle = "ca.pem"\n', encoding="utf-8"
+    )
+    result = runner.invoke(main, ["plan"], env=emulator_env(emu))
+    assert 2 == result.exit_code
+    assert "key 'ca_bundle'" in result.stderr
+
+
+def test_the_ca_bundle_setting_is_what_the_clients_verify_with(emu, tmp_path) -> None:
+    bundle = certifi.where()  # a real bundle, standing in for a corporate one
+    config = Config(project="OPS", ca_bundle=bundle)
+    syncer = pmsync.Syncer.from_env(config, environ=emulator_env(emu))
+    assert [bundle] * 2 == [
+        syncer.jira.http.client.verify_ssl,
+        syncer.confluence.http.client.verify_ssl,
+    ]
+
+
+# -- network failures -----------------------------------------------------------------
+
+
+def test_connection_refused_fails_fast_naming_the_url(runner, page_id, config_file, tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}"
+    env = {
+        "PMSYNC_JIRA_URL": url,
+        "PMSYNC_DEPLOYMENT": "cloud",
+        "PMSYNC_EMAIL": "bot@example.com",
+        "PMSYNC_API_TOKEN": "token-0123456789",
+    }
+    metrics = tmp_path / "pmsync.prom"
+    result = runner.invoke(main, ["sync", "--metrics-file", str(metrics)], env=env)
+    assert 3 == result.exit_code
+    assert f"{url}/wiki/rest/api/" in result.stderr
+    assert "connection refused" in result.stderr
+    assert "PMSYNC_CONFLUENCE_URL" in result.stderr  # the advice names the variable
+    # One request and one retry, not a minute of backoff.
+    assert {("confluence", "none"): 2} == _requests(metrics)
+
+
+def test_a_tls_error_names_the_url_and_advises_a_ca_bundle(
+    runner, emu, page_id, config_file, tmp_path
+) -> None:
+    https = emu.url.replace("http://", "https://")
+    env = emulator_env(emu, PMSYNC_JIRA_URL=https, PMSYNC_CONFLUENCE_URL=f"{https}/wiki")
+    metrics = tmp_path / "pmsync.prom"
+    result = runner.invoke(main, ["sync", "--metrics-file", str(metrics)], env=env)
+    assert 3 == result.exit_code
+    assert f"{https}/wiki/rest/api/" in result.stderr
+    assert "TLS" in result.stderr
+    assert "REQUESTS_CA_BUNDLE" in result.stderr
+    assert "ca_bundle" in result.stderr
+    assert {("confluence", "none"): 1} == _requests(metrics)  # not retried
+
+
+@pytest.fixture
+def overdue(runner, emu: Emulator, config_file: Path) -> Emulator:
+    """Two items filed in Jira and overdue on 2030-03-01, with a channel to escalate to."""
+    config_file.write_text(config_file.read_text() + 'slack_channel = "#incidents"\n')
+    emu.add_page(
+        "SRE",
+        "Postmortem: late",
+        action_page(
+            [
+                ("Fix the first thing", ALICE, "2030-01-15", None),
+                ("Fix the second thing", BOB, "2030-01-16", None),
+            ]
+        ),
+        labels=("postmortem",),
+    )
+    assert 0 == runner.invoke(main, ["sync", "-q"], env=emulator_env(emu)).exit_code
+    return emu
+
+
+def test_remind_with_slack_unreachable_exits_3_with_one_error(runner, overdue) -> None:
+    slack = f"http://127.0.0.1:{_closed_port()}/api/"
+    env = emulator_env(overdue, PMSYNC_SLACK_URL=slack)
+    result = runner.invoke(main, ["remind", "--today", "2030-03-01"], env=env)
+    assert 3 == result.exit_code
+    assert 1 == result.stderr.count(slack), result.stderr
+    assert "PMSYNC_SLACK_URL" in result.stderr

@@ -6,12 +6,19 @@ configuration mistakes that read as pmsync bugs.
 
 from __future__ import annotations
 
+import os
+import shlex
+import signal
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import certifi
 import pytest
-from cli_helpers import ALICE, BOB, action_page, emulator_env
+import requests
+from cli_helpers import ALICE, BOB, CONFIG, action_page, emulator_env, run_pmsync
 from prometheus_client.parser import text_string_to_metric_families
 
 import pmsync
@@ -181,3 +188,51 @@ def test_remind_with_slack_unreachable_exits_3_with_one_error(runner, overdue) -
     assert 3 == result.exit_code
     assert 1 == result.stderr.count(slack), result.stderr
     assert "PMSYNC_SLACK_URL" in result.stderr
+
+
+# -- pmsync emulator ------------------------------------------------------------------
+
+
+@pytest.fixture(params=["cloud", "server"])
+def served(request, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    """`pmsync emulator --seed demo` running, and the variables its export lines set."""
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [sys.executable, "-m", "pmsync", "emulator", "--seed", "demo", "--flavour", request.param],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    exports: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.strip().startswith("export "):
+            name, value = line.strip().removeprefix("export ").split("=", 1)
+            exports[name] = shlex.split(value)[0]
+        if line.startswith("Serving"):
+            break
+    try:
+        yield process, exports
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_the_emulator_prints_the_exports_that_point_the_cli_at_it(served, tmp_path) -> None:
+    _process, exports = served
+    (tmp_path / "pmsync.toml").write_text(CONFIG, encoding="utf-8")
+    result = run_pmsync(["plan"], env=exports, cwd=tmp_path)
+    assert 0 == result.returncode, result.stdout + result.stderr
+    assert "create" in result.stdout
+    assert {"PMSYNC_DEPLOYMENT", "PMSYNC_SLACK_URL", "PMSYNC_SLACK_TOKEN"} <= set(exports)
+
+
+def test_a_tls_client_on_the_emulator_port_logs_no_error(served) -> None:
+    process, exports = served
+    https = exports["PMSYNC_JIRA_URL"].replace("http://", "https://")
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{https}/rest/api/2/myself", timeout=10)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert "Error" not in output, output

@@ -344,6 +344,14 @@ class Report:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def to_html(self, *, page_url: Callable[[str], str | None] | None = None) -> str:
+        """The report as HTML tables, with titles and summaries in full.
+
+        Issues link to Jira; postmortems link to their pages when ``page_url`` maps a
+        page id to its address. Every text is escaped.
+        """
         e = html.escape
         t = self.totals
         parts = [
@@ -359,28 +367,40 @@ class Report:
             ("By postmortem", self.by_postmortem, "postmortem"),
         ):
             if groups:
+                rows = []
+                for group in groups:
+                    url = None
+                    if page_url is not None and first == "postmortem" and group.key:
+                        url = page_url(group.key)
+                    rows.append([_link(group.label, url), *map(e, _group_cells(group)[1:])])
                 parts.append(f"<h4>{title}</h4>")
-                parts.append(_html_table([first, *_GROUP_HEADERS], map(_group_cells, groups)))
+                parts.append(_html_table([first, *_GROUP_HEADERS], rows))
         if self.overdue:
             parts.append("<h4>Overdue</h4>")
-            rows = (
+            overdue = (
                 [
-                    i.issue_key or "–",
-                    str(i.days_overdue),
-                    i.due.isoformat() if i.due else "",
-                    i.owner or _NO_OWNER,
-                    i.summary,
+                    _link(i.issue_key or "–", i.issue_url),
+                    e(str(i.days_overdue)),
+                    e(i.due.isoformat() if i.due else ""),
+                    e(i.owner or _NO_OWNER),
+                    _link(i.summary, page_url(i.page_id) if page_url and i.page_id else None),
                 ]
                 for i in self.overdue
             )
-            parts.append(_html_table(["issue", "days", "due", "owner", "summary"], rows))
+            parts.append(_html_table(["issue", "days", "due", "owner", "summary"], overdue))
         return "\n".join(parts)
 
 
-def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+def _link(text: str, url: str | None) -> str:
+    """``text`` as escaped HTML, a link to ``url`` when there is one."""
     e = html.escape
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<a href="{e(url)}">{e(text)}</a>' if url else e(text)
+
+
+def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A table of cells that are HTML already (escaped by the caller)."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -429,7 +429,8 @@ def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> i
     "fmt",
     type=click.Choice(["text", "json", "csv", "html"]),
     default=None,
-    help="The output format (default: text, or json with --json).",
+    help="The output format (default: from the --output file's extension, such as "
+    "report.html; json with --json; else text).",
 )
 @click.option(
     "-o",
@@ -453,18 +454,21 @@ def report(
     Figures overall, per owner, per team and per postmortem, and the overdue items. As
     text, JSON, CSV (one row per item, for spreadsheets) or a standalone HTML page.
     """
+    from pmsync._cli_report import format_for, render_report  # noqa: PLC0415
+
     if session.as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json asks for JSON but --format asks for {fmt}")
-    fmt = fmt or ("json" if session.as_json else "text")
+    fmt = fmt or format_for(output, as_json=session.as_json)
     config, _path = session.load_config()
     syncer = session.syncer(config)
     with session.status("Reading pages and issues"):
         the_report = syncer.report(today=today, **_session.selection(page_ids, cql))
     if session.metrics is not None:
         session.metrics.add_figures(the_report.totals)
-    from pmsync._cli_report import render_report  # noqa: PLC0415
-
-    text = render_report(the_report, fmt)
+    wiki = syncer.confluence.http.base_url
+    text = render_report(
+        the_report, fmt, page_url=lambda page_id: f"{wiki}/pages/viewpage.action?pageId={page_id}"
+    )
     if output is None or output == "-":
         click.echo(text, nl=not text.endswith("\n"))
     else:

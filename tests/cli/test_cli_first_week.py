@@ -6,6 +6,7 @@ configuration mistakes that read as pmsync bugs.
 
 from __future__ import annotations
 
+import html
 import os
 import shlex
 import signal
@@ -236,3 +237,82 @@ def test_a_tls_client_on_the_emulator_port_logs_no_error(served) -> None:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
     assert "Error" not in output, output
+
+
+# -- closed pipes ---------------------------------------------------------------------
+
+
+def _first_lines_then_close(args: list[str], cwd: Path, lines: int) -> tuple[int, str]:
+    """Run pmsync, read ``lines`` lines of its output and close the pipe, like `| head`."""
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [sys.executable, "-m", "pmsync", *args],
+        env={k: v for k, v in os.environ.items() if not k.startswith("PMSYNC_")},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    for _ in range(lines):
+        process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    return process.wait(timeout=60), stderr
+
+
+def test_parse_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    rows = [(f"Action item number {n} " + "x" * 60, ALICE, "2030-01-15", None) for n in range(3000)]
+    page = tmp_path / "big.xml"
+    page.write_text(action_page(rows), encoding="utf-8")  # far more than a pipe holds
+    code, stderr = _first_lines_then_close(["parse", str(page)], tmp_path, 1)
+    assert (141, "") == (code, stderr)
+
+
+def test_demo_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    code, stderr = _first_lines_then_close(["demo"], tmp_path, 3)
+    assert (141, "") == (code, stderr)
+
+
+# -- report ---------------------------------------------------------------------------
+
+LONG_TITLE = "Postmortem: checkout API outage during the Black Friday peak (2026-11-27)"
+
+
+@pytest.fixture
+def late_page(runner, emu: Emulator, config_file: Path) -> str:
+    """A long-titled page with one item, filed in Jira and overdue by 2030-03-01."""
+    page = emu.add_page(
+        "SRE",
+        LONG_TITLE,
+        action_page(
+            [("Add a circuit breaker & a <fallback> for payments", ALICE, "2030-01-15", None)]
+        ),
+        labels=("postmortem",),
+    )
+    assert 0 == runner.invoke(main, ["sync", "-q"], env=emulator_env(emu)).exit_code
+    return page
+
+
+def test_report_output_html_file_is_html(runner, emu, late_page, tmp_path) -> None:
+    out = tmp_path / "x.html"
+    result = runner.invoke(main, ["report", "-o", str(out)], env=emulator_env(emu))
+    assert 0 == result.exit_code, result.output
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_format_still_wins_over_the_extension(runner, emu, late_page, tmp_path) -> None:
+    out = tmp_path / "x.html"
+    runner.invoke(main, ["report", "--format", "csv", "-o", str(out)], env=emulator_env(emu))
+    assert out.read_text(encoding="utf-8").startswith("page_id,")
+
+
+def test_html_report_has_full_titles_and_links(runner, emu, late_page, tmp_path) -> None:
+    out = tmp_path / "report.html"
+    runner.invoke(main, ["report", "--today", "2030-03-01", "-o", str(out)], env=emulator_env(emu))
+    text = out.read_text(encoding="utf-8")
+    [issue] = emu.issues("OPS")
+    page_link = f'<a href="{emu.confluence_url}/pages/viewpage.action?pageId={late_page}">'
+    assert f"{page_link}{html.escape(LONG_TITLE)}</a>" in text
+    assert f'<a href="{emu.url}/browse/{issue["key"]}">{issue["key"]}</a>' in text
+    assert "circuit breaker &amp; a &lt;fallback&gt; for payments</a>" in text

@@ -252,13 +252,24 @@ def page_file(tmp_path: Path) -> Path:
 def test_lint_file_reports_an_unowned_item_and_exits_1(runner, page_file) -> None:
     result = runner.invoke(main, ["lint", str(page_file)])
     assert 1 == result.exit_code
-    assert "[no-owner]" in result.stderr
-    assert "row 2 of table 1" in result.stderr
+    assert "[no-owner]" in result.stdout
+    assert "row 2 of table 1" in result.stdout
 
 
 def test_lint_reads_standard_input(runner, page_file) -> None:
     result = runner.invoke(main, ["lint", "-"], input=page_file.read_text())
-    assert "[no-owner]" in result.stderr
+    assert "[no-owner]" in result.stdout
+
+
+def test_lint_findings_errors_and_warnings_alike_go_to_stdout(runner, tmp_path) -> None:
+    """`pmsync lint f.xml > out` keeps every finding in the file."""
+    path = tmp_path / "mixed.xml"
+    path.write_text(action_page([("Rotate logs", None, None, None)]), encoding="utf-8")
+    result = runner.invoke(main, ["lint", str(path)])
+    assert ["error [no-owner]", "warning [no-due-date]"] == sorted(
+        " ".join(line.split()[:2]) for line in result.stdout.splitlines() if "[" in line
+    )
+    assert "[" not in result.stderr
 
 
 def test_lint_json_lists_findings(runner, page_file) -> None:
@@ -306,8 +317,8 @@ def test_lint_page_id_reads_confluence(runner, emu, config_file) -> None:
     )
     result = runner.invoke(main, ["lint", page], env=emulator_env(emu))
     assert 1 == result.exit_code
-    assert "[owner-unresolved]" in result.stderr
-    assert "Postmortem: queue backlog" in result.stderr
+    assert "[owner-unresolved]" in result.stdout
+    assert "Postmortem: queue backlog" in result.stdout
 
 
 def test_lint_rejects_a_target_that_is_neither_file_nor_id(runner) -> None:

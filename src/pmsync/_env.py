@@ -24,17 +24,24 @@ __all__ = ["ENVIRONMENT", "Clients", "clients_from_env"]
 ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_JIRA_URL": "Jira base URL, e.g. https://example.atlassian.net",
     "PMSYNC_CONFLUENCE_URL": "Confluence base URL (default on Cloud: the Jira URL + /wiki)",
-    "PMSYNC_DEPLOYMENT": "cloud or server (default: cloud for *.atlassian.net, else server)",
+    "PMSYNC_DEPLOYMENT": "cloud or server (default: cloud for *.atlassian.net, else server;"
+    " set cloud for a Cloud site behind a custom domain or proxy, and for the emulator)",
     "PMSYNC_EMAIL": "Cloud: the Atlassian account email that owns the API token",
-    "PMSYNC_API_TOKEN": "Cloud: the API token (or PMSYNC_API_TOKEN_FILE: a file holding it)",
-    "PMSYNC_JIRA_PAT": "Server/DC: a Jira personal access token (or PMSYNC_JIRA_PAT_FILE)",
-    "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token (or ..._FILE)",
-    "PMSYNC_SLACK_TOKEN": "Slack bot token, optional (or PMSYNC_SLACK_TOKEN_FILE)",
-    "PMSYNC_SLACK_URL": "Slack Web API base URL, e.g. https://slack.com/api/ (default: that;"
-    " set it for proxies and the emulator)",
+    "PMSYNC_API_TOKEN": "Cloud: the API token",
+    "PMSYNC_API_TOKEN_FILE": "Cloud: a file holding the API token, instead of PMSYNC_API_TOKEN",
+    "PMSYNC_JIRA_PAT": "Server/DC: a Jira personal access token",
+    "PMSYNC_JIRA_PAT_FILE": "Server/DC: a file holding the Jira personal access token",
+    "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token",
+    "PMSYNC_CONFLUENCE_PAT_FILE": "Server/DC: a file holding the Confluence access token",
+    "PMSYNC_SLACK_TOKEN": "Slack bot token (xoxb-...), optional: needed by remind and notices",
+    "PMSYNC_SLACK_TOKEN_FILE": "A file holding the Slack bot token",
+    "PMSYNC_SLACK_URL": "Slack Web API base URL (default https://slack.com/api/; set it for"
+    " a proxy or the emulator)",
     "PMSYNC_CONFIG": "The configuration file (the same as --config)",
     "REQUESTS_CA_BUNDLE": "A CA bundle (PEM) to verify TLS certificates with, for networks"
     " that inspect TLS (the ca_bundle setting takes precedence)",
+    "XDG_CACHE_HOME": "Where the lock file goes when the configuration's directory is not"
+    " writable (default ~/.cache)",
 }
 
 #: Environment variables that hold URLs, checked before any request is made.

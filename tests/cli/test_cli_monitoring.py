@@ -164,3 +164,15 @@ def test_unwritable_metrics_file_is_an_error_naming_it(runner, emu, page_id, con
     )
     assert 2 == result.exit_code
     assert str(target) in result.stderr
+
+
+def test_the_cron_recipe_lists_exactly_the_metrics_written(
+    runner, emu, page_id, config_file, tmp_path
+) -> None:
+    metrics = tmp_path / "pmsync.prom"
+    emu.faults.rate_limit(count=1, retry_after=0, service="jira")
+    runner.invoke(main, ["sync", "-q", "--metrics-file", str(metrics)], env=emulator_env(emu))
+    written = {name for name, _labels in _samples(metrics)}
+    recipe = (Path(__file__).parents[2] / "docs" / "recipes" / "cron.md").read_text("utf-8")
+    table = recipe.split("| metric | what it is |")[1].split("\n\n")[0]
+    assert written == set(re.findall(r"`(pmsync_\w+)", table))

@@ -92,3 +92,19 @@ def test_every_environment_variable_pmsync_reads_is_documented() -> None:
     read = set().union(*(_variables_read(p.read_text(encoding="utf-8")) for p in sources))
     read |= {f"{name}_FILE" for name in SECRET_VARIABLES}  # read as f"{name}_FILE"
     assert [] == sorted(read - set(pmsync.ENVIRONMENT))
+
+
+def _readme_test_command() -> str:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    [command] = [line for line in readme.splitlines() if "-m pytest" in line]
+    return command
+
+
+def test_ci_runs_the_readme_test_command_character_for_character() -> None:
+    ci = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert _readme_test_command() in ci.splitlines()
+
+
+def test_the_readme_test_command_runs_in_parallel() -> None:
+    """pytest-xdist comes with the test extra; serially the suite takes twice as long."""
+    assert _readme_test_command().endswith("-m pytest -n auto")

@@ -62,6 +62,7 @@ __all__ = [
     "describe_apply_error",
     "exit_code_for",
     "field_advice",
+    "for_cli",
     "is_interactive",
     "is_tty",
     "metrics_option",
@@ -168,6 +169,32 @@ def advice_for(error: BaseException, environ: Mapping[str, str] | None = None) -
     return ""
 
 
+# The library's messages give Python advice (keyword arguments); on the command line the
+# same advice is a setting or a variable. No quotes here: JSON output goes through it too.
+_CLI_WORDING = (
+    (
+        "pass date_order='DMY' or 'MDY' to read it",
+        "set date_order (DMY or MDY) in the configuration, or --date-order for pmsync "
+        "parse, to read it",
+    ),
+    (
+        "add your header names with columns=",
+        "add your header names to [columns] in the configuration",
+    ),
+    (
+        "pass slack=WebClient(...) or set PMSYNC_SLACK_TOKEN",
+        "set PMSYNC_SLACK_TOKEN (or PMSYNC_SLACK_TOKEN_FILE) to a Slack bot token",
+    ),
+)
+
+
+def for_cli(text: str) -> str:
+    """``text`` with the library's Python advice reworded for command-line users."""
+    for python, cli in _CLI_WORDING:
+        text = text.replace(python, cli)
+    return text
+
+
 # The variable that sets each service's URL, named in advice about unreachable services.
 _URL_VARIABLE = {
     "jira": "PMSYNC_JIRA_URL",
@@ -257,8 +284,8 @@ class Session:
     # -- output ------------------------------------------------------------------------
 
     def echo(self, text: str = "", *, err: bool = False) -> None:
-        """Print ``text`` with secrets redacted."""
-        click.echo(self.redact(text), err=err)
+        """Print ``text`` with secrets redacted and advice worded for the command line."""
+        click.echo(self.redact(for_cli(text)), err=err)
 
     def say(self, text: str) -> None:
         """Print a result line unless ``-q`` (JSON output is printed regardless)."""

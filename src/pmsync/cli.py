@@ -108,13 +108,13 @@ def parse(file: BinaryIO, as_json: bool, page_id: str | None, date_order: str | 
             date_order=date_order,  # type: ignore[arg-type]  # click.Choice checked it
         )
     except PmsyncError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_session.for_cli(str(exc))) from None
     if as_json:
         click.echo(json.dumps(pm.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_postmortem(pm)
     for warning in pm.warnings:
-        click.echo(f"warning [{warning.code}]: {warning.message}", err=True)
+        click.echo(f"warning [{warning.code}]: {_session.for_cli(warning.message)}", err=True)
 
 
 def _print_postmortem(pm: object) -> None:

@@ -316,3 +316,42 @@ def test_html_report_has_full_titles_and_links(runner, emu, late_page, tmp_path)
     assert f"{page_link}{html.escape(LONG_TITLE)}</a>" in text
     assert f'<a href="{emu.url}/browse/{issue["key"]}">{issue["key"]}</a>' in text
     assert "circuit breaker &amp; a &lt;fallback&gt; for payments</a>" in text
+
+
+# -- advice worded for the command line -----------------------------------------------
+
+
+def test_an_ambiguous_date_points_cli_users_at_the_setting(runner, emu, config_file) -> None:
+    page = action_page([("Rotate the logs", ALICE, None, None)]).replace(
+        "<td><br /></td><td><br /></td><td><br /></td></tr>",
+        "<td>03/04/2030</td><td><br /></td><td><br /></td></tr>",
+    )
+    emu.add_page("SRE", "Postmortem: dates", page, labels=("postmortem",))
+    result = runner.invoke(main, ["plan"], env=emulator_env(emu))
+    assert "set date_order (DMY or MDY) in the configuration" in result.output
+    assert "date_order='DMY'" not in result.output
+    # Python users keep the Python advice.
+    [warning] = pmsync.parse_page(page).warnings
+    assert "pass date_order='DMY' or 'MDY'" in warning.message
+
+
+def test_parse_points_at_the_date_order_flag_and_the_columns_setting(runner, tmp_path) -> None:
+    page = tmp_path / "page.xml"
+    page.write_text(
+        "<h2>Action items</h2><table><tbody><tr><th>Remedy</th><th>Primary contact</th>"
+        "<th>Land by</th></tr><tr><td>Fix it</td><td>Alice</td><td>03/04/2030</td></tr>"
+        "</tbody></table>",
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, ["parse", str(page)])
+    assert "[columns] in the configuration" in result.stderr
+    assert "columns=" not in result.stderr
+
+
+def test_remind_without_a_slack_token_names_the_variable(runner, emu, page_id, config_file):
+    env = emulator_env(emu)
+    del env["PMSYNC_SLACK_TOKEN"]
+    result = runner.invoke(main, ["remind"], env=env)
+    assert 2 == result.exit_code
+    assert "set PMSYNC_SLACK_TOKEN (or PMSYNC_SLACK_TOKEN_FILE)" in result.stderr
+    assert "WebClient" not in result.stderr

@@ -7,7 +7,9 @@ configuration mistakes that read as pmsync bugs.
 from __future__ import annotations
 
 import html
+import io
 import os
+import re
 import shlex
 import signal
 import socket
@@ -21,8 +23,10 @@ import pytest
 import requests
 from cli_helpers import ALICE, BOB, CONFIG, action_page, emulator_env, run_pmsync
 from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
 
 import pmsync
+from pmsync._demo import PlainOutput, RichOutput, run_demo
 from pmsync.cli import main
 from pmsync.config import Config
 from pmsync.testing import Emulator
@@ -355,3 +359,34 @@ def test_remind_without_a_slack_token_names_the_variable(runner, emu, page_id, c
     assert 2 == result.exit_code
     assert "set PMSYNC_SLACK_TOKEN (or PMSYNC_SLACK_TOKEN_FILE)" in result.stderr
     assert "WebClient" not in result.stderr
+
+
+# -- how warnings and tables read -----------------------------------------------------
+
+
+def test_a_lint_error_is_not_called_a_warning(runner, emu, config_file) -> None:
+    emu.add_page(
+        "SRE",
+        "Postmortem: unowned",
+        action_page([("Rotate the logs hourly", None, "2030-01-15", None)]),
+        labels=("postmortem",),
+    )
+    result = runner.invoke(main, ["plan"], env=emulator_env(emu))
+    assert "lint error [no-owner]: " in result.output
+    assert "warning: lint" not in result.output
+
+
+def _words(text: str) -> set[str]:
+    """Whole words of four letters or more, leaving out those cut short by an ellipsis."""
+    return set(re.findall(r"[A-Za-z]{4,}(?![A-Za-z…])", text))
+
+
+def test_the_demo_on_an_80_column_terminal_cuts_no_word_and_shows_empty_tables(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain: list[str] = []
+    run_demo(PlainOutput(plain.append))
+    screen = io.StringIO()
+    run_demo(RichOutput(Console(file=screen, width=80, force_terminal=True, color_system=None)))
+    text = screen.getvalue()
+    assert [] == sorted(_words(text) - _words("\n".join(plain)))  # no "laten" + "cy"
+    assert "Slack messages: (none)" in text

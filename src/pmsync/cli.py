@@ -59,9 +59,11 @@ def main() -> None:
 
     \b
       Cloud:      PMSYNC_JIRA_URL, PMSYNC_EMAIL, PMSYNC_API_TOKEN
+                  (and PMSYNC_DEPLOYMENT=cloud when the host is not *.atlassian.net:
+                  a custom domain, a proxy, `pmsync emulator`)
       Server/DC:  PMSYNC_JIRA_URL, PMSYNC_CONFLUENCE_URL,
                   PMSYNC_JIRA_PAT, PMSYNC_CONFLUENCE_PAT
-      Slack:      PMSYNC_SLACK_TOKEN (optional)
+      Slack:      PMSYNC_SLACK_TOKEN (optional), PMSYNC_SLACK_URL (proxy, emulator)
       Any secret may come from a file: PMSYNC_API_TOKEN_FILE=/path, etc.
 
     \b
@@ -159,7 +161,11 @@ def _print_postmortem(pm: object) -> None:
 )
 @click.option("--port", type=int, default=0, help="Port to listen on (default: any free one).")
 def emulator(flavour: str, seed: str | None, port: int) -> None:
-    """Serve the Confluence, Jira and Slack emulator on 127.0.0.1 until interrupted."""
+    """Serve the Confluence, Jira and Slack emulator on 127.0.0.1 until interrupted.
+
+    Prints the URLs, the (fake) credentials and the `export` lines that point the pmsync
+    command line at it, then one line per request.
+    """
     from pmsync.testing._serve import serve  # noqa: PLC0415  (keep werkzeug off the fast path)
 
     serve(flavour=flavour, seed=seed, port=port)

@@ -156,7 +156,8 @@ class RichOutput:
         if not rows:
             self.console.print(_escape(f"{title.rstrip(':.')}: (none)"))
             return
-        self.console.print(_escape(title.rstrip(":.") + ":"), style="bold")
+        # Soft-wrapped: a long URL in a title stays whole (the terminal wraps it).
+        self.console.print(_escape(title.rstrip(":.") + ":"), style="bold", soft_wrap=True)
         table = Table()
         for header in headers:
             table.add_column(header)  # wraps between words; a word too long gets an ellipsis

@@ -372,7 +372,7 @@ class Report:
                     url = None
                     if page_url is not None and first == "postmortem" and group.key:
                         url = page_url(group.key)
-                    rows.append([_link(group.label, url), *map(e, _group_cells(group)[1:])])
+                    rows.append([_link(group.label, url), *_group_cells(group)[1:]])
                 parts.append(f"<h4>{title}</h4>")
                 parts.append(_html_table([first, *_GROUP_HEADERS], rows))
         if self.overdue:
@@ -380,9 +380,9 @@ class Report:
             overdue = (
                 [
                     _link(i.issue_key or "–", i.issue_url),
-                    e(str(i.days_overdue)),
-                    e(i.due.isoformat() if i.due else ""),
-                    e(i.owner or _NO_OWNER),
+                    str(i.days_overdue),
+                    i.due.isoformat() if i.due else "",
+                    i.owner or _NO_OWNER,
                     _link(i.summary, page_url(i.page_id) if page_url and i.page_id else None),
                 ]
                 for i in self.overdue
@@ -391,16 +391,26 @@ class Report:
         return "\n".join(parts)
 
 
+class _Html(str):
+    """A table cell that is HTML already (escaped where it was built)."""
+
+    __slots__ = ()
+
+
 def _link(text: str, url: str | None) -> str:
-    """``text`` as escaped HTML, a link to ``url`` when there is one."""
+    """``text`` as an HTML cell: a link to ``url`` when there is one, else plain text."""
     e = html.escape
-    return f'<a href="{e(url)}">{e(text)}</a>' if url else e(text)
+    return _Html(f'<a href="{e(url)}">{e(text)}</a>') if url else text
 
 
 def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A table of cells that are HTML already (escaped by the caller)."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    """A table; every cell is escaped, except those :func:`_link` built as HTML."""
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{c if isinstance(c, _Html) else e(c)}</td>" for c in r) + "</tr>"
+        for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

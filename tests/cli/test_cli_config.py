@@ -169,7 +169,8 @@ def test_init_writes_the_reminder_defaults_the_docs_state(runner: CliRunner, tmp
     assert 0 == runner.invoke(main, ["init"]).exit_code
     written = Config.from_file(tmp_path / "pmsync.toml").reminders
     docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
-    documented = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", docs, re.MULTILINE))
+    section = docs.split("### `[reminders]`")[1].split("\n### ")[0]
+    documented = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", section, re.MULTILINE))
     assert {key: tomllib.loads(f"v = {value}")["v"] for key, value in documented.items()} == {
         key: list(value) if isinstance(value, tuple) else value
         for key, value in ((key, getattr(written, key)) for key in documented)

@@ -369,19 +369,23 @@ class Session:
     def check_pages(self, page_ids: Sequence[str], pages: Sequence[PagePlan]) -> int:
         """Report each page of ``--page`` that was not found (an error) or holds no action
         items (a warning), even with ``-q``; return the number of errors."""
-        read = {page.page_id: page for page in pages}
+        found = {page.page_id: (page.title, len(page.postmortem.items)) for page in pages}
+        return self.check_selection(page_ids, found)
+
+    def check_selection(self, page_ids: Sequence[str], found: Mapping[str, tuple[str, int]]) -> int:
+        """:meth:`check_pages` for pages given as id -> (title, number of action items)."""
         errors = 0
         for page_id in dict.fromkeys(page_ids):
-            page = read.get(page_id)
-            if page is None:
+            title, items = found.get(page_id, (None, 0))
+            if title is None:
                 errors += 1
                 self.error(
                     f"page {page_id} does not exist or this account cannot see it "
                     "(check the id in the page's URL and the account's space permissions)"
                 )
-            elif not page.postmortem.items:
+            elif not items:
                 self.echo(
-                    f"warning: page {page.title!r} ({page_id}) has no action items: no "
+                    f"warning: page {title!r} ({page_id}) has no action items: no "
                     "action-item table found (a header row naming an action column and an "
                     "owner, due, status, priority or ticket column; add unusual header "
                     "names to [columns] in the configuration)",
@@ -488,6 +492,7 @@ class Session:
             except OSError as exc:
                 self.error(f"cannot write the metrics file {path}: {exc.strerror or exc}")
                 code = code or EXIT_USAGE
+                self.metrics.exit_code = code  # for the summary line
         if self.quiet and self.metrics.did_something:
             self.echo(self.metrics.summary(), err=True)
         return code

@@ -12,6 +12,8 @@ import json
 import os
 import sys
 import tomllib
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -471,6 +473,7 @@ def report(
         the_report = syncer.report(today=today, **_session.selection(page_ids, cql))
     if session.metrics is not None:
         session.metrics.add_figures(the_report.totals)
+    missing = _check_report_pages(session, syncer, page_ids, the_report) if page_ids else 0
     wiki = syncer.confluence.http.base_url
     text = render_report(
         the_report, fmt, page_url=lambda page_id: f"{wiki}/pages/viewpage.action?pageId={page_id}"
@@ -485,7 +488,21 @@ def report(
                 f"cannot write {output}: {exc.strerror}", param_hint="--output"
             ) from None
         session.say(f"Report written to {output}.")
-    return EXIT_OK
+    return EXIT_PARTIAL if missing else EXIT_OK
+
+
+def _check_report_pages(
+    session: _session.Session, syncer: Any, page_ids: Sequence[str], report: Any
+) -> int:
+    """:meth:`~_session.Session.check_selection` for a report: the pages with items are in
+    it; the others are read once more (rarely) to tell a page without items from none."""
+    items = Counter(item.page_id for item in report.items)
+    titles = {item.page_id: item.page_title or "" for item in report.items if item.page_id}
+    absent = [page_id for page_id in page_ids if page_id not in titles]
+    if absent:
+        pages, _missing = syncer.read_pages(page_ids=absent)
+        titles.update((page.id, page.title) for page in pages)
+    return session.check_selection(page_ids, {p: (t, items[p]) for p, t in titles.items()})
 
 
 @main.command()

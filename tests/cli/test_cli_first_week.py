@@ -394,3 +394,16 @@ def test_the_demo_on_an_80_column_terminal_cuts_no_word_and_shows_empty_tables(m
     text = screen.getvalue()
     assert [] == sorted(_words(text) - _words("\n".join(plain)))  # no "laten" + "cy"
     assert "Slack messages: (none)" in text
+
+
+def test_report_of_a_page_that_does_not_exist_is_an_error(runner, emu, page_id, config_file):
+    bare = emu.add_page("SRE", "Postmortem: no table", "<p>We will do better.</p>")
+    result = runner.invoke(
+        main,
+        ["report", "--page", page_id, "--page", "999999", "--page", bare],
+        env=emulator_env(emu),
+    )
+    assert 1 == result.exit_code
+    assert "error: page 999999 does not exist" in result.stderr
+    assert f"'Postmortem: no table' ({bare}) has no action items" in result.stderr
+    assert f"({page_id})" not in result.stderr

@@ -164,6 +164,7 @@ def test_unwritable_metrics_file_is_an_error_naming_it(runner, emu, page_id, con
     )
     assert 2 == result.exit_code
     assert str(target) in result.stderr
+    assert "2" == _summary(result.stderr)["exit_code"]
 
 
 def test_the_cron_recipe_lists_exactly_the_metrics_written(

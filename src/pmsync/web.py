@@ -151,12 +151,20 @@ class _Coalescer:
                 self._running.discard(page_id)
                 self._cond.notify_all()
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until no event is pending and no job runs; False on timeout."""
+    def wait_idle(self, timeout: float | None = None, *, quiet_too: bool = True) -> bool:
+        """Wait until no job runs or is due to; False on timeout.
+
+        ``quiet_too`` also waits for the pages still in their quiet period.
+        """
+
+        def idle() -> bool:
+            now = self._clock()
+            due = [w for p, (w, _) in self._due.items() if p not in self._running]
+            waiting = any(w <= now for w in due) or (quiet_too and bool(self._due))
+            return not self._running and not self._busy and not waiting
+
         with self._cond:
-            return self._cond.wait_for(
-                lambda: not self._due and not self._running and not self._busy, timeout
-            )
+            return self._cond.wait_for(idle, timeout)
 
     def close(self) -> None:
         """Stop dispatching; pending events are dropped (the next cron run covers them)."""
@@ -336,9 +344,12 @@ class WebApp:
         """Look at the clock again now (for tests that move a fake clock)."""
         self._pages.wake()
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until every event was handled and every job ended; False on timeout."""
-        return self._pages.wait_idle(timeout)
+    def wait_idle(self, timeout: float | None = None, *, quiet_too: bool = True) -> bool:
+        """Wait until every event was handled and every job ended; False on timeout.
+
+        With ``quiet_too=False``, pages still in their quiet period do not count.
+        """
+        return self._pages.wait_idle(timeout, quiet_too=quiet_too)
 
     def close(self) -> None:
         """Stop taking work and wait for the jobs running now."""

@@ -15,18 +15,26 @@ CAROL = "557058:carol-0003"
 WEBHOOK_SECRET = "webhook-secret-for-tests"
 
 
-def action_page(rows: list[tuple[str, str, str]]) -> str:
-    """A postmortem page whose action table has (summary, owner account id, due) rows."""
-    body = "".join(
-        f"<tr><td><p>{html.escape(summary)}</p></td>"
-        f'<td><ac:link><ri:user ri:account-id="{owner}" /></ac:link></td>'
-        f'<td><time datetime="{due}" /></td><td><br /></td><td><br /></td></tr>'
-        for summary, owner, due in rows
-    )
+def action_page(rows: list[tuple[str, str, str]], *, key: str | None = None) -> str:
+    """A postmortem page whose action table has (summary, owner account id, due) rows;
+    ``key`` is the Jira key shown in the first row (as pmsync wrote it back)."""
+    cells = []
+    for n, (summary, owner, due) in enumerate(rows):
+        jira = (
+            '<ac:structured-macro ac:name="jira"><ac:parameter ac:name="key">'
+            f"{key}</ac:parameter></ac:structured-macro>"
+            if key and n == 0
+            else "<br />"
+        )
+        cells.append(
+            f"<tr><td><p>{html.escape(summary)}</p></td>"
+            f'<td><ac:link><ri:user ri:account-id="{owner}" /></ac:link></td>'
+            f'<td><time datetime="{due}" /></td><td><br /></td><td>{jira}</td></tr>'
+        )
     return (
         "<h1>Summary</h1><p>The database ran out of disk.</p><h2>Action items</h2>"
         "<table><tbody><tr><th>Action item</th><th>Owner</th><th>Due date</th>"
-        "<th>Status</th><th>Jira</th></tr>" + body + "</tbody></table>"
+        "<th>Status</th><th>Jira</th></tr>" + "".join(cells) + "</tbody></table>"
     )
 
 
@@ -59,10 +67,14 @@ class Served:
     url: str
 
     def settle(self, clock: ManualClock) -> None:
-        """Let the quiet period pass and wait until every event was handled."""
-        clock.now += 60
-        self.app.wake()
-        assert self.app.wait_idle(timeout=30)
+        """Let quiet periods pass until every event was handled (a Jira event is looked up
+        first, and only then starts its page's quiet period)."""
+        while True:
+            assert self.app.wait_idle(timeout=30, quiet_too=False)
+            if self.app.wait_idle(timeout=0):
+                return
+            clock.now += 60
+            self.app.wake()
 
 
 def dm_to(emu: Emulator, slack_id: str) -> dict:

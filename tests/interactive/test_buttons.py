@@ -6,6 +6,7 @@ reads Jira, the page and Slack back from the emulator.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import attrs
@@ -190,3 +191,14 @@ class TestOtherButtons:
 def test_unsigned_requests_are_refused(web, path):
     answer = requests.post(web.url + path, data=b"{}", timeout=30)
     assert 401 == answer.status_code
+
+
+def test_a_reminder_carries_buttons_that_work(emu, page_id, web, syncer):
+    """An overdue reminder to Alice; her Done on it closes the item."""
+    result = syncer.remind(today=dt.date(2026, 12, 22))
+    assert 1 == len(result.sent)
+    reminder = dm_to(emu, "UALICE")
+    assert "overdue" in reminder["text"]
+    emu.slack_click(reminder, ACTION_DONE, user="UALICE")
+    assert web.app.wait_idle(timeout=30)
+    assert '<ac:parameter ac:name="title">Done</ac:parameter>' in emu.page(page_id)["storage"]

@@ -33,9 +33,9 @@ from pmsync._messages import (
     ACTION_OPEN,
     ACTIONS,
     escape_mrkdwn,
+    handback_message,
     handled_blocks,
     item_key,
-    link,
 )
 from pmsync._model import JiraIssue, Status
 from pmsync.exceptions import NotFoundError, PmsyncError
@@ -141,6 +141,8 @@ class ItemActions:
         person is told (ephemerally) and the failure is logged.
         """
         key = press.issue_key
+        if press.action_id == ACTION_OPEN:
+            return "opened"  # a link: Slack opens it, and still tells the app
         try:
             issue = self.syncer.jira.issue(key)
         except NotFoundError:
@@ -152,8 +154,6 @@ class ItemActions:
         page_id = prop.get("page_id")
         if self.syncer.config.label not in issue.labels or not page_id:
             return self.reply(press, f"pmsync does not manage {key}; nothing changed.")
-        if press.action_id == ACTION_OPEN:
-            return "opened"  # a link: Slack opens it, and still tells the app
         owner = str(issue.assignee) if issue.assignee else None
         if not self.may_act(press.user_id, issue):
             whose = f"{owner}'s item" if owner else "an item without an owner"
@@ -186,7 +186,8 @@ class ItemActions:
             when = _when(self.syncer.clock())
             blocks = handled_blocks(press.blocks, f"{escape_mrkdwn(note)} at {when}")
             try:
-                self.notifier.update(press.channel, press.message_ts, f"{key}: {done}", blocks)
+                text = escape_mrkdwn(done)
+                self.notifier.update(press.channel, press.message_ts, text, blocks)
             except PmsyncError as exc:
                 log.warning("Slack: could not update the message about %s: %s", key, exc)
         return done
@@ -235,21 +236,7 @@ class ItemActions:
         channel = self.syncer.config.slack_channel
         if channel:
             url = f"{jira.base_url}/browse/{key}"
-            summary = escape_mrkdwn(issue.summary)
-            self.notifier.post(
-                channel,
-                f"{key} needs an owner: {issue.summary}",
-                [
-                    {
-                        "type": "section",
-                        "text": {
-                            "type": "mrkdwn",
-                            "text": f"{link(url, key)} needs an owner: {escape_mrkdwn(name)} "
-                            f"handed it back.\n>{summary}",
-                        },
-                    }
-                ],
-            )
+            self.notifier.post(channel, *handback_message(key, url, issue.summary, name))
         return f"{key} handed back; it needs an owner"
 
     def reply(self, press: Press, text: str) -> str:
@@ -257,7 +244,7 @@ class ItemActions:
         if press.response_url:
             try:
                 WebhookClient(press.response_url).send(
-                    text=text, response_type="ephemeral", replace_original=False
+                    text=escape_mrkdwn(text), response_type="ephemeral", replace_original=False
                 )
             except Exception as exc:  # a lost reply must not hide the outcome
                 log.warning("Slack: could not answer a button press: %s", type(exc).__name__)

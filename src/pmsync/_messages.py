@@ -37,6 +37,7 @@ __all__ = [
     "digest_message",
     "escalation_message",
     "escape_mrkdwn",
+    "handback_message",
     "handled_blocks",
     "item_actions",
     "item_key",
@@ -164,6 +165,16 @@ def handled_blocks(blocks: Sequence[Mapping[str, Any]], note: str) -> list[dict[
         else:
             out.append(dict(block))
     return out
+
+
+def handback_message(issue_key: str, issue_url: str | None, summary: str, by: str) -> Message:
+    """The channel message when an owner says an item is not theirs: it needs an owner."""
+    text = f"{escape_mrkdwn(issue_key)} needs an owner: {_summary(summary)}"
+    body = (
+        f"{link(issue_url, issue_key)} needs an owner: {escape_mrkdwn(by)} handed it back."
+        f"\n>{_summary(summary)}"
+    )
+    return _clip(text, SECTION_LIMIT), [_section(body)]
 
 
 def _clip(text: str, limit: int) -> str:

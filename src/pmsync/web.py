@@ -308,19 +308,23 @@ class WebApp:
 
     def _issue_changed(self, key: str) -> None:
         """Find the page of a managed issue and queue its sync."""
-        issue = self.syncer.jira.issue(key)
+        try:
+            issue = self.syncer.jira.issue(key)
+        except PmsyncError as exc:
+            log.warning("webhook: could not read %s (%s); the next cron run will see it", key, exc)
+            return
         page_id = (issue.prop or {}).get("page_id")
         if page_id and self.syncer.config.label in issue.labels:
             self._pages.add(str(page_id))
 
     def _sync_page(self, page_id: str, events: int) -> None:
         cql = self.syncer.config.cql
-        if cql and not any(
-            True for _ in self.syncer.confluence.search(f"id = {page_id} AND ({cql})")
-        ):
-            log.info("webhook: page %s does not match the configured CQL; ignored", page_id)
-            return
         try:
+            if cql and not any(
+                True for _ in self.syncer.confluence.search(f"id = {page_id} AND ({cql})")
+            ):
+                log.info("webhook: page %s does not match the configured CQL; ignored", page_id)
+                return
             result = self.syncer.sync(page_ids=[page_id])
         except PmsyncError as exc:
             log.warning(

@@ -148,3 +148,20 @@ class TestRefused:
 def test_healthz(web):
     answer = requests.get(web.url + "/healthz", timeout=30)
     assert (200, {"ok": True}) == (answer.status_code, answer.json())
+
+
+def test_a_rate_limited_sync_is_left_for_the_cron_run(emu, page_id, web, clock, syncer, caplog):
+    """Confluence keeps answering 429: the webhook's sync gives up within its retry budget,
+    says so, and the next cron run carries the edit."""
+    key = only_issue(emu)["key"]
+    emu.faults.rate_limit(retry_after=0, service="confluence")
+    emu.edit_page(page_id, action_page([("Add disk alerts today", ALICE, "2026-12-20")], key=key))
+    web.settle(clock)
+    emu.faults.clear()
+    assert "Add disk alerts" == only_issue(emu)["fields"]["summary"]
+    assert any(
+        m.startswith(f"webhook: the sync of page {page_id} failed") and "next cron run" in m
+        for m in caplog.messages
+    )
+    syncer.sync(page_ids=[page_id])
+    assert "Add disk alerts today" == only_issue(emu)["fields"]["summary"]

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import pytest
 from interactive_helpers import (
     ALICE,
-    BOB,
-    CAROL,
+    PEOPLE,
     WEBHOOK_SECRET,
     ManualClock,
     Served,
@@ -30,21 +29,14 @@ from pmsync.web import wsgi_app
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
     with Emulator() as emulator:
-        emulator.add_user(
-            account_id=ALICE,
-            display_name="Alice Example",
-            email="alice@example.com",
-            slack_id="UALICE",
-        )
-        emulator.add_user(
-            account_id=BOB, display_name="Bob Example", email="bob@example.com", slack_id="UBOB"
-        )
-        emulator.add_user(
-            account_id=CAROL,
-            display_name="Carol Example",
-            email="carol@example.com",
-            slack_id="UCAROL",
-        )
+        for account_id, name, slack_id in PEOPLE:
+            first = name.split()[0].lower()
+            emulator.add_user(
+                account_id=account_id,
+                display_name=name,
+                email=f"{first}@example.com",
+                slack_id=slack_id,
+            )
         emulator.add_project("OPS", name="Operations")
         emulator.add_channel("incidents")
         yield emulator

@@ -12,6 +12,12 @@ from pmsync.web import WebApp
 ALICE = "557058:alice-0001"
 BOB = "557058:bob-0002"
 CAROL = "557058:carol-0003"
+#: Who is on the site and in Slack: (account id, display name, Slack id).
+PEOPLE = [
+    (ALICE, "Alice Example", "UALICE"),
+    (BOB, "Bob Example", "UBOB"),
+    (CAROL, "Carol Example", "UCAROL"),
+]
 WEBHOOK_SECRET = "webhook-secret-for-tests"
 
 

@@ -151,13 +151,17 @@ class SlackBackend:
             return self._open_dm(user)
         raise SlackError("channel_not_found")
 
+    def _channel_param(self, params: Mapping[str, Any]) -> Channel:
+        """The channel a method's ``channel`` argument names."""
+        channel_ref = params.get("channel")
+        if not channel_ref or not isinstance(channel_ref, str):
+            raise SlackError("channel_not_found")
+        return self._resolve_channel(channel_ref)
+
     def post_message(self, params: Mapping[str, Any]) -> Message:
         """``chat.postMessage``: validate and record; return the message."""
         with self._lock:
-            channel_ref = params.get("channel")
-            if not channel_ref or not isinstance(channel_ref, str):
-                raise SlackError("channel_not_found")
-            channel = self._resolve_channel(channel_ref)
+            channel = self._channel_param(params)
             text = params.get("text")
             if text is not None and not isinstance(text, str):
                 text = str(text)
@@ -196,10 +200,7 @@ class SlackBackend:
     def update_message(self, params: Mapping[str, Any]) -> Message:
         """``chat.update``: replace the text and blocks of a message the app posted."""
         with self._lock:
-            channel_ref = params.get("channel")
-            if not channel_ref or not isinstance(channel_ref, str):
-                raise SlackError("channel_not_found")
-            channel = self._resolve_channel(channel_ref)
+            channel = self._channel_param(params)
             ts = str(params.get("ts") or "")
             index = next(
                 (i for i, m in enumerate(self._messages) if m.ts == ts and m.channel == channel.id),

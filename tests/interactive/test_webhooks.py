@@ -165,3 +165,31 @@ def test_a_rate_limited_sync_is_left_for_the_cron_run(emu, page_id, web, clock, 
     )
     syncer.sync(page_ids=[page_id])
     assert "Add disk alerts today" == only_issue(emu)["fields"]["summary"]
+
+
+def test_webhook_sync_lands_in_the_middle_of_a_cron_run(emu, page_id, web, clock, config, caplog):
+    """A cron run creates an issue for a new row; just before it writes the key back, a
+    person closes the other issue in Jira and the webhook's sync runs to the end. The cron
+    run's write meets the newer page, re-reads it and finishes: two issues, each key on the
+    page once, the Jira status shown, the person's edits kept."""
+    key = only_issue(emu)["key"]
+    rows = [("Add disk alerts", ALICE, "2026-12-20"), ("Add a runbook", ALICE, "2026-12-28")]
+    emu.edit_page(page_id, action_page(rows, key=key) + "<p>Reviewed.</p>")
+
+    def in_the_middle(_page: str) -> None:
+        emu.transition_issue(key, "Done")
+        web.settle(clock)
+
+    emu.faults.on_page_write(in_the_middle)
+    result = make_syncer(emu, config).sync(page_ids=[page_id])  # the cron run
+    web.settle(clock)
+    final = emu.page(page_id)["storage"]
+    issues = {i["fields"]["summary"]: i for i in emu.issues("OPS")}
+    assert ([], ["Add a runbook", "Add disk alerts"]) == (list(result.errors), sorted(issues))
+    assert [1, 1] == [final.count(f">{i['key']}<") for i in issues.values()]
+    assert ("Done", 1) == (
+        issues["Add disk alerts"]["fields"]["status"]["name"],
+        final.count('<ac:parameter ac:name="title">Done</ac:parameter>'),
+    )
+    assert "<p>Reviewed.</p>" in final
+    assert any("changed while writing back" in m for m in caplog.messages)

@@ -199,7 +199,7 @@ class WebApp:
         self._max_body = max_body
         self._actions = ItemActions(syncer) if signing_secret else None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pmsync-web")
-        self._pages = _Coalescer(self._sync_page, self._pool, quiet=quiet, clock=clock)
+        self._work = _Coalescer(self._sync_page, self._pool, quiet=quiet, clock=clock)
         self._replays = ReplayGuard()
         self._routes = Map(
             [
@@ -254,7 +254,7 @@ class WebApp:
             return _text(400, "the payload is not a pmsync action")
         if press is not None:
             actions = self._actions
-            self._pages.submit(lambda: log.debug("%s", actions.handle(press)))
+            self._work.submit(lambda: log.debug("%s", actions.handle(press)))
         return _text(200)  # the acknowledgement; the work goes on after
 
     def _jira(self, request: Request) -> Response:
@@ -272,7 +272,7 @@ class WebApp:
             or (event.get("changelog") and not changed & _JIRA_FIELDS)
         ):
             return _text(204)
-        self._pages.submit(lambda: self._issue_changed(key))
+        self._work.submit(lambda: self._issue_changed(key))
         return _text(202)
 
     def _confluence(self, request: Request) -> Response:
@@ -283,7 +283,7 @@ class WebApp:
         name = event.get("event") or event.get("webhookEvent")
         if name not in _PAGE_EVENTS or not page_id.isdigit():
             return _text(204)
-        self._pages.add(page_id)
+        self._work.add(page_id)
         return _text(202)
 
     # -- checks --------------------------------------------------------------------------
@@ -315,7 +315,7 @@ class WebApp:
             return
         page_id = (issue.prop or {}).get("page_id")
         if page_id and self.syncer.config.label in issue.labels:
-            self._pages.add(str(page_id))
+            self._work.add(str(page_id))
 
     def _sync_page(self, page_id: str, events: int) -> None:
         cql = self.syncer.config.cql
@@ -346,18 +346,18 @@ class WebApp:
 
     def wake(self) -> None:
         """Look at the clock again now (for tests that move a fake clock)."""
-        self._pages.wake()
+        self._work.wake()
 
     def wait_idle(self, timeout: float | None = None, *, quiet_too: bool = True) -> bool:
         """Wait until every event was handled and every job ended; False on timeout.
 
         With ``quiet_too=False``, pages still in their quiet period do not count.
         """
-        return self._pages.wait_idle(timeout, quiet_too=quiet_too)
+        return self._work.wait_idle(timeout, quiet_too=quiet_too)
 
     def close(self) -> None:
         """Stop taking work and wait for the jobs running now."""
-        self._pages.close()
+        self._work.close()
         self._pool.shutdown(wait=True)
 
 

@@ -202,3 +202,22 @@ def test_a_reminder_carries_buttons_that_work(emu, page_id, web, syncer):
     emu.slack_click(reminder, ACTION_DONE, user="UALICE")
     assert web.app.wait_idle(timeout=30)
     assert '<ac:parameter ac:name="title">Done</ac:parameter>' in emu.page(page_id)["storage"]
+
+
+def test_after_not_mine_the_item_stays_unowned_and_reminders_go_to_the_channel(
+    emu, page_id, web, syncer
+):
+    """A later cron run does not hand the item back to Alice (the page still names her),
+    and its overdue reminder asks the channel instead of messaging her."""
+    emu.slack_click(dm_to(emu, "UALICE"), ACTION_NOT_MINE, user="UALICE")
+    assert web.app.wait_idle(timeout=30)
+    syncer.sync(page_ids=[page_id])
+    before = len([m for m in emu.slack_messages() if m["dm_user"] == "UALICE"])
+    result = syncer.remind(today=dt.date(2026, 12, 22))
+    (reminder,) = result.sent
+    assert (None, None, before) == (
+        only_issue(emu)["fields"]["assignee"],
+        reminder.recipient,
+        len([m for m in emu.slack_messages() if m["dm_user"] == "UALICE"]),
+    )
+    assert emu.slack_messages()[-1]["channel_name"] == "incidents"

@@ -26,6 +26,7 @@ import attrs
 from slack_sdk.webhook import WebhookClient
 
 from pmsync._apply import move_issue
+from pmsync._gateways.slack import SlackNotifier
 from pmsync._messages import (
     ACTION_DONE,
     ACTION_DUE,
@@ -131,8 +132,8 @@ class ItemActions:
     """
 
     def __init__(self, syncer: Syncer) -> None:
+        syncer.notifier()  # a ConfigError now, when the syncer has no Slack client
         self.syncer = syncer
-        self.notifier = syncer.notifier()
 
     def handle(self, press: Press) -> str:
         """Do what ``press`` asks, if its user may; return what happened, in words.
@@ -155,7 +156,20 @@ class ItemActions:
         if self.syncer.config.label not in issue.labels or not page_id:
             return self.reply(press, f"pmsync does not manage {key}; nothing changed.")
         owner = str(issue.assignee) if issue.assignee else None
-        if not self.may_act(press.user_id, issue):
+        # A notifier per press: a long-running service must not keep its user look-ups
+        # for ever (a person who joins Slack later is found on the next press).
+        notifier = SlackNotifier(self.syncer.slack, user_map=self.syncer.config.user_map)
+        try:
+            allowed = self.may_act(notifier, press.user_id, issue)
+            name = notifier.display_name(press.user_id) if allowed else press.user_id
+        except PmsyncError as exc:
+            log.warning(
+                "Slack: could not check who pressed %s on %s: %s", press.action_id, key, exc
+            )
+            return self.reply(
+                press, f"Slack could not be asked who you are; {key} was not changed."
+            )
+        if not allowed:
             whose = f"{owner}'s item" if owner else "an item without an owner"
             log.info(
                 "Slack: %s pressed %s on %s, which is %s: refused",
@@ -165,9 +179,8 @@ class ItemActions:
                 whose,
             )
             return self.reply(press, f"This is {whose} ({key}); only its owner can change it.")
-        name = self.notifier.display_name(press.user_id)
         try:
-            done, note = self.act(press, issue, prop, name)
+            done, note = self.act(notifier, press, issue, prop, name)
         except (PmsyncError, ValueError) as exc:
             log.warning(
                 "Slack: %s pressed %s on %s and it failed: %s", name, press.action_id, key, exc
@@ -187,22 +200,27 @@ class ItemActions:
             blocks = handled_blocks(press.blocks, f"{escape_mrkdwn(note)} at {when}")
             try:
                 text = escape_mrkdwn(done)
-                self.notifier.update(press.channel, press.message_ts, text, blocks)
+                notifier.update(press.channel, press.message_ts, text, blocks)
             except PmsyncError as exc:
                 log.warning("Slack: could not update the message about %s: %s", key, exc)
         return done
 
-    def may_act(self, user_id: str, issue: JiraIssue) -> bool:
+    def may_act(self, notifier: SlackNotifier, user_id: str, issue: JiraIssue) -> bool:
         """Whether ``user_id`` is the issue's owner or in the configured admin group."""
         if issue.assignee is not None:
-            owner = self.notifier.resolve(self.syncer.person_for_slack(issue.assignee))
+            owner = notifier.resolve(self.syncer.person_for_slack(issue.assignee))
             if owner == user_id:
                 return True
         group = self.syncer.config.slack_admin_group
-        return bool(group) and user_id in self.notifier.group_members(str(group))
+        return bool(group) and user_id in notifier.group_members(str(group))
 
     def act(
-        self, press: Press, issue: JiraIssue, prop: dict[str, Any], name: str
+        self,
+        notifier: SlackNotifier,
+        press: Press,
+        issue: JiraIssue,
+        prop: dict[str, Any],
+        name: str,
     ) -> tuple[str, str]:
         """Change Jira for one press; return what happened and the message's new note."""
         jira, key = self.syncer.jira, issue.key
@@ -219,10 +237,12 @@ class ItemActions:
             jira.comment(key, f"Due date moved to {day} from Slack by {name}.")
             return f"{key} is now due {day}", f"Due date moved to {day} by {name}"
         if press.action_id == ACTION_NOT_MINE:
-            return self.hand_back(issue, prop, name), f"Handed back by {name}"
+            return self.hand_back(notifier, issue, prop, name), f"Handed back by {name}"
         raise ValueError(f"unknown action {press.action_id!r}")
 
-    def hand_back(self, issue: JiraIssue, prop: dict[str, Any], name: str) -> str:
+    def hand_back(
+        self, notifier: SlackNotifier, issue: JiraIssue, prop: dict[str, Any], name: str
+    ) -> str:
         """Unassign the issue, record who handed it back, and ask the channel for an owner.
 
         Unassigned issues are reminded in the channel, not to the former owner.
@@ -236,7 +256,7 @@ class ItemActions:
         channel = self.syncer.config.slack_channel
         if channel:
             url = f"{jira.base_url}/browse/{key}"
-            self.notifier.post(channel, *handback_message(key, url, issue.summary, name))
+            notifier.post(channel, *handback_message(key, url, issue.summary, name))
         return f"{key} handed back; it needs an owner"
 
     def reply(self, press: Press, text: str) -> str:

@@ -221,3 +221,16 @@ def test_after_not_mine_the_item_stays_unowned_and_reminders_go_to_the_channel(
         len([m for m in emu.slack_messages() if m["dm_user"] == "UALICE"]),
     )
     assert emu.slack_messages()[-1]["channel_name"] == "incidents"
+
+
+def test_when_slack_cannot_say_who_pressed_nothing_changes(emu, page_id, web):
+    """The owner check needs Slack; when Slack fails it, the press changes nothing and
+    the person is told."""
+    del page_id
+    message = dm_to(emu, "UALICE")
+    emu.faults.server_error(count=1, service="slack")  # the owner's look-up
+    emu.slack_click(message, ACTION_DONE, user="UALICE")
+    assert web.app.wait_idle(timeout=30)
+    (answer,) = emu.slack_responses()
+    assert ("To Do", []) == (only_issue(emu)["fields"]["status"]["name"], comments(emu))
+    assert answer["text"].startswith("Slack could not be asked who you are")

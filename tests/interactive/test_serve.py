@@ -48,12 +48,14 @@ def served(tmp_path: Path, emu) -> Iterator[str]:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert line.startswith("pmsync: serving on http://127.0.0.1:"), line
+        served_log = (tmp_path / "serve.log").read_text
+        assert line.startswith("pmsync: serving on http://127.0.0.1:"), served_log()
         yield line.split()[-1]
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        code = process.wait(timeout=30)
         log.close()
+        assert 0 == code, (tmp_path / "serve.log").read_text()  # Ctrl-C is a clean stop
 
 
 def test_healthz(served):

@@ -14,6 +14,7 @@ import pytest
 import requests
 from interactive_helpers import WEBHOOK_SECRET, dm_to
 
+from pmsync._logging import Redactor
 from pmsync._messages import ACTION_DONE
 
 
@@ -72,3 +73,11 @@ def test_a_press_on_done_is_carried_out(emu, page_id, served):
     assert updated.wait(timeout=30)
     (issue,) = emu.issues("OPS")
     assert (200, "Done") == (delivery.status, issue["fields"]["status"]["name"])
+
+
+def test_the_serve_secrets_are_redacted():
+    """pmsync never prints the signing or webhook secret, like every other secret."""
+    redact = Redactor.from_env(
+        {"PMSYNC_SLACK_SIGNING_SECRET": "sign-8f2e1d", "PMSYNC_WEBHOOK_SECRET": "hook-77aa01"}
+    )
+    assert "[redacted] [redacted]" == redact("sign-8f2e1d hook-77aa01")

@@ -18,7 +18,7 @@ import attrs
 
 from pmsync.exceptions import ConfigError
 
-__all__ = ["ENVIRONMENT", "Clients", "clients_from_env"]
+__all__ = ["ENVIRONMENT", "Clients", "clients_from_env", "read_secret"]
 
 #: The environment variables :meth:`pmsync.Syncer.from_env` reads, with what each is for.
 ENVIRONMENT: Mapping[str, str] = {
@@ -37,6 +37,12 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_SLACK_TOKEN_FILE": "A file holding the Slack bot token",
     "PMSYNC_SLACK_URL": "Slack Web API base URL (default https://slack.com/api/; set it for"
     " a proxy or the emulator)",
+    "PMSYNC_SLACK_SIGNING_SECRET": "pmsync serve: the Slack app's signing secret (turns on"
+    " the buttons)",
+    "PMSYNC_SLACK_SIGNING_SECRET_FILE": "pmsync serve: a file holding the Slack signing secret",
+    "PMSYNC_WEBHOOK_SECRET": "pmsync serve: the secret Jira and Confluence webhooks are signed"
+    " with",
+    "PMSYNC_WEBHOOK_SECRET_FILE": "pmsync serve: a file holding the webhook secret",
     "PMSYNC_CONFIG": "The configuration file (the same as --config)",
     "REQUESTS_CA_BUNDLE": "A CA bundle (PEM) to verify TLS certificates with, for networks"
     " that inspect TLS (the ca_bundle setting takes precedence)",
@@ -57,7 +63,7 @@ class Clients:
     slack: Any = None
 
 
-def _secret(environ: Mapping[str, str], name: str) -> str | None:
+def read_secret(environ: Mapping[str, str], name: str) -> str | None:
     """A secret from ``NAME`` or from the file named by ``NAME_FILE``."""
     value = environ.get(name)
     if value:
@@ -130,7 +136,7 @@ def clients_from_env(
             key="PMSYNC_CONFLUENCE_URL",
         )
     if cloud:
-        email, token = env.get("PMSYNC_EMAIL"), _secret(env, "PMSYNC_API_TOKEN")
+        email, token = env.get("PMSYNC_EMAIL"), read_secret(env, "PMSYNC_API_TOKEN")
         if not email or not token:
             raise ConfigError(
                 "Cloud needs PMSYNC_EMAIL and PMSYNC_API_TOKEN (an API token from "
@@ -144,8 +150,8 @@ def clients_from_env(
         )
         jira = Jira(url=jira_url, username=email, password=token, cloud=True, verify_ssl=True)
     else:
-        jira_pat = _secret(env, "PMSYNC_JIRA_PAT")
-        confluence_pat = _secret(env, "PMSYNC_CONFLUENCE_PAT")
+        jira_pat = read_secret(env, "PMSYNC_JIRA_PAT")
+        confluence_pat = read_secret(env, "PMSYNC_CONFLUENCE_PAT")
         if not jira_pat or not confluence_pat:
             raise ConfigError(
                 "Server/Data Center needs PMSYNC_JIRA_PAT and PMSYNC_CONFLUENCE_PAT "
@@ -160,7 +166,7 @@ def clients_from_env(
         # The clients pass verify_ssl to requests' verify=, which takes a bundle's path.
         confluence.verify_ssl = jira.verify_ssl = ca_bundle
     slack = None
-    slack_token = _secret(env, "PMSYNC_SLACK_TOKEN")
+    slack_token = read_secret(env, "PMSYNC_SLACK_TOKEN")
     if slack_token:
         from slack_sdk import WebClient  # noqa: PLC0415
 

@@ -410,7 +410,12 @@ class Syncer:
                         continue
                     person = self.person_for_slack(item.owner)
                     text, blocks = assignment_message(
-                        item, urls[key], page.url, page.title, reassigned=reassigned
+                        item,
+                        urls[key],
+                        page.url,
+                        page.title,
+                        reassigned=reassigned,
+                        buttons=self.config.slack_buttons,
                     )
                     if notifier.send_dm(person, text, blocks) is not None:
                         sent.append(f"DM {person}: {key}")
@@ -476,6 +481,7 @@ class Syncer:
             pages=pages,
             authors=authors,
             dry_run=dry_run,
+            buttons=self.config.slack_buttons,
         )
         return attrs.evolve(result, quiet_day=is_quiet_day(day, policy))
 

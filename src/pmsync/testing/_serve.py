@@ -38,6 +38,7 @@ def _describe(emu: Emulator) -> list[str]:
             f"  PAT         {emu.token}   (Authorization: Bearer)",
         ]
     lines.append(f"  Slack token {emu.slack_token}")
+    lines.append(f"  Slack signing secret {emu.slack_signing_secret}   (pmsync serve)")
     lines += ["", "To point pmsync at it, paste into a shell:", ""]
     lines += [f"  export {name}={shlex.quote(value)}" for name, value in exports(emu).items()]
     return lines

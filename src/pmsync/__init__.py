@@ -10,6 +10,9 @@ private and may change without notice.
 from __future__ import annotations
 
 from pmsync._diff import Snapshot, diff
+
+# What Syncer.from_env reads; a constant, so kept out of __all__ (star-imports).
+from pmsync._env import ENVIRONMENT as ENVIRONMENT
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._lease import SkippedPage
 from pmsync._lint import Finding, lint

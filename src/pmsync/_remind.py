@@ -31,9 +31,9 @@ from pmsync.config import ReminderPolicy
 from pmsync.exceptions import ApplyError
 
 __all__ = [
-    "Delivery",
     "Reminder",
     "ReminderKind",
+    "ReminderMessage",
     "ReminderResult",
     "SkippedReminder",
     "deliveries",
@@ -329,7 +329,7 @@ def group_by_recipient(
 
 
 @attrs.frozen
-class Delivery:
+class ReminderMessage:
     """One Slack message the reminders call for: who gets it, about which reminders.
 
     ``to`` is a person (a DM) or None (the configured channel). ``form`` says which
@@ -347,29 +347,32 @@ def deliveries(
     *,
     policy: ReminderPolicy,
     authors: Mapping[str, Person] | None = None,
-) -> tuple[Delivery, ...]:
+) -> tuple[ReminderMessage, ...]:
     """The messages to send for ``reminders``, in order. Pure: the Slack gateway sends them.
 
     Owners get one DM per reminder, or one digest each with ``policy.digest``; reminders
     without an owner go to the channel. Escalations go to the channel, and also to the
     page's author (``authors``, by page id) with ``policy.escalate_to_author``.
     """
-    out: list[Delivery] = []
+    out: list[ReminderMessage] = []
     if policy.digest:
         out.extend(
-            Delivery("digest", person, batch) for person, batch in group_by_recipient(reminders)
+            ReminderMessage("digest", person, batch)
+            for person, batch in group_by_recipient(reminders)
         )
     else:
         out.extend(
-            Delivery("reminder", r.recipient, (r,)) for r in reminders if r.kind != "escalation"
+            ReminderMessage("reminder", r.recipient, (r,))
+            for r in reminders
+            if r.kind != "escalation"
         )
     for r in reminders:
         if r.kind != "escalation":
             continue
-        out.append(Delivery("escalation", None, (r,)))
+        out.append(ReminderMessage("escalation", None, (r,)))
         author = (authors or {}).get(r.page_id or "") if policy.escalate_to_author else None
         if author is not None:
-            out.append(Delivery("escalation", author, (r,)))
+            out.append(ReminderMessage("escalation", author, (r,)))
     return tuple(out)
 
 

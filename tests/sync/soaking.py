@@ -209,7 +209,11 @@ def _step(world: _World) -> None:
         at = rng.randint(1, 12)
         what = rng.choice(("sync", "apply", "person"))
         inner = world.person_acts if what == "person" else lambda: world.attempt(other, what)
-        who = "a person acts" if what == "person" else f"{other} {what}s"
+        who = (
+            "a person acts"
+            if what == "person"
+            else f"{other} {'syncs' if what == 'sync' else 'applies its plan'}"
+        )
         world.log.append(f"{tag} syncs; before its request {at}, {who}")
         world.overlap(tag, at, inner)
     elif roll < 0.89:

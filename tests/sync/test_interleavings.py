@@ -344,8 +344,9 @@ def _state(emu: Emulator, page_id: str) -> tuple[str, list[tuple[object, ...]]]:
 
 
 class _Fault:
-    """A gate that fails run A at its k-th write: it dies before or after it, or the write
-    alone is refused (answered 500 without being handled) and the run goes on."""
+    """A gate that fails run A at its k-th write: it dies before or after it (nothing it
+    sends is handled or answered any more), or that write alone is refused (answered 500
+    without being handled) and the run goes on."""
 
     def __init__(self, k: int, how: str) -> None:
         self.k, self.how = k, how
@@ -356,16 +357,16 @@ class _Fault:
         if request.headers.get(RUN_HEADER) != "A":
             return
         if self.dead:
-            raise RuntimeError("run A is dead")  # answered 500, never handled
+            raise ConnectionAbortedError("run A is dead")  # never handled, never answered
         if not request.mutating:
             return
         if self.writes == self.k - 1:  # the k-th write
             if self.how == "dies before":
                 self.dead = True
-                raise RuntimeError("run A is dead")
+                raise ConnectionAbortedError("run A is dead")
             if self.how == "is refused" and not self.refused:
                 self.refused = True
-                raise RuntimeError("this write is refused")
+                raise RuntimeError("this write is refused")  # answered 500, never handled
         self.writes += 1
         self.dead = self.how == "dies after" and self.writes == self.k
 
@@ -374,8 +375,8 @@ class _Fault:
 def test_a_run_failing_at_any_write_leaves_reruns_the_state_of_a_clean_run(site, how):
     """Fail a run at each of its writes in turn; reruns an hour later end as a clean run.
 
-    A dead run sends nothing more; a refused write is answered 500 without being
-    handled, and the run goes on. What the run left behind (a lease, an intent, issues
+    Nothing a dead run sends is handled or answered; a refused write is answered 500
+    without being handled, and the run goes on. What the run left behind (a lease, an intent, issues
     without keys on the page, a base recorded or not) must not keep the reruns from
     ending exactly as one clean run does: same page text, same issues, same agreed values,
     every person's change kept.

@@ -32,6 +32,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from pmsync._messages import digest_message, escalation_message, reminder_message
+from pmsync._metrics import count_request, count_retry
 from pmsync._model import Person
 from pmsync._remind import Reminder, ReminderResult, SkippedReminder, group_by_recipient
 from pmsync.config import ReminderPolicy
@@ -115,6 +116,8 @@ class _BoundedRateLimitHandler(RateLimitErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
+        count_request("slack", 429)
+        count_retry("slack")
         wait = _retry_after(response)
         # A little jitter so that parallel runs do not come back in lockstep.
         jitter = random.uniform(0, 0.1)  # noqa: S311  (not for security)
@@ -189,18 +192,22 @@ class SlackNotifier:
     ) -> Any:
         """Run one client call; ``None`` when Slack answers with a ``tolerate`` error."""
         try:
-            return send()
+            answer = send()
         except SlackApiError as exc:
+            count_request("slack", getattr(exc.response, "status_code", None))
             if _error_code(exc) in tolerate:
                 return None
             raise _translate(method, exc) from None
         except (SlackClientError, URLError, OSError) as exc:
+            count_request("slack", None)
             reason = getattr(exc, "reason", None) or type(exc).__name__
             raise ServiceError(
                 f"Slack {method}: could not reach {self.client.base_url} ({reason})",
                 service="slack",
                 url=self.client.base_url,
             ) from None
+        count_request("slack", getattr(answer, "status_code", 200))
+        return answer
 
     def lookup(self, email: str) -> str | None:
         """The Slack user id for ``email``, or ``None`` (recorded in :attr:`missing`).
@@ -287,6 +294,35 @@ class SlackNotifier:
         )
         return str(response["ts"])
 
+    def update(self, channel: str, ts: str, text: str, blocks: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the text and blocks of a message pmsync posted (``chat.update``)."""
+        payload = [dict(b) for b in blocks]
+        self._call(
+            "chat.update",
+            lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=payload),
+        )
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        """The Slack user ids in a user group (``usergroups.users.list``)."""
+        response = self._call(
+            "usergroups.users.list",
+            lambda: self.client.usergroups_users_list(usergroup=group_id),
+        )
+        return frozenset(str(u) for u in response.get("users") or ())
+
+    def display_name(self, user_id: str) -> str:
+        """How Slack names a user (``users.info``), or the id when Slack does not know it."""
+        response = self._call(
+            "users.info", lambda: self.client.users_info(user=user_id), tolerate=_NOT_FOUND
+        )
+        if response is None:
+            return user_id
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        return str(
+            profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+        )
+
     def send_dm(
         self, person: Person, text: str, blocks: Sequence[Mapping[str, Any]] | None = None
     ) -> str | None:
@@ -346,6 +382,7 @@ def send_reminders(
     pages: PageLinks | None = None,
     authors: Mapping[str, Person] | None = None,
     dry_run: bool = False,
+    buttons: bool = False,
 ) -> ReminderResult:
     """Send the reminders :func:`~pmsync._remind.select_reminders` chose; record each.
 
@@ -362,6 +399,7 @@ def send_reminders(
     :class:`~pmsync.AuthError` is raised: no message can go out with a bad token.
     ``pages`` maps page ids to ``(title, url)`` for links to the postmortem.
     With ``dry_run`` nothing is sent or saved, and ``sent`` lists what would be.
+    ``buttons`` puts the item's buttons on each owner's reminder (not on digests).
     """
     if dry_run:
         return ReminderResult(sent=reminders, dry_run=True)
@@ -390,6 +428,8 @@ def send_reminders(
         except AuthError:
             raise
         except PmsyncError as exc:
+            if isinstance(exc, ServiceError) and exc.status is None:
+                raise  # Slack cannot be reached: no message can go out
             for r in batch:
                 failed.add(r.issue_key)
                 errors.append(
@@ -422,7 +462,8 @@ def send_reminders(
         for r in reminders:
             if r.kind != "escalation":
                 title, url = page(r)
-                deliver([r], r.recipient, reminder_message(r, page_title=title, page_url=url))
+                message = reminder_message(r, page_title=title, page_url=url, buttons=buttons)
+                deliver([r], r.recipient, message)
     for r in reminders:
         if r.kind != "escalation":
             continue

@@ -12,6 +12,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 
+import attrs
 import pytest
 from races import (
     CAROL,
@@ -34,6 +35,15 @@ import pmsync
 from pmsync.testing import Emulator, PendingRequest
 
 _CREATE = re.compile(r"/rest/api/[^/]+/issue(/bulk)?$")
+_LATER_VALUES = {"owner": BOB, "due": "2026-12-18", "status": "in_progress"}
+
+
+def _edit_in_jira(emu: Emulator, key: str, field: str, value: str) -> None:
+    """A person changes the issue's assignee, due date or status (by category) in Jira."""
+    if field == "status":
+        emu.transition_issue(key, {"todo": "To Do", "in_progress": "In Progress"}[value])
+    else:
+        emu.edit_issue(key, {"assignee" if field == "owner" else "duedate": value})
 
 
 @pytest.fixture(params=LAGS, ids=lambda lag: f"lag{lag:g}")
@@ -144,6 +154,38 @@ class TestStalePlans:
         assert [] == wrong_rows(emu, page_id)
         assert [] == settle(emu, run_a, page_id)
         assert {} == broken_promises(emu, page_id, [above, first])
+
+    @pytest.mark.parametrize(
+        ("planned", "later", "side"),
+        [
+            (planned, later, side)
+            for planned in _LATER_VALUES
+            for later in _LATER_VALUES
+            for side in ("page", "jira")
+            if planned != later
+        ],
+        ids=str,
+    )
+    def test_a_late_plan_keeps_a_persons_later_change_to_another_field(
+        self, emu, planned, later, side
+    ):
+        """The plan moves one field; a person changes another since: both changes stay."""
+        row = Row("Add a disk usage alert", ALICE, "2026-12-04", "todo")
+        page_id = add_page(emu, [row])
+        syncer = run(emu, "A")
+        syncer.sync(page_ids=[page_id])
+        edit_cell(emu, page_id, row.summary, planned, _LATER_VALUES[planned])
+        plan = syncer.plan(page_ids=[page_id])
+        if side == "page":
+            edit_cell(emu, page_id, row.summary, later, _LATER_VALUES[later])
+        else:
+            _edit_in_jira(emu, managed(emu, page_id)[0]["key"], later, _LATER_VALUES[later])
+
+        syncer.apply(plan)
+
+        assert [] == settle(emu, run(emu, "C"), page_id)
+        wanted = attrs.evolve(row, **{planned: _LATER_VALUES[planned], later: _LATER_VALUES[later]})
+        assert {} == broken_promises(emu, page_id, [wanted])
 
     @pytest.mark.parametrize("other_run", [False, True], ids=["alone", "after-another-run"])
     @pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")

@@ -539,17 +539,25 @@ class Applier:
         return change.issue_key or self.keys.get((change.page_id or "", change.item_id or ""))
 
     def apply_page(self, page: PagePlan, changes: Sequence[Change]) -> None:
+        """Transitions, then the page write, then the updates that record agreed values.
+
+        A base may only say "both sides show this" once both do: Jira's value shown on the
+        page is recorded after the page write, so a run that dies in between leaves the
+        base as it was, and the rerun finds the sides agreeing instead of taking the
+        unwritten page for a person's change (docs/sync.md).
+        """
         for change in changes:
-            if change.kind == "update":
-                self.apply_update(change)
-            elif change.kind == "transition":
+            if change.kind == "transition":
                 self.apply_transition(change)
             elif change.kind == "conflict":
                 self.conflicts.append(change)
-            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
-                self.apply_orphan(page, change)
         if self.config.writeback:
             self.write_back(page, changes)
+        for change in changes:
+            if change.kind == "update":
+                self.apply_update(change)
+            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
+                self.apply_orphan(page, change)
 
     def apply_update(self, change: Change) -> None:
         key = self.key_for(change)

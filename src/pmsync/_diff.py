@@ -597,16 +597,21 @@ class _Planner:
             shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))
         prop_changed = SyncRecord.read(new_prop) != record
         if status_target is not None:
+            # The transition records the new status base before the page is written;
+            # Jira's values the page is about to show are recorded only after it, by the
+            # update below (docs/sync.md, "Two runs at once").
+            early = {n: v for n, v in new_base.items() if n not in to_page}
+            early.update((n, base[n]) for n in to_page if base and n in base)
             self.add(
                 "transition",
                 page,
                 item,
                 issue_key=key,
                 fields={"status": (issue.status, status_target)},
-                prop=new_prop,
+                prop=property_value(page.page_id, ident, early, record),
                 jira={"show_status": self.status_shown(page, item)},
             )
-        if payload or (prop_changed and status_target is None):
+        if payload or (prop_changed and (status_target is None or to_page)):
             reason = None
             if record is None:
                 reason = "adopting an issue linked from the page"

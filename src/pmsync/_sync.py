@@ -323,7 +323,12 @@ class Syncer:
         these pages). Lint findings stay those of ``plan``: they were made against every
         page, not only these.
         """
-        before = plan.snapshot or Snapshot(pages=plan.pages, issues=(), cloud=self.jira.cloud)
+        before = plan.snapshot or Snapshot(  # a plan built by hand: what it names
+            pages=plan.pages,
+            issues=(),
+            cloud=self.jira.cloud,
+            server=self.jira_server(plan.pages),
+        )
         ids = set(page_ids)
         warnings: list[str] = []
         found, _ = self.confluence.pages(list(page_ids))

@@ -610,6 +610,7 @@ class Applier:
                     f"{key}: {name} changed in Jira after the plan was made; not overwritten "
                     "(the next plan merges it again)"
                 )
+        record = _with_current_reminders(record, current)
         if record is None or record == current:
             return payload, None
         return payload, record.to_json()
@@ -642,8 +643,9 @@ class Applier:
             else:
                 self.status[key] = self.move(key, target, issue)
                 moved = True
-            if change.prop is not None and issue.record != SyncRecord.read(change.prop):
-                self.jira.set_property(key, change.prop)
+            wanted = _with_current_reminders(SyncRecord.read(change.prop), issue.record)
+            if wanted is not None and issue.record != wanted:
+                self.jira.set_property(key, wanted.to_json())
             if not moved:
                 return
         except PmsyncError as exc:
@@ -845,6 +847,16 @@ def _same_row(before: ActionItem, now: ActionItem) -> bool:
         return True
     old, new = set(before.summary.casefold().split()), set(now.summary.casefold().split())
     return bool(old) and len(old & new) * 2 >= len(old)
+
+
+def _with_current_reminders(
+    record: SyncRecord | None, current: SyncRecord | None
+) -> SyncRecord | None:
+    """``record`` keeping the reminder state the issue holds now (``remind`` writes it,
+    maybe since the plan was read): a sync writes merge bases, never reminders."""
+    if record is None or current is None:
+        return record
+    return attrs.evolve(record, reminders=current.reminders)
 
 
 def outcome_error(outcome: CreateOutcome) -> str:

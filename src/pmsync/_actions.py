@@ -90,32 +90,45 @@ class Press:
     selected_date: dt.date | None = None
 
 
+def _part(payload: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """The object ``payload[name]`` (empty when absent); ValueError when it is no object."""
+    value = payload.get(name) or {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"the payload's {name} is not an object")
+    return value
+
+
 def press_from_payload(payload: Mapping[str, Any]) -> Press | None:
     """The press in a ``block_actions`` payload, or ``None`` when it is not one of pmsync's.
 
-    Raises ValueError when a date picker sends something that is not a date.
+    Raises ValueError when the payload is not shaped as Slack shapes it, or a date picker
+    sends something that is not a date.
     """
+    if not isinstance(payload, Mapping):
+        raise ValueError("the payload is not a JSON object")
     if payload.get("type") != "block_actions":
         return None
-    actions = payload.get("actions") or ()
-    action = actions[0] if actions else {}
+    actions = payload.get("actions") or [{}]
+    action = actions[0] if isinstance(actions, list) else None
+    if not isinstance(action, Mapping):
+        raise ValueError("the payload's actions are not a list of objects")
     action_id = action.get("action_id")
     key = item_key(action.get("block_id"))
-    user = (payload.get("user") or {}).get("id")
+    user = _part(payload, "user").get("id")
     if action_id not in ACTIONS or key is None or not user:
         return None
-    container = payload.get("container") or {}
-    message = payload.get("message") or {}
+    container = _part(payload, "container")
+    message = _part(payload, "message")
     picked = action.get("selected_date")
     return Press(
         action_id=str(action_id),
         issue_key=key,
         user_id=str(user),
-        channel=container.get("channel_id") or (payload.get("channel") or {}).get("id"),
+        channel=container.get("channel_id") or _part(payload, "channel").get("id"),
         message_ts=container.get("message_ts") or message.get("ts"),
         blocks=tuple(message.get("blocks") or ()),
         response_url=payload.get("response_url"),
-        selected_date=dt.date.fromisoformat(picked) if picked else None,
+        selected_date=dt.date.fromisoformat(str(picked)) if picked else None,
     )
 
 
@@ -134,16 +147,26 @@ class ItemActions:
     def __init__(self, syncer: Syncer) -> None:
         syncer.notifier()  # a ConfigError now, when the syncer has no Slack client
         self.syncer = syncer
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def handle(self, press: Press) -> str:
         """Do what ``press`` asks, if its user may; return what happened, in words.
 
-        Never raises for a failure a person can cause or a service answers with: the
-        person is told (ephemerally) and the failure is logged.
+        Presses on one issue are carried out one after the other, each on the issue as
+        the one before left it (a double click moves and comments once). Never raises for
+        a failure a person can cause or a service answers with: the person is told
+        (ephemerally) and the failure is logged.
         """
-        key = press.issue_key
         if press.action_id == ACTION_OPEN:
             return "opened"  # a link: Slack opens it, and still tells the app
+        with self._locks_lock:
+            lock = self._locks.setdefault(press.issue_key, threading.Lock())
+        with lock:
+            return self._handle(press)
+
+    def _handle(self, press: Press) -> str:
+        key = press.issue_key
         try:
             issue = self.syncer.jira.issue(key)
         except NotFoundError:
@@ -225,14 +248,17 @@ class ItemActions:
         """Change Jira for one press; return what happened and the message's new note."""
         jira, key = self.syncer.jira, issue.key
         if press.action_id == ACTION_DONE:
-            if issue.status_category is not Status.DONE:
-                move_issue(jira, key, Status.DONE, issue)
+            if issue.status_category is Status.DONE:
+                return f"{key} was already done", f"Already done when {name} pressed Done"
+            move_issue(jira, key, Status.DONE, issue)
             jira.comment(key, f"Marked done from Slack by {name}.")
             return f"{key} marked done", f"Done by {name}"
         if press.action_id == ACTION_DUE:
             if press.selected_date is None:
                 raise ValueError("no date was picked")
             day = press.selected_date.isoformat()
+            if press.selected_date == issue.due:
+                return f"{key} was already due {day}", f"Due {day}, as {name} confirmed"
             jira.edit(key, {"duedate": day})
             jira.comment(key, f"Due date moved to {day} from Slack by {name}.")
             return f"{key} is now due {day}", f"Due date moved to {day} by {name}"

@@ -241,7 +241,9 @@ class WebApp:
         body = request.get_data()
         signature = request.headers.get("X-Slack-Signature", "")
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not stamp.isdigit() or not self._verifier.is_valid(body, stamp, signature):
+        # isascii: str.isdigit() is true of '²', which int() (in the verifier) refuses.
+        valid = stamp.isascii() and stamp.isdigit()
+        if not valid or not self._verifier.is_valid(body, stamp, signature):
             log.warning("Slack: refused a request with a bad or expired signature")
             return _text(401, "invalid signature")
         if not self._replays.first_time(signature):

@@ -113,10 +113,16 @@ class ReviewItem:
         return self.report.status is not Status.DONE
 
     @property
+    def row_name(self) -> str:
+        """``row N``, or ``table T, row N`` for the rows of a page's second table or later."""
+        r = self.report
+        return f"table {r.table + 1}, row {r.row + 1}" if r.table else f"row {r.row + 1}"
+
+    @property
     def ref(self) -> str:
         """The issue key, else ``row N of <page>``: how the item is named in lists."""
         r = self.report
-        return r.issue_key or f"row {r.row + 1} of {r.page_title or r.page_id}"
+        return r.issue_key or f"{self.row_name} of {r.page_title or r.page_id}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the :data:`REVIEW_COLUMNS` keys (but ``list``)."""
@@ -598,7 +604,7 @@ def _section_macro(marker: str, body: str) -> str:
 def _postmortem_cell(item: ReviewItem) -> str:
     r = item.report
     title = r.page_title or f"page {r.page_id}"
-    return f"{_a(item.page_url, title)} (row {r.row + 1})"
+    return f"{_a(item.page_url, title)} ({item.row_name})"
 
 
 # The headers avoid the words that make a table an action-item table (a query that
@@ -678,7 +684,7 @@ def render_lessons_section(review: Review) -> str:
                 e(i.report.summary),
                 e(i.resolution or "Done"),
                 e(i.report.owner or "nobody"),
-                e(f"{i.report.days_to_close:g} days") if i.report.days_to_close is not None else "",
+                e(_took(i.report.days_to_close)) if i.report.days_to_close is not None else "",
                 _postmortem_cell(i),
                 _a(i.report.issue_url, i.report.issue_key) if i.report.issue_key else "",
             ]

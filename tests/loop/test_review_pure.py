@@ -190,6 +190,39 @@ def test_lessons_section_groups_by_month_newest_first():
     assert 1 == storage.count("browse/OPS-1")
 
 
+def test_lessons_say_how_long_in_whole_days_as_the_digest_does():
+    """A close after 2 days and 1 hour reads "2 days" on the page, as in the digest and
+    the docs, not "2.04167 days"."""
+    done = issue(
+        "OPS-1",
+        status_category=Status.DONE,
+        created=when(2, hour=9),
+        resolved=when(4, hour=10),
+    )
+    review = build_review([pm("OPS-1")], [done], today=TODAY)
+    _, blocks = review_digest(review)
+    assert "<td>2 days</td>" in render_lessons_section(review)
+    assert "took 2 days" in json.dumps(blocks)
+
+
+def test_rows_of_a_second_table_name_their_table():
+    """A page with two action-item tables: the rows of the second say so, so that the
+    roll-up page does not show two different items as "row 1" of one postmortem."""
+    postmortem = Postmortem(
+        page_id="1",
+        title="INC-1",
+        items=(
+            ActionItem(item_id="a", summary="first table", table=0, row=0, jira_key="OPS-1"),
+            ActionItem(item_id="b", summary="second table", table=1, row=0),
+        ),
+    )
+    review = build_review([postmortem], [issue("OPS-1")], today=TODAY)
+    storage = render_state_section(review)
+    assert "INC-1 (row 1)" in storage
+    assert "INC-1 (table 2, row 1)" in storage
+    assert ["OPS-1", "table 2, row 1 of INC-1"] == [i.ref for i in review.items]
+
+
 def test_hostile_text_is_escaped_everywhere():
     summary = {"OPS-2": HOSTILE}
     review = build_review(

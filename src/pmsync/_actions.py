@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -53,26 +53,34 @@ SLACK_WINDOW = 5 * 60
 
 
 class ReplayGuard:
-    """Remembers Slack request signatures for their validity window, to refuse replays.
+    """Remembers Slack request signatures while their timestamps are valid, to refuse replays.
 
     A signature covers the timestamp and the body, so the same signature twice is the same
-    request sent twice; older requests are refused by the timestamp check already.
+    request sent twice. Slack's verifier accepts a timestamp up to :data:`SLACK_WINDOW`
+    either side of the (wall) clock, so a signature is remembered until its timestamp is
+    that old, however far Slack's clock is from ours; older requests are refused by the
+    verifier already. ``clock`` is the verifier's: seconds since the epoch.
     """
 
-    def __init__(self, window: float = SLACK_WINDOW + 60) -> None:
-        self._window = window
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def first_time(self, signature: str) -> bool:
-        """Remember ``signature``; False if it was seen within the window."""
-        now = time.monotonic()
+    def first_time(self, signature: str, timestamp: str) -> bool:
+        """Remember ``signature`` (of a request stamped ``timestamp``, as Slack sent it);
+        False if it was seen before and its timestamp is still valid."""
+        now = self._clock()
+        try:
+            until = int(timestamp) + SLACK_WINDOW + 1
+        except ValueError:
+            until = now + SLACK_WINDOW + 1  # the verifier refuses it anyway
         with self._lock:
-            for old in [s for s, until in self._seen.items() if until < now]:
+            for old in [s for s, expiry in self._seen.items() if expiry < now]:
                 del self._seen[old]
             if signature in self._seen:
                 return False
-            self._seen[signature] = now + self._window
+            self._seen[signature] = max(until, now)
             return True
 
 

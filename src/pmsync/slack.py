@@ -47,7 +47,8 @@ def register(app: Any, syncer: Syncer) -> None:
 
     def refuse_replays(request: Any, next: Callable[[], None]) -> Any:  # bolt passes `next` by name
         signature = request.headers.get("x-slack-signature", [""])[0]
-        if not replays.first_time(signature):
+        stamp = request.headers.get("x-slack-request-timestamp", [""])[0]
+        if not replays.first_time(signature, stamp):
             return BoltResponse(status=401, body="replayed request")
         next()
         return None

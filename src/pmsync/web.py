@@ -253,7 +253,7 @@ class WebApp:
         if not valid or not self._verifier.is_valid(body, stamp, signature):
             log.warning("Slack: refused a request with a bad or expired signature")
             return _text(401, "invalid signature")
-        if not self._replays.first_time(signature):
+        if not self._replays.first_time(signature, stamp):
             log.warning("Slack: refused a replayed request")
             return _text(401, "replayed request")
         try:

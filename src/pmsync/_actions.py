@@ -72,7 +72,7 @@ class ReplayGuard:
         False if it was seen before and its timestamp is still valid."""
         now = self._clock()
         try:
-            until = int(timestamp) + SLACK_WINDOW + 1
+            until = float(int(timestamp) + SLACK_WINDOW + 1)
         except ValueError:
             until = now + SLACK_WINDOW + 1  # the verifier refuses it anyway
         with self._lock:

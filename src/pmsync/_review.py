@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from pmsync._messages import Message, _context, _section, _summary, escape_mrkdwn, link, mention
-from pmsync._model import JiraIssue, Person, Postmortem, Status
+from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
 from pmsync._report import (
     REPORT_COLUMNS,
     Figures,
@@ -98,6 +98,8 @@ class ReviewItem:
     ``last_change`` is the day of the issue's last change in Jira; ``due_moves`` how often
     its due date moved (from the changelog; ``None`` when unknown); ``resolution`` Jira's
     resolution name. ``person`` is the owner as a :class:`~pmsync.Person` (for mentions).
+    ``on_page`` is false for a completed issue whose row is no longer on its postmortem:
+    it stays a lesson learned.
     """
 
     report: ReportItem
@@ -106,6 +108,7 @@ class ReviewItem:
     last_change: dt.date | None = None
     due_moves: int | None = None
     person: Person | None = attrs.field(default=None, eq=False, repr=False)
+    on_page: bool = True
 
     @property
     def open(self) -> bool:
@@ -116,6 +119,8 @@ class ReviewItem:
     def row_name(self) -> str:
         """``row N``, or ``table T, row N`` for the rows of a page's second table or later."""
         r = self.report
+        if not self.on_page:
+            return "no longer on the page"
         return f"table {r.table + 1}, row {r.row + 1}" if r.table else f"row {r.row + 1}"
 
     @property
@@ -499,6 +504,15 @@ def build_review(
                 or owners.get((row.page_id, row.item_id)),
             )
         )
+    items += _done_elsewhere(
+        postmortems,
+        issues,
+        report.items,
+        today=today,
+        team_map=team_map,
+        base_url=base_url,
+        page_urls=urls,
+    )
     last_day = _date_of(previous.get("date")) if previous else None
     start = since or last_day or today - dt.timedelta(days=FIRST_PERIOD_DAYS)
     # Changes count from the moment of the last review (a change later that day is news
@@ -552,6 +566,45 @@ def build_review(
         no_owner=tuple(i for i in opened if i.report.owner is None),
         no_due_date=tuple(i for i in opened if i.report.due is None),
     )
+
+
+def _done_elsewhere(
+    postmortems: Sequence[Postmortem],
+    issues: Sequence[JiraIssue],
+    rows: Sequence[ReportItem],
+    *,
+    today: dt.date,
+    team_map: Mapping[str, str] | None,
+    base_url: str | None,
+    page_urls: Mapping[str, str],
+) -> list[ReviewItem]:
+    """The completed issues no row names any more (removed from its page, or the page is
+    gone): Jira still holds what was done, so they stay lessons learned."""
+    on_pages = {r.issue_key for r in rows if r.issue_key}
+    titles = {pm.page_id: pm.title for pm in postmortems}
+    out = []
+    for issue in issues:
+        if issue.key in on_pages or issue.status_category is not Status.DONE:
+            continue
+        prop = issue.prop or {}
+        page_id = str(prop.get("page_id") or "") or None
+        item = ActionItem(item_id=str(prop.get("item_id") or issue.key), summary=issue.summary)
+        page = Postmortem(page_id=page_id, title=titles.get(page_id), items=(item,))
+        [row] = build_report(
+            [page], [issue], today=today, team_map=team_map, base_url=base_url
+        ).items
+        out.append(
+            ReviewItem(
+                report=row,
+                page_url=page_urls.get(page_id or ""),
+                resolution=issue.resolution,
+                last_change=issue.updated.date() if issue.updated else None,
+                due_moves=issue.due_moves,
+                person=issue.assignee,
+                on_page=False,
+            )
+        )
+    return out
 
 
 def review_record(review: Review, record: Any, *, posted: bool, at: dt.datetime) -> dict[str, Any]:

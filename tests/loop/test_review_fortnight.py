@@ -264,6 +264,30 @@ def test_reopened_and_closed_again_is_one_lesson(emu, world):
     assert "March 2026" not in lessons
 
 
+def test_a_lesson_stays_when_its_row_leaves_the_postmortem(emu, world):
+    """The lessons grow: an item closed in Jira, whose row a person later removed from
+    the postmortem (tidying up done items), is still a lesson, once, saying its row is
+    gone; it is not counted as an item of the page any more."""
+    key = world["keys"]["Add a disk alert at 85%"]
+    clock = world["clock"]
+    clock.move_to(at(4), tick=False)
+    emu.transition_issue(key, "Done")
+    clock.move_to(at(5), tick=False)
+    world["syncer"].review()
+    storage = emu.page(world["page"])["storage"]
+    start = storage.index("<tr><td><p>Add a disk alert")
+    emu.edit_page(world["page"], storage[:start] + storage[storage.index("</tr>", start) + 5 :])
+    clock.move_to(at(16), tick=False)
+
+    review = world["syncer"].review()
+
+    rolled = rollup(emu)["storage"]
+    lessons = rolled[slice(*find_blocks(rolled, LESSONS_MARKER)[0])]
+    assert 1 == lessons.count("Add a disk alert at 85%")
+    assert "INC-7 Queue backlog</a> (no longer on the page)" in lessons
+    assert (0, 4) == (review.totals.now.done, review.totals.now.open)
+
+
 def test_the_page_is_well_formed_and_renders_tables(emu, world):
     """The roll-up page parses as XML, its page view shows the sections as tables, and
     it holds no action-item table of its own (a query that selects it syncs nothing)."""

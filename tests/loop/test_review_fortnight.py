@@ -241,14 +241,24 @@ def test_a_persons_notes_on_the_page_survive(emu, world):
     assert "Add a disk alert at 85%" in after[after.index(notes) :]
 
 
-def test_reopened_and_closed_again_is_one_lesson(emu, world):
-    """An item closed, reopened and closed again appears once, under the later month."""
-    key = world["keys"]["Add a disk alert at 85%"]
-    clock = world["clock"]
+def closed_on_the_4th_and_reviewed(emu, world):
+    """The disk alert closed on 4 March and reviewed on the 5th; its key and the clock."""
+    key, clock = world["keys"]["Add a disk alert at 85%"], world["clock"]
     clock.move_to(at(4), tick=False)
     emu.transition_issue(key, "Done")
     clock.move_to(at(5), tick=False)
     world["syncer"].review()
+    return key, clock
+
+
+def lessons_section(emu) -> str:
+    storage = rollup(emu)["storage"]
+    return storage[slice(*find_blocks(storage, LESSONS_MARKER)[0])]
+
+
+def test_reopened_and_closed_again_is_one_lesson(emu, world):
+    """An item closed, reopened and closed again appears once, under the later month."""
+    key, clock = closed_on_the_4th_and_reviewed(emu, world)
     clock.move_to(at(20), tick=False)
     emu.transition_issue(key, "To Do")
     clock.move_to(at(2, month=4), tick=False)
@@ -257,8 +267,7 @@ def test_reopened_and_closed_again_is_one_lesson(emu, world):
 
     world["syncer"].review()
 
-    storage = rollup(emu)["storage"]
-    lessons = storage[slice(*find_blocks(storage, LESSONS_MARKER)[0])]
+    lessons = lessons_section(emu)
     assert 1 == lessons.count("Add a disk alert at 85%")
     assert "<h3>April 2026</h3>" in lessons
     assert "March 2026" not in lessons
@@ -268,12 +277,7 @@ def test_a_lesson_stays_when_its_row_leaves_the_postmortem(emu, world):
     """The lessons grow: an item closed in Jira, whose row a person later removed from
     the postmortem (tidying up done items), is still a lesson, once, saying its row is
     gone; it is not counted as an item of the page any more."""
-    key = world["keys"]["Add a disk alert at 85%"]
-    clock = world["clock"]
-    clock.move_to(at(4), tick=False)
-    emu.transition_issue(key, "Done")
-    clock.move_to(at(5), tick=False)
-    world["syncer"].review()
+    _, clock = closed_on_the_4th_and_reviewed(emu, world)
     storage = emu.page(world["page"])["storage"]
     start = storage.index("<tr><td><p>Add a disk alert")
     emu.edit_page(world["page"], storage[:start] + storage[storage.index("</tr>", start) + 5 :])
@@ -281,8 +285,7 @@ def test_a_lesson_stays_when_its_row_leaves_the_postmortem(emu, world):
 
     review = world["syncer"].review()
 
-    rolled = rollup(emu)["storage"]
-    lessons = rolled[slice(*find_blocks(rolled, LESSONS_MARKER)[0])]
+    lessons = lessons_section(emu)
     assert 1 == lessons.count("Add a disk alert at 85%")
     assert "INC-7 Queue backlog</a> (no longer on the page)" in lessons
     assert (0, 4) == (review.totals.now.done, review.totals.now.open)

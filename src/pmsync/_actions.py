@@ -226,6 +226,15 @@ class ItemActions:
         if problems:
             log.warning("Slack: page %s was not updated after %s: %s", page_id, key, problems)
             self.reply(press, f"{done}, but the page was not updated yet: {problems[0]}")
+        elif not self.held(press):
+            # The page had an edit of the same field since the last sync, and the merge
+            # let the page win (Config.ownership): the press was undone; keep the buttons.
+            log.warning("Slack: %s on %s was overruled by an edit on page %s", done, key, page_id)
+            return self.reply(
+                press,
+                f"{key} was not changed: the postmortem page had an edit of its own, which "
+                "wins. Change it on the page, or press again.",
+            )
         if press.channel and press.message_ts and press.blocks:
             when = _when(self.syncer.clock())
             blocks = handled_blocks(press.blocks, f"{escape_mrkdwn(note)} at {when}")
@@ -235,6 +244,19 @@ class ItemActions:
             except PmsyncError as exc:
                 log.warning("Slack: could not update the message about %s: %s", key, exc)
         return done
+
+    def held(self, press: Press) -> bool:
+        """Whether Jira still shows what ``press`` did, after the page's sync (True when
+        Jira cannot be asked: the press is not to be reported as undone on a guess)."""
+        try:
+            issue = self.syncer.jira.issue(press.issue_key)
+        except PmsyncError:
+            return True
+        if press.action_id == ACTION_DONE:
+            return issue.status_category is Status.DONE
+        if press.action_id == ACTION_DUE:
+            return issue.due == press.selected_date
+        return issue.assignee is None  # Not mine
 
     def may_act(self, notifier: SlackNotifier, user_id: str, issue: JiraIssue) -> bool:
         """Whether ``user_id`` is the issue's owner or in the configured admin group."""

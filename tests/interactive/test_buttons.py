@@ -172,6 +172,17 @@ class TestOtherButtons:
         assert "2027-01-15" == only_issue(emu)["fields"]["duedate"]
         assert '<time datetime="2027-01-15"' in emu.page(page_id)["storage"]
 
+    def test_a_new_due_date_the_page_overrules_is_not_reported_as_done(self, emu, page_id, web):
+        """Someone changed the due date on the page (not synced yet); the page wins the
+        three-way merge, so the press does not hold: the person is told so, and the
+        message keeps its buttons instead of claiming the date moved."""
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2026-12-20", "2026-12-24"))
+        emu.slack_click(dm_to(emu, "UALICE"), ACTION_DUE, user="UALICE", selected_date="2027-01-15")
+        assert web.app.wait_idle(timeout=30, quiet_too=False)  # the edit's webhook waits
+        (answer,) = emu.slack_responses()
+        assert ("2026-12-24", []) == (only_issue(emu)["fields"]["duedate"], emu.slack_updates())
+        assert "the postmortem page had an edit of its own" in answer["text"]
+
     def test_not_mine_unassigns_and_asks_the_channel(self, emu, page_id, web):
         del page_id
         emu.slack_click(dm_to(emu, "UALICE"), ACTION_NOT_MINE, user="UALICE")

@@ -222,6 +222,47 @@ def test_a_second_run_the_same_day_posts_and_writes_nothing(emu, world):
     ]
 
 
+def test_two_reviews_at_the_same_moment_post_one_digest(emu, world):
+    """Two machines run the review at once: each reads the last review before either
+    stores its own. The digest is claimed on the roll-up page before it is posted, so
+    one of them posts and the other says the day was reviewed already."""
+    the_fortnight(emu, world)
+    other = pmsync.Syncer(
+        emu.confluence(), emu.jira(), config=world["syncer"].config, slack=emu.slack()
+    )
+    results = []
+
+    def the_other_machine(record) -> None:
+        if not results and record.path.endswith(f"/property/{REVIEW_PROPERTY}"):
+            results.append(None)  # once: the other review's own reads come here too
+            results.append(other.review())
+
+    emu.add_request_listener(the_other_machine)
+
+    mine = world["syncer"].review()
+
+    theirs = results[1]
+    assert 2 == len(review_messages(emu))  # the first review's, and one for today
+    assert ([True, False], [False, True]) == (
+        [theirs.digest_posted, mine.digest_posted],
+        [theirs.already_reviewed, mine.already_reviewed],
+    )
+
+
+def test_a_digest_slack_refused_is_posted_by_the_rerun(emu, world):
+    """The day's record is stored before the digest is posted; when Slack then fails,
+    the record says so, and a rerun the same day posts the digest."""
+    the_fortnight(emu, world)
+    emu.faults.server_error(status=500, service="slack")
+    with pytest.raises(pmsync.PmsyncError):
+        world["syncer"].review()
+    emu.faults.clear()
+
+    again = world["syncer"].review()
+
+    assert (True, 2) == (again.digest_posted, len(review_messages(emu)))
+
+
 def test_a_persons_notes_on_the_page_survive(emu, world):
     """Notes added between pmsync's sections stay byte for byte; the sections change."""
     page = rollup(emu)

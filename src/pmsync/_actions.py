@@ -39,6 +39,7 @@ from pmsync._messages import (
     item_key,
 )
 from pmsync._model import JiraIssue, Status
+from pmsync._quote import wiki_text
 from pmsync.exceptions import NotFoundError, PmsyncError
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ class ItemActions:
             if issue.status_category is Status.DONE:
                 return f"{key} was already done", f"Already done when {name} pressed Done"
             move_issue(jira, key, Status.DONE, issue)
-            jira.comment(key, f"Marked done from Slack by {name}.")
+            jira.comment(key, f"Marked done from Slack by {wiki_text(name)}.")
             return f"{key} marked done", f"Done by {name}"
         if press.action_id == ACTION_DUE:
             if press.selected_date is None:
@@ -290,7 +291,7 @@ class ItemActions:
             if press.selected_date == issue.due:
                 return f"{key} was already due {day}", f"Due {day}, as {name} confirmed"
             jira.edit(key, {"duedate": day})
-            jira.comment(key, f"Due date moved to {day} from Slack by {name}.")
+            jira.comment(key, f"Due date moved to {day} from Slack by {wiki_text(name)}.")
             return f"{key} is now due {day}", f"Due date moved to {day} by {name}"
         if press.action_id == ACTION_NOT_MINE:
             return self.hand_back(notifier, issue, prop, name), f"Handed back by {name}"
@@ -308,7 +309,9 @@ class ItemActions:
         former = issue.assignee.identity if issue.assignee else None
         declined = {"by": former, "at": self.syncer.clock().isoformat()}
         jira.set_property(key, {**prop, "declined": declined})
-        jira.comment(key, f"{name} said from Slack that this is not theirs; it needs an owner.")
+        jira.comment(
+            key, f"{wiki_text(name)} said from Slack that this is not theirs; it needs an owner."
+        )
         channel = self.syncer.config.slack_channel
         if channel:
             url = f"{jira.base_url}/browse/{key}"

@@ -125,6 +125,17 @@ class TestSomeoneElse:
         assert web.app.wait_idle(timeout=30)
         assert ["Marked done from Slack by Carol Example."] == comments(emu)
 
+    def test_a_name_with_wiki_markup_is_plain_text_in_the_comment(self, emu, page_id, web, syncer):
+        """A Slack display name is the person's to choose: in the Jira comment (wiki
+        markup) it is escaped, so it cannot make a link or a macro."""
+        del page_id
+        emu.add_user(display_name="Mal [click|https://evil.example]", slack_id="UMAL")
+        group = emu.add_usergroup("incident-managers", ["UMAL"])
+        syncer.config = attrs.evolve(syncer.config, slack_admin_group=group)
+        emu.slack_click(dm_to(emu, "UALICE"), ACTION_DONE, user="UMAL")
+        assert web.app.wait_idle(timeout=30)
+        assert [r"Marked done from Slack by Mal \[click\|https://evil.example\]."] == comments(emu)
+
 
 class TestSignatures:
     def test_forged_signature_is_refused_and_changes_nothing(self, emu, page_id, web):

@@ -38,6 +38,7 @@ from pmsync._report import (
 __all__ = [
     "FIRST_PERIOD_DAYS",
     "LESSONS_MARKER",
+    "PROPERTY_LIMIT",
     "REVIEW_COLUMNS",
     "REVIEW_PROPERTY",
     "STATES",
@@ -60,6 +61,8 @@ REVIEW_PROPERTY = "pmsync.review"
 #: The titles of pmsync's two sections on the roll-up page; they are found again by them.
 STATE_MARKER = "pmsync: open action items"
 LESSONS_MARKER = "pmsync: lessons learned"
+#: The largest content property Confluence stores (bytes of JSON).
+PROPERTY_LIMIT = 32 * 1024
 #: With no earlier review and no ``since``, a review looks back this many days.
 FIRST_PERIOD_DAYS = 14
 #: The digest lists at most this many stuck or overdue items (then "and N more").
@@ -628,7 +631,20 @@ def review_record(review: Review, record: Any, *, posted: bool, at: dt.datetime)
         "by_postmortem": {g.key or "": g.now.to_stored() for g in review.by_postmortem},
     }
     before = old.get("before") if same_day else last
-    return {"v": 1, "last": entry, "before": before}
+    return _storable({"v": 1, "last": entry, "before": before})
+
+
+def _storable(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` within :data:`PROPERTY_LIMIT`: while it is over, the per-postmortem
+    figures go, the review before's first (only a same-day rerun reads them); without
+    them a postmortem's trend shows as new, and the review still works."""
+    for name in ("before", "last"):
+        entry = record.get(name)
+        if len(json.dumps(record).encode()) <= PROPERTY_LIMIT:
+            break
+        if isinstance(entry, Mapping):
+            record[name] = {k: v for k, v in entry.items() if k != "by_postmortem"}
+    return record
 
 
 # -- the roll-up page --------------------------------------------------------------------

@@ -167,6 +167,31 @@ def test_a_rerun_after_a_day_without_slack_posts_then():
     assert (None, False) == previous_review(unposted, TODAY)
 
 
+def test_the_record_of_700_postmortems_fits_a_content_property():
+    """Confluence refuses content properties over 32 kB. With 700 postmortems the
+    figures of two reviews do not fit: the per-postmortem figures of the review before
+    go first (only a same-day rerun reads them), and the record stays storable."""
+    pms = [
+        Postmortem(
+            page_id=str(3_400_000_000 + n),
+            title=f"INC-{n}",
+            items=(ActionItem(item_id="a", summary="x", jira_key=f"OPS-{n + 1}"),),
+        )
+        for n in range(700)
+    ]
+    issues = [issue(f"OPS-{n + 1}") for n in range(700)]
+    at = dt.datetime(2026, 3, 16, 9, tzinfo=UTC)
+    first = review_record(build_review(pms, issues, today=TODAY), None, posted=True, at=at)
+    later = build_review(pms, issues, today=TODAY + dt.timedelta(days=7), previous=first["last"])
+    record = review_record(later, first, posted=True, at=at + dt.timedelta(days=7))
+    assert len(json.dumps(record).encode()) <= 32 * 1024
+    assert 700 == len(record["last"]["by_postmortem"])
+    assert ([700, 0, 0], "by_postmortem") == (
+        record["before"]["totals"],
+        next(k for k in first["last"] if k not in record["before"]),
+    )
+
+
 def test_state_section_lists_open_items_overdue_first_and_escapes(review):
     storage = render_state_section(review)
     etree.fromstring(f'<r xmlns:ac="urn:ac">{storage}</r>')

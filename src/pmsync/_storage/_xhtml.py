@@ -30,15 +30,17 @@ from typing import NamedTuple
 
 from lxml import etree
 
-__all__ = ["AC", "RI", "Document", "UnreadableMarkupError", "read_small", "read_storage"]
+__all__ = ["AC", "AT", "RI", "Document", "UnreadableMarkupError", "read_storage"]
 
 #: The namespace behind the ``ac:`` prefix (Confluence content elements: macros, tasks).
 AC = "http://www.atlassian.com/schema/confluence/4/ac/"
 #: The namespace behind the ``ri:`` prefix (resource identifiers: users, pages, URLs).
 RI = "http://www.atlassian.com/schema/confluence/4/ri/"
+#: The namespace behind the ``at:`` prefix (template variables of blueprint templates).
+AT = "http://www.atlassian.com/schema/confluence/4/at/"
 
 _ROOT = "pmsync-storage"
-_KNOWN_PREFIXES = {"ac": AC, "ri": RI}
+_KNOWN_PREFIXES = {"ac": AC, "ri": RI, "at": AT}
 _UNKNOWN_PREFIX_NS = "urn:x-pmsync:undeclared-prefix:"
 
 _XML_NAME = re.compile(r"[A-Za-z_][\w.\-]*\Z")
@@ -59,8 +61,6 @@ _ATTRIBUTE_PREFIX = re.compile(r"\s([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*\s*=")
 # A start tag whose name begins with an uppercase letter: a cheap test (one regex scan,
 # under a millisecond on a big page) for pages that need their names lowercased.
 _UPPERCASE_TAG = re.compile(r"<[A-Z]")
-#: A tag whose name starts with an uppercase letter: the page's names get lowercased.
-UPPERCASE_TAG = _UPPERCASE_TAG
 _XML_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
 
@@ -163,29 +163,6 @@ def _parse_strict(text: str, extra_prefixes: tuple[str, ...] = ()) -> etree._Ele
     start = _root_start(extra_prefixes) if extra_prefixes else _ROOT_START
     data = (start + text + _ROOT_END).encode("utf-8")
     return etree.fromstring(data, _parser())
-
-
-_NAMED_REFERENCE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
-_BARE_ROOT_START = _ROOT_START[len(_doctype()) :]
-
-
-def _numeric_reference(match: re.Match[str]) -> str:
-    name = match.group(1)
-    codepoint = None if name in _XML_PREDEFINED else html.entities.name2codepoint.get(name)
-    return match.group(0) if codepoint is None else f"&#{codepoint};"
-
-
-def read_small(text: str) -> etree._Element | None:
-    """The tree of a small well-formed fragment, or ``None`` when lxml refuses it (no
-    repair, no lenient reading). Named XHTML entities become character references
-    first, which for a few kilobytes is quicker than parsing the entity DTD."""
-    if "&" in text:
-        text = _NAMED_REFERENCE.sub(_numeric_reference, text)
-    try:
-        root = etree.fromstring((_BARE_ROOT_START + text + _ROOT_END).encode("utf-8"), _parser())
-    except (etree.XMLSyntaxError, UnicodeEncodeError, ValueError):
-        return None
-    return _lowercased(root, text)
 
 
 def _describe(exc: Exception) -> str:

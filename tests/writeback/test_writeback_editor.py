@@ -78,7 +78,7 @@ def spanned_tables(draw: st.DrawFn) -> str:
 @settings(max_examples=200, deadline=None)
 @given(spanned_tables())
 def test_parser_and_editor_place_every_cell_in_the_same_column(table):
-    """"Table N, row M, column C" names the same cell for both, by construction."""
+    """Table N, row M, column C names the same cell for both, by construction."""
     postmortem = parse_page(table)
     if not postmortem.tables:
         return

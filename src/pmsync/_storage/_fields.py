@@ -13,7 +13,7 @@ from typing import Literal, NamedTuple
 from pmsync._model import Person, Status
 from pmsync._storage._content import Content, Lozenge
 from pmsync._storage._page import PageItems, Place, where
-from pmsync._storage.dates import date_from_attribute, read_date
+from pmsync._storage.dates import DateReading, date_from_attribute, read_date
 from pmsync._storage.keys import ISSUE_NUMBER, PROJECT_KEY, key_in_url, keys_in_text, valid_key
 from pmsync._storage.vocabulary import (
     is_placeholder,
@@ -110,6 +110,11 @@ class FieldReader:
         self.date_order = date_order
         self.statuses = statuses
         self.priorities = priorities
+        # Due dates, statuses and priorities repeat down a table: each text is read once.
+        self._dates: dict[str, DateReading] = {}
+        self._statuses: dict[str, Status | None] = {}
+        self._lozenges: dict[Lozenge, Status | None] = {}
+        self._priorities: dict[str, str | None] = {}
 
     def owner(self, content: Content, place: Place, row: int) -> Person | None:
         """The owner cell's person: a mention, an email link or a name in words."""
@@ -148,7 +153,9 @@ class FieldReader:
             )
             return None
         text = content.text
-        reading = read_date(text, self.date_order)
+        reading = self._dates.get(text)
+        if reading is None:
+            reading = self._dates[text] = read_date(text, self.date_order)
         if reading.problem == "ambiguous-date":
             self.page.warn(
                 "ambiguous-date",
@@ -169,12 +176,16 @@ class FieldReader:
     def priority(self, content: Content) -> str | None:
         """The priority cell's Jira priority name (a lozenge's title or the text)."""
         text = content.lozenges[0].title if content.lozenges else content.text
-        return normalise_priority(text, self.priorities)
+        if text not in self._priorities:
+            self._priorities[text] = normalise_priority(text, self.priorities)
+        return self._priorities[text]
 
     def lozenge_status(self, lozenges: Sequence[Lozenge]) -> Status | None:
         """The status of the first lozenge that names one."""
         for lozenge in lozenges:
-            status = status_from_lozenge(lozenge.title, lozenge.colour, self.statuses)
+            if lozenge not in self._lozenges:
+                self._lozenges[lozenge] = status_from_lozenge(*lozenge, self.statuses)
+            status = self._lozenges[lozenge]
             if status is not None:
                 return status
         return None
@@ -192,7 +203,9 @@ class FieldReader:
                 return Status.DONE
             return Status.IN_PROGRESS if done else Status.TODO
         text = content.text
-        status = status_from_text(text, self.statuses)
+        if text not in self._statuses:
+            self._statuses[text] = status_from_text(text, self.statuses)
+        status = self._statuses[text]
         if status is None and (not text or is_placeholder(text)):
             if any(name in _DONE_EMOTICONS for name in content.emoticons):
                 return Status.DONE
@@ -215,8 +228,8 @@ class FieldReader:
         and the cell's text."""
         if content.is_empty:
             return None, ""
-        keys = list(content.jira_keys)
-        keys.extend(key for key in map(key_in_url, content.hrefs) if key)
+        keys = [*content.jira_keys, *(key_in_url(link.href) or "" for link in content.links)]
+        keys = [key for key in keys if key]
         if not keys:
             keys = keys_in_text(content.text)
         key = self.first_key(keys, place, row) if keys else None
@@ -224,6 +237,8 @@ class FieldReader:
 
     def first_key(self, keys: Sequence[str], place: Place, row: int) -> str | None:
         """The first valid key of ``keys``; warns when they name several issues."""
+        if len(keys) == 1:
+            return valid_key(keys[0])
         valid = list(dict.fromkeys(key for key in map(valid_key, keys) if key))
         if len(valid) > 1:
             self.page.warn(

@@ -55,15 +55,18 @@ def own_rows(table: etree._Element) -> Iterator[tuple[etree._Element, bool]]:
 
 def cells_of(row: etree._Element) -> list[tuple[etree._Element, int, int]]:
     """The ``<td>`` and ``<th>`` cells of a row, each with its colspan and rowspan."""
-    return [
-        (
-            cell,
-            span(cell.get("colspan"), MAX_COLSPAN),
-            span(cell.get("rowspan"), MAX_ROWSPAN, zero_to_end=True),
-        )
-        for cell in row
-        if cell.tag in _CELLS
-    ]
+    cells = []
+    for cell in row:
+        if cell.tag in _CELLS:
+            colspan, rowspan = cell.get("colspan"), cell.get("rowspan")
+            cells.append(
+                (
+                    cell,
+                    span(colspan, MAX_COLSPAN) if colspan else 1,
+                    span(rowspan, MAX_ROWSPAN, zero_to_end=True) if rowspan else 1,
+                )
+            )
+    return cells
 
 
 def _blank_text(text: str | None) -> bool:

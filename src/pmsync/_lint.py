@@ -260,11 +260,14 @@ OUTCOME_VERBS = frozenset(
     }
 )  # fmt: skip
 
-_OPENING = re.compile(
-    r"^(?:" + "|".join(re.escape(v) for v in sorted(VAGUE_OPENINGS, key=len, reverse=True))
-    + r")\b",
-    re.IGNORECASE,
-)  # fmt: skip
+
+def _openings(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching text that starts with one of ``phrases`` (longest first)."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"^(?:" + "|".join(map(re.escape, ordered)) + r")\b", re.IGNORECASE)
+
+
+_OPENING = _openings(VAGUE_OPENINGS)
 _FILLER = re.compile(
     r"^(?:(?:todo|action|ai|follow[- ]?up|next step)\s*[:\-–]\s*|[-*•]\s*|\d+[.)]\s*|"
     r"(?:we|you|they|i|someone|team)?\s*(?:should|must|need to|needs to|have to|has to|"
@@ -303,11 +306,7 @@ BEHAVIOUR_OPENINGS = (
     "aim to", "get better at", "step up", "raise awareness", "educate", "remind",
 )  # fmt: skip
 
-_BEHAVIOUR = re.compile(
-    r"^(?:" + "|".join(re.escape(v) for v in sorted(BEHAVIOUR_OPENINGS, key=len, reverse=True))
-    + r")\b",
-    re.IGNORECASE,
-)  # fmt: skip
+_BEHAVIOUR = _openings(BEHAVIOUR_OPENINGS)
 # "Ensure the backup job alerts ...", "Make sure every deploy runs ...": a system (named
 # with an article or quantifier) made to do something checkable.
 _SYSTEM_DOES = re.compile(
@@ -335,11 +334,16 @@ def _is_behavioural_promise(text: str) -> bool:
     if does is not None and does.group("verb").casefold() in OUTCOME_VERBS:
         return False
     # A later clause that changes something: "Be careful with flags and add a lint rule".
+    return not _later_clause_changes(text)
+
+
+def _later_clause_changes(text: str) -> bool:
+    """Whether a clause after the first opens with an outcome verb (``..., then fix``)."""
     for clause in _CLAUSES.split(text.casefold())[1:]:
         words = _WORD.findall(clause)
         if words and words[0] in OUTCOME_VERBS:
-            return False
-    return True
+            return True
+    return False
 
 
 def _strip_filler(summary: str) -> str:
@@ -354,12 +358,7 @@ def _names_outcome(summary: str) -> bool:
         if match.group(1) in OUTCOME_VERBS:
             return True
     # A later clause that starts with an outcome verb: "Review the runbook and add ...".
-    clauses = _CLAUSES.split(lowered)[1:]
-    for clause in clauses:
-        words = _WORD.findall(clause)
-        if words and words[0] in OUTCOME_VERBS:
-            return True
-    return False
+    return _later_clause_changes(lowered)
 
 
 def is_vague(summary: str) -> bool:

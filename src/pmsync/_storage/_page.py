@@ -4,11 +4,14 @@ Pure."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import attrs
 
-from pmsync._model import ActionItem, ItemTable, ParseWarning, Postmortem
+from pmsync._model import ActionItem, ItemTable, ParseWarning, Person, Postmortem
 from pmsync._storage.vocabulary import fold_words
 
 __all__ = ["PageItems", "Place", "TablePlace", "TaskListPlace", "digest", "where"]
@@ -77,6 +80,30 @@ class PageItems:
             warnings=tuple(self.warnings),
             tables=tuple(self.tables),
         )
+
+    def add(  # noqa: PLR0917  # the fields every item has, in ActionItem's order
+        self,
+        place: Place,
+        row: int,
+        item_id: str,
+        summary: str,
+        rest: Sequence[str],
+        owner: Person | None,
+        due: dt.date | None,
+        **more: Any,
+    ) -> None:
+        """Add the item read from ``row`` of ``place``: ``rest`` are the lines of its
+        description, ``more`` its other :class:`~pmsync.ActionItem` fields (its Jira key,
+        ``jira_key``, is noted)."""
+        key = more.get("jira_key")
+        if key is not None:
+            self.note_key(key, place, row)
+        kind: Literal["table", "task"] = "task" if isinstance(place, TaskListPlace) else "table"
+        description = "\n".join(rest) or None
+        item = ActionItem(
+            item_id, summary, description, owner, due, kind=kind, table=place.index, row=row, **more
+        )
+        self.items.append(item)
 
     def warn(self, code: str, message: str, place: Place | None, row: int | None) -> None:
         """Record a warning about ``row`` of ``place`` (or about the page)."""

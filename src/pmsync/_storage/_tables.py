@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from pmsync._model import ActionItem, ItemTable
+from pmsync._model import ItemTable
 from pmsync._storage._content import EMPTY, Content, all_text, read_content, read_value
 from pmsync._storage._fields import FieldReader, first_line
 from pmsync._storage._grid import MAX_COLSPAN, MAX_ROWSPAN, Grid, Slot, slot_at, span
@@ -336,22 +336,6 @@ class TableReader:
                     extra[field] = text
         if section:
             extra.setdefault("section", section)
-        if key is not None:
-            page.note_key(key, table, row)
-        page.items.append(
-            ActionItem(
-                item_id=page.identity(summary, key),
-                summary=summary,
-                description="\n".join(rest) or None,
-                owner=owner,
-                due=due,
-                priority=priority,
-                status=status,
-                jira_key=key,
-                kind="table",
-                table=table.index,
-                row=row,
-                extra=extra,
-            )
-        )
+        found = {"priority": priority, "status": status, "jira_key": key, "extra": extra}
+        page.add(table, row, page.identity(summary, key), summary, rest, owner, due, **found)
         return section

@@ -9,7 +9,7 @@ import re
 
 from lxml import etree
 
-from pmsync._model import ActionItem, Person, Status
+from pmsync._model import Person, Status
 from pmsync._storage._content import all_text, read_content
 from pmsync._storage._fields import FieldReader, first_line
 from pmsync._storage._page import PageItems, TaskListPlace, where
@@ -93,22 +93,6 @@ def _read_task(
         status = Status.DONE
     else:
         status = fields.lozenge_status(content.lozenges) or Status.TODO
+    found = {"status": status, "jira_key": key, "task_id": task_id}
     item_id = page.task_identity(task_id, summary, key, place, row)
-    if key is not None:
-        page.note_key(key, place, row)
-    page.items.append(
-        ActionItem(
-            item_id=item_id,
-            summary=summary,
-            description="\n".join(rest) or None,
-            owner=owner,
-            due=due,
-            priority=None,
-            status=status,
-            jira_key=key,
-            kind="task",
-            table=place.index,
-            row=row,
-            task_id=task_id,
-        )
-    )
+    page.add(place, row, item_id, summary, rest, owner, due, **found)

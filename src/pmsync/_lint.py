@@ -43,7 +43,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from html import escape as _xml_escape
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
@@ -422,11 +422,11 @@ def _tokens(summary: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in words if w not in _STOPWORDS)
 
 
-@attrs.frozen
-class _Ref:
+class _Ref(NamedTuple):
+    """An item of the corpus, and the postmortem it is on."""
+
     postmortem: Postmortem
     item: ActionItem
-    tokens: frozenset[str]
 
 
 #: How many of an item's copies its ``duplicate`` finding names (identical ones first).
@@ -464,23 +464,26 @@ class _Corpus:
             for item in pm.items:
                 tokens = _tokens(item.summary)
                 if tokens:
-                    self.by_words[tokens].append(_Ref(pm, item, tokens))
+                    self.by_words[tokens].append(_Ref(pm, item))
         frequency: dict[str, int] = defaultdict(int)
         for words in self.by_words:
             for word in words:
                 frequency[word] += 1
         self.rank = {word: (count, word) for word, count in frequency.items()}
-        self.index: dict[tuple[str, ...], list[frozenset[str]]] = defaultdict(list)
+        self.index: dict[str, list[frozenset[str]]] = defaultdict(list)
         for words in self.by_words:
             for key in self.keys(words):
                 self.index[key].append(words)
 
-    def keys(self, words: frozenset[str]) -> list[tuple[str, ...]]:
-        """The index keys of ``words``: the ``k``-word combinations of its prefix."""
+    def keys(self, words: frozenset[str]) -> list[str]:
+        """The index keys of ``words``: the ``k``-word combinations of its prefix, each
+        joined with spaces (words hold none; strings cost the garbage collector less
+        than tuples)."""
         ordered = sorted(words, key=lambda w: self.rank.get(w, (0, w)))
         shared = math.ceil(self.threshold * len(ordered))
         k = min(_SHARED_WORDS, shared)
-        return list(itertools.combinations(ordered[: len(ordered) - shared + k], k))
+        prefix = ordered[: len(ordered) - shared + k]
+        return [" ".join(combination) for combination in itertools.combinations(prefix, k)]
 
     def copies(self, postmortem: Postmortem, item: ActionItem) -> tuple[list[_Ref], bool]:
         """A few copies of ``item`` on other pages (identical wording first, then the

@@ -70,6 +70,8 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token (or ..._FILE)",
     "PMSYNC_SLACK_TOKEN": "Slack bot token, optional (or PMSYNC_SLACK_TOKEN_FILE)",
     "PMSYNC_SLACK_URL": "Slack Web API base URL, optional (tests and proxies)",
+    "PMSYNC_SLACK_SIGNING_SECRET": "pmsync serve: the Slack app's signing secret (or ..._FILE)",
+    "PMSYNC_WEBHOOK_SECRET": "pmsync serve: the shared secret of webhooks (or ..._FILE)",
 }
 
 
@@ -497,7 +499,12 @@ class Syncer:
                         continue
                     person = self.person_for_slack(item.owner)
                     text, blocks = assignment_message(
-                        item, urls[key], page.url, page.title, reassigned=reassigned
+                        item,
+                        urls[key],
+                        page.url,
+                        page.title,
+                        reassigned=reassigned,
+                        buttons=self.config.slack_buttons,
                     )
                     if notifier.send_dm(person, text, blocks) is not None:
                         sent.append(f"DM {person}: {key}")
@@ -563,6 +570,7 @@ class Syncer:
             pages=pages,
             authors=authors,
             dry_run=dry_run,
+            buttons=self.config.slack_buttons,
         )
         return attrs.evolve(result, quiet_day=is_quiet_day(day, policy))
 

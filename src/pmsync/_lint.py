@@ -542,8 +542,9 @@ def _corpus(postmortem: Postmortem, others: Sequence[Postmortem]) -> _Corpus:
     entry holds the postmortems, so the ids in its key cannot be reused meanwhile."""
     key = set(map(id, others))
     key.add(id(postmortem))
-    if _LAST_CORPUS and _LAST_CORPUS[0][0] == key:
-        return _LAST_CORPUS[0][2]
+    last = _LAST_CORPUS[0] if _LAST_CORPUS else None  # one read: other threads may lint
+    if last is not None and last[0] == key:
+        return last[2]
     everything = list({id(pm): pm for pm in (postmortem, *others)}.values())
     corpus = _Corpus(everything, DUPLICATE_THRESHOLD)
     _LAST_CORPUS[:] = [(key, everything, corpus)]

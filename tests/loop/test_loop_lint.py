@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from unittest import mock
 
 import pytest
 
@@ -304,6 +305,18 @@ class TestDuplicates:
 
         assert lint_corpus(pages, today=TODAY) == tuple(one_by_one)
         assert [f.code for f in one_by_one] == ["duplicate", "no-owner", "duplicate", "vague"]
+
+    def test_linting_each_page_of_a_set_builds_the_index_once(self):
+        """A plan lints every page against the others: the index is built for the first
+        page and reused for the rest, so the run stays linear."""
+        from pmsync import _lint as lint_module
+
+        pages = [page(item(f"Add alert {n} for disk usage"), page_id=str(n)) for n in range(5)]
+        with mock.patch.object(lint_module, "_Corpus", wraps=lint_module._Corpus) as built:
+            for pm in pages:
+                lint(pm, today=TODAY, others=[other for other in pages if other is not pm])
+
+        assert built.call_count == 1
 
 
 def test_lint_note_escapes_messages():

@@ -182,6 +182,10 @@ class Config:
         review: The review meeting's digest and roll-up page (:class:`ReviewSettings`).
         date_order: How to read ambiguous numeric dates on pages: ``DMY`` or ``MDY``.
         columns: Extra header names per field, added to the built-in vocabulary.
+        metrics_file: Where ``sync``, ``remind`` and ``report`` write Prometheus metrics
+            (the same as ``--metrics-file``), for node_exporter's textfile collector.
+        ca_bundle: A CA bundle (PEM file) to verify TLS certificates with, for networks
+            that inspect TLS with their own certificate authority.
     """
 
     project: str
@@ -206,6 +210,8 @@ class Config:
     reminders: ReminderPolicy = attrs.field(factory=ReminderPolicy)
     date_order: Literal["DMY", "MDY"] | None = None
     columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns, eq=False)
+    metrics_file: str | None = None
+    ca_bundle: str | None = None
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
 
     def __attrs_post_init__(self) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import html
 from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmsync import parse_page
 from pmsync._storage import edit
-from pmsync._storage.edit import PageEditor, RowUpdate, TaskUpdate, _Grid, write_back
+from pmsync._storage.blocks import remove_block, upsert_block
+from pmsync._storage.edit import Block, PageEditor, RowUpdate, TaskUpdate, _Grid, write_back
 
 PAGE = (
     "<h2>Action items</h2><table><tbody>"
@@ -52,12 +54,6 @@ def test_each_write_starts_from_the_page_as_scanned():
     assert editor.storage == PAGE
 
 
-def test_the_editor_knows_where_each_table_ends():
-    editor = PageEditor(PAGE)
-
-    assert PAGE[: editor.table_end(0)].endswith("</table>")
-
-
 @st.composite
 def spanned_tables(draw: st.DrawFn) -> str:
     """An action table whose body cells span rows and columns at random; each cell says
@@ -90,3 +86,41 @@ def test_parser_and_editor_place_every_cell_in_the_same_column(table):
         slot = grid.slots[item_table.header_row + 1 + item.row][item_table.columns["summary"]]
         written = html.unescape(slot.cell.content(table))
         assert written == item.summary
+
+
+NOTE = (
+    '<ac:structured-macro ac:name="note"><ac:parameter ac:name="title">pmsync: action item '
+    "check</ac:parameter><ac:rich-text-body><p>{}</p></ac:rich-text-body></ac:structured-macro>"
+)
+MARKER = "pmsync: action item check"
+BLOCK_PAGES = [
+    PAGE,
+    PAGE + NOTE.format("old"),
+    PAGE.replace("<h2>", NOTE.format("first") + "<h2>") + NOTE.format("copy"),
+    PAGE + NOTE.format("new").replace('ac:name="note"', 'ac:name="note" ac:macro-id="x1"'),
+    "<ac:layout><ac:layout-section><ac:layout-cell>" + PAGE + "</ac:layout-cell>"
+    "</ac:layout-section></ac:layout>",
+]
+
+
+@pytest.mark.parametrize("storage", BLOCK_PAGES, ids=["none", "old", "copies", "same", "layout"])
+@pytest.mark.parametrize("after_table", [0, None, 5])
+def test_a_block_is_put_in_the_same_pass_as_blocks_would_put_it(storage, after_table):
+    """The lint note goes where upsert_block puts it, in the write that adds the keys."""
+    tables = parse_page(storage).tables
+    updates = [RowUpdate(0, 0, jira_key="OPS-1")]
+    new = NOTE.format("new")
+    result = PageEditor(storage).write(
+        tables, updates, block=Block(MARKER, new, after_table=after_table)
+    )
+    cells_only = write_back(storage, tables, updates).storage
+
+    assert result.storage == upsert_block(cells_only, MARKER, new, after_table=after_table)
+
+
+@pytest.mark.parametrize("storage", BLOCK_PAGES, ids=["none", "old", "copies", "same", "layout"])
+def test_a_block_without_markup_is_removed_as_remove_block_does(storage):
+    result = PageEditor(storage).write(parse_page(storage).tables, [], block=Block(MARKER, None))
+
+    assert result.storage == remove_block(storage, MARKER)
+    assert result.changed == (result.storage != storage)

@@ -42,11 +42,13 @@ from pmsync._storage._scan import (
     scan,
     table_rows,
 )
+from pmsync._storage.blocks import canonical as _canonical
 from pmsync._storage.dates import read_date
 from pmsync._storage.keys import is_issue_key
 from pmsync._storage.vocabulary import normalise_priority, trailing_status
 
 __all__ = [
+    "Block",
     "Edit",
     "JiraServer",
     "MarkupError",
@@ -180,6 +182,17 @@ class Edit:
 
 
 @attrs.frozen
+class Block:
+    """A block pmsync keeps on the page, found by its ``marker`` (the ``title`` of its
+    macro): ``xhtml`` replaces the one there (or goes after table ``after_table``, or at
+    the end of the page); ``None`` removes it."""
+
+    marker: str
+    xhtml: str | None
+    after_table: int | None = None
+
+
+@attrs.frozen
 class WriteBack:
     """The outcome of :func:`write_back`.
 
@@ -266,9 +279,34 @@ class PageEditor:
             grid = self._grids[index] = _Grid(self.storage, self.document.tables[index])
         return grid
 
-    def table_end(self, index: int) -> int:
-        """The offset just after table ``index``'s end tag."""
-        return self.document.tables[index].end
+    def block_edits(self, block: Block) -> list[tuple[int, int, str]]:
+        """The splices that put ``block`` on the page (see :class:`Block`)."""
+        text = self.storage
+        wanted = " ".join(html.unescape(block.marker).split())
+        spans = []
+        for macro in self.document.macros:
+            title = _parameter_values(text, macro).get("title")
+            if title is not None and " ".join(title.split()) == wanted:
+                spans.append((macro.start, macro.end))
+        # A marker block inside another one belongs to it.
+        spans = [s for s in spans if not any(o[0] < s[0] and s[1] <= o[1] for o in spans)]
+        new = block.xhtml
+        if spans:
+            (start, end), *copies = spans
+            edits = [(copy_start, copy_end, "") for copy_start, copy_end in copies]
+            if new is None or copies or _canonical(text[start:end]) != _canonical(new):
+                edits.append((start, end, new or ""))
+            return edits
+        if new is None:
+            return []
+        tables = self.document.tables
+        if block.after_table is not None and 0 <= block.after_table < len(tables):
+            at = tables[block.after_table].end
+        elif text.rstrip().endswith("</ac:layout>") and "</ac:layout-cell>" in text:
+            at = text.rfind("</ac:layout-cell>")  # inside the last cell of a page layout
+        else:
+            at = len(text)
+        return [(at, at, new)]
 
     def write(
         self,
@@ -277,9 +315,15 @@ class PageEditor:
         *,
         server: JiraServer | None = None,
         text_keys: Collection[str] = (),
+        block: Block | None = None,
     ) -> WriteBack:
         """Write Jira keys and statuses into the page, changing nothing else (see
-        :func:`write_back`, which this is)."""
+        :func:`write_back`, which this is).
+
+        ``block`` also puts a block pmsync keeps on the page (the lint note) in the same
+        pass, as :func:`~pmsync._storage.blocks.upsert_block` (or ``remove_block``, when
+        its ``xhtml`` is ``None``) would on the written page, without scanning it again.
+        """
         storage = self.storage
         writer = _Writer(self, server if server is not None else self.page_server)
         writer.text_keys = frozenset(text_keys)
@@ -307,6 +351,9 @@ class PageEditor:
                 new_tables[index] = added
         for position, task_update in task_updates:
             writer.write_task(position, task_update)
+        if block is not None:
+            for start, end, new_text in self.block_edits(block):
+                writer.splice(start, end, new_text)
         edits = writer.edits()
         written = tuple(updates[p] for p in sorted(writer.written))
         skipped = tuple(skip for _, skip in sorted(writer.skipped, key=lambda pair: pair[0]))

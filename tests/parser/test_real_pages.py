@@ -85,8 +85,11 @@ def test_with_a_ticket_column_a_key_in_the_action_text_stays_a_reference():
         ("Add a rollback alarm OPS-077", "Add a rollback alarm OPS-077", None),
         ("Add a rollback alarm OPS-0", "Add a rollback alarm OPS-0", None),
         ("OPS-77", "OPS-77", None),
+        ("Hash the session tokens: SHA-256", "Hash the session tokens: SHA-256", None),
+        ("Encrypt the backups AES-256", "Encrypt the backups AES-256", None),
+        ("Store names in UTF-8", "Store names in UTF-8", None),
     ],
-    ids=["brackets", "see", "leading-zero", "zero", "nothing-else"],
+    ids=["brackets", "see", "leading-zero", "zero", "nothing-else", "sha", "aes", "utf"],
 )
 def test_a_trailing_key_follows_jiras_key_grammar(text, summary, key):
     page = (

@@ -29,6 +29,26 @@ _OWNER_SEPARATORS = re.compile(r"\s*(?:[,;]|\s/\s|\s&\s|\sand\s)\s*", re.IGNOREC
 _DONE_EMOTICONS = frozenset({"tick", "check", "checkmark", "white_check_mark"})
 # A key typed at the very end of the action text: "Add a rollback alarm (OPS-77)."
 _TRAILING_KEY = re.compile(rf"(?<![\w-])({PROJECT_KEY}-{ISSUE_NUMBER})[\s)\].]*\Z")
+# Key-shaped names of standards and algorithms ("Use SHA-256"): typed at the end of an
+# action they are what the action is about, not its issue.
+_STANDARDS = frozenset(
+    {
+        "AES",
+        "CRC",
+        "CVE",
+        "DES",
+        "HTTP",
+        "IEEE",
+        "ISO",
+        "MD",
+        "RFC",
+        "RSA",
+        "SHA",
+        "SSL",
+        "TLS",
+        "UTF",
+    }
+)
 # What is left dangling before a key taken off the end: "Add an alarm - see", "(".
 _BEFORE_KEY = re.compile(r"(?:[\s,;:\-–—(\[]|\b(?:see|ticket|issue|jira)\b)+\Z", re.I)
 # A word that makes a key after it a reference to another issue: "Fix the bug in OPS-7".
@@ -279,7 +299,8 @@ class FieldReader:
         one there). So is a Jira link (an inline card, a ``/browse/KEY`` link) or a key
         typed as words at the end of the summary, which then loses it: "Add a rollback
         alarm https://example.atlassian.net/browse/OPS-77" is "Add a rollback alarm",
-        OPS-77. Keys and links elsewhere in the text are references ("after OPS-1 ships").
+        OPS-77. Keys and links elsewhere in the text are references ("after OPS-1 ships"),
+        and so are names of standards typed like keys ("Use SHA-256").
         """
         if content.jira_keys:
             return self.first_key(content.jira_keys, place, row), summary
@@ -289,6 +310,8 @@ class FieldReader:
             if key and shortened and _ALPHANUMERIC.search(shortened):
                 return key, shortened
         match = _TRAILING_KEY.search(summary)
+        if match is not None and match.group(1).split("-")[0] in _STANDARDS:
+            match = None
         shortened = None if match is None else _without_tail(summary, match.group(1))
         if match is not None and shortened and _ALPHANUMERIC.search(shortened):
             return match.group(1), shortened

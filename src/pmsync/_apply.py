@@ -598,6 +598,17 @@ class Applier:
         issue = self.jira.issue(key)
         now = jira_values(issue, cloud=self.jira.cloud)
         current = issue.record
+        if (
+            record is not None
+            and (change.page_id or "", change.item_id or "") in self.blocked_status
+        ):
+            # The status did not move (refused, or a person moved it first): the agreed
+            # status stays what it was, or the next run would take the page's status for
+            # a stale value and write Jira's over it.
+            base = {k: v for k, v in record.base.items() if k != "status"}
+            if current is not None and "status" in current.base:
+                base["status"] = current.base["status"]
+            record = record.with_base(base)
         for name, (planned_old, new) in change.expect.items():
             if now.get(name) == planned_old:
                 continue

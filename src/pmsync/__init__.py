@@ -25,7 +25,20 @@ from pmsync._model import (
     Postmortem,
     Status,
 )
-from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._plan import (
+    Change,
+    CommentOrphan,
+    Conflict,
+    CreateIssue,
+    MoveIssue,
+    Noop,
+    Operation,
+    PagePlan,
+    Plan,
+    SyncResult,
+    UpdateIssue,
+    WritePage,
+)
 from pmsync._ports import IssueGateway, PageGateway
 from pmsync._record import SyncRecord
 from pmsync._remind import Reminder, ReminderResult
@@ -52,15 +65,21 @@ __all__ = [
     "ApplyError",
     "AuthError",
     "Change",
+    "CommentOrphan",
     "Config",
     "ConfigError",
+    "Conflict",
     "ConflictError",
+    "CreateIssue",
     "Finding",
     "IssueGateway",
     "ItemTable",
     "JiraIssue",
     "LockError",
+    "MoveIssue",
+    "Noop",
     "NotFoundError",
+    "Operation",
     "PageGateway",
     "PagePlan",
     "ParseError",
@@ -84,6 +103,8 @@ __all__ = [
     "SyncRecord",
     "SyncResult",
     "Syncer",
+    "UpdateIssue",
+    "WritePage",
     "diff",
     "lint",
     "parse_page",

@@ -21,12 +21,11 @@ from typing import Any
 
 import attrs
 
-from pmsync._diff import restrict, with_lint_note, writeback_update
+from pmsync._diff import diff, restrict
 from pmsync._gateways.atlassian import PROPERTY_KEY
 from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
 from pmsync._model import (
-    ActionItem,
     CreateOutcome,
     JiraIssue,
     Page,
@@ -35,10 +34,22 @@ from pmsync._model import (
     Transition,
 )
 from pmsync._payload import JIRA_FIELD_KEYS, jira_values
-from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._plan import (
+    Change,
+    CommentOrphan,
+    Conflict,
+    CreateIssue,
+    MoveIssue,
+    Operation,
+    PagePlan,
+    Plan,
+    SyncResult,
+    UpdateIssue,
+    WritePage,
+)
 from pmsync._ports import IssueGateway, PageGateway
 from pmsync._record import SyncRecord
-from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
+from pmsync._storage.edit import JiraServer
 from pmsync.config import Config
 from pmsync.exceptions import ApplyError, ConflictError, PmsyncError, ServiceError
 
@@ -59,9 +70,6 @@ ParseFn = Callable[[Page], Postmortem]
 #: issues another run announced creating, found by a search of the newest ones).
 ReplanFn = Callable[[Plan, Sequence[str], bool], Plan]
 StatusInfo = tuple[str, Status]
-#: What to show for one item: its key, Jira's status, and Jira's owner/due/priority.
-Target = tuple[str, StatusInfo | None, Mapping[str, Any]]
-_CELL_VALUES = ("owner", "due", "priority")
 
 
 def as_read(page: PagePlan) -> Page:
@@ -162,8 +170,8 @@ class Applier:
         self.warnings: list[str] = []
         # (page id, item id) -> issue key, for issues this run created or adopted
         self.keys: dict[tuple[str, str], str] = {}
-        # issue key -> Jira status after this run's transitions / creates
-        self.status: dict[str, StatusInfo] = {}
+        # issue key -> the issue as this run's creates and transitions left it
+        self.after: dict[str, JiraIssue] = {}
         self.blocked_status: set[tuple[str, str]] = set()
         self.skipped: list[SkippedPage] = []
         self.leases: dict[str, Lease] = {}
@@ -183,7 +191,6 @@ class Applier:
 
     def run(self, plan: Plan) -> SyncResult:
         """Apply ``plan`` page by page, each under its lease, and return what happened."""
-        self.text_keys = plan.text_keys
         by_page: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
             by_page[change.page_id or ""].append(change)
@@ -192,11 +199,11 @@ class Applier:
             for page_id, changes in by_page.items()
         }
         # A page with nothing to write takes no lease: a no-op run costs nothing more.
-        busy = [p for p in plan.pages if any(_writes(c) for c in by_page[p.page_id])]
+        writing = {op.page_id for op in plan.operations if _writes(op)}
+        busy = [p for p in plan.pages if p.page_id in writing]
         done = len(plan.pages) - len(busy)
-        leased = {p.page_id for p in busy}
         self.conflicts.extend(
-            c for c in plan.changes if c.kind == "conflict" and c.page_id not in leased
+            c for c in plan.changes if c.kind == "conflict" and c.page_id not in writing
         )
         for group in _groups(busy, creates):
             self.leases = self.take_leases(group, by_page)
@@ -241,7 +248,7 @@ class Applier:
             return
         self.warnings.extend(fresh.warnings)
         fresh_pages = {p.page_id: p for p in fresh.pages}
-        todo: dict[str, list[Change]] = {}
+        todo: dict[str, list[Operation]] = {}
         for page in group:
             now = fresh_pages.get(page.page_id)
             if now is None:
@@ -250,7 +257,7 @@ class Applier:
                     "plan was made; nothing was done for it"
                 )
                 continue
-            mine = [c for c in fresh.changes if c.page_id == page.page_id]
+            mine = [op for op in fresh.operations if op.page_id == page.page_id]
             kept, differences = restrict(mine, approved[page.page_id])
             self.replanned.extend(
                 f"page {page.title!r} ({page.page_id}), {line}" for line in differences
@@ -258,14 +265,17 @@ class Applier:
             todo[page.page_id] = self.hold_back_creates(now, kept)
         pages = [fresh_pages[page_id] for page_id in todo if self.holds(page_id)]
         self.create_group(pages, todo)
+        # What the page write plans from: the pages as re-read (a row reworded since is
+        # matched against them) and the items the approved plan named.
+        intent = attrs.evolve(plan, pages=fresh.pages)
         for page in pages:
             if self.holds(page.page_id):
-                self.apply_page(page, todo[page.page_id])
+                self.apply_page(page, todo[page.page_id], fresh, intent)
 
     def fail(
         self,
         message: str,
-        change: Change | None = None,
+        change: Operation | None = None,
         *,
         page_id: str | None = None,
         key: str | None = None,
@@ -400,7 +410,7 @@ class Applier:
                 "page until the lease expires"
             )
 
-    def hold_back_creates(self, page: PagePlan, changes: Sequence[Change]) -> list[Change]:
+    def hold_back_creates(self, page: PagePlan, changes: Sequence[Operation]) -> list[Operation]:
         """Drop the creates of a page another run announced and Jira cannot show yet.
 
         Jira's search can lag behind its writes: an announced create that no search finds
@@ -422,10 +432,13 @@ class Applier:
     # -- creating ------------------------------------------------------------------------
 
     def create_group(
-        self, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
+        self, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Operation]]
     ) -> None:
         to_create = [
-            c for page in group for c in by_page.get(page.page_id, ()) if c.kind == "create"
+            op
+            for page in group
+            for op in by_page.get(page.page_id, ())
+            if isinstance(op, CreateIssue)
         ]
         if not to_create:
             return
@@ -464,11 +477,11 @@ class Applier:
             self.keys[(change.page_id or "", change.item_id or "")] = outcome.key
             self.created.append(outcome.key)
             new_keys.append(outcome.key)
-        self.learn_status(new_keys)
+        self.learn_created(new_keys, to_create)
 
     def retry_without_refused(
         self,
-        changes: Sequence[Change],
+        changes: Sequence[CreateIssue],
         payload: Sequence[Mapping[str, Any]],
         outcomes: list[CreateOutcome],
     ) -> list[CreateOutcome]:
@@ -525,33 +538,38 @@ class Applier:
             merged[i] = outcome
         return merged
 
-    def learn_status(self, keys: Sequence[str]) -> None:
-        """Read the initial status of new issues (one search), to show it on the page."""
+    def learn_created(self, keys: Sequence[str], creates: Sequence[CreateIssue]) -> None:
+        """Read the new issues (one search) as Jira made them, for the page write's plan."""
         if not keys:
             return
         wanted = set(keys)
         try:
             quoted = ", ".join(keys)
-            for issue in self.jira.search(f"key in ({quoted})", fields=("status",)):
-                if issue.status and issue.status_category:
-                    self.status[issue.key] = (issue.status, issue.status_category)
-                    wanted.discard(issue.key)
+            for issue in self.jira.search(f"key in ({quoted})"):
+                self.after[issue.key] = issue
+                wanted.discard(issue.key)
             for key in sorted(wanted):  # not in the search index yet: read them directly
-                issue = self.jira.issue(key)
-                if issue.status and issue.status_category:
-                    self.status[key] = (issue.status, issue.status_category)
+                self.after[key] = self.jira.issue(key)
         except PmsyncError as exc:
             self.warnings.append(
                 f"could not read the status of new issues ({exc}); the "
                 "next run writes it onto the page"
             )
+            for create in creates:  # their keys still go onto the page
+                new = self.key_for(create)
+                if new is not None and new not in self.after:
+                    self.after[new] = JiraIssue(
+                        key=new, summary=str(create.jira.get("summary") or ""), prop=create.prop
+                    )
 
     # -- updating ------------------------------------------------------------------------
 
-    def key_for(self, change: Change) -> str | None:
+    def key_for(self, change: Operation) -> str | None:
         return change.issue_key or self.keys.get((change.page_id or "", change.item_id or ""))
 
-    def apply_page(self, page: PagePlan, changes: Sequence[Change]) -> None:
+    def apply_page(
+        self, page: PagePlan, changes: Sequence[Operation], fresh: Plan, intent: Plan
+    ) -> None:
         """Transitions, then the page write, then the updates that record agreed values.
 
         A base may only say "both sides show this" once both do: Jira's value shown on the
@@ -560,19 +578,19 @@ class Applier:
         unwritten page for a person's change (docs/sync.md).
         """
         for change in changes:
-            if change.kind == "transition":
+            if isinstance(change, MoveIssue):
                 self.apply_transition(change)
-            elif change.kind == "conflict":
-                self.conflicts.append(change)
-        if self.config.writeback:
-            self.write_back(page, changes)
+            elif isinstance(change, Conflict):
+                self.conflicts.extend(change.changes)
+        if self.config.writeback:  # the page write is planned again after the moves
+            self.write_back(page, fresh, intent)
         for change in changes:
-            if change.kind == "update":
+            if isinstance(change, UpdateIssue):
                 self.apply_update(change)
-            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
+            elif isinstance(change, CommentOrphan) and change.prop is not None:
                 self.apply_orphan(page, change)
 
-    def apply_update(self, change: Change) -> None:
+    def apply_update(self, change: UpdateIssue) -> None:
         key = self.key_for(change)
         if key is None:
             return
@@ -591,7 +609,9 @@ class Applier:
             return
         self.updated.append(key)
 
-    def recheck(self, key: str, change: Change) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def recheck(
+        self, key: str, change: UpdateIssue
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """What of an update is still to do, now (a plan is a proposal, Jira the truth).
 
         Fields Jira already shows are dropped; fields a person changed in Jira since the
@@ -634,12 +654,12 @@ class Applier:
             return payload, None
         return payload, record.to_json()
 
-    def apply_transition(self, change: Change) -> None:
+    def apply_transition(self, change: MoveIssue) -> None:
         key = self.key_for(change)
         ident = (change.page_id or "", change.item_id or "")
         if key is None:
             return  # its create failed and was reported
-        target = Status(change.fields["status"][1])
+        target = change.target
         try:
             # The transitions first, the issue second: its status is then checked after
             # the routes were read, so a person's move in between is seen and kept. Jira
@@ -659,14 +679,16 @@ class Applier:
                     f"{key}: its status changed in Jira after the plan was made ({planned} -> "
                     f"{issue.status}); not moved (the next plan shows what to do)"
                 )
-                self.blocked_status.add(ident)  # nor is the page's status overwritten
+                self.blocked_status.add(ident)
+                self.after[key] = issue  # the page write plans from what Jira shows now
                 return
             if issue.status_category is target and issue.status:
-                self.status[key] = (issue.status, target)  # already there: nothing to move
-                moved = False
+                moved = False  # already there: nothing to move
             else:
-                self.status[key] = move_issue(self.jira, key, target, issue, routes)
+                status, category = move_issue(self.jira, key, target, issue, routes)
+                issue = attrs.evolve(issue, status=status, status_category=category)
                 moved = True
+            self.after[key] = _moved(issue, wanted=SyncRecord.read(change.prop))
             wanted = _with_current_reminders(SyncRecord.read(change.prop), issue.record)
             if wanted is not None and issue.record != wanted:
                 self.jira.set_property(key, wanted.to_json())
@@ -681,7 +703,7 @@ class Applier:
             return
         self.transitioned.append(key)
 
-    def record_partial_move(self, key: str, change: Change) -> None:
+    def record_partial_move(self, key: str, change: MoveIssue) -> None:
         """After a failed move, record where pmsync left the issue as the status base.
 
         Otherwise the next run would take pmsync's own intermediate step for a person's
@@ -689,17 +711,18 @@ class Applier:
         """
         try:
             issue = self.jira.issue(key)
+            self.after[key] = issue
             record = issue.record or SyncRecord.read(change.prop)
             category = issue.status_category.value if issue.status_category else None
             if record is None or record.base.get("status") == category:
                 return
-            self.jira.set_property(
-                key, record.with_base({**record.base, "status": category}).to_json()
-            )
+            partial = record.with_base({**record.base, "status": category}).to_json()
+            self.jira.set_property(key, partial)
+            self.after[key] = attrs.evolve(issue, prop=partial)
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
 
-    def apply_orphan(self, page: PagePlan, change: Change) -> None:
+    def apply_orphan(self, page: PagePlan, change: CommentOrphan) -> None:
         key = change.issue_key or ""
         try:
             self.jira.comment(
@@ -714,62 +737,40 @@ class Applier:
 
     # -- write-back ----------------------------------------------------------------------
 
-    def targets(self, page: PagePlan, changes: Sequence[Change]) -> dict[str, Target]:
-        """What to show per item id on the page: its issue key, Jira status and values."""
-        targets: dict[str, Target] = {}
-        for change in changes:
-            key = self.key_for(change)
-            item_id = change.item_id or ""
-            if not key or change.kind not in ("writeback", "transition"):
-                continue
-            if change.kind == "transition" and key not in self.status:
-                continue
-            status = self.status.get(key) or _planned_status(change)
-            if (page.page_id, item_id) in self.blocked_status:
-                status = None
-            if change.jira.get("show_status") is False:
-                if change.kind == "transition":
-                    continue  # the page keeps its status elsewhere; nothing to write
-                status = None
-            values = {n: change.jira[n] for n in _CELL_VALUES if n in change.jira}
-            if item_id in targets and not values:
-                values = dict(targets[item_id][2])
-            targets[item_id] = (key, status, values)
-        return targets
+    def plan_write(self, page: PagePlan, fresh: Plan, intent: Plan) -> WritePage | None:
+        """The page write the planner makes now: the page as given, Jira as this run left it.
 
-    def write_back(self, page: PagePlan, changes: Sequence[Change]) -> None:
-        targets = self.targets(page, changes)
+        Pure: the fresh plan's issues, with those this run created or moved as they are
+        now, planned again for this page (docs/sync.md, "Two runs at once").
+        """
+        before = fresh.snapshot
+        if before is None:
+            return None
+        issues = [self.after.get(issue.key, issue) for issue in before.issues]
+        known = {issue.key for issue in issues}
+        issues.extend(issue for key, issue in self.after.items() if key not in known)
+        snapshot = attrs.evolve(before, pages=(page,), issues=tuple(issues), warnings=())
         findings = [f for f in self.findings if f.page_id == page.page_id]
-        if not targets and not (
-            self.config.lint_writeback
-            and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)
-        ):
-            return
+        planned = diff(snapshot, self.config, now=self.now(), findings=findings, approved=intent)
+        self.warnings.extend(w for w in planned.warnings if w not in self.warnings)
+        return next((op for op in planned.operations if isinstance(op, WritePage)), None)
+
+    def write_back(self, page: PagePlan, fresh: Plan, intent: Plan) -> None:
+        """Write the page write the planner computed; a person's save (409) means re-read,
+        plan that page again, and write the new result (bounded: :func:`write_page`)."""
         first = as_read(page)
         linked: set[str] = set()
 
         def edit(current: Page) -> str:
             # Under the lease no other pmsync run writes this page: a newer version is a
-            # person's, re-read and re-parsed here.
-            postmortem = page.postmortem if current is first else self.parse(current)
-            updates = self.updates_for(postmortem.items, targets, page.postmortem.items)
-            result = write_back(
-                current.storage,
-                postmortem.tables,
-                updates,
-                server=self.server,
-                text_keys=self.text_keys,
-            )
-            for skipped in result.skipped:
-                self.warnings.append(f"page {page.page_id}: {skipped.reason}")
-            storage = result.storage
-            if self.config.lint_writeback:
-                storage = with_lint_note(storage, findings, postmortem)
-            shown = {u.jira_key for u in result.written}
-            shown -= {s.update.jira_key for s in result.skipped}
+            # person's, re-read and planned again here.
+            now = page if current is first else _page_plan(page, current, self.parse)
+            write = self.plan_write(now, fresh, intent)
             linked.clear()
-            linked.update(item_id for item_id, (key, _, _) in targets.items() if key in shown)
-            return storage
+            if write is None:
+                return current.storage
+            linked.update(write.linked)
+            return write.storage
 
         try:
             written = write_page(
@@ -785,88 +786,32 @@ class Applier:
         if written:
             self.pages_written.append(page.page_id)
         self.unresolved[page.page_id] -= linked
-
-    def still_wanted(
-        self, item: ActionItem, target: Target, planned: Mapping[str, ActionItem]
-    ) -> Target:
-        """Drop from ``target`` the cells a person changed since the plan read the page.
-
-        pmsync writes Jira's status, owner, due date or priority over what the plan read;
-        if a person has since put something else there, their edit stands (the next run
-        takes it to Jira as a page change).
-        """
-        before = planned.get(item.item_id)
-        if before is None:
-            return target
-        key, status, values = target
-        if status is not None and item.status != before.status:
-            status = None
-        kept = {}
-        for name, value in values.items():
-            if name == "owner":
-                changed = item.owner != before.owner
-            else:
-                changed = getattr(item, name) != getattr(before, name)
-            if changed:
-                self.warnings.append(
-                    f"{key}: a person changed the {name} on the page while pmsync wrote; "
-                    "their value stays"
-                )
-            else:
-                kept[name] = value
-        return key, status, kept
-
-    def updates_for(
-        self,
-        items: Sequence[ActionItem],
-        targets: Mapping[str, Target],
-        planned: Sequence[ActionItem] = (),
-    ) -> list[RowUpdate | TaskUpdate]:
-        """The editor updates for ``items`` (the page as it is now) from ``targets``.
-
-        After a re-read, a row a person reworded meanwhile has a new id; it is still the
-        row pmsync meant when it sits at the same place with the same owner and due date
-        and has no key (``planned`` holds the items as the plan read them).
-        """
-        updates: list[RowUpdate | TaskUpdate] = []
-        found = set()
-        was = {i.item_id: i for i in planned}
-        by_place = {(i.kind, i.table, i.row): i.item_id for i in planned}
-        for item in items:
-            target = targets.get(item.item_id)
-            if target is None and item.jira_key:
-                # after a re-read, an item may carry its key already (a human wrote it)
-                target = next((t for t in targets.values() if t[0] == item.jira_key), None)
-            if target is None and not item.jira_key:
-                before = was.get(by_place.get((item.kind, item.table, item.row), ""))
-                if (
-                    before is not None
-                    and before.item_id not in {i.item_id for i in items}
-                    and _same_row(before, item)
-                ):
-                    target = targets.get(before.item_id)
-            if target is None or target[0] in found:
-                continue
-            found.add(target[0])
-            updates.append(writeback_update(item, *self.still_wanted(item, target, was)))
-        for key, _, _ in targets.values():
-            if key not in found:
+        for (page_id, item_id), key in self.keys.items():
+            if page_id == page.page_id and item_id not in linked:
                 self.warnings.append(
                     f"{key}: its row was not found on the page any more (edited while pmsync "
                     "ran?); the key was not written back"
                 )
-        return updates
 
 
-def _same_row(before: ActionItem, now: ActionItem) -> bool:
-    """Whether a row at the same place is the one pmsync read, though edited meanwhile.
+def _page_plan(page: PagePlan, current: Page, parse: ParseFn) -> PagePlan:
+    """``page`` as re-read."""
+    return attrs.evolve(
+        page, version=current.version, storage=current.storage, postmortem=parse(current)
+    )
 
-    The same owner, the same due date, or a summary that keeps most of its words.
+
+def _moved(issue: JiraIssue, wanted: SyncRecord | None) -> JiraIssue:
+    """The issue as the page write plans from it once moved: only its status base moved.
+
+    The transition's record also holds bases that the updates after the page write
+    make true; planning from them would take Jira's old values for a change in Jira.
     """
-    if before.owner == now.owner or before.due == now.due:
-        return True
-    old, new = set(before.summary.casefold().split()), set(now.summary.casefold().split())
-    return bool(old) and len(old & new) * 2 >= len(old)
+    record = issue.record or (wanted.with_base({}) if wanted else None)
+    if record is None or issue.status_category is None:
+        return issue
+    base = {**record.base, "status": issue.status_category.value}
+    return attrs.evolve(issue, prop=record.with_base(base).to_json())
 
 
 def _with_current_reminders(
@@ -884,19 +829,11 @@ def outcome_error(outcome: CreateOutcome) -> str:
     return " ".join((outcome.error or "no reason given").split())
 
 
-def _writes(change: Change) -> bool:
-    """Whether carrying out ``change`` writes anything (conflicts and no-ops only tell)."""
-    if change.kind == "orphan":
-        return change.prop is not None
-    return change.kind in ("create", "update", "transition", "writeback")
-
-
-def _planned_status(change: Change) -> StatusInfo | None:
-    """The Jira status a writeback change planned to show, if any."""
-    name, category = change.jira.get("status"), change.jira.get("category")
-    if isinstance(name, str) and isinstance(category, str):
-        return name, Status(category)
-    return None
+def _writes(op: Operation) -> bool:
+    """Whether carrying out ``op`` writes anything (conflicts and no-ops only tell)."""
+    if isinstance(op, CommentOrphan):
+        return op.prop is not None
+    return isinstance(op, CreateIssue | UpdateIssue | MoveIssue | WritePage)
 
 
 def move_issue(

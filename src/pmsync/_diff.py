@@ -29,7 +29,20 @@ from pmsync._payload import (
     page_body,
     property_value,
 )
-from pmsync._plan import Change, ChangeKind, PagePlan, Plan
+from pmsync._plan import (
+    Change,
+    ChangeKind,
+    CommentOrphan,
+    Conflict,
+    CreateIssue,
+    MoveIssue,
+    Noop,
+    Operation,
+    PagePlan,
+    Plan,
+    UpdateIssue,
+    WritePage,
+)
 from pmsync._record import SyncRecord
 from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import (
@@ -38,6 +51,7 @@ from pmsync._storage.edit import (
     OwnerRef,
     RowUpdate,
     TaskUpdate,
+    WriteBack,
     write_back,
 )
 from pmsync.config import FIELDS, Config
@@ -118,13 +132,31 @@ class _Planner:
         config: Config,
         now: dt.datetime,
         findings: Sequence[Finding] | None = None,
-        approved_conflicts: Collection[tuple[str, str, str]] | None = None,
+        approved: Plan | None = None,
     ) -> None:
         self.snapshot = snapshot
-        self.approved_conflicts = approved_conflicts
+        self.approved_conflicts: set[tuple[str, str, str]] | None = None
+        # (page id, item id) the approved plan named; None: not a re-plan, every item
+        self.allowed: set[tuple[str, str | None]] | None = None
+        # page id -> the items as the approved plan read them, by place
+        self.before: dict[str, dict[tuple[str, int, int], ActionItem]] = {}
+        if approved is not None:
+            self.approved_conflicts = {
+                (c.page_id or "", c.item_id or "", name)
+                for c in approved.changes
+                if c.kind == "conflict"
+                for name in c.fields
+            }
+            self.allowed = {
+                (c.page_id or "", c.item_id) for c in approved.changes if c.kind != "noop"
+            }
+            for page in approved.pages:
+                self.before[page.page_id] = {
+                    (i.kind, i.table, i.row): i for i in page.postmortem.items
+                }
         self.config = config
         self.now = now
-        self.changes: list[Change] = []
+        self.operations: list[Operation] = []
         self.warnings: list[str] = list(snapshot.warnings)
         self.findings = lint_all(snapshot, now.date()) if findings is None else tuple(findings)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
@@ -139,6 +171,8 @@ class _Planner:
                 self.by_ident.setdefault(ident, issue)
                 self.by_page[ident[0]].setdefault(issue.key, issue)
         self.matched: set[str] = set()
+        # (page id, item id) -> the id a reworded row had when the approved plan read it
+        self.reworded: dict[tuple[str, str], str] = {}
         # Display names Jira already told us (assignees), to show owners by name.
         self.names = {
             issue.assignee.account_id: issue.assignee.display_name
@@ -236,7 +270,7 @@ class _Planner:
         self.plan_orphans()
         notes = [f"lint {f.severity} [{f.code}]: {f.message}" for f in self.findings]
         return Plan(
-            changes=tuple(self.changes),
+            operations=tuple(self.operations),
             warnings=tuple(dict.fromkeys(self.warnings + notes)),
             pages=self.snapshot.pages,
             created_at=self.now,
@@ -250,7 +284,7 @@ class _Planner:
         self.warnings.extend(
             f"{page.title!r} (page {page.page_id}): {warning}" for warning in pm.warnings
         )
-        first_change = len(self.changes)
+        first_change = len(self.operations)
         seen_keys: dict[str, ActionItem] = {}
         pending: list[tuple[ActionItem, JiraIssue | None]] = []
         for item in pm.items:
@@ -292,8 +326,13 @@ class _Planner:
             if key not in self.matched and self.by_ident.get(self.ident(issue) or ("", "")) is issue
         }
         merges: list[tuple[ActionItem, JiraIssue]] = []
+        on_page = {item.item_id for item in pm.items}
         for item, found in pending:
-            issue = found or self.adopt_by_summary(item, unclaimed)
+            issue = (
+                found
+                or self.adopt_by_summary(item, unclaimed)
+                or self.adopt_reworded(page, item, unclaimed, on_page)
+            )
             if issue is None:
                 self.plan_create(page, item)
             else:
@@ -373,17 +412,55 @@ class _Planner:
         unclaimed.pop(found[0].key)
         return found[0]
 
+    def adopt_reworded(
+        self,
+        page: PagePlan,
+        item: ActionItem,
+        unclaimed: dict[str, JiraIssue],
+        on_page: Collection[str],
+    ) -> JiraIssue | None:
+        """The issue created for the row that sat here when the approved plan read the page.
+
+        A person may reword a row while pmsync creates its issue: the row's id changes,
+        and its summary no longer matches. It is still the row pmsync meant when it sits
+        at the same place, its old id is gone from the page, and it keeps its owner, its
+        due date or most of its words; it keeps that issue instead of getting a second
+        one (docs/sync.md, "Two runs at once").
+        """
+        before = self.before.get(page.page_id, {}).get((item.kind, item.table, item.row))
+        if item.jira_key or before is None or before.item_id in on_page:
+            return None
+        issue = self.by_ident.get((page.page_id, before.item_id))
+        if issue is None or issue.key not in unclaimed or not _same_row(before, item):
+            return None
+        self.matched.add(issue.key)
+        self.reworded[(page.page_id, item.item_id)] = before.item_id
+        unclaimed.pop(issue.key)
+        return issue
+
+    def named(self, page_id: str, item_id: str | None) -> bool:
+        """Whether a re-plan may act on this item (always, when not re-planning)."""
+        item_id = self.reworded.get((page_id, item_id or ""), item_id)
+        return self.allowed is None or (page_id, item_id) in self.allowed
+
     def add(self, kind: ChangeKind, page: PagePlan, item: ActionItem, **details: Any) -> None:
-        """Plan one change about one item of a page."""
-        self.changes.append(
-            Change(
-                kind=kind,
-                page_id=page.page_id,
-                item_id=item.item_id,
-                summary=item.summary,
-                **details,
-            )
-        )
+        """Plan one operation about one item of a page."""
+        where: dict[str, Any] = {
+            "page_id": page.page_id,
+            "item_id": item.item_id,
+            "summary": item.summary,
+        }
+        if kind == "create":
+            self.operations.append(CreateIssue(**where, **details))
+        elif kind == "update":
+            self.operations.append(UpdateIssue(**where, **details))
+        elif kind == "transition":
+            target = Status(details["fields"]["status"][1])
+            self.operations.append(MoveIssue(**where, target=target, **details))
+        elif kind == "conflict":
+            self.operations.append(Conflict(**where, **details))
+        else:
+            self.operations.append(Noop(**where, **details))
 
     def approves(self, page: PagePlan, item: ActionItem, field: str) -> bool:
         """Whether resolving a conflict on ``field`` was approved (always, unless re-planning)."""
@@ -456,7 +533,7 @@ class _Planner:
                 item,
                 fields={"status": (Status.TODO.value, status)},
                 prop=property_value(page.page_id, item.item_id, {**base, "status": status}),
-                jira={"show_status": self.status_shown(page, item)},
+                show_status=self.status_shown(page, item),
             )
 
     def decide(
@@ -631,7 +708,7 @@ class _Planner:
                 issue_key=key,
                 fields={"status": (issue.status, status_target)},
                 prop=property_value(page.page_id, ident, early, record),
-                jira={"show_status": self.status_shown(page, item)},
+                show_status=self.status_shown(page, item),
             )
         if payload or (prop_changed and (status_target is None or to_page)):
             reason = None
@@ -668,38 +745,37 @@ class _Planner:
     # -- write-back ------------------------------------------------------------------
 
     def plan_writeback(self, page: PagePlan, first_change: int) -> None:
+        """Plan the page's one write: every row's cells edited in one scan (docs/sync.md).
+
+        A re-plan writes only the rows of the items the approved plan named.
+        """
         if not self.config.writeback:
             return
-        updates: list[RowUpdate | TaskUpdate] = []
         items = {item.item_id: item for item in page.postmortem.items}
-        for change in self.changes[first_change:]:
-            if change.page_id != page.page_id or change.kind != "create":
-                continue
-            new_item = items.get(change.item_id or "")
-            shows = new_item is not None and self.status_shown(page, new_item)
-            self.changes.append(
-                Change(
-                    kind="writeback",
-                    page_id=page.page_id,
-                    item_id=change.item_id,
-                    fields={"jira_key": (None, "(new)")},
-                    summary=change.summary,
-                    jira={"show_status": shows},
-                )
+        mine = [
+            op
+            for op in self.operations[first_change:]
+            if op.page_id == page.page_id and self.named(page.page_id, op.item_id)
+        ]
+        rows = [
+            Change(
+                kind="writeback",
+                page_id=page.page_id,
+                item_id=op.item_id,
+                fields={"jira_key": (None, "(new)")},
+                summary=op.summary,
             )
+            for op in mine
+            if isinstance(op, CreateIssue)
+        ]
         keyed: dict[str, tuple[ActionItem, str]] = {}
-        for change in self.changes[first_change:]:
-            if change.page_id != page.page_id or change.kind not in (
-                "update",
-                "noop",
-                "transition",
-                "conflict",
-            ):
+        for op in mine:
+            if not isinstance(op, UpdateIssue | Noop | MoveIssue | Conflict):
                 continue
-            item = items.get(change.item_id or "")
-            if item is None or not change.issue_key or item.item_id in keyed:
+            item = items.get(op.item_id or "")
+            if item is None or not op.issue_key or item.item_id in keyed:
                 continue
-            keyed[item.item_id] = (item, change.issue_key)
+            keyed[item.item_id] = (item, op.issue_key)
         by_update: dict[
             RowUpdate | TaskUpdate, tuple[ActionItem, str, tuple[str, Status] | None]
         ] = {}
@@ -708,66 +784,90 @@ class _Planner:
             values = self.cell_values.get((page.page_id, item.item_id), {})
             update = writeback_update(item, key, status, values)
             by_update[update] = (item, key, status)
-            updates.append(update)
-        if self.config.lint_writeback:
-            self.plan_lint_note(page)
-        if not updates:
-            return
         try:
-            result = write_back(
-                page.storage,
-                page.tables,
-                updates,
-                server=self.snapshot.server,
-                text_keys=self.snapshot.not_keys,
+            result = (
+                write_back(
+                    page.storage,
+                    page.tables,
+                    list(by_update),
+                    server=self.snapshot.server,
+                    text_keys=self.snapshot.not_keys,
+                )
+                if by_update
+                else WriteBack(storage=page.storage)
             )
         except MarkupError as exc:
             self.warnings.append(
-                f"{page.title!r} (page {page.page_id}): the page markup is too broken to write "
-                f"keys and status back safely ({exc}); Jira is still synced"
+                f"{page.title!r} (page {page.page_id}): the page markup is too broken to "
+                f"write keys and status back safely ({exc}); Jira is still synced"
             )
             return
         refused = {skipped.update for skipped in result.skipped}
+        linked: set[str] = set()
         for update in result.written:
             item, key, status = by_update[update]
             shown: dict[str, tuple[Any, Any]] = {}
+            if update not in refused:
+                linked.add(self.reworded.get((page.page_id, item.item_id), item.item_id))
             if item.jira_key != key and update not in refused:
                 shown["jira_key"] = (item.jira_key, key)
-            machine: dict[str, Any] = {"key": key}
             values = self.cell_values.get((page.page_id, item.item_id), {})
             for name, value in values.items():
                 old = item.owner if name == "owner" else getattr(item, name)
                 shown[name] = (str(old) if old is not None else None, _value_display(value))
-            machine.update(values)
-            if status is not None:
-                machine.update(status=status[0], category=status[1].value)
+            if status is not None and (item.status is not status[1] or not shown):
                 # The lozenge is rewritten in any case; it is news when the category moved.
-                if item.status is not status[1] or not shown:
-                    shown["status"] = (item.status.value if item.status else None, status[0])
-            self.add("writeback", page, item, issue_key=key, fields=shown, jira=machine)
+                shown["status"] = (item.status.value if item.status else None, status[0])
+            rows.append(
+                Change(
+                    kind="writeback",
+                    page_id=page.page_id,
+                    item_id=item.item_id,
+                    issue_key=key,
+                    fields=shown,
+                    summary=item.summary,
+                )
+            )
         for skipped in result.skipped:
             item, key, _ = by_update[skipped.update]
             self.warnings.append(
                 f"{page.title!r} (page {page.page_id}), {_where(item)}: cannot write {key} "
                 f"back: {skipped.reason}"
             )
-
-    def plan_lint_note(self, page: PagePlan) -> None:
-        mine = [f for f in self.findings if f.page_id == page.page_id]
-        try:
-            noted = with_lint_note(page.storage, mine, page.postmortem)
-        except MarkupError:
-            return
-        if noted != page.storage:
-            self.changes.append(
-                Change(
-                    kind="writeback",
+        storage = result.storage
+        if self.config.lint_writeback and self.named(page.page_id, None):
+            storage, note = self.with_lint_note(page, storage)
+            rows.extend(note)
+        if rows or storage != page.storage:
+            self.operations.append(
+                WritePage(
                     page_id=page.page_id,
-                    item_id=None,
-                    fields={"lint_note": (None, f"{len(mine)} finding(s)")},
-                    reason="the action-item check note beside the table (lint_writeback)",
+                    version=page.version,
+                    edits=tuple(u for u in result.written if u not in refused),
+                    storage=storage,
+                    rows=tuple(rows),
+                    linked=frozenset(linked),
                 )
             )
+
+    def with_lint_note(self, page: PagePlan, storage: str) -> tuple[str, list[Change]]:
+        """``storage`` with the page's lint note, and the row saying so when it changed."""
+        mine = [f for f in self.findings if f.page_id == page.page_id]
+        try:
+            noted = with_lint_note(storage, mine, page.postmortem)
+        except MarkupError:
+            return storage, []
+        if noted == storage:
+            return storage, []
+        return noted, [
+            Change(
+                kind="writeback",
+                page_id=page.page_id,
+                item_id=None,
+                fields={"lint_note": (None, f"{len(mine)} finding(s)")},
+                reason="the action-item check note beside the table (lint_writeback)",
+            )
+        ]
 
     # -- orphans ---------------------------------------------------------------------
 
@@ -780,9 +880,9 @@ class _Planner:
                 continue
             noted = record.orphan_noted
             comment = self.config.orphan_comment and not noted
-            self.changes.append(
-                Change(
-                    kind="orphan" if comment or not noted else "noop",
+            kind = CommentOrphan if comment or not noted else Noop
+            self.operations.append(
+                kind(
                     page_id=page.page_id,
                     item_id=record.item_id,
                     issue_key=issue.key,
@@ -791,7 +891,11 @@ class _Planner:
                         "the row is no longer on the page; pmsync never closes or deletes "
                         "issues" + ("; a comment will say so" if comment else "")
                     ),
-                    prop=attrs.evolve(record, orphan_noted=True).to_json() if comment else None,
+                    **(
+                        {"prop": attrs.evolve(record, orphan_noted=True).to_json()}
+                        if comment
+                        else {}
+                    ),
                 )
             )
 
@@ -857,6 +961,17 @@ def writeback_update(
     )
 
 
+def _same_row(before: ActionItem, now: ActionItem) -> bool:
+    """Whether a row at the same place is the one pmsync read, though edited meanwhile.
+
+    The same owner, the same due date, or a summary that keeps most of its words.
+    """
+    if before.owner == now.owner or before.due == now.due:
+        return True
+    old, new = set(before.summary.casefold().split()), set(now.summary.casefold().split())
+    return bool(old) and len(old & new) * 2 >= len(old)
+
+
 def _where(item: ActionItem) -> str:
     if item.kind == "task":
         return f"task {item.row + 1} of task list {item.table + 1}"
@@ -878,15 +993,7 @@ def diff(
     ``approved`` is the plan a re-plan stands in for: a conflict it did not name arose
     after it was made, and is reported, not resolved (docs/sync.md).
     """
-    conflicts = None
-    if approved is not None:
-        conflicts = {
-            (c.page_id or "", c.item_id or "", name)
-            for c in approved.changes
-            if c.kind == "conflict"
-            for name in c.fields
-        }
-    return _Planner(snapshot, config, now, findings, conflicts).run()
+    return _Planner(snapshot, config, now, findings, approved).run()
 
 
 #: Kinds of change a re-plan makes only when the approved plan made them for that item.
@@ -905,25 +1012,31 @@ def _said(changes: Iterable[Change]) -> str:
     return "; ".join(f"{c.kind} ({c.describe()})" for c in changes) or "nothing"
 
 
-def restrict(fresh: Sequence[Change], approved: Sequence[Change]) -> tuple[list[Change], list[str]]:
+def restrict(
+    fresh: Sequence[Operation], approved: Sequence[Change]
+) -> tuple[list[Operation], list[str]]:
     """The fresh plan of one page, cut down to the items the approved plan named.
 
     The approved plan is the intent; the fresh plan (made under the page's lease) is what
     is true now (docs/sync.md, "Two runs at once"): for the items approved, what a fresh
     plan does is done (a status a person set since is moved too), except that creating an
-    issue or commenting on an orphan needs the approved plan to have said so. Returns the
-    changes to carry out and one line per item whose changes differ from the approved.
+    issue or commenting on an orphan needs the approved plan to have said so. The page
+    write of a re-plan already holds only the rows of the items named. Returns the
+    operations to carry out and one line per item whose changes differ from the approved.
     """
     wanted = _by_item(approved)
     items = {item_id for item_id, _ in wanted}
     kept = [
-        c
-        for c in fresh
-        if c.kind != "noop"
-        and c.item_id in items
-        and (c.kind not in _NEEDS_APPROVAL or (c.item_id, c.kind) in wanted)
+        op
+        for op in fresh
+        if isinstance(op, WritePage)
+        or (
+            op.kind != "noop"
+            and op.item_id in items
+            and (op.kind not in _NEEDS_APPROVAL or (op.item_id, op.kind) in wanted)
+        )
     ]
-    now = _by_item(kept)
+    now = _by_item(c for op in kept for c in op.changes)
     differences = []
     for item_id in dict.fromkeys(item_id for item_id, _ in [*wanted, *now]):
         before = [c for (i, _), cs in wanted.items() if i == item_id for c in cs]

@@ -13,13 +13,14 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
 from pmsync._lease import SkippedPage
 from pmsync._lint import Finding
-from pmsync._model import ItemTable, Postmortem
+from pmsync._model import ItemTable, Postmortem, Status
+from pmsync._storage.edit import RowUpdate, TaskUpdate
 from pmsync.exceptions import ApplyError
 
 if TYPE_CHECKING:
@@ -29,9 +30,17 @@ __all__ = [
     "CHANGE_KINDS",
     "Change",
     "ChangeKind",
+    "CommentOrphan",
+    "Conflict",
+    "CreateIssue",
+    "MoveIssue",
+    "Noop",
+    "Operation",
     "PagePlan",
     "Plan",
     "SyncResult",
+    "UpdateIssue",
+    "WritePage",
     "warning_line",
 ]
 
@@ -83,14 +92,11 @@ def _show(value: Any) -> str:
 class Change:
     """One thing a sync would do (or deliberately not do) about one item or issue.
 
-    ``kind`` is one of ``create``, ``update``, ``transition``, ``writeback``, ``conflict``,
+    The public, read-only view of the plan's operations (:attr:`Plan.changes`). ``kind``
+    is one of ``create``, ``update``, ``transition``, ``writeback``, ``conflict``,
     ``orphan`` and ``noop``. ``fields`` maps each field concerned to ``(old, new)``: for a
     conflict, ``(page value, Jira value)``. ``reason`` says why, for conflicts, orphans and
     no-ops (and for updates that adopt an issue).
-
-    ``jira`` (the exact Jira fields apply sends) and ``prop`` (the issue's ``pmsync``
-    property afterwards, holding the new merge base) are what :meth:`pmsync.Syncer.apply`
-    executes.
     """
 
     kind: ChangeKind
@@ -102,21 +108,6 @@ class Change:
     )
     reason: str | None = None
     summary: str | None = None
-    jira: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=_ro,
-        eq=attrs.cmp_using(eq=_same),
-        hash=False,
-        repr=False,
-    )
-    #: For updates: per merged field, [Jira's value when planned, the value to set];
-    #: apply re-reads the issue and leaves a field alone if Jira moved on meanwhile.
-    expect: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
-    )
-    prop: Mapping[str, Any] | None = attrs.field(
-        default=None, converter=_ro_optional, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
-    )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of this change."""
@@ -137,6 +128,163 @@ class Change:
         )
         parts = [p for p in (what, self.reason) if p]
         return "; ".join(parts)
+
+
+def _view(op: Operation) -> Change:
+    return Change(
+        kind=op.kind,
+        page_id=op.page_id,
+        item_id=op.item_id,
+        issue_key=op.issue_key,
+        fields=op.fields,
+        reason=op.reason,
+        summary=op.summary,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class _Operation:
+    """What every operation names: the page, item and issue, and what it shows the user."""
+
+    kind: ClassVar[ChangeKind]
+    page_id: str | None
+    item_id: str | None = None
+    issue_key: str | None = None
+    summary: str | None = None
+    fields: Mapping[str, tuple[Any, Any]] = attrs.field(
+        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False
+    )
+    reason: str | None = None
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """The read-only view of this operation, as :attr:`Plan.changes` lists it."""
+        return (_view(self),)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        """One line saying what this operation does."""
+        return _view(self).describe()  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the view, and the operation's type."""
+        return {"operation": type(self).__name__, **_view(self).to_dict()}  # type: ignore[arg-type]
+
+
+def _record(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return _ro_optional(value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateIssue(_Operation):
+    """Create the issue of a new row: ``jira`` holds the Jira fields sent, ``prop`` the
+    ``pmsync`` property it is created with (docs/sync.md, "Identity")."""
+
+    kind: ClassVar[ChangeKind] = "create"
+    jira: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+    prop: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_record, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+
+
+@attrs.frozen(kw_only=True)
+class UpdateIssue(_Operation):
+    """Edit an issue's fields (``jira``) and record the new merge base (``prop``).
+
+    ``expect`` maps each merged field to [Jira's value when planned, the value to set]: a
+    field Jira moved on meanwhile is left alone (a plan is a proposal, Jira the truth).
+    """
+
+    kind: ClassVar[ChangeKind] = "update"
+    jira: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+    prop: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_record, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+    expect: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+
+
+@attrs.frozen(kw_only=True)
+class MoveIssue(_Operation):
+    """Transition an issue to a status of category ``target``; ``prop`` records the
+    status base. ``show_status``: whether the page shows Jira's status afterwards."""
+
+    kind: ClassVar[ChangeKind] = "transition"
+    target: Status
+    prop: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_record, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+    show_status: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class WritePage(_Operation):
+    """Write a page once: the cell ``edits`` made on the ``version`` read, and the
+    resulting ``storage``, computed by the planner from one scan of the page.
+
+    ``rows`` says what each row shows afterwards (one ``writeback`` change each);
+    ``linked`` holds the item ids whose keys the page shows once written.
+    """
+
+    kind: ClassVar[ChangeKind] = "writeback"
+    page_id: str
+    version: int
+    edits: tuple[RowUpdate | TaskUpdate, ...] = attrs.field(default=(), repr=False)
+    storage: str = attrs.field(repr=False)
+    rows: tuple[Change, ...] = ()
+    linked: frozenset[str] = attrs.field(default=frozenset(), repr=False)
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """One ``writeback`` change per row written (and one for a lint note)."""
+        return self.rows
+
+    def describe(self) -> str:
+        """One line saying what this write does."""
+        return f"page {self.page_id} version {self.version}: {len(self.rows)} row(s) written"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the page, the version read and the rows written."""
+        return {
+            "operation": "WritePage",
+            "kind": self.kind,
+            "page_id": self.page_id,
+            "version": self.version,
+            "rows": [row.to_dict() for row in self.rows],
+        }
+
+
+@attrs.frozen(kw_only=True)
+class CommentOrphan(_Operation):
+    """An issue whose row left its page: comment once and record it (``prop``); with no
+    ``prop`` (comments are off) the orphan is only reported."""
+
+    kind: ClassVar[ChangeKind] = "orphan"
+    prop: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_record, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Conflict(_Operation):
+    """A field changed on both sides; ``reason`` says how ownership resolves it."""
+
+    kind: ClassVar[ChangeKind] = "conflict"
+
+
+@attrs.frozen(kw_only=True)
+class Noop(_Operation):
+    """An item that needs nothing, and why (shown with ``-v``)."""
+
+    kind: ClassVar[ChangeKind] = "noop"
+
+
+#: Any operation of a plan.
+Operation = CreateIssue | UpdateIssue | MoveIssue | WritePage | CommentOrphan | Conflict | Noop
 
 
 @attrs.frozen
@@ -171,7 +319,7 @@ class Plan:
     problems, owners that match no Jira user, links to missing issues...).
     """
 
-    changes: tuple[Change, ...] = ()
+    operations: tuple[Operation, ...] = ()
     warnings: tuple[str, ...] = ()
     pages: tuple[PagePlan, ...] = attrs.field(default=(), repr=False)
     created_at: dt.datetime | None = None
@@ -180,6 +328,11 @@ class Plan:
     text_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
     #: What the plan was made from; apply re-plans each page against it (docs/sync.md).
     snapshot: Snapshot | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """Every decision as a read-only :class:`Change`, no-ops included."""
+        return tuple(change for op in self.operations for change in op.changes)
 
     @property
     def is_empty(self) -> bool:

@@ -92,7 +92,7 @@ def test_the_public_planner_runs_on_a_snapshot_without_http():
     snapshot = pmsync.Snapshot(pages=(page,), issues=())
     now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     plan = pmsync.diff(snapshot, pmsync.Config(project="OPS"), now=now)
-    (create,) = plan.of_kind("create")
+    (create,) = (op for op in plan.operations if isinstance(op, pmsync.CreateIssue))
     record = SyncRecord.read(create.prop)
     assert ("7", postmortem.items[0].item_id) == record.identity
 

@@ -1,0 +1,215 @@
+"""Typed operations: the plan carries finished work, the executor writes what it holds.
+
+The planner is tested as a pure function (page, issues, record -> operations); the
+executor against the emulator, through the real clients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pytest
+from sync_helpers import ALICE, BOB, row, table_page
+
+import pmsync
+
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+CONFIG = pmsync.Config(project="OPS")
+BASE = {
+    "summary": "Add a disk alert",
+    "description": None,
+    "owner": ALICE,
+    "due": "2026-12-04",
+    "priority": None,
+    "status": "todo",
+}
+
+
+def _page(rows, *, version=3) -> pmsync.PagePlan:
+    storage = table_page(rows)
+    return pmsync.PagePlan(
+        page_id="100",
+        title="Disk full",
+        version=version,
+        url=None,
+        storage=storage,
+        postmortem=pmsync.parse_page(storage, page_id="100", title="Disk full"),
+    )
+
+
+def _issue(key, item_id, *, summary="Add a disk alert", status=("To Do", "todo"), base=BASE):
+    return pmsync.JiraIssue(
+        key=key,
+        summary=summary,
+        assignee=pmsync.Person(account_id=ALICE),
+        due=dt.date(2026, 12, 4),
+        status=status[0],
+        status_category=pmsync.Status(status[1]),
+        labels=("pmsync",),
+        prop={"v": 1, "page_id": "100", "item_id": item_id, "base": dict(base)},
+    )
+
+
+def _plan(pages, issues, approved=None) -> pmsync.Plan:
+    snapshot = pmsync.Snapshot(pages=tuple(pages), issues=tuple(issues))
+    return pmsync.diff(snapshot, CONFIG, now=NOW, approved=approved)
+
+
+def _of(plan, kind):
+    return [op for op in plan.operations if isinstance(op, kind)]
+
+
+class TestPlanHoldsOperations:
+    def test_a_new_row_is_a_create_issue_carrying_its_fields_and_record(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04", status="In progress")])
+        plan = _plan([page], [])
+        (create,) = _of(plan, pmsync.CreateIssue)
+        (move,) = _of(plan, pmsync.MoveIssue)
+        item_id = page.postmortem.items[0].item_id
+        assert "Add a disk alert" == create.jira["summary"]
+        assert ("100", item_id) == pmsync.SyncRecord.read(create.prop).identity
+        assert pmsync.Status.IN_PROGRESS is move.target
+        assert ["create", "transition", "writeback"] == [c.kind for c in plan.changes]
+
+    def test_a_status_changed_in_jira_is_one_page_write_holding_the_new_storage(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04", status="[To Do]", key="OPS-1")])
+        item_id = page.postmortem.items[0].item_id
+        plan = _plan([page], [_issue("OPS-1", item_id, status=("Done", "done"))])
+        (write,) = _of(plan, pmsync.WritePage)
+        assert (page.page_id, page.version) == (write.page_id, write.version)
+        assert 1 == len(write.edits)
+        after = pmsync.parse_page(write.storage, page_id="100", title="Disk full")
+        assert pmsync.Status.DONE is after.items[0].status
+        assert write.storage.count("Done") == 1
+        (view,) = plan.of_kind("writeback")
+        assert {"status": ("todo", "Done")} == dict(view.fields)
+
+    def test_an_item_in_sync_plans_no_page_write(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04", status="[To Do]", key="OPS-1")])
+        plan = _plan([page], [_issue("OPS-1", page.postmortem.items[0].item_id)])
+        assert [] == _of(plan, pmsync.WritePage)
+        assert plan.is_empty
+
+    @pytest.mark.parametrize(
+        "op",
+        [
+            pmsync.Noop(page_id="1", item_id="a", issue_key="OPS-1", reason="in sync"),
+            pmsync.Conflict(page_id="1", item_id="a", fields={"due": ("a", "b")}, reason="x"),
+            pmsync.CommentOrphan(page_id="1", item_id="a", issue_key="OPS-2", reason="gone"),
+        ],
+        ids=lambda op: type(op).__name__,
+    )
+    def test_every_operation_describes_itself_as_its_change_view_does(self, op):
+        (view,) = op.changes
+        assert view.describe() == op.describe()
+        assert {"operation": type(op).__name__, **view.to_dict()} == op.to_dict()
+
+    def test_a_page_write_lists_its_rows_in_to_dict(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04", status="[To Do]", key="OPS-1")])
+        item_id = page.postmortem.items[0].item_id
+        plan = _plan([page], [_issue("OPS-1", item_id, status=("Done", "done"))])
+        (write,) = _of(plan, pmsync.WritePage)
+        as_dict = write.to_dict()
+        assert ("WritePage", "100", 3) == (
+            as_dict["operation"],
+            as_dict["page_id"],
+            as_dict["version"],
+        )
+        assert [item_id] == [r["item_id"] for r in as_dict["rows"]]
+
+
+class TestReplanRules:
+    def test_a_row_reworded_since_the_approved_plan_keeps_the_issue_created_for_it(self):
+        """Same place, same owner: the reworded row gets the issue; nothing is created."""
+        read = _page([row("Add a disk alert", ALICE, "2026-12-04")])
+        approved = _plan([read], [])
+        created = _issue("OPS-7", read.postmortem.items[0].item_id)
+        now = _page([row("Add a disk usage alert for db-1", ALICE, "2026-12-04")], version=4)
+        plan = _plan([now], [created], approved=attrs.evolve(approved, pages=(read,)))
+        assert [] == _of(plan, pmsync.CreateIssue)
+        (write,) = _of(plan, pmsync.WritePage)
+        after = pmsync.parse_page(write.storage, page_id="100", title="Disk full")
+        assert "OPS-7" == after.items[0].jira_key
+        assert frozenset({read.postmortem.items[0].item_id}) == write.linked
+
+    def test_a_different_row_in_the_same_place_is_not_given_the_issue(self):
+        """Another owner, another date, other words: a new row, not the one created."""
+        read = _page([row("Add a disk alert", ALICE, "2026-12-04")])
+        approved = _plan([read], [])
+        created = _issue("OPS-7", read.postmortem.items[0].item_id)
+        now = _page([row("Rotate the logs daily", BOB, "2027-01-09")], version=4)
+        plan = _plan([now], [created], approved=attrs.evolve(approved, pages=(read,)))
+        assert [] == [op for op in _of(plan, pmsync.WritePage) if "OPS-7" in op.storage]
+
+    def test_a_replan_writes_only_the_rows_of_items_the_approved_plan_named(self):
+        rows = [
+            row("Add a disk alert", ALICE, "2026-12-04", status="[To Do]", key="OPS-1"),
+            row("Rotate logs", ALICE, "2026-12-04", status="[To Do]", key="OPS-2"),
+        ]
+        page = _page(rows)
+        first, second = (item.item_id for item in page.postmortem.items)
+        approved = _plan(
+            [page],
+            [
+                _issue("OPS-1", first, status=("Done", "done")),
+                _issue(
+                    "OPS-2", second, summary="Rotate logs", base={**BASE, "summary": "Rotate logs"}
+                ),
+            ],
+        )
+        later = _plan(
+            [page],
+            [
+                _issue("OPS-1", first, status=("Done", "done")),
+                _issue(
+                    "OPS-2",
+                    second,
+                    summary="Rotate logs",
+                    status=("Done", "done"),
+                    base={**BASE, "summary": "Rotate logs"},
+                ),
+            ],
+            approved=approved,
+        )
+        (write,) = _of(later, pmsync.WritePage)
+        assert [first] == [r.item_id for r in write.rows]
+        statuses = [i.status for i in pmsync.parse_page(write.storage, page_id="100").items]
+        assert [pmsync.Status.DONE, pmsync.Status.TODO] == statuses
+
+
+class TestExecutorWritesThePlannedPage:
+    def test_the_page_written_is_the_planned_page_write(self, emu, syncer):
+        """No one edits in between: the page ends exactly as the plan's WritePage says."""
+        page_id = emu.add_page(
+            "SRE", "Disk full", table_page([row("Add a disk alert", ALICE, "2026-12-04")])
+        )
+        syncer.sync(page_ids=[page_id])
+        key = emu.issues("OPS")[0]["key"]
+        emu.transition_issue(key, "Done")
+        plan = syncer.plan(page_ids=[page_id])
+        (write,) = _of(plan, pmsync.WritePage)
+        result = syncer.apply(plan)
+        assert result.ok, result.errors
+        assert (page_id,) == result.pages_written
+        assert write.storage == emu.page(page_id)["storage"]
+
+    def test_a_person_saving_first_gets_the_page_planned_again_over_their_text(self, emu, syncer):
+        """A 409: re-read, plan that page again, write it; the person's line stays."""
+        page_id = emu.add_page(
+            "SRE", "Disk full", table_page([row("Add a disk alert", ALICE, "2026-12-04")])
+        )
+        syncer.sync(page_ids=[page_id])
+        key = emu.issues("OPS")[0]["key"]
+        emu.transition_issue(key, "Done")
+
+        def human(pid: str) -> None:
+            emu.edit_page(pid, emu.page(pid)["storage"] + "<p>Reviewed by Bob.</p>")
+
+        emu.faults.on_page_write(human)
+        result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        storage = emu.page(page_id)["storage"]
+        assert storage.endswith("<p>Reviewed by Bob.</p>")
+        (item,) = pmsync.parse_page(storage, page_id=page_id).items
+        assert (key, pmsync.Status.DONE) == (item.jira_key, item.status)

@@ -582,8 +582,16 @@ class Applier:
                 self.apply_transition(change)
             elif isinstance(change, Conflict):
                 self.conflicts.extend(change.changes)
-        if self.config.writeback:  # the page write is planned again after the moves
-            self.write_back(page, fresh, intent)
+        if self.config.writeback:
+            # The fresh plan's page write stands unless this run's creates or moves
+            # changed what the page must show: then the page write is planned again.
+            planned = next((op for op in changes if isinstance(op, WritePage)), None)
+            moved_on = any(
+                self.key_for(op) in self.after
+                for op in changes
+                if isinstance(op, CreateIssue | MoveIssue)
+            )
+            self.write_back(page, fresh, intent, planned=planned, replan=moved_on)
         for change in changes:
             if isinstance(change, UpdateIssue):
                 self.apply_update(change)
@@ -755,17 +763,32 @@ class Applier:
         self.warnings.extend(w for w in planned.warnings if w not in self.warnings)
         return next((op for op in planned.operations if isinstance(op, WritePage)), None)
 
-    def write_back(self, page: PagePlan, fresh: Plan, intent: Plan) -> None:
+    def write_back(
+        self,
+        page: PagePlan,
+        fresh: Plan,
+        intent: Plan,
+        *,
+        planned: WritePage | None,
+        replan: bool,
+    ) -> None:
         """Write the page write the planner computed; a person's save (409) means re-read,
-        plan that page again, and write the new result (bounded: :func:`write_page`)."""
+        plan that page again, and write the new result (bounded: :func:`write_page`).
+
+        ``planned`` is the fresh plan's page write (None: nothing to write); ``replan``
+        plans it again first, when this run's creates or moves changed what to show.
+        """
         first = as_read(page)
         linked: set[str] = set()
 
         def edit(current: Page) -> str:
             # Under the lease no other pmsync run writes this page: a newer version is a
             # person's, re-read and planned again here.
-            now = page if current is first else _page_plan(page, current, self.parse)
-            write = self.plan_write(now, fresh, intent)
+            if current is first and not replan:
+                write = planned
+            else:
+                now = page if current is first else _page_plan(page, current, self.parse)
+                write = self.plan_write(now, fresh, intent)
             linked.clear()
             if write is None:
                 return current.storage

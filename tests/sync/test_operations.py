@@ -178,15 +178,21 @@ class TestReplanRules:
         assert [pmsync.Status.DONE, pmsync.Status.TODO] == statuses
 
 
+def _synced_then_done_in_jira(emu, syncer) -> tuple[str, str]:
+    """A synced one-row page whose issue a person then moved to Done in Jira."""
+    page_id = emu.add_page(
+        "SRE", "Disk full", table_page([row("Add a disk alert", ALICE, "2026-12-04")])
+    )
+    syncer.sync(page_ids=[page_id])
+    key = emu.issues("OPS")[0]["key"]
+    emu.transition_issue(key, "Done")
+    return page_id, key
+
+
 class TestExecutorWritesThePlannedPage:
     def test_the_page_written_is_the_planned_page_write(self, emu, syncer):
         """No one edits in between: the page ends exactly as the plan's WritePage says."""
-        page_id = emu.add_page(
-            "SRE", "Disk full", table_page([row("Add a disk alert", ALICE, "2026-12-04")])
-        )
-        syncer.sync(page_ids=[page_id])
-        key = emu.issues("OPS")[0]["key"]
-        emu.transition_issue(key, "Done")
+        page_id, _ = _synced_then_done_in_jira(emu, syncer)
         plan = syncer.plan(page_ids=[page_id])
         (write,) = _of(plan, pmsync.WritePage)
         result = syncer.apply(plan)
@@ -196,12 +202,7 @@ class TestExecutorWritesThePlannedPage:
 
     def test_a_person_saving_first_gets_the_page_planned_again_over_their_text(self, emu, syncer):
         """A 409: re-read, plan that page again, write it; the person's line stays."""
-        page_id = emu.add_page(
-            "SRE", "Disk full", table_page([row("Add a disk alert", ALICE, "2026-12-04")])
-        )
-        syncer.sync(page_ids=[page_id])
-        key = emu.issues("OPS")[0]["key"]
-        emu.transition_issue(key, "Done")
+        page_id, key = _synced_then_done_in_jira(emu, syncer)
 
         def human(pid: str) -> None:
             emu.edit_page(pid, emu.page(pid)["storage"] + "<p>Reviewed by Bob.</p>")

@@ -35,6 +35,7 @@ from pmsync.exceptions import (
     NotFoundError,
     ParseError,
     PmsyncError,
+    QuotaExhaustedError,
     RateLimitError,
     ServiceError,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Plan",
     "PmsyncError",
     "Postmortem",
+    "QuotaExhaustedError",
     "RateLimitError",
     "Reminder",
     "ReminderPolicy",

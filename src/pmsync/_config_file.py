@@ -55,6 +55,7 @@ _TOP: dict[str, tuple[type, ...]] = {
     "reminders": (dict,),
     "date_order": (str,),
     "columns": (dict,),
+    "confluence_api": (str,),
 }
 _REMINDERS: dict[str, tuple[type, ...]] = {
     "due_soon_days": (int,),
@@ -291,6 +292,10 @@ writeback = true
 
 # The Slack channel for one summary per postmortem, escalations and unassigned items.
 # slack_channel = "#incidents"
+
+# Which Confluence REST API reads and writes pages: "auto" (v2 on Cloud, v1 on Server/
+# Data Center; switches once if the site answers otherwise), "v1" or "v2".
+# confluence_api = "auto"
 
 # How to read ambiguous numeric dates such as 03/04/2026 on pages: "DMY" or "MDY".
 # Without it, such dates are reported as ambiguous and left out.

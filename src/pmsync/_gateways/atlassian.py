@@ -1,7 +1,11 @@
 """Thin gateways over atlassian-python-api: Confluence pages and Jira issues.
 
 Each method is one REST conversation (paged where the API pages) and returns pmsync
-values. Requests go through :class:`~pmsync._gateways._transport.Transport`, which retries
+values. Confluence pages are read and written through REST v2 on Cloud (Atlassian
+retired the v1 page endpoints there) and v1 on Server/Data Center; CQL search is v1
+everywhere. Jira's search on Cloud is eventually consistent, so the gateway names the
+issues it wrote this run in ``reconcileIssues`` on later searches. Requests go through
+:class:`~pmsync._gateways._transport.Transport`, which retries
 what is safe to retry and turns vendor errors into pmsync errors. Nothing here decides
 what to change: that is the planner's job.
 """
@@ -11,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
+import requests
 
-from pmsync._gateways._transport import RetryPolicy, Transport, error_message
+from pmsync._gateways._transport import Pacing, RetryPolicy, Transport, error_message
 from pmsync._model import JiraIssue, Person, Status
 from pmsync._quote import cql_string, jql_string
 from pmsync.exceptions import NotFoundError, ServiceError
@@ -49,6 +54,9 @@ ISSUE_FIELDS = (
     "resolutiondate",
 )
 _PAGE_BATCH = 50
+#: Jira takes at most this many ids in ``reconcileIssues``.
+_RECONCILE_MAX = 50
+ConfluenceApi = Literal["auto", "v1", "v2"]
 _CATEGORY = {"new": Status.TODO, "indeterminate": Status.IN_PROGRESS, "done": Status.DONE}
 
 
@@ -166,24 +174,97 @@ def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
 
 
 class ConfluenceGateway:
-    """Read and write Confluence pages through a real ``atlassian.Confluence`` client."""
+    """Read and write Confluence pages through a real ``atlassian.Confluence`` client.
 
-    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
-        self.http = Transport(client, "confluence", policy)
+    ``cloud`` says which page API ``api="auto"`` starts with: REST v2 on Cloud, v1 on
+    Server/Data Center. ``"auto"`` switches once (and logs it) when v2 answers 404 for
+    want of the API or v1 answers 410 Gone; ``"v1"`` or ``"v2"`` force one.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        policy: RetryPolicy | None = None,
+        *,
+        cloud: bool = False,
+        api: ConfluenceApi = "auto",
+        pacing: Pacing | None = None,
+    ) -> None:
+        self.http = Transport(client, "confluence", policy, pacing)
+        self.api = api
+        #: The page API in use: ``"v1"`` or ``"v2"``.
+        self.pages_api: Literal["v1", "v2"] = ("v2" if cloud else "v1") if api == "auto" else api
 
     def _page(self, raw: Mapping[str, Any]) -> Page:
         links = raw.get("_links") or {}
         base = str(links.get("base") or self.http.base_url)
         webui = links.get("webui")
+        body = raw.get("body") or {}
+        author = person_from_user((raw.get("history") or {}).get("createdBy"))
+        if raw.get("authorId"):  # REST v2
+            author = Person(account_id=str(raw["authorId"]))
         return Page(
             id=str(raw["id"]),
             title=str(raw.get("title") or ""),
             version=int((raw.get("version") or {}).get("number") or 1),
-            storage=str(((raw.get("body") or {}).get("storage") or {}).get("value") or ""),
+            storage=str((body.get("storage") or {}).get("value") or ""),
             space=(raw.get("space") or {}).get("key"),
             url=f"{base}{webui}" if webui else f"{base}/pages/viewpage.action?pageId={raw['id']}",
-            author=person_from_user((raw.get("history") or {}).get("createdBy")),
+            author=author,
         )
+
+    def _page_request(
+        self, method: str, page_id: str, *, body: Any = None, accept: Collection[int] = ()
+    ) -> requests.Response:
+        """One page read or write through the page API in use, switching once if told."""
+        for _ in range(2):
+            api = self.pages_api
+            if api == "v2":
+                path = f"api/v2/pages/{page_id}"
+                params = {"body-format": "storage"} if method == "GET" else None
+            else:
+                path = f"rest/api/content/{page_id}"
+                params = {"expand": "body.storage,version,space"} if method == "GET" else None
+            response = self.http.request(
+                method,
+                path,
+                params=params,
+                body=body(api) if callable(body) else body,
+                idempotent=True,
+                accept=(*accept, 404, 410),
+            )
+            gone = response.status_code == 410 and api == "v1"
+            missing = response.status_code == 404 and api == "v2" and not _v2_error(response)
+            if not (gone or missing):
+                break
+            if self.api != "auto":
+                hint = (
+                    'it has retired the v1 page API: set confluence_api = "v2" (or "auto")'
+                    if gone
+                    else 'it has no REST v2: set confluence_api = "v1" (or "auto")'
+                )
+                raise ServiceError(
+                    f"confluence: {method} /{path} answered {response.status_code}: "
+                    f"{error_message(response)}. This Confluence site does not serve pages "
+                    f"through {api}; {hint} in the configuration, or upgrade pmsync.",
+                    service="confluence",
+                    status=response.status_code,
+                )
+            self.pages_api = "v2" if api == "v1" else "v1"
+            log.info(
+                "Confluence answered %s to %s /%s: using REST %s for pages for this run",
+                response.status_code,
+                method,
+                path,
+                self.pages_api,
+            )
+        if response.status_code in (404, 410) and response.status_code not in accept:
+            message = error_message(response)
+            text = f"confluence: {method} page {page_id} answered {response.status_code}: {message}"
+            if response.status_code == 404:
+                raise NotFoundError(text, service="confluence", status=404)
+            raise ServiceError(text, service="confluence", status=410)
+        return response
 
     def search(self, cql: str, *, history: bool = False) -> Iterator[Page]:
         """Every page matching ``cql``, bodies included, 50 per request.
@@ -240,12 +321,7 @@ class ConfluenceGateway:
 
     def get_page(self, page_id: str) -> Page:
         """Read one page with its body and version."""
-        raw = self.http.json(
-            "GET",
-            f"rest/api/content/{page_id}",
-            params={"expand": "body.storage,version,space"},
-        )
-        return self._page(raw)
+        return self._page(self._page_request("GET", page_id).json())
 
     def update_page(self, page: Page, storage: str, *, message: str) -> Page | None:
         """Write ``storage`` as version ``page.version + 1``.
@@ -253,34 +329,72 @@ class ConfluenceGateway:
         Returns the new page, or ``None`` when Confluence answers 409: someone saved a
         newer version first, and nothing was written.
         """
-        body = {
-            "id": page.id,
-            "type": "page",
-            "title": page.title,
-            "version": {"number": page.version + 1, "minorEdit": True, "message": message},
-            "body": {"storage": {"value": storage, "representation": "storage"}},
-        }
-        response = self.http.request(
-            "PUT", f"rest/api/content/{page.id}", body=body, idempotent=True, accept=(409,)
-        )
+
+        def body(api: str) -> dict[str, Any]:
+            version = {"number": page.version + 1, "minorEdit": True, "message": message}
+            if api == "v2":
+                return {
+                    "id": page.id,
+                    "status": "current",
+                    "title": page.title,
+                    "body": {"representation": "storage", "value": storage},
+                    "version": version,
+                }
+            return {
+                "id": page.id,
+                "type": "page",
+                "title": page.title,
+                "version": version,
+                "body": {"storage": {"value": storage, "representation": "storage"}},
+            }
+
+        response = self._page_request("PUT", page.id, body=body, accept=(409,))
         if response.status_code == 409:
             log.info(
                 "page %s: version %s is stale (%s)", page.id, page.version, error_message(response)
             )
             return None
         raw = response.json()
-        if "body" not in raw:
+        if not (raw.get("body") or {}).get("storage"):
             return attrs.evolve(page, version=page.version + 1, storage=storage)
-        return self._page(raw)
+        return attrs.evolve(self._page(raw), space=page.space, author=page.author)
+
+
+def _v2_error(response: requests.Response) -> bool:
+    """Whether an error answer is REST v2's own (a list of errors), not a missing route."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("errors"), list)
 
 
 class JiraGateway:
     """Read and write Jira issues through a real ``atlassian.Jira`` client."""
 
-    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
-        self.http = Transport(client, "jira", policy)
+    def __init__(
+        self, client: Any, policy: RetryPolicy | None = None, *, pacing: Pacing | None = None
+    ) -> None:
+        self.http = Transport(client, "jira", policy, pacing)
         self.cloud = bool(getattr(client, "cloud", False))
         self._users: dict[str, list[JiraUser]] = {}
+        # Jira Cloud's search lags behind writes: the ids of the issues this run wrote,
+        # newest last, go into reconcileIssues so that later searches see them.
+        self._ids: dict[str, str] = {}
+        self._written: dict[str, None] = {}
+
+    def _wrote(self, key: str, issue_id: str | None = None) -> None:
+        """Remember a write to an issue, so that later searches reconcile it."""
+        if issue_id:
+            self._ids[key] = issue_id
+        found = self._ids.get(key)
+        if found:
+            self._written.pop(found, None)
+            self._written[found] = None
+
+    def reconcile_ids(self) -> list[str]:
+        """The ids a Cloud search names in ``reconcileIssues``: the newest written, at most 50."""
+        return list(self._written)[-_RECONCILE_MAX:]
 
     @property
     def base_url(self) -> str:
@@ -304,10 +418,23 @@ class JiraGateway:
             "maxResults": page_size,
         }
         if self.cloud:
+            reconcile = self.reconcile_ids()
             while True:
-                body = self.http.json("GET", "rest/api/2/search/jql", params=params) or {}
+                if reconcile:  # ids are JSON numbers: only the POST form carries them plainly
+                    request = {
+                        **params,
+                        "fields": list(fields),
+                        "properties": [PROPERTY_KEY],
+                        "reconcileIssues": [int(i) for i in reconcile],
+                    }
+                    body = self.http.json(
+                        "POST", "rest/api/2/search/jql", body=request, idempotent=True
+                    )
+                else:
+                    body = self.http.json("GET", "rest/api/2/search/jql", params=params)
+                body = body or {}
                 for raw in body.get("issues") or ():
-                    yield issue_from_json(raw, base_url=self.base_url)
+                    yield self._issue(raw)
                 token = body.get("nextPageToken")
                 if not token or body.get("isLast") or not body.get("issues"):
                     return
@@ -331,10 +458,15 @@ class JiraGateway:
                 return
             issues = body.get("issues") or []
             for raw in issues:
-                yield issue_from_json(raw, base_url=self.base_url)
+                yield self._issue(raw)
             start += len(issues)
             if not issues or start >= int(body.get("total") or 0):
                 return
+
+    def _issue(self, raw: Mapping[str, Any]) -> JiraIssue:
+        if raw.get("id"):
+            self._ids[str(raw["key"])] = str(raw["id"])
+        return issue_from_json(raw, base_url=self.base_url)
 
     def managed(self, project: str, label: str) -> list[JiraIssue]:
         """Every issue pmsync manages in ``project`` (found by its label), paged."""
@@ -365,7 +497,7 @@ class JiraGateway:
             f"rest/api/2/issue/{key}",
             params={"fields": ",".join(ISSUE_FIELDS), "properties": PROPERTY_KEY},
         )
-        return issue_from_json(raw, base_url=self.base_url)
+        return self._issue(raw)
 
     def find_users(self, query: str) -> list[JiraUser]:
         """Users matching a name, username or email (cached per gateway)."""
@@ -404,9 +536,25 @@ class JiraGateway:
         return users[0] if users else None
 
     def priorities(self) -> frozenset[str]:
-        """The names of Jira's priorities (one request, cached)."""
+        """The names of Jira's priorities (cached): ``priority/search``, paged, on Cloud
+        (its ``GET priority`` is gone from the current API); ``GET priority`` on Server/DC."""
         if "priorities" not in self._users:
-            raw = self.http.json("GET", "rest/api/2/priority") or []
+            raw: list[Any] = []
+            if self.cloud:
+                start = 0
+                while True:
+                    page = self.http.json(
+                        "GET",
+                        "rest/api/3/priority/search",
+                        params={"startAt": start, "maxResults": 50},
+                    )
+                    values = (page or {}).get("values") or []
+                    raw += values
+                    start += len(values)
+                    if not values or (page or {}).get("isLast", True):
+                        break
+            else:
+                raw = self.http.json("GET", "rest/api/2/priority") or []
             self._users["priorities"] = [
                 JiraUser(id=str(p.get("name"))) for p in raw if isinstance(p, Mapping)
             ]
@@ -480,6 +628,8 @@ class JiraGateway:
                     outcomes.append(CreateOutcome(None, errors[index]))
                 else:
                     raw = next(created, None)
+                    if raw:
+                        self._wrote(str(raw["key"]), str(raw.get("id") or ""))
                     outcomes.append(
                         CreateOutcome(str(raw["key"]))
                         if raw
@@ -490,12 +640,14 @@ class JiraGateway:
     def edit(self, key: str, fields: Mapping[str, Any]) -> None:
         """Set fields of one issue (one PUT, all fields together; notifies watchers)."""
         self.http.request("PUT", f"rest/api/2/issue/{key}", body={"fields": dict(fields)})
+        self._wrote(key)
 
     def set_property(self, key: str, value: Mapping[str, Any]) -> None:
         """Store the pmsync entity property (a PUT: idempotent, safe to retry)."""
         self.http.request(
             "PUT", f"rest/api/2/issue/{key}/properties/{PROPERTY_KEY}", body=dict(value)
         )
+        self._wrote(key)
 
     def transition(self, key: str, transition_id: str) -> None:
         """Move an issue through one transition (a POST: never replayed blindly)."""
@@ -504,6 +656,7 @@ class JiraGateway:
             f"rest/api/2/issue/{key}/transitions",
             body={"transition": {"id": transition_id}},
         )
+        self._wrote(key)
 
     def delete(self, key: str) -> None:
         """Delete an issue (used only for a duplicate this run created itself)."""

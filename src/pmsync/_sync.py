@@ -21,6 +21,7 @@ from pmsync._apply import WRITEBACK_ATTEMPTS, Applier, as_read
 from pmsync._diff import Snapshot, diff
 from pmsync._gateways._transport import Pacing, RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
+from pmsync._gateways.cloud import cloud_urls
 from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
@@ -57,6 +58,11 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token (or ..._FILE)",
     "PMSYNC_SLACK_TOKEN": "Slack bot token, optional (or PMSYNC_SLACK_TOKEN_FILE)",
     "PMSYNC_SLACK_URL": "Slack Web API base URL, optional (tests and proxies)",
+    "PMSYNC_TOKEN_KIND": "Cloud: classic (default) or scoped (an API token with scopes, "
+    "or a service account: calls go through api.atlassian.com)",
+    "PMSYNC_CLOUD_ID": "Cloud, scoped tokens: the site's cloud id (default: read from "
+    "the site's /_edge/tenant_info)",
+    "PMSYNC_GATEWAY_URL": "Cloud, scoped tokens: the API gateway, optional (tests and proxies)",
 }
 
 
@@ -156,7 +162,9 @@ class Syncer:
             raise ConfigError("set PMSYNC_JIRA_URL to the Jira base URL", key="PMSYNC_JIRA_URL")
         host = urlsplit(jira_url).hostname or ""
         deployment = (env.get("PMSYNC_DEPLOYMENT") or "").lower() or (
-            "cloud" if host.endswith((".atlassian.net", ".jira.com")) else "server"
+            "cloud"
+            if host.endswith((".atlassian.net", ".jira.com")) or host == "api.atlassian.com"
+            else "server"
         )
         if deployment not in ("cloud", "server"):
             raise ConfigError(f"{deployment!r} is not cloud or server", key="PMSYNC_DEPLOYMENT")
@@ -177,6 +185,8 @@ class Syncer:
                     "id.atlassian.com), or PMSYNC_API_TOKEN_FILE",
                     key="PMSYNC_API_TOKEN",
                 )
+            # Scoped tokens call api.atlassian.com/ex/{jira,confluence}/{cloudId} instead.
+            jira_url, confluence_url = cloud_urls(env, jira_url, confluence_url)
             # cloud=False keeps Confluence's v1 REST methods: the client would otherwise
             # pick its v2-only class for *.atlassian.net hosts.
             confluence = Confluence(  # type: ignore[no-untyped-call]

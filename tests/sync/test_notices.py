@@ -201,8 +201,13 @@ def test_a_failed_escalation_does_not_make_the_owner_reminder_repeat(emu):
     assert dms == [m for m in emu.slack_messages() if m.get("dm_user") == "UBOB"]
 
 
-def test_issues_adopted_after_a_crash_are_announced(emu, slack_syncer):
+def test_issues_adopted_after_a_crash_are_announced(emu, slack_syncer, search_lag):
     """The create landed but the run died: the rerun that links the rows tells the owners."""
+    if search_lag:
+        pytest.xfail(
+            "a rerun cannot find issues whose create answer was lost while search lags: "
+            "the write-ahead intent of issue 12 closes this"
+        )
     page_id = _page(emu, [row("Add a disk alert", ALICE), row("Rotate logs", BOB)])
     emu.faults.drop_after(1, applied=True)  # the bulk create lands, its answer is lost
     slack_syncer.sync(page_ids=[page_id])

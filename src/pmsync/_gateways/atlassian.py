@@ -392,9 +392,12 @@ class JiraGateway:
             self._written.pop(found, None)
             self._written[found] = None
 
-    def reconcile_ids(self) -> list[str]:
-        """The ids a Cloud search names in ``reconcileIssues``: the newest written, at most 50."""
-        return list(self._written)[-_RECONCILE_MAX:]
+    def reconcile_ids(self, *, every: bool = False) -> list[list[str]]:
+        """The ``reconcileIssues`` of each Cloud search to run: the ids written this run,
+        newest first, at most 50 per search; only the newest 50 unless ``every``."""
+        newest = list(reversed(self._written))
+        chunks = [newest[i : i + _RECONCILE_MAX] for i in range(0, len(newest), _RECONCILE_MAX)]
+        return (chunks if every else chunks[:1]) or [[]]
 
     @property
     def base_url(self) -> str:
@@ -404,12 +407,21 @@ class JiraGateway:
     # -- reading -------------------------------------------------------------------------
 
     def search(
-        self, jql: str, *, fields: Iterable[str] = ISSUE_FIELDS, page_size: int = 100
+        self,
+        jql: str,
+        *,
+        fields: Iterable[str] = ISSUE_FIELDS,
+        page_size: int = 100,
+        reconcile_all: bool = False,
     ) -> Iterator[JiraIssue]:
         """Every issue matching ``jql``, with the planner's fields and the pmsync property.
 
         Cloud pages with ``nextPageToken`` on ``search/jql``; Server/DC with ``startAt`` on
-        ``search`` (Cloud removed that endpoint).
+        ``search`` (Cloud removed that endpoint). Cloud's search lags behind writes, so
+        it names the newest 50 issues this gateway wrote in ``reconcileIssues``; with
+        ``reconcile_all`` it runs once per 50 written issues, so that none is missed.
+        An issue written by someone else seconds ago may still be missing: absent from
+        a search means "not known yet", never "does not exist".
         """
         params: dict[str, Any] = {
             "jql": jql,
@@ -418,27 +430,13 @@ class JiraGateway:
             "maxResults": page_size,
         }
         if self.cloud:
-            reconcile = self.reconcile_ids()
-            while True:
-                if reconcile:  # ids are JSON numbers: only the POST form carries them plainly
-                    request = {
-                        **params,
-                        "fields": list(fields),
-                        "properties": [PROPERTY_KEY],
-                        "reconcileIssues": [int(i) for i in reconcile],
-                    }
-                    body = self.http.json(
-                        "POST", "rest/api/2/search/jql", body=request, idempotent=True
-                    )
-                else:
-                    body = self.http.json("GET", "rest/api/2/search/jql", params=params)
-                body = body or {}
-                for raw in body.get("issues") or ():
-                    yield self._issue(raw)
-                token = body.get("nextPageToken")
-                if not token or body.get("isLast") or not body.get("issues"):
-                    return
-                params["nextPageToken"] = token
+            seen: set[str] = set()
+            for reconcile in self.reconcile_ids(every=reconcile_all):
+                for issue in self._search_jql(params, reconcile):
+                    if issue.key not in seen:
+                        seen.add(issue.key)
+                        yield issue
+            return
         start = 0
         while True:
             params["startAt"] = start
@@ -463,6 +461,30 @@ class JiraGateway:
             if not issues or start >= int(body.get("total") or 0):
                 return
 
+    def _search_jql(self, params: Mapping[str, Any], reconcile: list[str]) -> Iterator[JiraIssue]:
+        """One Cloud ``search/jql`` conversation, paged, reconciling ``reconcile``."""
+        query = dict(params)
+        while True:
+            if reconcile:  # ids are JSON numbers: only the POST form carries them plainly
+                request = {
+                    **query,
+                    "fields": str(query["fields"]).split(","),
+                    "properties": [PROPERTY_KEY],
+                    "reconcileIssues": [int(i) for i in reconcile],
+                }
+                body = self.http.json(
+                    "POST", "rest/api/2/search/jql", body=request, idempotent=True
+                )
+            else:
+                body = self.http.json("GET", "rest/api/2/search/jql", params=query)
+            body = body or {}
+            for raw in body.get("issues") or ():
+                yield self._issue(raw)
+            token = body.get("nextPageToken")
+            if not token or body.get("isLast") or not body.get("issues"):
+                return
+            query["nextPageToken"] = token
+
     def _issue(self, raw: Mapping[str, Any]) -> JiraIssue:
         if raw.get("id"):
             self._ids[str(raw["key"])] = str(raw["id"])
@@ -471,7 +493,7 @@ class JiraGateway:
     def managed(self, project: str, label: str) -> list[JiraIssue]:
         """Every issue pmsync manages in ``project`` (found by its label), paged."""
         jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
-        return list(self.search(jql + " ORDER BY key ASC"))
+        return list(self.search(jql + " ORDER BY key ASC", reconcile_all=True))
 
     def recently_created(self, project: str, label: str, *, minutes: int) -> list[JiraIssue]:
         """The newest managed issues created in the last ``minutes``: one request, at most 100.

@@ -159,6 +159,7 @@ class EmulatorApp:
         gateway = _GATEWAY.match(environ.get("PATH_INFO", ""))
         if gateway and self._credentials.flavour == "cloud":
             # api.atlassian.com/ex/{product}/{cloudId}/...: the site's own paths behind it.
+            environ["pmsync.original_path"] = environ["PATH_INFO"]
             environ["PATH_INFO"] = gateway.group(3) or "/"
             environ["pmsync.gateway"] = gateway.group(1)
         request = Request(environ)
@@ -287,7 +288,7 @@ class EmulatorApp:
         self._record(
             RequestRecord(
                 method=request.method,
-                path=request.path,
+                path=request.environ.get("pmsync.original_path", request.path),
                 query=query,
                 status=status,
                 mutating=mutating,

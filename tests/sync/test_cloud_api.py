@@ -191,7 +191,7 @@ class TestRateLimits:
         emu.faults.rate_limit(count=1, retry_after=0, reason="jira-per-issue-on-write")
         transport.request("PUT", f"rest/api/2/issue/{key}", body={"fields": {"summary": "a"}})
         transport.request("PUT", f"rest/api/2/issue/{key}", body={"fields": {"summary": "b"}})
-        assert slept and 0.5 < max(slept) <= 1.0
+        assert 0.5 < max(slept, default=0) <= 1.0
         assert "b" == emu.issue(key)["fields"]["summary"]
 
     def test_pacing_keeps_a_first_sync_of_1000_items_under_a_quota(self, emu):
@@ -208,9 +208,10 @@ class TestRateLimits:
         assert [] == [f"{r.method} {r.path}" for r in emu.requests if r.status == 429]
 
 
-class TestScopedTokens:
-    ENV = {"PMSYNC_TOKEN_KIND": "scoped", "PMSYNC_CLOUD_ID": "abc-123"}
+SCOPED = {"PMSYNC_TOKEN_KIND": "scoped", "PMSYNC_CLOUD_ID": "abc-123"}
 
+
+class TestScopedTokens:
     def test_classic_tokens_call_the_site(self):
         site = "https://x.atlassian.net"
         assert (site, f"{site}/wiki") == cloud_urls({}, site, f"{site}/wiki")
@@ -220,7 +221,7 @@ class TestScopedTokens:
         assert (
             "https://api.atlassian.com/ex/jira/abc-123",
             "https://api.atlassian.com/ex/confluence/abc-123/wiki",
-        ) == cloud_urls(self.ENV, site, f"{site}/wiki")
+        ) == cloud_urls(SCOPED, site, f"{site}/wiki")
 
     def test_the_cloud_id_is_discovered_from_the_site(self, emu):
         env = {"PMSYNC_TOKEN_KIND": "scoped", "PMSYNC_GATEWAY_URL": emu.url}

@@ -143,11 +143,29 @@ def person_from_user(user: Mapping[str, Any] | None) -> Person | None:
     )
 
 
+def due_moves(changelog: Mapping[str, Any]) -> int:
+    """How often a changelog moved the due date from one date to another.
+
+    Setting a first due date or clearing one is not a move.
+    """
+    return sum(
+        1
+        for history in changelog.get("histories") or ()
+        for item in history.get("items") or ()
+        if item.get("fieldId", item.get("field")) == "duedate"
+        and item.get("from")
+        and item.get("to")
+        and item.get("from") != item.get("to")
+    )
+
+
 def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
     """Turn one issue of a REST response into a :class:`JiraIssue`."""
     fields = raw.get("fields") or {}
     status = fields.get("status") or None
     priority = fields.get("priority") or None
+    resolution = fields.get("resolution") or None
+    changelog = raw.get("changelog")
     description = fields.get("description")
     if description is not None and not isinstance(description, str):
         description = None  # an ADF document: pmsync reads v2 (strings) only
@@ -170,6 +188,8 @@ def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
         updated=_parse_datetime(fields.get("updated")),
         prop=properties.get(PROPERTY_KEY) if isinstance(properties, Mapping) else None,
         url=f"{base_url}/browse/{raw['key']}",
+        resolution=resolution.get("name") if isinstance(resolution, Mapping) else None,
+        due_moves=due_moves(changelog) if isinstance(changelog, Mapping) else None,
     )
 
 
@@ -359,6 +379,71 @@ class ConfluenceGateway:
             return attrs.evolve(page, version=page.version + 1, storage=storage)
         return attrs.evolve(self._page(raw), space=page.space, author=page.author)
 
+    # -- pages pmsync keeps itself (the review's roll-up page) --------------------------
+
+    def page_by_title(self, space: str, title: str) -> Page | None:
+        """The page titled ``title`` in ``space`` (titles are unique in a space), or None.
+
+        A content lookup, not a CQL search: a page created a moment ago is found at once
+        (the search index can lag behind).
+        """
+        body = self.http.json(
+            "GET",
+            "rest/api/content",
+            params={
+                "spaceKey": space,
+                "title": title,
+                "type": "page",
+                "expand": "body.storage,version,space",
+            },
+        )
+        found = (body or {}).get("results") or []
+        return self._page(found[0]) if found else None
+
+    def create_page(
+        self, *, space: str, parent_id: str, title: str, storage: str, message: str
+    ) -> Page:
+        """Create a page under ``parent_id`` (a POST: never replayed blindly)."""
+        raw = self.http.json(
+            "POST",
+            "rest/api/content",
+            body={
+                "type": "page",
+                "title": title,
+                "space": {"key": space},
+                "ancestors": [{"id": parent_id}],
+                "version": {"message": message},
+                "body": {"storage": {"value": storage, "representation": "storage"}},
+            },
+        )
+        page = self._page(raw)
+        return page if page.storage else attrs.evolve(page, storage=storage)
+
+    def content_property(self, page_id: str, key: str) -> tuple[Any, int] | None:
+        """A content property's value and version number, or None when it is not set."""
+        try:
+            raw = self.http.json("GET", f"rest/api/content/{page_id}/property/{key}")
+        except NotFoundError:
+            return None
+        return raw.get("value"), int((raw.get("version") or {}).get("number") or 1)
+
+    def set_content_property(
+        self, page_id: str, key: str, value: Any, *, version: int | None
+    ) -> bool:
+        """Create (``version`` None) or update a content property with compare-and-set.
+
+        Returns False when someone else wrote it first (Confluence answers 409) and nothing
+        was written.
+        """
+        body: dict[str, Any] = {"key": key, "value": value}
+        if version is None:
+            path, method = f"rest/api/content/{page_id}/property", "POST"
+        else:
+            path, method = f"rest/api/content/{page_id}/property/{key}", "PUT"
+            body["version"] = {"number": version + 1, "minorEdit": True}
+        response = self.http.request(method, path, body=body, idempotent=True, accept=(409,))
+        return response.status_code != 409
+
 
 def _v2_error(response: requests.Response) -> bool:
     """Whether an error answer is REST v2's own (a list of errors), not a missing route."""
@@ -413,6 +498,7 @@ class JiraGateway:
         fields: Iterable[str] = ISSUE_FIELDS,
         page_size: int = 100,
         reconcile_all: bool = False,
+        expand: str | None = None,
     ) -> Iterator[JiraIssue]:
         """Every issue matching ``jql``, with the planner's fields and the pmsync property.
 
@@ -421,7 +507,8 @@ class JiraGateway:
         it names the newest 50 issues this gateway wrote in ``reconcileIssues``; with
         ``reconcile_all`` it runs once per 50 written issues, so that none is missed.
         An issue written by someone else seconds ago may still be missing: absent from
-        a search means "not known yet", never "does not exist".
+        a search means "not known yet", never "does not exist". ``expand`` is Jira's
+        (``changelog``).
         """
         params: dict[str, Any] = {
             "jql": jql,
@@ -429,6 +516,8 @@ class JiraGateway:
             "properties": PROPERTY_KEY,
             "maxResults": page_size,
         }
+        if expand:
+            params["expand"] = expand
         if self.cloud:
             seen: set[str] = set()
             for reconcile in self.reconcile_ids(every=reconcile_all):
@@ -452,7 +541,7 @@ class JiraGateway:
                 )
                 self.cloud = True
                 params.pop("startAt", None)
-                yield from self.search(jql, fields=fields, page_size=page_size)
+                yield from self.search(jql, fields=fields, page_size=page_size, expand=expand)
                 return
             issues = body.get("issues") or []
             for raw in issues:
@@ -490,9 +579,23 @@ class JiraGateway:
             self._ids[str(raw["key"])] = str(raw["id"])
         return issue_from_json(raw, base_url=self.base_url)
 
-    def managed(self, project: str, label: str) -> list[JiraIssue]:
-        """Every issue pmsync manages in ``project`` (found by its label), paged."""
+    def managed(self, project: str, label: str, *, history: bool = False) -> list[JiraIssue]:
+        """Every issue pmsync manages in ``project`` (found by its label), paged.
+
+        ``history`` also reads each issue's resolution and changelog (for
+        :attr:`JiraIssue.due_moves`), in the same requests.
+        """
         jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
+        if history:
+            fields = (*ISSUE_FIELDS, "resolution")
+            return list(
+                self.search(
+                    jql + " ORDER BY key ASC",
+                    fields=fields,
+                    expand="changelog",
+                    reconcile_all=True,
+                )
+            )
         return list(self.search(jql + " ORDER BY key ASC", reconcile_all=True))
 
     def recently_created(self, project: str, label: str, *, minutes: int) -> list[JiraIssue]:

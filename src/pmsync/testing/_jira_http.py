@@ -324,6 +324,7 @@ class JiraHttp(AtlassianHttp):
                 api_version=_api_version(values),
                 fields=spec,
                 properties=list_param(request, "properties"),
+                changelog="changelog" in list_param(request, "expand"),
             )
         )
 
@@ -529,6 +530,7 @@ class JiraHttp(AtlassianHttp):
                 "startAt": body.get("startAt"),
                 "nextPageToken": body.get("nextPageToken"),
                 "reconcileIssues": [str(i) for i in body.get("reconcileIssues") or []],
+                "expand": str(body.get("expand") or ""),
             }
         return {
             "jql": request.args.get("jql", ""),
@@ -538,6 +540,7 @@ class JiraHttp(AtlassianHttp):
             "startAt": request.args.get("startAt"),
             "nextPageToken": request.args.get("nextPageToken"),
             "reconcileIssues": list_param(request, "reconcileIssues"),
+            "expand": request.args.get("expand", ""),
         }
 
     @staticmethod
@@ -582,7 +585,9 @@ class JiraHttp(AtlassianHttp):
         page = issues[offset : offset + limit] if limit else []
         version = _api_version(values)
         body: dict[str, Any] = {
-            "issues": [self._search_item(i, version, spec, properties) for i in page],
+            "issues": [
+                self._search_item(i, version, spec, properties, params["expand"]) for i in page
+            ],
         }
         more = offset + len(page) < len(issues) and limit > 0
         if more:
@@ -591,10 +596,15 @@ class JiraHttp(AtlassianHttp):
         return json_response(body)
 
     def _search_item(
-        self, issue: Any, version: int, spec: FieldSpec, properties: list[str]
+        self, issue: Any, version: int, spec: FieldSpec, properties: list[str], expand: str
     ) -> dict[str, Any]:
         data = self.backend.issue_json(
-            issue, base_url=self.base_url, api_version=version, fields=spec, properties=properties
+            issue,
+            base_url=self.base_url,
+            api_version=version,
+            fields=spec,
+            properties=properties,
+            changelog="changelog" in expand.split(","),
         )
         if spec.empty:
             # Jira answers id-only searches with just the identity of each issue.
@@ -624,6 +634,9 @@ class JiraHttp(AtlassianHttp):
                 "startAt": start,
                 "maxResults": limit,
                 "total": len(issues),
-                "issues": [self._search_item(i, version, spec, params["properties"]) for i in page],
+                "issues": [
+                    self._search_item(i, version, spec, params["properties"], params["expand"])
+                    for i in page
+                ],
             }
         )

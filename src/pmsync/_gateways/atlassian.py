@@ -214,6 +214,7 @@ class ConfluenceGateway:
         self.api = api
         #: The page API in use: ``"v1"`` or ``"v2"``.
         self.pages_api: Literal["v1", "v2"] = ("v2" if cloud else "v1") if api == "auto" else api
+        self._space_keys: dict[str, str | None] = {}
 
     def _page(self, raw: Mapping[str, Any]) -> Page:
         links = raw.get("_links") or {}
@@ -340,8 +341,19 @@ class ConfluenceGateway:
         return [found[i] for i in unique if i in found], [i for i in unique if i not in found]
 
     def get_page(self, page_id: str) -> Page:
-        """Read one page with its body and version."""
-        return self._page(self._page_request("GET", page_id).json())
+        """Read one page with its body, version and space key.
+
+        REST v2 names the space by id; its key is read once per space and run.
+        """
+        raw = self._page_request("GET", page_id).json()
+        page = self._page(raw)
+        space_id = raw.get("spaceId")
+        if page.space is None and space_id:
+            if space_id not in self._space_keys:
+                space = self.http.json("GET", f"api/v2/spaces/{space_id}") or {}
+                self._space_keys[space_id] = str(space.get("key") or "") or None
+            page = attrs.evolve(page, space=self._space_keys[space_id])
+        return page
 
     def update_page(self, page: Page, storage: str, *, message: str) -> Page | None:
         """Write ``storage`` as version ``page.version + 1``.

@@ -234,6 +234,11 @@ class ConfluenceBackend:
         with self._lock:
             return self._spaces.get(key)
 
+    def space_by_id(self, space_id: str) -> Space | None:
+        """The space with this id (how REST v2 names spaces)."""
+        with self._lock:
+            return next((s for s in self._spaces.values() if s.id == str(space_id)), None)
+
     def page(self, page_id: str) -> Page:
         """The page with this id; raise a 404 ConfluenceError if there is none."""
         with self._lock:
@@ -662,8 +667,8 @@ class ConfluenceBackend:
             shown = version or page.current
             first = page.versions[0]
             body: dict[str, Any] = {}
-            if body_format == "storage":
-                body["storage"] = {"representation": "storage", "value": shown.storage}
+            if body_format:
+                body[body_format] = {"representation": body_format, "value": shown.storage}
             return {
                 "id": page.id,
                 "status": "historical" if version and version is not page.current else page.status,

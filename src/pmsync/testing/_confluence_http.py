@@ -40,6 +40,8 @@ _SEARCH_CAP = 100
 _CONTENT_CAP = 200
 _BODY_CAP = 50
 _UPDATE_EXPAND = ("body.storage", "version", "space", "history", "ancestors")
+# Body formats REST v2 serves; like v1's, the rendered ones hold the storage text.
+_V2_BODIES = ("storage", "view", "export_view", "styled_view")
 _V2_CODES = {400: "INVALID_REQUEST_PARAMETER", 404: "NOT_FOUND", 409: "CONFLICT", 413: "TOO_LARGE"}
 _V1_GONE = (
     "This v1 REST endpoint has been removed (Atlassian changelog CHANGE-864). "
@@ -119,6 +121,7 @@ class ConfluenceHttp(AtlassianHttp):
         r(f"{base}/space/<key>", ["GET"], self._space)
         r(f"{base}/user/current", ["GET"], self._current_user)
         if self.cloud:
+            r(f"{self.context}/api/v2/spaces/<space_id>", ["GET"], self._v2_space)
             v2 = f"{self.context}/api/v2/pages/<page_id>"
             r(v2, ["GET"], self._v2_get_page)
             r(v2, ["PUT"], self._v2_update_page, mutating=True)
@@ -395,9 +398,10 @@ class ConfluenceHttp(AtlassianHttp):
         del user
         page = self.backend.page(values["page_id"])
         body_format = request.args.get("body-format")
-        if body_format not in (None, "", "storage"):
+        if body_format not in (None, "", *_V2_BODIES):
             return _v2_error(
-                400, f"The emulator serves body-format=storage only, not {body_format!r}."
+                400,
+                f"The emulator serves body-format {', '.join(_V2_BODIES)}, not {body_format!r}.",
             )
         version = None
         wanted = request.args.get("version")
@@ -408,6 +412,22 @@ class ConfluenceHttp(AtlassianHttp):
             version = page.versions[number - 1]
         return json_response(
             self.backend.page_v2_json(page, self.links, body_format=body_format, version=version)
+        )
+
+    def _v2_space(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
+        del request, user
+        space = self.backend.space_by_id(values["space_id"])
+        if space is None:
+            return _v2_error(404, f"No space with id {values['space_id']}.")
+        return json_response(
+            {
+                "id": space.id,
+                "key": space.key,
+                "name": space.name,
+                "type": "global",
+                "status": "current",
+                "_links": {"webui": f"/spaces/{space.key}", "base": self.links.base},
+            }
         )
 
     def _v2_update_page(

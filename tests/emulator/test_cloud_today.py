@@ -59,7 +59,8 @@ class TestV1PagesGone:
             "version": {"number": 2},
             "body": {"storage": {"value": "<p>y</p>", "representation": "storage"}},
         }
-        assert 410 == _status(lambda: emu.confluence().update_content(page_id, body))
+        confluence = emu.confluence()
+        assert 410 == _status(lambda: confluence.put(f"rest/api/content/{page_id}", data=body))
         assert 1 == emu.page(page_id)["version"]
 
     def test_cql_search_stays_on_v1(self, emu):

@@ -62,8 +62,8 @@ def _lower_bound(name: str) -> str:
 @nox.session
 @nox.parametrize("clients", ["oldest", "newest"])
 def clients(session: nox.Session, clients: str) -> None:
-    """The emulator, gateway, sync and CLI tests against the oldest supported and the
-    newest atlassian-python-api and slack_sdk (CI runs the newest with ``tests``)."""
+    """The gateway, sync, CLI and Slack tests against the oldest supported and the newest
+    atlassian-python-api and slack_sdk (CI runs the newest with ``tests``)."""
     session.install("-e", ".[test]")
     names = ("atlassian-python-api", "slack_sdk")
     if clients == "oldest":
@@ -71,13 +71,16 @@ def clients(session: nox.Session, clients: str) -> None:
     else:
         session.install("--upgrade", *names)
     session.run("python", "-m", "pip", "show", *names)
+    # The emulator's own tests call client helpers that not every version has; these
+    # drive pmsync's gateways (raw requests through the clients' sessions) end to end.
     session.run(
         "python",
         "-m",
         "pytest",
         "-q",
-        "tests/emulator",
         "tests/sync",
         "tests/cli",
+        "tests/loop",
+        "tests/emulator/test_cloud_today.py",
         *session.posargs,
     )

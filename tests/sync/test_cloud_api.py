@@ -91,6 +91,35 @@ class TestPagesThroughV2:
             pmsync.Config.from_dict({"project": "OPS", "confluence_api": "v3"})
 
 
+class TestContentPropertiesThroughV2:
+    def test_cloud_reads_and_writes_properties_through_v2(self, emu):
+        page_id = _page(emu, [row("x")])
+        gateway = ConfluenceGateway(emu.confluence(), cloud=True)
+        assert gateway.set_content_property(page_id, "pmsync.lease", {"run": "a"}, version=None)
+        value, version = gateway.content_property(page_id, "pmsync.lease")
+        assert gateway.set_content_property(page_id, "pmsync.lease", {"run": "b"}, version=version)
+        assert ({"run": "a"}, {"run": "b"}) == (
+            value,
+            emu.content_property(page_id, "pmsync.lease")["value"],
+        )
+        assert all("/api/v2/pages/" in r.path for r in emu.requests)
+
+    def test_a_stale_version_writes_nothing(self, emu):
+        page_id = _page(emu, [row("x")])
+        gateway = ConfluenceGateway(emu.confluence(), cloud=True)
+        gateway.set_content_property(page_id, "pmsync.lease", {"run": "a"}, version=None)
+        emu.set_content_property(page_id, "pmsync.lease", {"run": "other"})
+        assert not gateway.set_content_property(page_id, "pmsync.lease", {"run": "b"}, version=1)
+        assert not gateway.set_content_property(page_id, "pmsync.lease", {"run": "c"}, version=None)
+        assert {"run": "other"} == emu.content_property(page_id, "pmsync.lease")["value"]
+
+    def test_a_missing_property_is_none(self, emu):
+        page_id = _page(emu, [row("x")])
+        assert (
+            ConfluenceGateway(emu.confluence(), cloud=True).content_property(page_id, "k") is None
+        )
+
+
 class TestRetiredEndpoints:
     def test_410_names_the_endpoint_and_what_to_do(self, emu):
         transport = Transport(emu.confluence(), "confluence")

@@ -433,6 +433,11 @@ class ConfluenceGateway:
 
     def content_property(self, page_id: str, key: str) -> tuple[Any, int] | None:
         """A content property's value and version number, or None when it is not set."""
+        if self.pages_api == "v2":
+            found = self._property_v2(page_id, key)
+            if found is None:
+                return None
+            return found.get("value"), int((found.get("version") or {}).get("number") or 1)
         try:
             raw = self.http.json("GET", f"rest/api/content/{page_id}/property/{key}")
         except NotFoundError:
@@ -448,12 +453,40 @@ class ConfluenceGateway:
         was written.
         """
         body: dict[str, Any] = {"key": key, "value": value}
+        if self.pages_api == "v2":
+            return self._set_property_v2(page_id, body, version)
         if version is None:
             path, method = f"rest/api/content/{page_id}/property", "POST"
         else:
             path, method = f"rest/api/content/{page_id}/property/{key}", "PUT"
             body["version"] = {"number": version + 1, "minorEdit": True}
         response = self.http.request(method, path, body=body, idempotent=True, accept=(409,))
+        return response.status_code != 409
+
+    # -- content properties through REST v2 (Cloud), addressed by id --------------------
+
+    def _property_v2(self, page_id: str, key: str) -> Mapping[str, Any] | None:
+        """The page's property ``key`` as REST v2 shows it (with its id), or None."""
+        found = self.http.json("GET", f"api/v2/pages/{page_id}/properties", params={"key": key})
+        results = (found or {}).get("results") or []
+        return results[0] if results else None
+
+    def _set_property_v2(self, page_id: str, body: dict[str, Any], version: int | None) -> bool:
+        """Create (``version`` None) or compare-and-set a property through REST v2.
+
+        False when someone else wrote it first (409, or it is gone or moved on).
+        """
+        base = f"api/v2/pages/{page_id}/properties"
+        if version is None:
+            response = self.http.request("POST", base, body=body, idempotent=True, accept=(409,))
+            return response.status_code != 409
+        current = self._property_v2(page_id, str(body["key"]))
+        if current is None or (current.get("version") or {}).get("number") != version:
+            return False
+        body["version"] = {"number": version + 1, "minorEdit": True}
+        response = self.http.request(
+            "PUT", f"{base}/{current['id']}", body=body, idempotent=True, accept=(409,)
+        )
         return response.status_code != 409
 
 

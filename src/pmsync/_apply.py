@@ -31,7 +31,7 @@ from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
 from pmsync.config import Config
 from pmsync.exceptions import ApplyError, PmsyncError, ServiceError
 
-__all__ = ["Applier", "as_read"]
+__all__ = ["Applier", "as_read", "move_issue"]
 
 log = logging.getLogger("pmsync")
 
@@ -432,43 +432,8 @@ class Applier:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
 
     def move(self, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
-        """Take the issue to a status of category ``target`` by the shortest route found.
-
-        Direct transitions come first; otherwise one step through an in-progress status
-        (To Do → In Progress → Done workflows). A transition is a POST and is never
-        replayed blindly: after an unclear failure pmsync re-reads the issue first.
-        """
-        current = issue.status or "its current status"
-        visited: set[str] = {current}
-        for _ in range(3):
-            transitions = self.jira.transitions(key)
-            direct = [t for t in transitions if t.to_category is target]
-            step = direct[0] if direct else None
-            if step is None:
-                via = [
-                    t
-                    for t in transitions
-                    if t.to_category is Status.IN_PROGRESS and t.to_status not in visited
-                ]
-                if not via or target is Status.IN_PROGRESS:
-                    names = ", ".join(f"{t.name} → {t.to_status}" for t in transitions) or "none"
-                    raise ApplyError(
-                        f"the workflow offers no way from {current} to a {target.value} "
-                        f"status (available: {names})",
-                        issue_key=key,
-                    )
-                step = via[0]
-            try:
-                self.jira.transition(key, step.id)
-            except ServiceError:
-                issue = self.jira.issue(key)  # did it land? (the POST is not replayed)
-                if issue.status != step.to_status:
-                    raise
-            visited.add(step.to_status)
-            current = step.to_status
-            if step.to_category is target:
-                return step.to_status, target
-        raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)
+        """Take the issue to a status of category ``target`` (see :func:`move_issue`)."""
+        return move_issue(self.jira, key, target, issue)
 
     def apply_orphan(self, page: PagePlan, change: Change) -> None:
         key = change.issue_key or ""
@@ -747,3 +712,43 @@ def _planned_status(change: Change) -> StatusInfo | None:
     if isinstance(name, str) and isinstance(category, str):
         return name, Status(category)
     return None
+
+
+def move_issue(jira: JiraGateway, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
+    """Take the issue to a status of category ``target`` by the shortest route found.
+
+    Direct transitions come first; otherwise one step through an in-progress status
+    (To Do → In Progress → Done workflows). A transition is a POST and is never
+    replayed blindly: after an unclear failure pmsync re-reads the issue first.
+    """
+    current = issue.status or "its current status"
+    visited: set[str] = {current}
+    for _ in range(3):
+        transitions = jira.transitions(key)
+        direct = [t for t in transitions if t.to_category is target]
+        step = direct[0] if direct else None
+        if step is None:
+            via = [
+                t
+                for t in transitions
+                if t.to_category is Status.IN_PROGRESS and t.to_status not in visited
+            ]
+            if not via or target is Status.IN_PROGRESS:
+                names = ", ".join(f"{t.name} → {t.to_status}" for t in transitions) or "none"
+                raise ApplyError(
+                    f"the workflow offers no way from {current} to a {target.value} "
+                    f"status (available: {names})",
+                    issue_key=key,
+                )
+            step = via[0]
+        try:
+            jira.transition(key, step.id)
+        except ServiceError:
+            issue = jira.issue(key)  # did it land? (the POST is not replayed)
+            if issue.status != step.to_status:
+                raise
+        visited.add(step.to_status)
+        current = step.to_status
+        if step.to_category is target:
+            return step.to_status, target
+    raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)

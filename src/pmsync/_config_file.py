@@ -44,6 +44,8 @@ _TOP: dict[str, tuple[type, ...]] = {
     "writeback": (bool,),
     "ownership": (dict,),
     "slack_channel": (str,),
+    "slack_buttons": (bool,),
+    "slack_admin_group": (str,),
     "cql": (str,),
     "user_map": (dict,),
     "team_map": (dict,),
@@ -307,6 +309,15 @@ writeback = true
 # Which Confluence REST API reads and writes pages: "auto" (v2 on Cloud, v1 on Server/
 # Data Center; switches once if the site answers otherwise), "v1" or "v2".
 # confluence_api = "auto"
+
+# Put Done, New due date, Not mine and Open buttons on assignment messages and
+# reminders. They need `pmsync serve` (or pmsync.slack.register in a bolt app) behind
+# the Slack app's interactivity URL; see docs/recipes/slack-app.md.
+slack_buttons = false
+
+# A Slack user group (its id, S...) whose members may press the buttons of anyone's
+# items; without it only the item's owner may.
+# slack_admin_group = "S0123ABCD"
 
 # How to read ambiguous numeric dates such as 03/04/2026 on pages: "DMY" or "MDY".
 # Without it, such dates are reported as ambiguous and left out.

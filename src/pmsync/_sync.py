@@ -76,6 +76,8 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_CLOUD_ID": "Cloud, scoped tokens: the site's cloud id (default: read from "
     "the site's /_edge/tenant_info)",
     "PMSYNC_GATEWAY_URL": "Cloud, scoped tokens: the API gateway, optional (tests and proxies)",
+    "PMSYNC_SLACK_SIGNING_SECRET": "pmsync serve: the Slack app's signing secret (or ..._FILE)",
+    "PMSYNC_WEBHOOK_SECRET": "pmsync serve: the shared secret of webhooks (or ..._FILE)",
 }
 
 
@@ -518,7 +520,12 @@ class Syncer:
                         continue
                     person = self.person_for_slack(item.owner)
                     text, blocks = assignment_message(
-                        item, urls[key], page.url, page.title, reassigned=reassigned
+                        item,
+                        urls[key],
+                        page.url,
+                        page.title,
+                        reassigned=reassigned,
+                        buttons=self.config.slack_buttons,
                     )
                     if notifier.send_dm(person, text, blocks) is not None:
                         sent.append(f"DM {person}: {key}")
@@ -584,6 +591,7 @@ class Syncer:
             pages=pages,
             authors=authors,
             dry_run=dry_run,
+            buttons=self.config.slack_buttons,
         )
         return attrs.evolve(result, quiet_day=is_quiet_day(day, policy))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -482,4 +483,33 @@ def review(
     else:
         for line in str(the_review).splitlines():
             session.say(line)
+    return EXIT_OK
+
+
+@main.command()
+@_session.common_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port (0: any free one).")
+def serve(session: _session.Session, host: str, port: int) -> int:
+    """Answer Slack's buttons and Jira and Confluence webhooks over HTTP.
+
+    Serves /slack/actions (the Slack app's interactivity URL), /webhooks/jira,
+    /webhooks/confluence and /healthz with werkzeug, for small sites and trials; in
+    production run pmsync.web.wsgi_app under gunicorn (docs/recipes/slack-app.md).
+    Secrets come from the environment: PMSYNC_SLACK_SIGNING_SECRET turns on the Slack
+    endpoint, PMSYNC_WEBHOOK_SECRET the webhooks. Runs until interrupted; takes no run
+    lock, so cron runs of `pmsync sync` go on beside it.
+    """
+    from pmsync._sync import _secret  # noqa: PLC0415  (the clients import slowly)
+    from pmsync.web import serve as run  # noqa: PLC0415
+    from pmsync.web import wsgi_app  # noqa: PLC0415
+
+    config, _path = session.load_config()
+    syncer = session.syncer(config)
+    app = wsgi_app(
+        syncer,
+        signing_secret=_secret(os.environ, "PMSYNC_SLACK_SIGNING_SECRET"),
+        webhook_secret=_secret(os.environ, "PMSYNC_WEBHOOK_SECRET"),
+    )
+    run(app, host, port, ready=lambda url: session.echo(f"pmsync: serving on {url}"))
     return EXIT_OK

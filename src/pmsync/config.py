@@ -166,6 +166,10 @@ class Config:
             ``report`` (leave both alone and list the conflict). Fields not given keep
             their defaults: status follows Jira, everything else follows the page.
         slack_channel: The channel that gets one summary per postmortem and escalations.
+        slack_buttons: Put Done, New due date, Not mine and Open buttons on assignment
+            messages and reminders (answered by :mod:`pmsync.slack` or :mod:`pmsync.web`).
+        slack_admin_group: A Slack user group id (``S...``) whose members may act on
+            anyone's items from Slack; otherwise only the item's owner may.
         cql: The default query that selects postmortem pages when none is given.
         user_map: Page owner text, Jira user or email mapped to a Slack user id, for sites
             that hide emails.
@@ -193,6 +197,8 @@ class Config:
     writeback: bool = True
     ownership: Mapping[str, Ownership] = attrs.field(factory=dict, converter=_ownership, eq=False)
     slack_channel: str | None = None
+    slack_buttons: bool = False
+    slack_admin_group: str | None = None
     cql: str | None = None
     user_map: Mapping[str, str] = attrs.field(factory=dict, converter=_ro, eq=False)
     team_map: Mapping[str, str] = attrs.field(factory=dict, converter=_ro, eq=False)

@@ -287,6 +287,35 @@ class SlackNotifier:
         )
         return str(response["ts"])
 
+    def update(self, channel: str, ts: str, text: str, blocks: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the text and blocks of a message pmsync posted (``chat.update``)."""
+        payload = [dict(b) for b in blocks]
+        self._call(
+            "chat.update",
+            lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=payload),
+        )
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        """The Slack user ids in a user group (``usergroups.users.list``)."""
+        response = self._call(
+            "usergroups.users.list",
+            lambda: self.client.usergroups_users_list(usergroup=group_id),
+        )
+        return frozenset(str(u) for u in response.get("users") or ())
+
+    def display_name(self, user_id: str) -> str:
+        """How Slack names a user (``users.info``), or the id when Slack does not know it."""
+        response = self._call(
+            "users.info", lambda: self.client.users_info(user=user_id), tolerate=_NOT_FOUND
+        )
+        if response is None:
+            return user_id
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        return str(
+            profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+        )
+
     def send_dm(
         self, person: Person, text: str, blocks: Sequence[Mapping[str, Any]] | None = None
     ) -> str | None:
@@ -346,6 +375,7 @@ def send_reminders(
     pages: PageLinks | None = None,
     authors: Mapping[str, Person] | None = None,
     dry_run: bool = False,
+    buttons: bool = False,
 ) -> ReminderResult:
     """Send the reminders :func:`~pmsync._remind.select_reminders` chose; record each.
 
@@ -362,6 +392,7 @@ def send_reminders(
     :class:`~pmsync.AuthError` is raised: no message can go out with a bad token.
     ``pages`` maps page ids to ``(title, url)`` for links to the postmortem.
     With ``dry_run`` nothing is sent or saved, and ``sent`` lists what would be.
+    ``buttons`` puts the item's buttons on each owner's reminder (not on digests).
     """
     if dry_run:
         return ReminderResult(sent=reminders, dry_run=True)
@@ -422,7 +453,8 @@ def send_reminders(
         for r in reminders:
             if r.kind != "escalation":
                 title, url = page(r)
-                deliver([r], r.recipient, reminder_message(r, page_title=title, page_url=url))
+                message = reminder_message(r, page_title=title, page_url=url, buttons=buttons)
+                deliver([r], r.recipient, message)
     for r in reminders:
         if r.kind != "escalation":
             continue

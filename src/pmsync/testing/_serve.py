@@ -37,6 +37,7 @@ def _describe(emu: Emulator) -> list[str]:
             f"  PAT         {emu.token}   (Authorization: Bearer)",
         ]
     lines.append(f"  Slack token {emu.slack_token}")
+    lines.append(f"  Slack signing secret {emu.slack_signing_secret}   (pmsync serve)")
     return lines
 
 

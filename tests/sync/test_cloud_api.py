@@ -113,6 +113,29 @@ class TestContentPropertiesThroughV2:
         assert not gateway.set_content_property(page_id, "pmsync.lease", {"run": "c"}, version=None)
         assert {"run": "other"} == emu.content_property(page_id, "pmsync.lease")["value"]
 
+    @staticmethod
+    def _lease_calls(site):
+        """Take, renew, lose and release a lease; the outcomes and whether v2 was used."""
+        page_id = site.add_page("SRE", "Outage", table_page([row("x")]))
+        site.clear_requests()
+        gateway = ConfluenceGateway(site.confluence(), cloud=site.flavour == "cloud")
+        outcomes = (
+            gateway.put_content_property(page_id, "pmsync.lease", {"run": "a"}, version=0),
+            gateway.put_content_property(page_id, "pmsync.lease", {"run": "b"}, version=1),
+            gateway.put_content_property(page_id, "pmsync.lease", {"run": "c"}, version=1),
+        )
+        gateway.delete_content_property(page_id, "pmsync.lease")
+        gateway.delete_content_property(page_id, "pmsync.lease")  # gone already: fine
+        assert site.content_property(page_id, "pmsync.lease") is None
+        return outcomes, {"/api/v2/" in r.path for r in site.requests}
+
+    def test_the_lease_goes_through_v2_on_cloud(self, emu):
+        assert ((1, 2, None), {True}) == self._lease_calls(emu)
+
+    def test_the_lease_stays_on_v1_on_server(self):
+        with Emulator("server") as server:
+            assert ((1, 2, None), {False}) == self._lease_calls(server)
+
     def test_a_missing_property_is_none(self, emu):
         page_id = _page(emu, [row("x")])
         assert (

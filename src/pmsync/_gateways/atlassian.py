@@ -452,18 +452,51 @@ class ConfluenceGateway:
         Returns False when someone else wrote it first (Confluence answers 409) and nothing
         was written.
         """
+        return self.put_content_property(page_id, key, value, version=version or 0) is not None
+
+    # -- content properties (the per-page lease, docs/sync.md) -------------------------
+    # REST v2 on Cloud (found by key, written by id), v1 on Server/Data Center.
+
+    def put_content_property(
+        self, page_id: str, key: str, value: Any, *, version: int
+    ) -> int | None:
+        """Compare-and-set: write ``value`` over property version ``version`` (0: none yet).
+
+        Returns the new version, or None when Confluence answers 409 (another writer got
+        there first; nothing was written). Creating is a POST: a replay after a lost
+        answer meets its own property and answers 409, which reads as "taken".
+        """
         body: dict[str, Any] = {"key": key, "value": value}
+        if version:
+            body["version"] = {"number": version + 1, "minorEdit": True}
         if self.pages_api == "v2":
-            return self._set_property_v2(page_id, body, version)
-        if version is None:
+            base = f"api/v2/pages/{page_id}/properties"
+            if version == 0:
+                path, method = base, "POST"
+            else:
+                current = self._property_v2(page_id, key)
+                if current is None or (current.get("version") or {}).get("number") != version:
+                    return None  # gone or moved on: someone else wrote it
+                path, method = f"{base}/{current['id']}", "PUT"
+        elif version == 0:
             path, method = f"rest/api/content/{page_id}/property", "POST"
         else:
             path, method = f"rest/api/content/{page_id}/property/{key}", "PUT"
-            body["version"] = {"number": version + 1, "minorEdit": True}
-        response = self.http.request(method, path, body=body, idempotent=True, accept=(409,))
-        return response.status_code != 409
+        response = self.http.request(method, path, body=body, accept=(409,))
+        if response.status_code == 409:
+            return None
+        return int((response.json().get("version") or {}).get("number") or version + 1)
 
-    # -- content properties through REST v2 (Cloud), addressed by id --------------------
+    def delete_content_property(self, page_id: str, key: str) -> None:
+        """Delete a content property (absent already: nothing to do)."""
+        if self.pages_api == "v2":
+            current = self._property_v2(page_id, key)
+            if current is not None:
+                self.http.request(
+                    "DELETE", f"api/v2/pages/{page_id}/properties/{current['id']}", accept=(404,)
+                )
+            return
+        self.http.request("DELETE", f"rest/api/content/{page_id}/property/{key}", accept=(404,))
 
     def _property_v2(self, page_id: str, key: str) -> Mapping[str, Any] | None:
         """The page's property ``key`` as REST v2 shows it (with its id), or None."""
@@ -471,23 +504,7 @@ class ConfluenceGateway:
         results = (found or {}).get("results") or []
         return results[0] if results else None
 
-    def _set_property_v2(self, page_id: str, body: dict[str, Any], version: int | None) -> bool:
-        """Create (``version`` None) or compare-and-set a property through REST v2.
-
-        False when someone else wrote it first (409, or it is gone or moved on).
-        """
-        base = f"api/v2/pages/{page_id}/properties"
-        if version is None:
-            response = self.http.request("POST", base, body=body, idempotent=True, accept=(409,))
-            return response.status_code != 409
-        current = self._property_v2(page_id, str(body["key"]))
-        if current is None or (current.get("version") or {}).get("number") != version:
-            return False
-        body["version"] = {"number": version + 1, "minorEdit": True}
-        response = self.http.request(
-            "PUT", f"{base}/{current['id']}", body=body, idempotent=True, accept=(409,)
-        )
-        return response.status_code != 409
+    # -- end of content properties ---------------------------------------------------
 
 
 def _v2_error(response: requests.Response) -> bool:

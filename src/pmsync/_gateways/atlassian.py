@@ -215,6 +215,7 @@ class ConfluenceGateway:
         #: The page API in use: ``"v1"`` or ``"v2"``.
         self.pages_api: Literal["v1", "v2"] = ("v2" if cloud else "v1") if api == "auto" else api
         self._space_keys: dict[str, str | None] = {}
+        self._switched = False  # "auto" switches at most once per run
 
     def _page(self, raw: Mapping[str, Any]) -> Page:
         links = raw.get("_links") or {}
@@ -256,7 +257,7 @@ class ConfluenceGateway:
             )
             gone = response.status_code == 410 and api == "v1"
             missing = response.status_code == 404 and api == "v2" and not _v2_error(response)
-            if not (gone or missing):
+            if not (gone or missing) or self._switched:
                 break
             if self.api != "auto":
                 hint = (
@@ -272,6 +273,7 @@ class ConfluenceGateway:
                     status=response.status_code,
                 )
             self.pages_api = "v2" if api == "v1" else "v1"
+            self._switched = True
             log.info(
                 "Confluence answered %s to %s /%s: using REST %s for pages for this run",
                 response.status_code,

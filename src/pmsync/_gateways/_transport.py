@@ -50,7 +50,7 @@ _RETRY_STATUSES = frozenset({429, 502, 503, 504, 500})
 #: Below this share of the quota left, requests are paced (Jira's NearLimit threshold).
 _NEAR_LIMIT = 0.2
 _PER_ISSUE = "jira-per-issue-on-write"
-_ISSUE_WRITE = re.compile(r"rest/api/[^/]+/issue/([^/?]+)")
+_ISSUE_WRITE = re.compile(r"rest/api/[^/]+/issue/(?!bulk(?:[/?]|$))([^/?]+)")
 _RETIRED = (
     " Atlassian has retired this endpoint. Upgrade pmsync; for Confluence pages, set "
     'confluence_api = "auto" (or "v2" on Cloud, "v1" on Server/Data Center) in the '

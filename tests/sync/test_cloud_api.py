@@ -246,6 +246,20 @@ class TestRateLimits:
         assert 0.5 < max(slept, default=0) <= 1.0
         assert "b" == emu.issue(key)["fields"]["summary"]
 
+    def test_pacing_spreads_the_last_requests_until_the_reset(self):
+        slept = []
+        pacing = Pacing(sleep=slept.append)
+        reset = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)).isoformat()
+        plenty = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "50"}
+        pacing.after("jira", plenty, cap=60)
+        pacing.before("jira", "GET", "rest/api/2/myself")
+        low = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "5", "X-RateLimit-Reset": reset}
+        pacing.after("jira", low, cap=60)
+        pacing.before("jira", "GET", "rest/api/2/myself")
+        pacing.before("confluence", "GET", "rest/api/space/SRE")  # its own limits
+        assert 1 == len(slept)
+        assert 1.5 < slept[0] <= 2.0
+
     def test_pacing_keeps_a_first_sync_of_1000_items_under_a_quota(self, emu):
         """20 pages x 50 items against 20 requests per second: no 429 at all."""
         config = pmsync.Config(project="OPS")

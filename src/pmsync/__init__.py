@@ -9,6 +9,8 @@ private and may change without notice.
 
 from __future__ import annotations
 
+# What Syncer.from_env reads; a constant, so kept out of __all__ (star-imports).
+from pmsync._env import ENVIRONMENT as ENVIRONMENT
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._lint import Finding, lint
 from pmsync._model import (

@@ -58,6 +58,8 @@ _TOP: dict[str, tuple[type, ...]] = {
     "date_order": (str,),
     "columns": (dict,),
     "confluence_api": (str,),
+    "metrics_file": (str,),
+    "ca_bundle": (str,),
     "review": (dict,),
 }
 _REMINDERS: dict[str, tuple[type, ...]] = {
@@ -338,6 +340,15 @@ lint_writeback = false
 # Keep an "Action item status" panel up to date on each page.
 report_writeback = false
 
+# Where sync, remind and report write Prometheus metrics for node_exporter's textfile
+# collector (the same as --metrics-file); {{command}} becomes sync, remind or report, so
+# that each command keeps its own file.
+# metrics_file = "/var/lib/node_exporter/textfile/pmsync-{{command}}.prom"
+
+# A CA bundle (PEM) to verify TLS certificates with, for networks that inspect TLS with
+# their own certificate authority (REQUESTS_CA_BUNDLE works too).
+# ca_bundle = "/etc/ssl/certs/corporate-ca.pem"
+
 # Extra fields for every created issue, exactly as Jira's REST API takes them.
 [fields]
 # components = [{{ name = "SRE" }}]
@@ -394,8 +405,9 @@ escalate_after = 3
 escalate_to_author = false
 # One message per person listing all their items, instead of one per item.
 digest = false
-# Weekdays (mon..sun) or dates (YYYY-MM-DD) with no reminders; the next day catches up.
-quiet_days = ["sat", "sun"]
+# Weekdays (mon..sun) or dates (YYYY-MM-DD) with no reminders (none by default); the
+# next day catches up.
+# quiet_days = ["sat", "sun", "2026-12-25"]
 
 # The review meeting (pmsync review): a Slack digest and a roll-up page in Confluence.
 [review]

@@ -21,7 +21,15 @@ from pmsync._lint import Finding
 from pmsync._model import ItemTable, Postmortem
 from pmsync.exceptions import ApplyError
 
-__all__ = ["CHANGE_KINDS", "Change", "ChangeKind", "PagePlan", "Plan", "SyncResult"]
+__all__ = [
+    "CHANGE_KINDS",
+    "Change",
+    "ChangeKind",
+    "PagePlan",
+    "Plan",
+    "SyncResult",
+    "warning_line",
+]
 
 ChangeKind = Literal["create", "update", "transition", "writeback", "conflict", "orphan", "noop"]
 #: Every kind of change, in the order plans list them.
@@ -144,6 +152,12 @@ class PagePlan:
         return self.postmortem.tables
 
 
+def warning_line(warning: str) -> str:
+    """A warning as printed: ``warning: ...``, except that lint notes carry their own
+    severity (``lint error [no-owner]: ...``) and are not called warnings twice."""
+    return warning if warning.startswith("lint ") else f"warning: {warning}"
+
+
 @attrs.frozen
 class Plan:
     """What a sync would change, item by item. Build it with :meth:`pmsync.Syncer.plan`.
@@ -232,7 +246,7 @@ class Plan:
                 "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4]
                 for row in rows
             )
-        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.extend(map(warning_line, self.warnings))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -320,5 +334,5 @@ class SyncResult:
         if self.created:
             lines.append("created: " + ", ".join(self.created))
         lines.extend(f"error: {e}" for e in self.errors)
-        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.extend(map(warning_line, self.warnings))
         return "\n".join(lines)

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 
 from pmsync._apply import WRITEBACK_ATTEMPTS, Applier, as_read
 from pmsync._diff import Snapshot, diff
+from pmsync._env import ENVIRONMENT, clients_from_env
 from pmsync._gateways._transport import Pacing, RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
-from pmsync._gateways.cloud import cloud_urls
 from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
@@ -59,42 +56,6 @@ from pmsync.exceptions import (
 __all__ = ["ENVIRONMENT", "Syncer"]
 
 log = logging.getLogger("pmsync")
-
-#: The environment variables :meth:`Syncer.from_env` reads, with what each is for.
-ENVIRONMENT: Mapping[str, str] = {
-    "PMSYNC_JIRA_URL": "Jira base URL, e.g. https://example.atlassian.net",
-    "PMSYNC_CONFLUENCE_URL": "Confluence base URL (default on Cloud: the Jira URL + /wiki)",
-    "PMSYNC_DEPLOYMENT": "cloud or server (default: cloud for *.atlassian.net, else server)",
-    "PMSYNC_EMAIL": "Cloud: the Atlassian account email that owns the API token",
-    "PMSYNC_API_TOKEN": "Cloud: the API token (or PMSYNC_API_TOKEN_FILE: a file holding it)",
-    "PMSYNC_JIRA_PAT": "Server/DC: a Jira personal access token (or PMSYNC_JIRA_PAT_FILE)",
-    "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token (or ..._FILE)",
-    "PMSYNC_SLACK_TOKEN": "Slack bot token, optional (or PMSYNC_SLACK_TOKEN_FILE)",
-    "PMSYNC_SLACK_URL": "Slack Web API base URL, optional (tests and proxies)",
-    "PMSYNC_TOKEN_KIND": "Cloud: classic (default) or scoped (an API token with scopes, "
-    "or a service account: calls go through api.atlassian.com)",
-    "PMSYNC_CLOUD_ID": "Cloud, scoped tokens: the site's cloud id (default: read from "
-    "the site's /_edge/tenant_info)",
-    "PMSYNC_GATEWAY_URL": "Cloud, scoped tokens: the API gateway, optional (tests and proxies)",
-    "PMSYNC_SLACK_SIGNING_SECRET": "pmsync serve: the Slack app's signing secret (or ..._FILE)",
-    "PMSYNC_WEBHOOK_SECRET": "pmsync serve: the shared secret of webhooks (or ..._FILE)",
-}
-
-
-def _secret(environ: Mapping[str, str], name: str) -> str | None:
-    """A secret from ``NAME`` or from the file named by ``NAME_FILE``."""
-    value = environ.get(name)
-    if value:
-        return value.strip()
-    path = environ.get(f"{name}_FILE")
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the file named by {name}_FILE: {exc.strerror}", key=f"{name}_FILE"
-        ) from None
 
 
 def _utcnow() -> dt.datetime:
@@ -160,7 +121,7 @@ class Syncer:
         environ: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
     ) -> Syncer:
-        """Build the clients from environment variables (see :data:`ENVIRONMENT`).
+        """Build the clients from environment variables (see :data:`pmsync.ENVIRONMENT`).
 
         Cloud: ``PMSYNC_JIRA_URL``, ``PMSYNC_EMAIL`` and ``PMSYNC_API_TOKEN`` (Basic auth;
         one token serves Jira and Confluence). Server/Data Center: ``PMSYNC_JIRA_URL``,
@@ -169,70 +130,10 @@ class Syncer:
         by ``NAME_FILE``. TLS certificates are always verified. ``retry`` bounds the
         retries of each request (see :class:`pmsync.RetryPolicy`).
         """
-        from atlassian import Confluence, Jira  # noqa: PLC0415  (heavy import)
-
-        env = os.environ if environ is None else environ
-        jira_url = (env.get("PMSYNC_JIRA_URL") or "").rstrip("/")
-        if not jira_url:
-            raise ConfigError("set PMSYNC_JIRA_URL to the Jira base URL", key="PMSYNC_JIRA_URL")
-        host = urlsplit(jira_url).hostname or ""
-        deployment = (env.get("PMSYNC_DEPLOYMENT") or "").lower() or (
-            "cloud"
-            if host.endswith((".atlassian.net", ".jira.com")) or host == "api.atlassian.com"
-            else "server"
+        clients = clients_from_env(environ, ca_bundle=config.ca_bundle)
+        return cls(
+            clients.confluence, clients.jira, config=config, slack=clients.slack, retry=retry
         )
-        if deployment not in ("cloud", "server"):
-            raise ConfigError(f"{deployment!r} is not cloud or server", key="PMSYNC_DEPLOYMENT")
-        cloud = deployment == "cloud"
-        confluence_url = (env.get("PMSYNC_CONFLUENCE_URL") or "").rstrip("/") or (
-            f"{jira_url}/wiki" if cloud else ""
-        )
-        if not confluence_url:
-            raise ConfigError(
-                "set PMSYNC_CONFLUENCE_URL (Server/Data Center runs Confluence at its own URL)",
-                key="PMSYNC_CONFLUENCE_URL",
-            )
-        if cloud:
-            email, token = env.get("PMSYNC_EMAIL"), _secret(env, "PMSYNC_API_TOKEN")
-            if not email or not token:
-                raise ConfigError(
-                    "Cloud needs PMSYNC_EMAIL and PMSYNC_API_TOKEN (an API token from "
-                    "id.atlassian.com), or PMSYNC_API_TOKEN_FILE",
-                    key="PMSYNC_API_TOKEN",
-                )
-            # Scoped tokens call api.atlassian.com/ex/{jira,confluence}/{cloudId} instead.
-            jira_url, confluence_url = cloud_urls(env, jira_url, confluence_url)
-            # cloud=False keeps Confluence's v1 REST methods: the client would otherwise
-            # pick its v2-only class for *.atlassian.net hosts.
-            confluence = Confluence(  # type: ignore[no-untyped-call]
-                url=confluence_url, username=email, password=token, cloud=False, verify_ssl=True
-            )
-            jira = Jira(url=jira_url, username=email, password=token, cloud=True, verify_ssl=True)
-        else:
-            jira_pat = _secret(env, "PMSYNC_JIRA_PAT")
-            confluence_pat = _secret(env, "PMSYNC_CONFLUENCE_PAT")
-            if not jira_pat or not confluence_pat:
-                raise ConfigError(
-                    "Server/Data Center needs PMSYNC_JIRA_PAT and PMSYNC_CONFLUENCE_PAT "
-                    "(personal access tokens), or their _FILE variants",
-                    key="PMSYNC_JIRA_PAT" if not jira_pat else "PMSYNC_CONFLUENCE_PAT",
-                )
-            confluence = Confluence(  # type: ignore[no-untyped-call]
-                url=confluence_url, token=confluence_pat, verify_ssl=True
-            )
-            jira = Jira(url=jira_url, token=jira_pat, verify_ssl=True)
-        slack = None
-        slack_token = _secret(env, "PMSYNC_SLACK_TOKEN")
-        if slack_token:
-            from slack_sdk import WebClient  # noqa: PLC0415
-
-            slack_url = env.get("PMSYNC_SLACK_URL")
-            slack = (
-                WebClient(token=slack_token, base_url=slack_url)
-                if slack_url
-                else WebClient(token=slack_token)
-            )
-        return cls(confluence, jira, config=config, slack=slack, retry=retry)
 
     # -- reading ---------------------------------------------------------------------
 

@@ -186,6 +186,10 @@ class Config:
         confluence_api: Which Confluence REST API reads and writes pages: ``auto`` (v2
             on Cloud, v1 on Server/Data Center, switching once if the site answers 404 to
             v2 or 410 to v1), ``v1`` or ``v2``. CQL search is always v1.
+        metrics_file: Where ``sync``, ``remind`` and ``report`` write Prometheus metrics
+            (the same as ``--metrics-file``), for node_exporter's textfile collector.
+        ca_bundle: A CA bundle (PEM file) to verify TLS certificates with, for networks
+            that inspect TLS with their own certificate authority.
     """
 
     project: str
@@ -211,6 +215,8 @@ class Config:
     date_order: Literal["DMY", "MDY"] | None = None
     columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns, eq=False)
     confluence_api: Literal["auto", "v1", "v2"] = "auto"
+    metrics_file: str | None = None
+    ca_bundle: str | None = None
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
 
     def __attrs_post_init__(self) -> None:

@@ -41,6 +41,10 @@ def test_sync_exits_0_and_prints_json(tmp_path, emu, page_id, config_file) -> No
 
 
 def test_cron_run_is_silent_when_all_is_well(tmp_path, emu, page_id, config_file) -> None:
+    """A run that changed something says so in one line; a run with nothing to do is silent."""
+    first = run_pmsync(["sync", "-q"], env=emulator_env(emu), cwd=tmp_path)
+    assert (0, "", 1) == (first.returncode, first.stdout, len(first.stderr.splitlines()))
+    assert first.stderr.startswith("pmsync: command=sync exit_code=0 ")
     result = run_pmsync(["sync", "-q"], env=emulator_env(emu), cwd=tmp_path)
     assert (0, "", "") == (result.returncode, result.stdout, result.stderr)
 
@@ -128,7 +132,7 @@ def test_second_run_exits_4_while_the_first_holds_the_lock(
         text=True,
     )
     out, err = first.communicate(timeout=60)
-    assert (0, "", "") == (first.returncode, out, err)
+    assert (0, "", True) == (first.returncode, out, err.startswith("pmsync: command=sync"))
     [blocked] = second
     assert 4 == blocked.returncode, _both(blocked)
     assert str(tmp_path / "pmsync.toml.lock") in blocked.stderr

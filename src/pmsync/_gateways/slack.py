@@ -32,6 +32,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from pmsync._messages import digest_message, escalation_message, reminder_message
+from pmsync._metrics import count_request, count_retry
 from pmsync._model import Person
 from pmsync._remind import Reminder, ReminderResult, SkippedReminder, group_by_recipient
 from pmsync.config import ReminderPolicy
@@ -115,6 +116,8 @@ class _BoundedRateLimitHandler(RateLimitErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
+        count_request("slack", 429)
+        count_retry("slack")
         wait = _retry_after(response)
         # A little jitter so that parallel runs do not come back in lockstep.
         jitter = random.uniform(0, 0.1)  # noqa: S311  (not for security)
@@ -189,18 +192,22 @@ class SlackNotifier:
     ) -> Any:
         """Run one client call; ``None`` when Slack answers with a ``tolerate`` error."""
         try:
-            return send()
+            answer = send()
         except SlackApiError as exc:
+            count_request("slack", getattr(exc.response, "status_code", None))
             if _error_code(exc) in tolerate:
                 return None
             raise _translate(method, exc) from None
         except (SlackClientError, URLError, OSError) as exc:
+            count_request("slack", None)
             reason = getattr(exc, "reason", None) or type(exc).__name__
             raise ServiceError(
                 f"Slack {method}: could not reach {self.client.base_url} ({reason})",
                 service="slack",
                 url=self.client.base_url,
             ) from None
+        count_request("slack", getattr(answer, "status_code", 200))
+        return answer
 
     def lookup(self, email: str) -> str | None:
         """The Slack user id for ``email``, or ``None`` (recorded in :attr:`missing`).
@@ -421,6 +428,8 @@ def send_reminders(
         except AuthError:
             raise
         except PmsyncError as exc:
+            if isinstance(exc, ServiceError) and exc.status is None:
+                raise  # Slack cannot be reached: no message can go out
             for r in batch:
                 failed.add(r.issue_key)
                 errors.append(

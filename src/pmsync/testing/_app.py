@@ -156,12 +156,13 @@ class EmulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Serve one request (WSGI)."""
-        gateway = _GATEWAY.match(environ.get("PATH_INFO", ""))
+        wsgi = environ  # (named apart from os.environ: these are WSGI keys, not variables)
+        gateway = _GATEWAY.match(wsgi.get("PATH_INFO", ""))
         if gateway and self._credentials.flavour == "cloud":
             # api.atlassian.com/ex/{product}/{cloudId}/...: the site's own paths behind it.
-            environ["pmsync.original_path"] = environ["PATH_INFO"]
-            environ["PATH_INFO"] = gateway.group(3) or "/"
-            environ["pmsync.gateway"] = gateway.group(1)
+            wsgi["pmsync.original_path"] = wsgi["PATH_INFO"]
+            wsgi["PATH_INFO"] = gateway.group(3) or "/"
+            wsgi["pmsync.gateway"] = gateway.group(1)
         request = Request(environ)
         if request.path == "/_edge/tenant_info":
             response = Response(

@@ -43,6 +43,7 @@ from pmsync.exceptions import (
     NotFoundError,
     ParseError,
     PmsyncError,
+    QuotaExhaustedError,
     RateLimitError,
     ServiceError,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "Plan",
     "PmsyncError",
     "Postmortem",
+    "QuotaExhaustedError",
     "RateLimitError",
     "Reminder",
     "ReminderPolicy",

@@ -57,6 +57,7 @@ _TOP: dict[str, tuple[type, ...]] = {
     "reminders": (dict,),
     "date_order": (str,),
     "columns": (dict,),
+    "confluence_api": (str,),
     "metrics_file": (str,),
     "ca_bundle": (str,),
     "review": (dict,),
@@ -306,6 +307,10 @@ writeback = true
 
 # The Slack channel for one summary per postmortem, escalations and unassigned items.
 # slack_channel = "#incidents"
+
+# Which Confluence REST API reads and writes pages: "auto" (v2 on Cloud, v1 on Server/
+# Data Center; switches once if the site answers otherwise), "v1" or "v2".
+# confluence_api = "auto"
 
 # Put Done, New due date, Not mine and Open buttons on assignment messages and
 # reminders. They need `pmsync serve` (or pmsync.slack.register in a bolt app) behind

@@ -17,7 +17,7 @@ import attrs
 from pmsync._apply import INTENT_WINDOW, LEASE_TTL, Applier, as_read, write_page
 from pmsync._diff import Snapshot, diff
 from pmsync._env import ENVIRONMENT, clients_from_env
-from pmsync._gateways._transport import RetryPolicy
+from pmsync._gateways._transport import Pacing, RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
 from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
@@ -106,8 +106,16 @@ class Syncer:
                     key=f"{name}.backoff_and_retry",
                 )
         self.config = config
-        self.confluence = ConfluenceGateway(confluence, retry)
-        self.jira = JiraGateway(jira, retry)
+        #: Rate-limit pacing shared by both gateways; it also stops the run on a long wait.
+        self.pacing = Pacing()
+        self.jira = JiraGateway(jira, retry, pacing=self.pacing)
+        self.confluence = ConfluenceGateway(
+            confluence,
+            retry,
+            cloud=self.jira.cloud,
+            api=config.confluence_api,
+            pacing=self.pacing,
+        )
         self.slack = slack
         self.clock = clock
         self.lease_ttl = lease_ttl
@@ -407,7 +415,9 @@ class Syncer:
         lint findings (:func:`pmsync.lint`), which are also in :attr:`Plan.findings`.
         """
         now = self.clock()
-        return diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
+        plan = diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
+        self.pacing.raise_if_stopped()
+        return plan
 
     def apply(
         self, plan: Plan, *, progress: Callable[[int, int], None] | None = None
@@ -433,6 +443,7 @@ class Syncer:
             intent_window=self.intent_window,
         )
         result = applier.run(plan)
+        self.pacing.raise_if_stopped()  # an exhausted quota stops the run: exit code 3
         if self.slack is not None:
             result = self.notify(plan, result, applier.keys)
         return result

@@ -182,6 +182,9 @@ class Config:
         review: The review meeting's digest and roll-up page (:class:`ReviewSettings`).
         date_order: How to read ambiguous numeric dates on pages: ``DMY`` or ``MDY``.
         columns: Extra header names per field, added to the built-in vocabulary.
+        confluence_api: Which Confluence REST API reads and writes pages: ``auto`` (v2
+            on Cloud, v1 on Server/Data Center, switching once if the site answers 404 to
+            v2 or 410 to v1), ``v1`` or ``v2``. CQL search is always v1.
         metrics_file: Where ``sync``, ``remind`` and ``report`` write Prometheus metrics
             (the same as ``--metrics-file``), for node_exporter's textfile collector.
         ca_bundle: A CA bundle (PEM file) to verify TLS certificates with, for networks
@@ -210,6 +213,7 @@ class Config:
     reminders: ReminderPolicy = attrs.field(factory=ReminderPolicy)
     date_order: Literal["DMY", "MDY"] | None = None
     columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns, eq=False)
+    confluence_api: Literal["auto", "v1", "v2"] = "auto"
     metrics_file: str | None = None
     ca_bundle: str | None = None
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
@@ -239,6 +243,10 @@ class Config:
                 )
         if self.date_order not in (None, "DMY", "MDY"):
             raise ConfigError(f"{self.date_order!r} is not DMY or MDY", key="date_order")
+        if self.confluence_api not in ("auto", "v1", "v2"):
+            raise ConfigError(
+                f"{self.confluence_api!r} is not auto, v1 or v2", key="confluence_api"
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Config:

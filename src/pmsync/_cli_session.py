@@ -11,6 +11,7 @@ into a message that says what to do and an exit code:
  2   usage or configuration error
  3   cannot reach or authenticate to a service
  4   another run holds the lock
+130  interrupted (Ctrl-C), as shells report a process that SIGINT ended
 ===  =====================================================================
 """
 
@@ -51,6 +52,7 @@ from pmsync.exceptions import (
 )
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "EXIT_LOCKED",
     "EXIT_OK",
     "EXIT_PARTIAL",
@@ -78,6 +80,7 @@ EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
 EXIT_LOCKED = 4
+EXIT_INTERRUPTED = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -476,6 +479,18 @@ class Session:
             raise  # a closed pipe ends the command quietly (see cli.main)
         except click.UsageError:
             raise  # click prints usage errors itself, with exit code 2
+        except KeyboardInterrupt:
+            # Not click's "Aborted!" and exit 1 ("some items failed"): say what happened
+            # and what to do. Every write is recorded as it lands, so a rerun carries on.
+            command = click.get_current_context(silent=True)
+            name = command.info_name if command else None
+            self.echo(
+                "\npmsync: interrupted. What this run already changed stays changed; run "
+                f"`pmsync {name or 'sync'}` again to finish: it carries on from where this "
+                "run stopped, without creating anything twice.",
+                err=True,
+            )
+            return EXIT_INTERRUPTED
         except Exception as error:  # every error gets a message and an exit code
             return self.fail(error)
 

@@ -32,6 +32,7 @@ EXIT_PARTIAL = _session.EXIT_PARTIAL
 EXIT_USAGE = _session.EXIT_USAGE
 EXIT_SERVICE = _session.EXIT_SERVICE
 EXIT_LOCKED = _session.EXIT_LOCKED
+EXIT_INTERRUPTED = _session.EXIT_INTERRUPTED
 # What a shell reports for a process that SIGPIPE ended (128 + 13).
 EXIT_CLOSED_PIPE = 141
 
@@ -75,6 +76,7 @@ def main() -> None:
       2  usage or configuration error
       3  cannot reach or authenticate to a service
       4  another run of the same configuration holds the lock
+      130  interrupted (Ctrl-C); run the command again to finish
     """
 
 

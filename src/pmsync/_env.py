@@ -141,7 +141,7 @@ def clients_from_env(
             raise ConfigError(
                 "Cloud needs PMSYNC_EMAIL and PMSYNC_API_TOKEN (an API token from "
                 "id.atlassian.com), or PMSYNC_API_TOKEN_FILE",
-                key="PMSYNC_API_TOKEN",
+                key="PMSYNC_EMAIL" if not email else "PMSYNC_API_TOKEN",
             )
         # cloud=False keeps Confluence's v1 REST methods: the client would otherwise
         # pick its v2-only class for *.atlassian.net hosts.

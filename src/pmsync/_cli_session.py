@@ -58,6 +58,7 @@ __all__ = [
     "EXIT_PARTIAL",
     "EXIT_SERVICE",
     "EXIT_USAGE",
+    "NO_TABLE_FOUND",
     "Session",
     "advice_for",
     "common_options",
@@ -258,6 +259,18 @@ def describe_apply_error(error: ApplyError, plan: Plan | None) -> str:
     return message
 
 
+def _no_items_warning(title: str, page_id: str) -> str:
+    return f"warning: page {title!r} ({page_id}) has no action items: {NO_TABLE_FOUND}"
+
+
+#: Why a page can hold no action items, and what to do about it.
+NO_TABLE_FOUND = (
+    "no action-item table found (a header row naming an action column and an owner, due, "
+    "status, priority or ticket column; add unusual header names to [columns] in the "
+    "configuration)"
+)
+
+
 @attrs.define
 class Session:
     """One command invocation: its options, its output and its log setup."""
@@ -371,8 +384,12 @@ class Session:
 
     def check_pages(self, page_ids: Sequence[str], pages: Sequence[PagePlan]) -> int:
         """Report each page of ``--page`` that was not found (an error) or holds no action
-        items (a warning), even with ``-q``; return the number of errors."""
+        items (a warning), even with ``-q``, and each page the CQL query selected that
+        holds no action items (a warning, unless ``-q``); return the number of errors."""
         found = {page.page_id: (page.title, len(page.postmortem.items)) for page in pages}
+        for page_id, (title, items) in found.items():
+            if not items and page_id not in page_ids and not self.quiet:
+                self.echo(_no_items_warning(title, page_id), err=True)
         return self.check_selection(page_ids, found)
 
     def check_selection(self, page_ids: Sequence[str], found: Mapping[str, tuple[str, int]]) -> int:
@@ -387,13 +404,7 @@ class Session:
                     "(check the id in the page's URL and the account's space permissions)"
                 )
             elif not items:
-                self.echo(
-                    f"warning: page {title!r} ({page_id}) has no action items: no "
-                    "action-item table found (a header row naming an action column and an "
-                    "owner, due, status, priority or ticket column; add unusual header "
-                    "names to [columns] in the configuration)",
-                    err=True,
-                )
+                self.echo(_no_items_warning(title, page_id), err=True)
         if errors and self.metrics is not None:
             self.metrics.done["errors"] += errors
         return errors

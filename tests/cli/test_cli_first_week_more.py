@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 from cli_helpers import emulator_env
+from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
+from pmsync.cli import main
 from pmsync.testing import Emulator
 
 
@@ -71,3 +73,48 @@ def test_ctrl_c_in_a_sync_exits_130_says_what_to_do_and_records_the_run(
     )
     assert 0 == rerun.returncode, rerun.stderr
     assert 2 == len(emu.issues())
+
+
+# -- pages without action items -------------------------------------------------------
+
+
+def test_a_page_the_cql_selects_without_action_items_is_a_warning_naming_it(
+    runner: CliRunner, emu: Emulator, page_id: str, config_file: Path
+) -> None:
+    bare = emu.add_page(
+        "SRE", "Postmortem: no table yet", "<p>Actions to follow.</p>", labels=("postmortem",)
+    )
+    result = runner.invoke(main, ["plan"], env=emulator_env(emu))
+    assert 0 == result.exit_code, result.output
+    assert f"'Postmortem: no table yet' ({bare}) has no action items" in result.stderr
+    assert 1 == result.stderr.count("has no action items")  # not the page with items
+
+
+def test_plan_q_of_the_cql_pages_stays_quiet_about_pages_without_items(
+    runner: CliRunner, emu: Emulator, page_id: str, config_file: Path
+) -> None:
+    emu.add_page("SRE", "Postmortem: no table yet", "<p>Later.</p>", labels=("postmortem",))
+    result = runner.invoke(main, ["plan", "-q"], env=emulator_env(emu))
+    assert 0 == result.exit_code, result.output
+    assert "" == result.stderr
+
+
+def test_lint_of_a_file_without_an_action_item_table_warns_naming_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "draft.xml").write_text("<p>We will do better.</p>", encoding="utf-8")
+    result = runner.invoke(main, ["lint", "--strict", "draft.xml"])
+    assert 1 == result.exit_code
+    assert "warning [no-action-items] page 'draft.xml'" in result.stdout
+    assert "no action-item table found" in result.stdout
+    assert "No problems" not in result.output
+
+
+def test_cloud_without_an_email_names_the_email_variable(
+    runner: CliRunner, emu: Emulator, page_id: str, config_file: Path
+) -> None:
+    env = emulator_env(emu)
+    del env["PMSYNC_EMAIL"]
+    result = runner.invoke(main, ["plan"], env=env)
+    assert 2 == result.exit_code
+    assert "key 'PMSYNC_EMAIL'" in result.stderr

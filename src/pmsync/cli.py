@@ -251,7 +251,12 @@ def sync(
             return EXIT_PARTIAL if missing else EXIT_OK
         if not yes and _session.is_interactive():
             session.echo(the_plan.render(verbose=session.verbose), err=session.as_json)
-            if not click.confirm("Apply these changes?", default=False, err=session.as_json):
+            try:
+                apply_it = click.confirm("Apply these changes?", default=False, err=session.as_json)
+            except click.Abort:  # Ctrl-C or the end of input at the question
+                session.echo("\nNot applied: nothing was changed.", err=session.as_json)
+                return EXIT_INTERRUPTED
+            if not apply_it:
                 session.echo("Not applied: nothing was changed.", err=session.as_json)
                 return EXIT_OK
         elif not session.as_json:

@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cli_helpers import emulator_env
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
+import pmsync._cli_session
 from pmsync.cli import main
 from pmsync.testing import Emulator
 
@@ -118,3 +120,19 @@ def test_cloud_without_an_email_names_the_email_variable(
     result = runner.invoke(main, ["plan"], env=env)
     assert 2 == result.exit_code
     assert "key 'PMSYNC_EMAIL'" in result.stderr
+
+
+def test_ctrl_c_at_the_question_of_sync_changes_nothing_and_says_so(
+    runner: CliRunner,
+    emu: Emulator,
+    page_id: str,
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pmsync._cli_session, "is_interactive", lambda: True)
+    # No answer at all (the input ends): click.confirm aborts, as it does on Ctrl-C.
+    result = runner.invoke(main, ["sync"], env=emulator_env(emu), input="")
+    assert 130 == result.exit_code
+    assert "Aborted!" not in result.output
+    assert "Not applied: nothing was changed." in result.output
+    assert [] == emu.issues()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import emulator_env
+from cli_helpers import CONFIG, emulator_env
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -136,3 +136,24 @@ def test_ctrl_c_at_the_question_of_sync_changes_nothing_and_says_so(
     assert "Aborted!" not in result.output
     assert "Not applied: nothing was changed." in result.output
     assert [] == emu.issues()
+
+
+def test_a_configuration_saved_as_utf16_is_a_configuration_error_naming_the_file(
+    runner: CliRunner, emu: Emulator, tmp_path: Path
+) -> None:
+    # What Windows editors save as "Unicode".
+    (tmp_path / "pmsync.toml").write_text('project = "OPS"\n', encoding="utf-16")
+    result = runner.invoke(main, ["plan"], env=emulator_env(emu))
+    assert 2 == result.exit_code
+    assert "pmsync.toml" in result.stderr
+    assert "UTF-8" in result.stderr
+    assert "bug" not in result.stderr
+
+
+def test_a_configuration_with_a_utf8_byte_order_mark_is_read(
+    runner: CliRunner, emu: Emulator, page_id: str, tmp_path: Path
+) -> None:
+    (tmp_path / "pmsync.toml").write_text(CONFIG, encoding="utf-8-sig")
+    result = runner.invoke(main, ["plan"], env=emulator_env(emu))
+    assert 0 == result.exit_code, result.stderr
+    assert "Plan: 2 create" in result.stdout

@@ -72,10 +72,16 @@ def read_secret(environ: Mapping[str, str], name: str) -> str | None:
     if not path:
         return None
     try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
+        return Path(path).read_text(encoding="utf-8-sig").strip() or None
     except OSError as exc:
         raise ConfigError(
             f"cannot read the file named by {name}_FILE: {exc.strerror}", key=f"{name}_FILE"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"the file named by {name}_FILE is not UTF-8 text; write the secret into it as "
+            "UTF-8 (or ASCII)",
+            key=f"{name}_FILE",
         ) from None
 
 

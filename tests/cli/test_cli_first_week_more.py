@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 import pmsync._cli_session
+from pmsync._logging import Redactor
 from pmsync.cli import main
 from pmsync.testing import Emulator
 
@@ -157,3 +158,29 @@ def test_a_configuration_with_a_utf8_byte_order_mark_is_read(
     result = runner.invoke(main, ["plan"], env=emulator_env(emu))
     assert 0 == result.exit_code, result.stderr
     assert "Plan: 2 create" in result.stdout
+
+
+def test_a_token_file_that_is_not_utf8_is_a_configuration_error_naming_the_variable(
+    runner: CliRunner, emu: Emulator, page_id: str, config_file: Path, tmp_path: Path
+) -> None:
+    # PowerShell's `echo token > file` writes UTF-16.
+    (tmp_path / "token").write_text(emu.token, encoding="utf-16")
+    env = emulator_env(emu, PMSYNC_API_TOKEN_FILE=str(tmp_path / "token"))
+    del env["PMSYNC_API_TOKEN"]
+    result = runner.invoke(main, ["plan"], env=env)
+    assert 2 == result.exit_code
+    assert "PMSYNC_API_TOKEN_FILE" in result.stderr
+    assert "UTF-8" in result.stderr
+    assert "bug" not in result.stderr
+
+
+def test_a_token_file_with_a_byte_order_mark_is_used_and_redacted(
+    runner: CliRunner, emu: Emulator, page_id: str, config_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "token").write_text(emu.token + "\n", encoding="utf-8-sig")
+    env = emulator_env(emu, PMSYNC_API_TOKEN_FILE=str(tmp_path / "token"))
+    del env["PMSYNC_API_TOKEN"]
+    result = runner.invoke(main, ["plan"], env=env)
+    assert 0 == result.exit_code, result.stderr
+    # What pmsync authenticates with is what it hides.
+    assert "[redacted]" == Redactor.from_env(env)(emu.token)

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import socket
 import sys
 import tomllib
 from collections import Counter
@@ -155,6 +156,23 @@ def _print_postmortem(pm: object) -> None:
         click.echo("  ".join([*cells, row[5]]))
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another program listens on as a usage error naming ``--port``
+    (werkzeug would print its own advice and exit 1, which reads as a partial run)."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot listen on {host}:{port}: {exc.strerror}; choose another port, "
+                "or 0 for any free one",
+                param_hint="--port",
+            ) from None
+
+
 @main.command()
 @_FLAVOUR
 @click.option(
@@ -172,6 +190,7 @@ def emulator(flavour: str, seed: str | None, port: int) -> None:
     """
     from pmsync.testing._serve import serve  # noqa: PLC0415  (keep werkzeug off the fast path)
 
+    _check_port("127.0.0.1", port)
     serve(flavour=flavour, seed=seed, port=port)
 
 
@@ -568,6 +587,7 @@ def serve(session: _session.Session, host: str, port: int) -> int:
     from pmsync.web import serve as run  # noqa: PLC0415
     from pmsync.web import wsgi_app  # noqa: PLC0415
 
+    _check_port(host, port)
     config, _path = session.load_config()
     syncer = session.syncer(config)
     app = wsgi_app(

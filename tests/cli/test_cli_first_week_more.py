@@ -184,3 +184,17 @@ def test_a_token_file_with_a_byte_order_mark_is_used_and_redacted(
     assert 0 == result.exit_code, result.stderr
     # What pmsync authenticates with is what it hides.
     assert "[redacted]" == Redactor.from_env(env)(emu.token)
+
+
+# -- ports ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["emulator"], ["serve"]])
+def test_a_port_in_use_is_a_usage_error_pointing_at_the_port_option(
+    runner: CliRunner, emu: Emulator, config_file: Path, command: list[str]
+) -> None:
+    env = emulator_env(emu, PMSYNC_WEBHOOK_SECRET="webhook-secret-for-tests")
+    result = runner.invoke(main, [*command, "--port", str(emu.port)], env=env)
+    assert 2 == result.exit_code, result.output
+    assert f"127.0.0.1:{emu.port}" in result.stderr
+    assert "--port" in result.stderr

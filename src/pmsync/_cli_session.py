@@ -109,6 +109,8 @@ def _cloud_hint(environ: Mapping[str, str]) -> bool:
 
 def exit_code_for(error: BaseException) -> int:
     """The exit code for an error that stopped a command (see the module docstring)."""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
     if isinstance(error, LockError):
         return EXIT_LOCKED
     if isinstance(error, ConfigError | click.UsageError):
@@ -447,6 +449,14 @@ class Session:
                 EXIT_LOCKED: "locked",
             }.get(code, "error")
             message = f"{kind}: {error}"
+        elif code == EXIT_INTERRUPTED:
+            context = click.get_current_context(silent=True)
+            command = f"pmsync {context.info_name}" if context else "the command"
+            message = (
+                f"interrupted. What this run already changed stays changed; run `{command}` "
+                "again to finish: it carries on from where this run stopped, without "
+                "creating anything twice."
+            )
         else:
             message = (
                 f"unexpected error ({type(error).__name__}): {error}. This is a bug in "
@@ -464,7 +474,7 @@ class Session:
                         "exit_code": code,
                         "error": {
                             "type": type(error).__name__,
-                            "message": self.redact(str(error)),
+                            "message": self.redact(str(error) or message),
                             "advice": advice or None,
                         },
                     },
@@ -490,18 +500,10 @@ class Session:
             raise  # a closed pipe ends the command quietly (see cli.main)
         except click.UsageError:
             raise  # click prints usage errors itself, with exit code 2
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             # Not click's "Aborted!" and exit 1 ("some items failed"): say what happened
             # and what to do. Every write is recorded as it lands, so a rerun carries on.
-            command = click.get_current_context(silent=True)
-            name = command.info_name if command else None
-            self.echo(
-                "\npmsync: interrupted. What this run already changed stays changed; run "
-                f"`pmsync {name or 'sync'}` again to finish: it carries on from where this "
-                "run stopped, without creating anything twice.",
-                err=True,
-            )
-            return EXIT_INTERRUPTED
+            return self.fail(interrupt)
         except Exception as error:  # every error gets a message and an exit code
             return self.fail(error)
 

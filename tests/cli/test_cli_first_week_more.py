@@ -5,6 +5,7 @@ Found by trying issue 14 from the README on a fresh machine against `pmsync emul
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -35,26 +36,38 @@ def _samples(metrics: Path) -> dict[str, float]:
 # -- Ctrl-C ---------------------------------------------------------------------------
 
 
-def test_ctrl_c_in_a_sync_exits_130_says_what_to_do_and_records_the_run(
-    emu: Emulator, page_id: str, config_file: Path, tmp_path: Path
-) -> None:
-    metrics = tmp_path / "sync.prom"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMSYNC_")}
-    env |= emulator_env(emu) | {"PYTHONUNBUFFERED": "1"}
+def _sync_interrupted_while_writing_a_page(
+    emu: Emulator, cwd: Path, *options: str
+) -> tuple[int, str, str]:
+    """Run ``pmsync sync OPTIONS`` as a process and press Ctrl-C (SIGINT) while it writes
+    the first page, after its issues exist; return the exit code, stdout and stderr."""
     process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
-        [sys.executable, "-m", "pmsync", "sync", "-q", "--metrics-file", str(metrics)],
-        env=env,
-        cwd=tmp_path,
+        [sys.executable, "-m", "pmsync", "sync", *options],
+        env=_process_env(emu),
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    # The person presses Ctrl-C while pmsync writes the page, after the issues exist.
     emu.faults.on_page_write(lambda _page: process.send_signal(signal.SIGINT))
     out, err = process.communicate(timeout=60)
+    return process.returncode, out, err
 
-    assert 130 == process.returncode, err
+
+def _process_env(emu: Emulator) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMSYNC_")}
+    return env | emulator_env(emu) | {"PYTHONUNBUFFERED": "1"}
+
+
+def test_ctrl_c_in_a_sync_exits_130_says_what_to_do_and_records_the_run(
+    emu: Emulator, page_id: str, config_file: Path, tmp_path: Path
+) -> None:
+    metrics = tmp_path / "sync.prom"
+    code, out, err = _sync_interrupted_while_writing_a_page(
+        emu, tmp_path, "-q", "--metrics-file", str(metrics)
+    )
+    assert 130 == code, err
     assert "Aborted!" not in err
     assert "pmsync: interrupted" in err
     assert "pmsync sync" in err  # what to run to finish the job
@@ -66,7 +79,7 @@ def test_ctrl_c_in_a_sync_exits_130_says_what_to_do_and_records_the_run(
     # The next run finishes the job without a duplicate.
     rerun = subprocess.run(
         [sys.executable, "-m", "pmsync", "sync", "-q"],
-        env=env,
+        env=_process_env(emu),
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -76,6 +89,16 @@ def test_ctrl_c_in_a_sync_exits_130_says_what_to_do_and_records_the_run(
     )
     assert 0 == rerun.returncode, rerun.stderr
     assert 2 == len(emu.issues())
+
+
+def test_ctrl_c_with_json_prints_the_error_document(
+    emu: Emulator, page_id: str, config_file: Path, tmp_path: Path
+) -> None:
+    code, out, err = _sync_interrupted_while_writing_a_page(emu, tmp_path, "--json")
+    assert 130 == code, err
+    document = json.loads(out)
+    assert {"ok": False, "exit_code": 130} == {k: document[k] for k in ("ok", "exit_code")}
+    assert document["error"]["message"].startswith("interrupted.")
 
 
 # -- pages without action items -------------------------------------------------------

@@ -46,6 +46,9 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_CONFIG": "The configuration file (the same as --config)",
     "REQUESTS_CA_BUNDLE": "A CA bundle (PEM) to verify TLS certificates with, for networks"
     " that inspect TLS (the ca_bundle setting takes precedence)",
+    "HTTPS_PROXY": "A proxy for every request to Jira, Confluence and Slack (read by the HTTP"
+    " clients, as are HTTP_PROXY and NO_PROXY)",
+    "NO_COLOR": "Any value turns colours off on a terminal",
     "XDG_CACHE_HOME": "Where the lock file goes when the configuration's directory is not"
     " writable (default ~/.cache)",
 }

@@ -9,9 +9,12 @@ private and may change without notice.
 
 from __future__ import annotations
 
+from pmsync._diff import Snapshot, diff
+
 # What Syncer.from_env reads; a constant, so kept out of __all__ (star-imports).
 from pmsync._env import ENVIRONMENT as ENVIRONMENT
 from pmsync._gateways._transport import RetryPolicy
+from pmsync._lease import SkippedPage
 from pmsync._lint import Finding, lint
 from pmsync._model import (
     ActionItem,
@@ -22,7 +25,9 @@ from pmsync._model import (
     Postmortem,
     Status,
 )
-from pmsync._plan import Change, Plan, SyncResult
+from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._ports import IssueGateway, PageGateway
+from pmsync._record import SyncRecord
 from pmsync._remind import Reminder, ReminderResult
 from pmsync._report import Report
 from pmsync._review import Review
@@ -51,10 +56,13 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "Finding",
+    "IssueGateway",
     "ItemTable",
     "JiraIssue",
     "LockError",
     "NotFoundError",
+    "PageGateway",
+    "PagePlan",
     "ParseError",
     "ParseWarning",
     "Person",
@@ -70,9 +78,13 @@ __all__ = [
     "Review",
     "ReviewSettings",
     "ServiceError",
+    "SkippedPage",
+    "Snapshot",
     "Status",
+    "SyncRecord",
     "SyncResult",
     "Syncer",
+    "diff",
     "lint",
     "parse_page",
 ]

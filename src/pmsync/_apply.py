@@ -1,45 +1,63 @@
 """The executor: carries out a :class:`~pmsync.Plan`. The only module that changes the world.
 
-Order of work (DESIGN.md §5-§7): pages are handled in the plan's order (by page id) in
-groups of up to 50 new issues. For each group, pmsync first looks for issues that another
-run created since the plan was made (adopt-before-create), then bulk-creates the rest,
-then updates, transitions and writes back page by page. One item's failure is recorded
-in :attr:`~pmsync.SyncResult.errors` and the others go ahead.
+Pages with something to write are handled in the plan's order, in groups whose new issues
+fit one bulk create (50). For each page, the run first takes the page's lease (announcing
+the creates it is about to make), then re-reads the page and its issues and re-plans
+them, and carries out the fresh plan restricted to the items the approved plan named:
+creates, updates, transitions, then the page write; then it releases the lease
+(docs/sync.md, "Two runs at once"). One item's failure is recorded in
+:attr:`~pmsync.SyncResult.errors` and the others go ahead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
+import socket
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from pmsync._diff import JIRA_FIELD_KEYS, jira_values, with_lint_note, writeback_update
-from pmsync._gateways.atlassian import (
-    PROPERTY_KEY,
-    ConfluenceGateway,
-    CreateOutcome,
-    JiraGateway,
-    Page,
-)
+import attrs
+
+from pmsync._diff import restrict, with_lint_note, writeback_update
+from pmsync._gateways.atlassian import PROPERTY_KEY
+from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
-from pmsync._model import ActionItem, JiraIssue, Postmortem, Status
+from pmsync._model import (
+    ActionItem,
+    CreateOutcome,
+    JiraIssue,
+    Page,
+    Postmortem,
+    Status,
+    Transition,
+)
+from pmsync._payload import JIRA_FIELD_KEYS, jira_values
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._ports import IssueGateway, PageGateway
+from pmsync._record import SyncRecord
 from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
 from pmsync.config import Config
-from pmsync.exceptions import ApplyError, PmsyncError, ServiceError
+from pmsync.exceptions import ApplyError, ConflictError, PmsyncError, ServiceError
 
-__all__ = ["Applier", "as_read", "move_issue"]
+__all__ = ["Applier", "as_read", "move_issue", "write_page"]
 
 log = logging.getLogger("pmsync")
 
 #: How often pmsync re-reads a page that a human saved while pmsync was writing to it.
 WRITEBACK_ATTEMPTS = 4
+#: How long a page's lease lasts unless released (a crashed run's lease then lapses).
+LEASE_TTL = dt.timedelta(minutes=15)
+#: How long an announced create blocks other runs from creating the same items.
+INTENT_WINDOW = dt.timedelta(minutes=10)
 _CREATE_BATCH = 50
 
 ParseFn = Callable[[Page], Postmortem]
+#: Re-read the given pages and their issues and plan them again (``since``: also the
+#: issues another run announced creating, found by a search of the newest ones).
+ReplanFn = Callable[[Plan, Sequence[str], bool], Plan]
 StatusInfo = tuple[str, Status]
 #: What to show for one item: its key, Jira's status, and Jira's owner/due/priority.
 Target = tuple[str, StatusInfo | None, Mapping[str, Any]]
@@ -74,25 +92,62 @@ def _groups(pages: Sequence[PagePlan], creates: Mapping[str, int]) -> list[list[
     return groups
 
 
+def write_page(
+    confluence: PageGateway, page: Page, edit: Callable[[Page], str], *, message: str
+) -> bool:
+    """Write ``edit(page)`` over the version read; True when the page was written.
+
+    The one page writer of pmsync (write-back, status panel, roll-up page). The write
+    names the version read, so a person who saved meanwhile makes Confluence answer
+    409: the page is re-read and ``edit`` runs again on the person's text, up to
+    :data:`WRITEBACK_ATTEMPTS` times; the person's edit always survives. Nothing is
+    written when ``edit`` changes nothing.
+    """
+    current = page
+    for attempt in range(WRITEBACK_ATTEMPTS):
+        storage = edit(current)
+        if storage == current.storage:
+            return False
+        if confluence.update_page(current, storage, message=message) is not None:
+            return True
+        log.info(
+            "page %s changed while pmsync wrote (attempt %d); re-reading", page.id, attempt + 1
+        )
+        current = confluence.get_page(page.id)
+    raise ConflictError(
+        f"page {page.title!r} kept changing while pmsync wrote it ({WRITEBACK_ATTEMPTS} "
+        "attempts); nothing was overwritten, the next run writes it",
+        page_id=page.id,
+    )
+
+
 class Applier:
     """Carry out one plan. Build a new one per :meth:`pmsync.Syncer.apply` call."""
 
     def __init__(
         self,
-        confluence: ConfluenceGateway,
-        jira: JiraGateway,
+        confluence: PageGateway,
+        jira: IssueGateway,
         config: Config,
         *,
         parse: ParseFn,
+        replan: ReplanFn,
         server: JiraServer | None,
         now: Callable[[], dt.datetime],
         findings: Sequence[Finding] = (),
         progress: Callable[[int, int], None] | None = None,
+        lease_ttl: dt.timedelta = LEASE_TTL,
+        intent_window: dt.timedelta = INTENT_WINDOW,
     ) -> None:
         self.confluence = confluence
         self.jira = jira
         self.config = config
         self.parse = parse
+        self.replan_pages = replan
+        self.lease_ttl = lease_ttl
+        self.intent_window = intent_window
+        self.run_id = uuid.uuid4().hex[:12]
+        self.host = socket.gethostname()
         self.server = server
         self.now = now
         self.findings = tuple(findings)
@@ -110,11 +165,24 @@ class Applier:
         # issue key -> Jira status after this run's transitions / creates
         self.status: dict[str, StatusInfo] = {}
         self.blocked_status: set[tuple[str, str]] = set()
+        self.skipped: list[SkippedPage] = []
+        self.leases: dict[str, Lease] = {}
+        self.replanned: list[str] = []
+        # page id -> item ids another run announced creating, young enough to trust
+        self.old_intent: dict[str, frozenset[str]] = defaultdict(frozenset)
+        # page id -> announced item ids whose key is not (yet) on the page
+        self.unresolved: dict[str, set[str]] = defaultdict(set)
+        # (page id, item id) of creates whose outcome is unknown (a lost answer)
+        self.uncertain: set[tuple[str, str]] = set()
+
+    def replan(self, plan: Plan, page_ids: Sequence[str], intents: Collection[str]) -> Plan:
+        """The fresh plan for the leased pages (and for issues announced by other runs)."""
+        return self.replan_pages(plan, page_ids, bool(intents))
 
     # -- entry point ---------------------------------------------------------------------
 
     def run(self, plan: Plan) -> SyncResult:
-        """Apply every change of ``plan`` and return what happened."""
+        """Apply ``plan`` page by page, each under its lease, and return what happened."""
         self.text_keys = plan.text_keys
         by_page: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
@@ -123,14 +191,25 @@ class Applier:
             page_id: sum(1 for c in changes if c.kind == "create")
             for page_id, changes in by_page.items()
         }
-        done = 0
-        for group in _groups(plan.pages, creates):
-            self.create_group(plan, group, by_page)
-            for page in group:
-                self.apply_page(page, by_page.get(page.page_id, []))
-                done += 1
-                if self.progress is not None:
-                    self.progress(done, len(plan.pages))
+        # A page with nothing to write takes no lease: a no-op run costs nothing more.
+        busy = [p for p in plan.pages if any(_writes(c) for c in by_page[p.page_id])]
+        done = len(plan.pages) - len(busy)
+        leased = {p.page_id for p in busy}
+        self.conflicts.extend(
+            c for c in plan.changes if c.kind == "conflict" and c.page_id not in leased
+        )
+        for group in _groups(busy, creates):
+            self.leases = self.take_leases(group, by_page)
+            try:
+                if self.leases:
+                    mine = [p for p in group if p.page_id in self.leases]
+                    self.apply_group(plan, mine, by_page)
+            finally:
+                for page_id, lease in self.leases.items():
+                    self.release(page_id, lease)
+            done += len(group)
+            if self.progress is not None:
+                self.progress(done, len(plan.pages))
         return SyncResult(
             created=tuple(self.created),
             updated=tuple(dict.fromkeys(self.updated)),
@@ -140,7 +219,48 @@ class Applier:
             errors=tuple(self.errors),
             warnings=tuple(self.warnings),
             plan=plan,
+            skipped=tuple(self.skipped),
+            replanned=tuple(self.replanned),
         )
+
+    def apply_group(
+        self, plan: Plan, group: Sequence[PagePlan], approved: Mapping[str, Sequence[Change]]
+    ) -> None:
+        """Re-plan the leased pages, then carry out the fresh plan (docs/sync.md)."""
+        page_ids = [p.page_id for p in group]
+        intents = {i for page_id in page_ids for i in self.old_intent[page_id]}
+        try:
+            fresh = self.replan(plan, page_ids, intents)
+        except PmsyncError as exc:
+            for page in group:
+                self.fail(
+                    f"re-reading page {page.title!r} before writing failed: {exc}",
+                    page_id=page.page_id,
+                    cause=exc,
+                )
+            return
+        self.warnings.extend(fresh.warnings)
+        fresh_pages = {p.page_id: p for p in fresh.pages}
+        todo: dict[str, list[Change]] = {}
+        for page in group:
+            now = fresh_pages.get(page.page_id)
+            if now is None:
+                self.warnings.append(
+                    f"page {page.title!r} ({page.page_id}) was deleted or hidden since the "
+                    "plan was made; nothing was done for it"
+                )
+                continue
+            mine = [c for c in fresh.changes if c.page_id == page.page_id]
+            kept, differences = restrict(mine, approved[page.page_id])
+            self.replanned.extend(
+                f"page {page.title!r} ({page.page_id}), {line}" for line in differences
+            )
+            todo[page.page_id] = self.hold_back_creates(now, kept)
+        pages = [fresh_pages[page_id] for page_id in todo if self.holds(page_id)]
+        self.create_group(pages, todo)
+        for page in pages:
+            if self.holds(page.page_id):
+                self.apply_page(page, todo[page.page_id])
 
     def fail(
         self,
@@ -162,35 +282,151 @@ class Applier:
         log.warning("%s", error)
         self.errors.append(error)
 
+    # -- the lease -----------------------------------------------------------------------
+
+    def take_leases(
+        self, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
+    ) -> dict[str, Lease]:
+        """Take the lease of each page of ``group``; skip (and report) pages held by others."""
+        leases: dict[str, Lease] = {}
+        for page in group:
+            creating = [c.item_id or "" for c in by_page[page.page_id] if c.kind == "create"]
+            try:
+                lease = self.take_lease(page, creating)
+            except PmsyncError as exc:
+                self.fail(
+                    f"could not take the lease of page {page.title!r}: {exc}",
+                    page_id=page.page_id,
+                    cause=exc,
+                )
+                continue
+            if lease is not None:
+                leases[page.page_id] = lease
+        return leases
+
+    def take_lease(self, page: PagePlan, creating: Sequence[str]) -> Lease | None:
+        """Compare-and-set the page's lease property; None (and reported) if another run has it.
+
+        A released lease with nothing left to announce is deleted, so the usual case costs
+        one request: creating the property. When it exists, it is read and replaced over
+        its version; a 409 means another run got there first. A write whose answer was
+        lost is settled by reading the property back: this run holds it if it says so.
+        """
+        now = self.now()
+        current = Lease()  # first try: no property (a clean run deletes it)
+        for _ in range(2):
+            if current.held(now):
+                break
+            young = current.young_intent(now, self.intent_window)
+            mine = current.taken(
+                self.run_id,
+                self.host,
+                now=now,
+                ttl=self.lease_ttl,
+                creating=[i for i in creating if i not in young],
+                window=self.intent_window,
+            )
+            try:
+                version = self.confluence.put_content_property(
+                    page.page_id, LEASE_KEY, mine.to_json(), version=current.version
+                )
+            except ServiceError:
+                version = None
+            stored = None
+            if version is None:
+                stored = self.confluence.content_property(page.page_id, LEASE_KEY)
+            if version is not None or (stored and Lease.from_json(*stored).run_id == self.run_id):
+                self.old_intent[page.page_id] = young
+                if stored:
+                    return Lease.from_json(*stored)
+                return attrs.evolve(mine, version=version or 0)
+            current = Lease.from_json(*stored) if stored else Lease()
+        self.skip(page, current)
+        return None
+
+    def holds(self, page_id: str) -> bool:
+        """Whether this run still holds the page's lease, renewing it past half its time.
+
+        A run slowed down (a long 429 storm) must not write after its lease lapsed: another
+        run may have taken the page over. Renewing is a compare-and-set like taking.
+        """
+        lease = self.leases[page_id]
+        now = self.now()
+        if lease.expires is not None and now < lease.expires - self.lease_ttl / 2:
+            return True
+        renewed = attrs.evolve(lease, expires=now + self.lease_ttl)
+        try:
+            version = self.confluence.put_content_property(
+                page_id, LEASE_KEY, renewed.to_json(), version=lease.version
+            )
+        except PmsyncError:
+            version = None
+        if version is None:
+            self.fail(
+                f"page {page_id}: its lease lapsed while pmsync worked on it (another run may "
+                "hold it now); nothing more is written for it this run",
+                page_id=page_id,
+            )
+            del self.leases[page_id]
+            return False
+        self.leases[page_id] = attrs.evolve(renewed, version=version)
+        return True
+
+    def skip(self, page: PagePlan, lease: Lease) -> None:
+        skipped = SkippedPage(
+            page_id=page.page_id, title=page.title, holder=lease.holder, expires=lease.expires
+        )
+        log.info("%s", skipped.describe())
+        self.skipped.append(skipped)
+
+    def release(self, page_id: str, lease: Lease) -> None:
+        """Give the lease up, keeping the announced creates not yet linked from the page."""
+        unresolved = {
+            item_id: when
+            for item_id, when in lease.intent.items()
+            if item_id in self.unresolved[page_id]
+        }
+        try:
+            if not unresolved and self.now() < (lease.expires or self.now()):
+                self.confluence.delete_content_property(page_id, LEASE_KEY)
+            else:
+                self.confluence.put_content_property(
+                    page_id, LEASE_KEY, lease.released(unresolved).to_json(), version=lease.version
+                )
+        except PmsyncError as exc:
+            log.warning("could not release the lease of page %s: %s", page_id, exc)
+            self.warnings.append(
+                f"page {page_id}: could not release its lease ({exc}); other runs skip the "
+                "page until the lease expires"
+            )
+
+    def hold_back_creates(self, page: PagePlan, changes: Sequence[Change]) -> list[Change]:
+        """Drop the creates of a page another run announced and Jira cannot show yet.
+
+        Jira's search can lag behind its writes: an announced create that no search finds
+        may well exist. Creating again would duplicate it; waiting costs one run.
+        """
+        wanted = {c.item_id or "" for c in changes if c.kind == "create"}
+        announced = wanted & self.old_intent[page.page_id]
+        self.unresolved[page.page_id] = set(announced)
+        if not announced:
+            return list(changes)
+        self.warnings.append(
+            f"page {page.title!r} ({page.page_id}): another pmsync run announced creating "
+            f"{len(announced)} of its items within the last "
+            f"{int(self.intent_window.total_seconds() // 60)} minutes and Jira does not show "
+            "them yet; nothing is created for this page this run"
+        )
+        return [c for c in changes if c.item_id not in wanted]
+
     # -- creating ------------------------------------------------------------------------
 
     def create_group(
-        self, plan: Plan, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
+        self, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
     ) -> None:
-        creates = [c for page in group for c in by_page.get(page.page_id, ()) if c.kind == "create"]
-        if not creates:
-            return
-        try:
-            recent = self.recently_created(plan)
-        except PmsyncError as exc:
-            for change in creates:
-                self.fail(
-                    f"could not check for issues created by another run: {exc}", change, cause=exc
-                )
-            return
-        to_create: list[Change] = []
-        for change in creates:
-            ident = (change.page_id or "", change.item_id or "")
-            if ident in recent:
-                key = recent[ident]
-                self.keys[ident] = key
-                log.info("adopting %s, created for %s by another run", key, ident)
-                self.warnings.append(
-                    f"page {change.page_id}: {key} was created for this row by another pmsync "
-                    "run after this plan was made; adopted it instead of creating another"
-                )
-            else:
-                to_create.append(change)
+        to_create = [
+            c for page in group for c in by_page.get(page.page_id, ()) if c.kind == "create"
+        ]
         if not to_create:
             return
         payload = [
@@ -200,6 +436,8 @@ class Applier:
             }
             for c in to_create
         ]
+        for change in to_create:  # linked from the page once written back
+            self.unresolved[change.page_id or ""].add(change.item_id or "")
         try:
             outcomes = self.jira.bulk_create(payload)
         except PmsyncError as exc:
@@ -211,10 +449,12 @@ class Applier:
                     cause=exc,
                 )
             return
-        outcomes = self.retry_without_priority(to_create, payload, outcomes)
+        outcomes = self.retry_without_refused(to_create, payload, outcomes)
         new_keys = []
         for change, outcome in zip(to_create, outcomes, strict=True):
             if outcome.key is None:
+                if (change.page_id or "", change.item_id or "") not in self.uncertain:
+                    self.unresolved[change.page_id or ""].discard(change.item_id or "")
                 self.fail(
                     f"Jira refused to create the issue for {change.summary!r} "
                     f"(page {change.page_id}, item {change.item_id}): {outcome.error}",
@@ -226,66 +466,64 @@ class Applier:
             new_keys.append(outcome.key)
         self.learn_status(new_keys)
 
-    def retry_without_priority(
+    def retry_without_refused(
         self,
         changes: Sequence[Change],
         payload: Sequence[Mapping[str, Any]],
         outcomes: list[CreateOutcome],
     ) -> list[CreateOutcome]:
-        """Create again, without a priority, the issues Jira refused for their priority.
+        """Create again, without it, the issues Jira refused for their priority or assignee.
 
-        A page priority Jira does not know (``sev9``, ``urgent-ish``) would otherwise keep
-        the action out of Jira on every run. Those elements failed, so nothing was created
-        for them and a second create cannot duplicate anything.
+        A page priority Jira does not know (``sev9``), or an owner Jira no longer knows (a
+        deactivated account mentioned on the page), would otherwise keep the action out of
+        Jira on every run. Those elements failed, so nothing was created for them and a
+        second create cannot duplicate anything. The base keeps the page's owner, so later
+        runs see Jira's empty assignee as Jira's business and do not send it again; it
+        drops the priority, which Jira never took.
         """
-        again = [
-            i
-            for i, outcome in enumerate(outcomes)
-            if outcome.key is None
-            and "priority" in (outcome.error or "").casefold()
-            and "priority" in payload[i]["fields"]
-        ]
-        if not again:
+        refused: dict[int, str] = {}
+        for i, outcome in enumerate(outcomes):
+            error = (outcome.error or "").casefold()
+            for field in ("priority", "assignee"):
+                if outcome.key is None and field in error and field in payload[i]["fields"]:
+                    refused[i] = field
+        if not refused:
             return outcomes
         retry = []
-        for i in again:
-            fields = {k: v for k, v in payload[i]["fields"].items() if k != "priority"}
-            # The base must not claim a priority Jira never got (the next run would then
-            # take Jira's default for a Jira-side change and write it over the page's word).
+        for i, field in refused.items():
+            fields = {k: v for k, v in payload[i]["fields"].items() if k != field}
             properties = []
             for entry in payload[i].get("properties") or ():
-                value = dict(entry.get("value") or {})
-                base = {k: v for k, v in (value.get("base") or {}).items() if k != "priority"}
-                properties.append({**entry, "value": {**value, "base": base}})
+                record = SyncRecord.read(entry.get("value")) or SyncRecord()
+                base = {k: v for k, v in record.base.items() if k != "priority"}
+                properties.append({**entry, "value": record.with_base(base).to_json()})
             retry.append({**payload[i], "fields": fields, "properties": properties})
         try:
             second = self.jira.bulk_create(retry)
         except PmsyncError:
-            return outcomes  # the first refusal stands and is reported
+            for i in refused:  # the first refusal stands; the retry may have landed
+                self.uncertain.add((changes[i].page_id or "", changes[i].item_id or ""))
+            return outcomes
         merged = list(outcomes)
-        for i, outcome in zip(again, second, strict=True):
-            if outcome.key is not None:
+        for (i, field), outcome in zip(refused.items(), second, strict=True):
+            if outcome.key is None:
+                continue
+            change = changes[i]
+            where = f"{outcome.key} ({change.summary!r}, page {change.page_id})"
+            if field == "priority":
                 wanted = payload[i]["fields"]["priority"].get("name")
                 self.warnings.append(
-                    f"{outcome.key} ({changes[i].summary!r}, page {changes[i].page_id}) was "
-                    f"created without a priority: Jira has no priority {wanted!r}; map it "
-                    "with priority_map in the configuration"
+                    f"{where} was created without a priority: Jira has no priority "
+                    f"{wanted!r}; map it with priority_map in the configuration"
                 )
-                merged[i] = outcome
+            else:
+                self.warnings.append(
+                    f"{where} was created unassigned: Jira refused the row's owner "
+                    f"({outcome_error(outcomes[i])}); a deactivated or unknown user? Change "
+                    "the owner on the page"
+                )
+            merged[i] = outcome
         return merged
-
-    def recently_created(self, plan: Plan) -> dict[tuple[str, str], str]:
-        """Issues created since the plan was read, by (page id, item id)."""
-        started = plan.created_at or self.now()
-        minutes = max(1, math.ceil((self.now() - started).total_seconds() / 60)) + 2
-        found = {}
-        for issue in self.jira.recently_created(
-            self.config.project, self.config.label, minutes=minutes
-        ):
-            prop = issue.prop or {}
-            if prop.get("page_id") and prop.get("item_id"):
-                found[(str(prop["page_id"]), str(prop["item_id"]))] = issue.key
-        return found
 
     def learn_status(self, keys: Sequence[str]) -> None:
         """Read the initial status of new issues (one search), to show it on the page."""
@@ -314,17 +552,25 @@ class Applier:
         return change.issue_key or self.keys.get((change.page_id or "", change.item_id or ""))
 
     def apply_page(self, page: PagePlan, changes: Sequence[Change]) -> None:
+        """Transitions, then the page write, then the updates that record agreed values.
+
+        A base may only say "both sides show this" once both do: Jira's value shown on the
+        page is recorded after the page write, so a run that dies in between leaves the
+        base as it was, and the rerun finds the sides agreeing instead of taking the
+        unwritten page for a person's change (docs/sync.md).
+        """
         for change in changes:
-            if change.kind == "update":
-                self.apply_update(change)
-            elif change.kind == "transition":
+            if change.kind == "transition":
                 self.apply_transition(change)
             elif change.kind == "conflict":
                 self.conflicts.append(change)
-            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
-                self.apply_orphan(page, change)
         if self.config.writeback:
             self.write_back(page, changes)
+        for change in changes:
+            if change.kind == "update":
+                self.apply_update(change)
+            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
+                self.apply_orphan(page, change)
 
     def apply_update(self, change: Change) -> None:
         key = self.key_for(change)
@@ -354,29 +600,39 @@ class Applier:
         it changes.
         """
         payload = dict(change.jira)
-        prop = dict(change.prop) if change.prop is not None else None
-        if not change.expect and prop is None:
+        record = SyncRecord.read(change.prop)
+        if not change.expect and record is None:
             return payload, None
         issue = self.jira.issue(key)
         now = jira_values(issue, cloud=self.jira.cloud)
-        current = dict(issue.prop or {})
+        current = issue.record
+        if (
+            record is not None
+            and (change.page_id or "", change.item_id or "") in self.blocked_status
+        ):
+            # The status did not move (refused, or a person moved it first): the agreed
+            # status stays what it was, or the next run would take the page's status for
+            # a stale value and write Jira's over it.
+            base = {k: v for k, v in record.base.items() if k != "status"}
+            if current is not None and "status" in current.base:
+                base["status"] = current.base["status"]
+            record = record.with_base(base)
         for name, (planned_old, new) in change.expect.items():
             if now.get(name) == planned_old:
                 continue
             for field in JIRA_FIELD_KEYS.get(name, ()):
                 payload.pop(field, None)
-            if now.get(name) != new and prop is not None:
-                base = dict(prop.get("base") or {})
-                old_base = (current.get("base") or {}).get(name)
-                base[name] = old_base
-                prop["base"] = base
+            if now.get(name) != new and record is not None:
+                old_base = current.base.get(name) if current else None
+                record = record.with_base({**record.base, name: old_base})
                 self.warnings.append(
                     f"{key}: {name} changed in Jira after the plan was made; not overwritten "
                     "(the next plan merges it again)"
                 )
-        if prop is not None and prop == current:
-            prop = None
-        return payload, prop
+        record = _with_current_reminders(record, current)
+        if record is None or record == current:
+            return payload, None
+        return payload, record.to_json()
 
     def apply_transition(self, change: Change) -> None:
         key = self.key_for(change)
@@ -385,22 +641,35 @@ class Applier:
             return  # its create failed and was reported
         target = Status(change.fields["status"][1])
         try:
+            # The transitions first, the issue second: its status is then checked after
+            # the routes were read, so a person's move in between is seen and kept. Jira
+            # has no compare-and-set for transitions; one in the instant between this read
+            # and the POST is the window left (docs/sync.md).
+            routes = self.jira.transitions(key)
             issue = self.jira.issue(key)
             planned = change.fields["status"][0]
-            if change.issue_key and issue.status != planned and issue.status_category is not target:
+            # A new issue starts in a to-do status: elsewhere, a person moved it already.
+            moved_since = (
+                issue.status != planned
+                if change.issue_key
+                else issue.status_category not in (Status.TODO, None)
+            )
+            if moved_since and issue.status_category is not target:
                 self.warnings.append(
                     f"{key}: its status changed in Jira after the plan was made ({planned} -> "
                     f"{issue.status}); not moved (the next plan shows what to do)"
                 )
+                self.blocked_status.add(ident)  # nor is the page's status overwritten
                 return
             if issue.status_category is target and issue.status:
                 self.status[key] = (issue.status, target)  # already there: nothing to move
                 moved = False
             else:
-                self.status[key] = self.move(key, target, issue)
+                self.status[key] = move_issue(self.jira, key, target, issue, routes)
                 moved = True
-            if change.prop is not None and dict(issue.prop or {}) != dict(change.prop):
-                self.jira.set_property(key, change.prop)
+            wanted = _with_current_reminders(SyncRecord.read(change.prop), issue.record)
+            if wanted is not None and issue.record != wanted:
+                self.jira.set_property(key, wanted.to_json())
             if not moved:
                 return
         except PmsyncError as exc:
@@ -420,20 +689,15 @@ class Applier:
         """
         try:
             issue = self.jira.issue(key)
-            prop = dict(issue.prop or change.prop or {})
-            base = dict(prop.get("base") or {})
+            record = issue.record or SyncRecord.read(change.prop)
             category = issue.status_category.value if issue.status_category else None
-            if not prop or base.get("status") == category:
+            if record is None or record.base.get("status") == category:
                 return
-            base["status"] = category
-            prop["base"] = base
-            self.jira.set_property(key, prop)
+            self.jira.set_property(
+                key, record.with_base({**record.base, "status": category}).to_json()
+            )
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
-
-    def move(self, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
-        """Take the issue to a status of category ``target`` (see :func:`move_issue`)."""
-        return move_issue(self.jira, key, target, issue)
 
     def apply_orphan(self, page: PagePlan, change: Change) -> None:
         key = change.issue_key or ""
@@ -481,147 +745,46 @@ class Applier:
             and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)
         ):
             return
-        current = as_read(page)
-        postmortem = page.postmortem
-        for attempt in range(WRITEBACK_ATTEMPTS):
+        first = as_read(page)
+        linked: set[str] = set()
+
+        def edit(current: Page) -> str:
+            # Under the lease no other pmsync run writes this page: a newer version is a
+            # person's, re-read and re-parsed here.
+            postmortem = page.postmortem if current is first else self.parse(current)
             updates = self.updates_for(postmortem.items, targets, page.postmortem.items)
-            try:
-                result = write_back(
-                    current.storage,
-                    postmortem.tables,
-                    updates,
-                    server=self.server,
-                    text_keys=self.text_keys,
-                )
-            except PmsyncError as exc:
-                self.fail(
-                    f"page {page.title!r}: cannot write keys and status back safely: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
+            result = write_back(
+                current.storage,
+                postmortem.tables,
+                updates,
+                server=self.server,
+                text_keys=self.text_keys,
+            )
             for skipped in result.skipped:
                 self.warnings.append(f"page {page.page_id}: {skipped.reason}")
             storage = result.storage
             if self.config.lint_writeback:
                 storage = with_lint_note(storage, findings, postmortem)
-            if storage == current.storage:
-                return
-            try:
-                written = self.confluence.update_page(
-                    current,
-                    storage,
-                    message=f"pmsync: {len(result.written)} issue key(s) and status(es)",
-                )
-            except PmsyncError as exc:
-                self.fail(
-                    f"writing back to page {page.title!r} failed: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
-            if written is not None:
-                self.pages_written.append(page.page_id)
-                return
-            # A human saved first: re-read, re-parse, recompute for their version.
-            log.info(
-                "page %s changed while writing back (attempt %d); re-reading",
-                page.page_id,
-                attempt + 1,
+            shown = {u.jira_key for u in result.written}
+            shown -= {s.update.jira_key for s in result.skipped}
+            linked.clear()
+            linked.update(item_id for item_id, (key, _, _) in targets.items() if key in shown)
+            return storage
+
+        try:
+            written = write_page(
+                self.confluence, first, edit, message="pmsync: issue keys and statuses"
             )
-            try:
-                before = postmortem
-                current = self.confluence.get_page(page.page_id)
-                postmortem = self.parse(current)
-                self.drop_raced(page, before, postmortem, targets)
-            except PmsyncError as exc:
-                self.fail(
-                    f"re-reading page {page.title!r} after a conflict failed: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
-        self.fail(
-            f"page {page.title!r} kept changing while pmsync wrote back ({WRITEBACK_ATTEMPTS} "
-            "attempts); nothing was overwritten, the next run writes the keys",
-            page_id=page.page_id,
-        )
-
-    def drop_raced(
-        self,
-        page: PagePlan,
-        before: Postmortem,
-        after: Postmortem,
-        targets: dict[str, Target],
-    ) -> None:
-        """Find rows that a concurrent run linked to its own new issue meanwhile.
-
-        Two runs that planned before either created can both create an issue for the
-        same row; only one of them can write its key into the page (the other gets a
-        409). The loser sees the winner's key in the row it meant to link, and resolves
-        the duplicate it created itself seconds ago.
-        """
-        old = {item.item_id: item for item in before.items}
-        by_position = {(i.kind, i.table, i.row): i for i in after.items}
-        by_summary: dict[str, list[ActionItem]] = defaultdict(list)
-        for item in after.items:
-            by_summary[item.summary].append(item)
-        created = set(self.created)
-        for item_id, (key, _, _) in list(targets.items()):
-            was = old.get(item_id)
-            if key not in created or was is None or was.jira_key:
-                continue
-            now = by_position.get((was.kind, was.table, was.row))
-            if now is None or now.summary != was.summary:
-                same = by_summary.get(was.summary, [])
-                now = same[0] if len(same) == 1 else None
-            if now is not None and now.jira_key and now.jira_key != key:
-                del targets[item_id]
-                if self.created_by_pmsync_for(now.jira_key, page, item_id):
-                    self.resolve_duplicate(page, key, now.jira_key)
-                else:
-                    self.warnings.append(
-                        f"page {page.page_id}: while pmsync wrote back, a person put "
-                        f"{now.jira_key} into the row pmsync had just created {key} for; "
-                        f"{key} was left as it is and is not linked from the page"
-                    )
-
-    def created_by_pmsync_for(self, key: str, page: PagePlan, item_id: str) -> bool:
-        """Whether ``key`` is a racing pmsync run's issue for this very row."""
-        try:
-            issue = self.jira.issue(key)
-        except PmsyncError:
-            return False
-        prop = issue.prop or {}
-        return (
-            self.config.label in issue.labels
-            and str(prop.get("page_id")) == page.page_id
-            and str(prop.get("item_id")) == item_id
-        )
-
-    def resolve_duplicate(self, page: PagePlan, key: str, winner: str) -> None:
-        """Remove (or, without permission, retire) an issue this run just created twice."""
-        self.created.remove(key)
-        try:
-            self.jira.delete(key)
-            what = "deleted it"
-        except PmsyncError:
-            try:
-                self.jira.retire_duplicate(key, winner, self.config.label)
-                what = f"relabelled it {self.config.label}-duplicate (no permission to delete)"
-            except PmsyncError as exc:
-                self.fail(
-                    f"{key} duplicates {winner} (a concurrent run linked the row first) and "
-                    f"could not be retired: {exc}",
-                    page_id=page.page_id,
-                    key=key,
-                    cause=exc,
-                )
-                return
-        self.warnings.append(
-            f"page {page.page_id}: a concurrent pmsync run linked {winner} to a row this run "
-            f"had just created {key} for; pmsync {what}"
-        )
+        except PmsyncError as exc:
+            self.fail(
+                f"writing back to page {page.title!r} failed: {exc}",
+                page_id=page.page_id,
+                cause=exc,
+            )
+            return
+        if written:
+            self.pages_written.append(page.page_id)
+        self.unresolved[page.page_id] -= linked
 
     def still_wanted(
         self, item: ActionItem, target: Target, planned: Mapping[str, ActionItem]
@@ -706,6 +869,28 @@ def _same_row(before: ActionItem, now: ActionItem) -> bool:
     return bool(old) and len(old & new) * 2 >= len(old)
 
 
+def _with_current_reminders(
+    record: SyncRecord | None, current: SyncRecord | None
+) -> SyncRecord | None:
+    """``record`` keeping the reminder state the issue holds now (``remind`` writes it,
+    maybe since the plan was read): a sync writes merge bases, never reminders."""
+    if record is None or current is None:
+        return record
+    return attrs.evolve(record, reminders=current.reminders)
+
+
+def outcome_error(outcome: CreateOutcome) -> str:
+    """Jira's reason for refusing one element of a bulk create, as one line."""
+    return " ".join((outcome.error or "no reason given").split())
+
+
+def _writes(change: Change) -> bool:
+    """Whether carrying out ``change`` writes anything (conflicts and no-ops only tell)."""
+    if change.kind == "orphan":
+        return change.prop is not None
+    return change.kind in ("create", "update", "transition", "writeback")
+
+
 def _planned_status(change: Change) -> StatusInfo | None:
     """The Jira status a writeback change planned to show, if any."""
     name, category = change.jira.get("status"), change.jira.get("category")
@@ -714,17 +899,26 @@ def _planned_status(change: Change) -> StatusInfo | None:
     return None
 
 
-def move_issue(jira: JiraGateway, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
+def move_issue(
+    jira: IssueGateway,
+    key: str,
+    target: Status,
+    issue: JiraIssue,
+    transitions: Sequence[Transition] | None = None,
+) -> StatusInfo:
     """Take the issue to a status of category ``target`` by the shortest route found.
 
     Direct transitions come first; otherwise one step through an in-progress status
     (To Do → In Progress → Done workflows). A transition is a POST and is never
     replayed blindly: after an unclear failure pmsync re-reads the issue first.
+    ``transitions`` are the routes from ``issue``'s status, if already read.
     """
     current = issue.status or "its current status"
     visited: set[str] = {current}
+    known = list(transitions) if transitions is not None else None
     for _ in range(3):
-        transitions = jira.transitions(key)
+        transitions = known if known is not None else jira.transitions(key)
+        known = None  # after a step, the routes are those of the new status
         direct = [t for t in transitions if t.to_category is target]
         step = direct[0] if direct else None
         if step is None:

@@ -4,26 +4,33 @@ No network, no clock (the time is passed in). Everything :meth:`pmsync.Syncer.pl
 arrives as a :class:`Snapshot`; the result is a plan whose changes carry exactly what
 :meth:`pmsync.Syncer.apply` must send.
 
-The merge is three-way and per field (DESIGN.md §3): for each of summary, description,
-owner, due, priority and status, the page value P and the Jira value J are compared with
-the base B recorded in the issue's ``pmsync`` property at the last successful sync.
+The merge is three-way and per field (docs/sync.md, "Three-way merge"): the rules live
+in :mod:`pmsync._merge`, the Jira REST shapes in :mod:`pmsync._payload`; this module
+matches rows to issues, applies the rules per item and plans the page's write-back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
 
-from pmsync._gateways.atlassian import JiraUser
 from pmsync._lint import LINT_MARKER, Finding, lint, render_lint_note
-from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
+from pmsync._merge import RESOLUTION, UNKNOWN, field_rule, task_status
+from pmsync._model import ActionItem, JiraIssue, JiraUser, Person, Postmortem, Status
+from pmsync._payload import (
+    jira_description,
+    jira_field,
+    jira_summary,
+    jira_values,
+    page_body,
+    property_value,
+)
 from pmsync._plan import Change, ChangeKind, PagePlan, Plan
-from pmsync._quote import unwiki, wiki_text
+from pmsync._record import SyncRecord
 from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import (
     JiraServer,
@@ -35,26 +42,7 @@ from pmsync._storage.edit import (
 )
 from pmsync.config import FIELDS, Config
 
-__all__ = [
-    "FOOTER_MARK",
-    "Snapshot",
-    "diff",
-    "jira_summary",
-    "page_body",
-    "property_value",
-]
-
-SUMMARY_LIMIT: Final = 255
-FOOTER_MARK: Final = "Action item from the postmortem"
-_FOOTER_RE = re.compile(r"\n*-{4}\n" + re.escape(FOOTER_MARK) + r".*\Z", re.DOTALL)
-_FULL_TEXT = "Full action item: "
-
-
-_RESOLUTION: Final = {
-    "page": "the page wins",
-    "jira": "Jira wins",
-    "report": "reported, both left alone",
-}
+__all__ = ["Snapshot", "diff", "restrict", "with_lint_note", "writeback_update"]
 
 
 @attrs.frozen
@@ -69,16 +57,6 @@ class _Decision:
     to_page: dict[str, Any]
     status_target: str | None
     base: Mapping[str, Any] | None
-
-
-class _Unknown:
-    """The page says nothing usable about a field (no column, an unresolvable owner)."""
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Final = _Unknown()
 
 
 @attrs.frozen
@@ -103,47 +81,6 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
 
 
-def jira_summary(summary: str) -> str:
-    """The summary as Jira takes it: at most 255 characters, cut at a word boundary."""
-    text = " ".join(summary.split())
-    if len(text) <= SUMMARY_LIMIT:
-        return text
-    cut = text[: SUMMARY_LIMIT - 1]
-    space = cut.rfind(" ")
-    if space > SUMMARY_LIMIT // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
-
-
-def page_body(item: ActionItem) -> str | None:
-    """The description pmsync keeps in Jira for an item (before the footer), or None."""
-    parts = []
-    summary = " ".join(item.summary.split())
-    if len(summary) > SUMMARY_LIMIT:
-        parts.append(_FULL_TEXT + summary)
-    if item.description and item.description.strip():
-        parts.append(item.description.strip())
-    return "\n\n".join(parts) or None
-
-
-def jira_description(body: str | None, page: PagePlan, item: ActionItem) -> str:
-    """The full Jira description (wiki markup): the body, then a link back to the page."""
-    link = f"[{wiki_text(page.title)}|{page.url}]" if page.url else f"{wiki_text(page.title)}"
-    footer = (
-        f"----\n{FOOTER_MARK} {link}. "
-        "Kept in sync by pmsync: edit the row on the page to change this issue."
-    )
-    return f"{wiki_text(body)}\n\n{footer}" if body else footer
-
-
-def jira_body(description: str | None) -> str | None:
-    """The part of a Jira description that came from the page (footer removed)."""
-    if not description:
-        return None
-    text = _FOOTER_RE.sub("", description.replace("\r\n", "\n")).strip()
-    return unwiki(text) or None
-
-
 def with_lint_note(storage: str, findings: Sequence[Finding], postmortem: Postmortem) -> str:
     """The page with its lint note beside the first action-item table (or without one)."""
     if not findings:
@@ -164,45 +101,6 @@ def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
-def _task_status(value: Any) -> Any:
-    return Status.TODO.value if value == Status.IN_PROGRESS.value else value
-
-
-def jira_values(issue: JiraIssue, *, cloud: bool) -> dict[str, Any]:
-    """An issue's values in the form the merge compares (owner: account id or username)."""
-    assignee = issue.assignee
-    owner = None
-    if assignee is not None:
-        owner = assignee.account_id if cloud else assignee.username
-    return {
-        "summary": issue.summary,
-        "description": jira_body(issue.description),
-        "owner": owner,
-        "due": issue.due.isoformat() if issue.due else None,
-        "priority": issue.priority,
-        "status": issue.status_category.value if issue.status_category else None,
-    }
-
-
-#: The REST fields that carry each merged field.
-JIRA_FIELD_KEYS: Final = {
-    "summary": ("summary",),
-    "description": ("description",),
-    "owner": ("assignee",),
-    "due": ("duedate",),
-    "priority": ("priority",),
-}
-
-
-def property_value(
-    page_id: str, item_id: str, base: Mapping[str, Any], old: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The ``pmsync`` issue property: identity, merge base, and what else it held."""
-    value = dict(old or {})
-    value.update({"v": 1, "page_id": page_id, "item_id": item_id, "base": dict(base)})
-    return value
-
-
 def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -214,19 +112,32 @@ def _owner_display(person: Person | None, user: JiraUser | None = None) -> str |
 
 
 class _Planner:
-    def __init__(self, snapshot: Snapshot, config: Config, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        config: Config,
+        now: dt.datetime,
+        findings: Sequence[Finding] | None = None,
+        approved_conflicts: Collection[tuple[str, str, str]] | None = None,
+    ) -> None:
         self.snapshot = snapshot
+        self.approved_conflicts = approved_conflicts
         self.config = config
         self.now = now
         self.changes: list[Change] = []
         self.warnings: list[str] = list(snapshot.warnings)
-        self.findings = lint_all(snapshot, now.date())
+        self.findings = lint_all(snapshot, now.date()) if findings is None else tuple(findings)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
+        self.records: dict[str, SyncRecord | None] = {}
+        # (page id, item id) -> a merge that the row's cells cannot change
+        self.decided: dict[tuple[str, str], _Decision] = {}
         self.by_ident: dict[tuple[str, str], JiraIssue] = {}
+        self.by_page: dict[str, dict[str, JiraIssue]] = defaultdict(dict)
         for issue in snapshot.issues:
-            prop = issue.prop or {}
-            if prop.get("page_id") and prop.get("item_id"):
-                self.by_ident.setdefault((str(prop["page_id"]), str(prop["item_id"])), issue)
+            ident = self.ident(issue)
+            if ident is not None:
+                self.by_ident.setdefault(ident, issue)
+                self.by_page[ident[0]].setdefault(issue.key, issue)
         self.matched: set[str] = set()
         # Display names Jira already told us (assignees), to show owners by name.
         self.names = {
@@ -239,6 +150,20 @@ class _Planner:
         self.page_status: dict[tuple[str, str], tuple[str, Status] | None] = {}
         # (page id, item id) -> Jira's owner / due / priority to show in the row's cells.
         self.cell_values: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def record(self, issue: JiraIssue) -> SyncRecord | None:
+        """The issue's ``pmsync`` record, read once per plan."""
+        if issue.key not in self.records:
+            self.records[issue.key] = issue.record
+        return self.records[issue.key]
+
+    def ident(self, issue: JiraIssue) -> tuple[str, str] | None:
+        record = self.record(issue)
+        return record.identity if record else None
+
+    def base(self, issue: JiraIssue) -> Mapping[str, Any]:
+        record = self.record(issue)
+        return record.base if record else {}
 
     # -- values ----------------------------------------------------------------------
 
@@ -303,24 +228,6 @@ class _Planner:
             return UNKNOWN
         return item.priority
 
-    def jira_field(
-        self, field: str, value: Any, page: PagePlan, item: ActionItem
-    ) -> dict[str, Any]:
-        """The Jira REST field(s) that set ``field`` to ``value``."""
-        if field == "summary":
-            return {"summary": value}
-        if field == "description":
-            return {"description": jira_description(value, page, item)}
-        if field == "owner":
-            if value is None:
-                return {"assignee": None}
-            return {"assignee": {"accountId": value} if self.snapshot.cloud else {"name": value}}
-        if field == "due":
-            return {"duedate": value}
-        if field == "priority":
-            return {"priority": {"name": value}} if value else {}
-        raise ValueError(field)  # status moves by transition, never by a field
-
     # -- per item --------------------------------------------------------------------
 
     def run(self) -> Plan:
@@ -335,6 +242,7 @@ class _Planner:
             created_at=self.now,
             findings=self.findings,
             text_keys=self.snapshot.not_keys,
+            snapshot=self.snapshot,
         )
 
     def plan_page(self, page: PagePlan) -> None:
@@ -342,6 +250,7 @@ class _Planner:
         self.warnings.extend(
             f"{page.title!r} (page {page.page_id}): {warning}" for warning in pm.warnings
         )
+        first_change = len(self.changes)
         seen_keys: dict[str, ActionItem] = {}
         pending: list[tuple[ActionItem, JiraIssue | None]] = []
         for item in pm.items:
@@ -378,9 +287,9 @@ class _Planner:
         # Rows whose identity changed before their key was written back: adopt the issue
         # with the same summary that no other row claims (otherwise: a duplicate).
         unclaimed = {
-            issue.key: issue
-            for (page_id, _), issue in self.by_ident.items()
-            if page_id == page.page_id and issue.key not in self.matched
+            key: issue
+            for key, issue in self.by_page[page.page_id].items()
+            if key not in self.matched and self.by_ident.get(self.ident(issue) or ("", "")) is issue
         }
         merges: list[tuple[ActionItem, JiraIssue]] = []
         for item, found in pending:
@@ -393,7 +302,7 @@ class _Planner:
         shown_cells = self.cells_that_can_show_jira(page, merges)
         for item, issue in merges:
             self.plan_merge(page, item, issue, shown_cells)
-        self.plan_writeback(page)
+        self.plan_writeback(page, first_change)
 
     def cells_that_can_show_jira(
         self, page: PagePlan, merges: Sequence[tuple[ActionItem, JiraIssue]]
@@ -408,7 +317,10 @@ class _Planner:
             return set()
         wanted: dict[str, list[tuple[ActionItem, JiraIssue, Any]]] = defaultdict(list)
         for item, issue in merges:
-            for name, value in self.decide(page, item, issue, None).to_page.items():
+            first = self.decide(page, item, issue, None)
+            if not first.to_page:  # the cells do not matter: the merge is final
+                self.decided[(page.page_id, item.item_id)] = first
+            for name, value in first.to_page.items():
                 wanted[name].append((item, issue, value))
         shown: set[tuple[str, str]] = set()
         for name, entries in wanted.items():  # one pass per field: one update per row
@@ -451,7 +363,7 @@ class _Planner:
             for issue in unclaimed.values()
             if wanted
             in {
-                _norm(str((issue.prop or {}).get("base", {}).get("summary") or "")),
+                _norm(str(self.base(issue).get("summary") or "")),
                 _norm(issue.summary),
             }
         ]
@@ -472,6 +384,11 @@ class _Planner:
                 **details,
             )
         )
+
+    def approves(self, page: PagePlan, item: ActionItem, field: str) -> bool:
+        """Whether resolving a conflict on ``field`` was approved (always, unless re-planning)."""
+        approved = self.approved_conflicts
+        return approved is None or (page.page_id, item.item_id, field) in approved
 
     def status_shown(self, page: PagePlan, item: ActionItem) -> bool:
         """Whether write-back shows Jira's status for this item on the page.
@@ -522,7 +439,7 @@ class _Planner:
             if value is None:
                 base[name] = None  # recorded, so that a value added later is a page change
                 continue
-            fields.update(self.jira_field(name, value, page, item))
+            fields.update(jira_field(name, value, page, item, cloud=self.snapshot.cloud))
             base[name] = value
             shown[name] = (None, _owner_display(item.owner, user) if name == "owner" else value)
         fields.setdefault("description", jira_description(None, page, item))
@@ -549,16 +466,15 @@ class _Planner:
         issue: JiraIssue,
         shown_cells: Collection[tuple[str, str]] | None,
     ) -> _Decision:
-        """The three-way merge of one item, field by field (DESIGN.md §3).
+        """The three-way merge of one item, field by field (docs/sync.md, "Three-way merge").
 
         ``shown_cells`` says which of Jira's owner/due/priority values the row's cells can
         show (``None``: assume all, to find the candidates).
         """
         values, user = self.page_values(page, item)
         jira = self.jira_values(issue)
-        prop = issue.prop or {}
-        base_raw = prop.get("base")
-        base: Mapping[str, Any] | None = base_raw if isinstance(base_raw, Mapping) else None
+        record = self.record(issue)
+        base: Mapping[str, Any] | None = record.base if record and record.has_base else None
         new_base: dict[str, Any] = dict(base or {})
         to_jira: dict[str, Any] = {}
         shown: dict[str, tuple[Any, Any]] = {}
@@ -568,9 +484,9 @@ class _Planner:
         status_target: str | None = None
         if item.kind == "task":
             # A checkbox shows done or not done: in progress is "not done" on both sides.
-            jira["status"] = _task_status(jira["status"])
+            jira["status"] = task_status(jira["status"])
             if base is not None and "status" in base:
-                base = {**base, "status": _task_status(base["status"])}
+                base = {**base, "status": task_status(base["status"])}
         for name in FIELDS:
             p, j = values[name], jira[name]
             if p is UNKNOWN:
@@ -580,31 +496,27 @@ class _Planner:
                     new_base[name] = j
                 continue  # the page says nothing: leave the base as it is
             first = base is None or name not in base
-            b = None if first else base[name]  # type: ignore[index]
-            if p == j:
-                new_base[name] = p
+            verdict = field_rule(
+                name,
+                p,
+                j,
+                base,
+                ownership=self.config.ownership[name],
+                linked_by_person=record is None,
+            )
+            if verdict.winner == "agreed":
+                new_base[name] = verdict.base
+                if verdict.note:
+                    notes.append(verdict.note)
                 continue
-            if first and not prop and name in ("summary", "description") and p is not None:
-                # An issue a person created and linked from the row keeps its own wording:
-                # the page's text becomes the base, so only a later page edit goes to Jira.
-                new_base[name] = p
-                notes.append(f"the linked issue keeps its own {name}")
+            winner = verdict.winner
+            if verdict.conflict:
+                conflicts[name] = (p, j)
+            if name in conflicts and not self.approves(page, item, name):
+                # Re-planning a late plan: nobody approved resolving this conflict, which
+                # arose after the plan was made. Both sides stay; the next plan shows it.
+                notes.append(f"{name}: changed on both sides since the plan was made")
                 continue
-            if first:
-                if p is None:
-                    # An empty cell never clears what Jira has. Recording the page's None
-                    # keeps it that way: later runs see "only Jira differs" and leave it.
-                    new_base[name] = None
-                    continue
-                winner = self.config.ownership[name]
-                conflicts[name] = (p, j)
-            elif p != b and j == b:
-                winner = "page"
-            elif p == b and j != b:
-                winner = "jira"
-            else:
-                winner = self.config.ownership[name]
-                conflicts[name] = (p, j)
             if winner == "report":
                 notes.append(f"{name}: left as is on both sides (ownership: report)")
                 continue
@@ -666,18 +578,20 @@ class _Planner:
         issue: JiraIssue,
         shown_cells: Collection[tuple[str, str]] = (),
     ) -> None:
-        decision = self.decide(page, item, issue, shown_cells)
+        decision = self.decided.pop((page.page_id, item.item_id), None) or self.decide(
+            page, item, issue, shown_cells
+        )
         new_base, to_jira, shown = decision.new_base, decision.to_jira, decision.shown
         conflicts, notes, to_page = decision.conflicts, decision.notes, decision.to_page
         status_target, base = decision.status_target, decision.base
-        prop = issue.prop or {}
+        record = self.record(issue)
         key = issue.key
         # The identity recorded when the issue was created stays: a row's id changes
         # once pmsync writes its key (the key then identifies it), and rewriting the
         # property for that would make every rerun after a first sync write again.
-        same_page = str(prop.get("page_id")) == page.page_id and prop.get("item_id")
-        ident = str(prop["item_id"]) if same_page else item.item_id
-        new_prop = property_value(page.page_id, ident, new_base, prop)
+        same_page = record is not None and record.page_id == page.page_id and record.item_id
+        ident = record.item_id if same_page and record and record.item_id else item.item_id
+        new_prop = property_value(page.page_id, ident, new_base, record)
         for name, (p, j) in conflicts.items():
             rule = self.config.ownership[name]
             why = (
@@ -685,36 +599,43 @@ class _Planner:
                 if base is None or name not in base
                 else "changed on both sides; "
             )
+            if not self.approves(page, item, name):
+                rule, why = "report", "changed on both sides since the plan was made; "
             self.add(
                 "conflict",
                 page,
                 item,
                 issue_key=key,
                 fields={name: (p, j)},
-                reason=why + _RESOLUTION[rule],
+                reason=why + RESOLUTION[rule],
             )
         payload: dict[str, Any] = {}
         jira_now = self.jira_values(issue)
         expect = {name: [jira_now[name], value] for name, value in to_jira.items()}
         for name, value in to_jira.items():
-            payload.update(self.jira_field(name, value, page, item))
+            payload.update(jira_field(name, value, page, item, cloud=self.snapshot.cloud))
         if self.config.label not in issue.labels:
             payload["labels"] = [*issue.labels, self.config.label]
             shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))
-        prop_changed = dict(new_prop) != dict(prop)
+        prop_changed = SyncRecord.read(new_prop) != record
         if status_target is not None:
+            # The transition records the new status base before the page is written;
+            # Jira's values the page is about to show are recorded only after it, by the
+            # update below (docs/sync.md, "Two runs at once").
+            early = {n: v for n, v in new_base.items() if n not in to_page}
+            early.update((n, base[n]) for n in to_page if base and n in base)
             self.add(
                 "transition",
                 page,
                 item,
                 issue_key=key,
                 fields={"status": (issue.status, status_target)},
-                prop=new_prop,
+                prop=property_value(page.page_id, ident, early, record),
                 jira={"show_status": self.status_shown(page, item)},
             )
-        if payload or (prop_changed and status_target is None):
+        if payload or (prop_changed and (status_target is None or to_page)):
             reason = None
-            if not prop:
+            if record is None:
                 reason = "adopting an issue linked from the page"
             elif not payload:
                 reason = "recording the values both sides agree on"
@@ -746,12 +667,12 @@ class _Planner:
 
     # -- write-back ------------------------------------------------------------------
 
-    def plan_writeback(self, page: PagePlan) -> None:
+    def plan_writeback(self, page: PagePlan, first_change: int) -> None:
         if not self.config.writeback:
             return
         updates: list[RowUpdate | TaskUpdate] = []
         items = {item.item_id: item for item in page.postmortem.items}
-        for change in list(self.changes):
+        for change in self.changes[first_change:]:
             if change.page_id != page.page_id or change.kind != "create":
                 continue
             new_item = items.get(change.item_id or "")
@@ -767,7 +688,7 @@ class _Planner:
                 )
             )
         keyed: dict[str, tuple[ActionItem, str]] = {}
-        for change in self.changes:
+        for change in self.changes[first_change:]:
             if change.page_id != page.page_id or change.kind not in (
                 "update",
                 "noop",
@@ -853,24 +774,24 @@ class _Planner:
     def plan_orphans(self) -> None:
         pages = {page.page_id: page for page in self.snapshot.pages}
         for issue in self.snapshot.issues:
-            prop = issue.prop or {}
-            page = pages.get(str(prop.get("page_id")))
-            if page is None or issue.key in self.matched:
+            record = self.record(issue)
+            page = pages.get(record.page_id or "") if record else None
+            if record is None or page is None or issue.key in self.matched:
                 continue
-            noted = bool(prop.get("orphan_noted"))
+            noted = record.orphan_noted
             comment = self.config.orphan_comment and not noted
             self.changes.append(
                 Change(
                     kind="orphan" if comment or not noted else "noop",
                     page_id=page.page_id,
-                    item_id=str(prop.get("item_id") or "") or None,
+                    item_id=record.item_id,
                     issue_key=issue.key,
                     summary=issue.summary,
                     reason=(
                         "the row is no longer on the page; pmsync never closes or deletes "
                         "issues" + ("; a comment will say so" if comment else "")
                     ),
-                    prop={**prop, "orphan_noted": True} if comment else None,
+                    prop=attrs.evolve(record, orphan_noted=True).to_json() if comment else None,
                 )
             )
 
@@ -942,6 +863,77 @@ def _where(item: ActionItem) -> str:
     return f"row {item.row + 1} of table {item.table + 1}"
 
 
-def diff(snapshot: Snapshot, config: Config, *, now: dt.datetime) -> Plan:
-    """Compare what the pages say with what Jira says and return the plan. Pure."""
-    return _Planner(snapshot, config, now).run()
+def diff(
+    snapshot: Snapshot,
+    config: Config,
+    *,
+    now: dt.datetime,
+    findings: Sequence[Finding] | None = None,
+    approved: Plan | None = None,
+) -> Plan:
+    """Compare what the pages say with what Jira says and return the plan. Pure.
+
+    ``findings`` are lint findings already made (a re-plan of a few pages keeps the
+    findings made against the whole corpus); by default the snapshot's pages are linted.
+    ``approved`` is the plan a re-plan stands in for: a conflict it did not name arose
+    after it was made, and is reported, not resolved (docs/sync.md).
+    """
+    conflicts = None
+    if approved is not None:
+        conflicts = {
+            (c.page_id or "", c.item_id or "", name)
+            for c in approved.changes
+            if c.kind == "conflict"
+            for name in c.fields
+        }
+    return _Planner(snapshot, config, now, findings, conflicts).run()
+
+
+#: Kinds of change a re-plan makes only when the approved plan made them for that item.
+_NEEDS_APPROVAL: Final = frozenset({"create", "orphan"})
+
+
+def _by_item(changes: Iterable[Change]) -> dict[tuple[str | None, str], list[Change]]:
+    found: dict[tuple[str | None, str], list[Change]] = defaultdict(list)
+    for change in changes:
+        if change.kind != "noop":
+            found[(change.item_id, change.kind)].append(change)
+    return found
+
+
+def _said(changes: Iterable[Change]) -> str:
+    return "; ".join(f"{c.kind} ({c.describe()})" for c in changes) or "nothing"
+
+
+def restrict(fresh: Sequence[Change], approved: Sequence[Change]) -> tuple[list[Change], list[str]]:
+    """The fresh plan of one page, cut down to the items the approved plan named.
+
+    The approved plan is the intent; the fresh plan (made under the page's lease) is what
+    is true now (docs/sync.md, "Two runs at once"): for the items approved, what a fresh
+    plan does is done (a status a person set since is moved too), except that creating an
+    issue or commenting on an orphan needs the approved plan to have said so. Returns the
+    changes to carry out and one line per item whose changes differ from the approved.
+    """
+    wanted = _by_item(approved)
+    items = {item_id for item_id, _ in wanted}
+    kept = [
+        c
+        for c in fresh
+        if c.kind != "noop"
+        and c.item_id in items
+        and (c.kind not in _NEEDS_APPROVAL or (c.item_id, c.kind) in wanted)
+    ]
+    now = _by_item(kept)
+    differences = []
+    for item_id in dict.fromkeys(item_id for item_id, _ in [*wanted, *now]):
+        before = [c for (i, _), cs in wanted.items() if i == item_id for c in cs]
+        after = [c for (i, _), cs in now.items() if i == item_id for c in cs]
+        if [(c.kind, c.describe()) for c in before] == [(c.kind, c.describe()) for c in after]:
+            continue
+        name = before[0].summary if before else after[0].summary
+        what = f"item {name!r}" if name else "the page"
+        differences.append(
+            f"{what}: the plan said {_said(before)}; applied {_said(after)} (the page or "
+            "Jira changed since the plan was made)"
+        )
+    return kept, differences

@@ -13,13 +13,17 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from pmsync._lease import SkippedPage
 from pmsync._lint import Finding
 from pmsync._model import ItemTable, Postmortem
 from pmsync.exceptions import ApplyError
+
+if TYPE_CHECKING:
+    from pmsync._diff import Snapshot
 
 __all__ = [
     "CHANGE_KINDS",
@@ -174,6 +178,8 @@ class Plan:
     findings: tuple[Finding, ...] = attrs.field(default=(), repr=False)
     #: Key-shaped words on the pages that are not Jira issues (``PR-1234``).
     text_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
+    #: What the plan was made from; apply re-plans each page against it (docs/sync.md).
+    snapshot: Snapshot | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def is_empty(self) -> bool:
@@ -276,6 +282,9 @@ class SyncResult:
     ``created``, ``updated`` and ``transitioned`` are issue keys, ``pages_written`` page
     ids, ``conflicts`` the conflict changes met (resolved or reported), and ``errors`` one
     :class:`~pmsync.ApplyError` per change that failed, naming the page, item and cause.
+    ``skipped`` lists the pages left alone because another run held their lease, and
+    ``replanned`` says, per item, where what was applied differs from the plan approved
+    (a person or another run changed the page or Jira in between; docs/sync.md).
     ``warnings`` are what came up while applying; the warnings found while planning
     (owners matching no Jira user, lint findings...) stay on :attr:`plan` and are
     included in :meth:`to_dict` as ``plan_warnings``.
@@ -290,6 +299,8 @@ class SyncResult:
     warnings: tuple[str, ...] = ()
     plan: Plan | None = attrs.field(default=None, repr=False, eq=False)
     notified: tuple[str, ...] = ()
+    skipped: tuple[SkippedPage, ...] = ()
+    replanned: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -317,6 +328,8 @@ class SyncResult:
             "warnings": list(self.warnings),
             "plan_warnings": list(self.plan.warnings) if self.plan else [],
             "notified": list(self.notified),
+            "skipped": [s.to_dict() for s in self.skipped],
+            "replanned": list(self.replanned),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -334,5 +347,7 @@ class SyncResult:
         if self.created:
             lines.append("created: " + ", ".join(self.created))
         lines.extend(f"error: {e}" for e in self.errors)
+        lines.extend(f"skipped: {s.describe()}" for s in self.skipped)
+        lines.extend(f"replanned: {r}" for r in self.replanned)
         lines.extend(map(warning_line, self.warnings))
         return "\n".join(lines)

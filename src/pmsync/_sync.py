@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from pmsync._apply import WRITEBACK_ATTEMPTS, Applier, as_read
+from pmsync._apply import INTENT_WINDOW, LEASE_TTL, Applier, as_read, write_page
 from pmsync._diff import Snapshot, diff
 from pmsync._env import ENVIRONMENT, clients_from_env
 from pmsync._gateways._transport import RetryPolicy
@@ -23,6 +23,7 @@ from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
 from pmsync._plan import PagePlan, Plan, SyncResult
+from pmsync._record import SyncRecord
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
 from pmsync._report import STATUS_MARKER, Report, build_report, render_status_panel
 from pmsync._review import (
@@ -58,6 +59,12 @@ __all__ = ["ENVIRONMENT", "Syncer"]
 log = logging.getLogger("pmsync")
 
 
+def _page_of(issue: JiraIssue) -> str | None:
+    """The page id in the issue's ``pmsync`` property, if any."""
+    record = issue.record
+    return record.page_id if record else None
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -72,6 +79,10 @@ class Syncer:
 
     pmsync never enables the clients' own ``backoff_and_retry`` (it replays POSTs, which
     can duplicate issues); a client built with it is refused.
+
+    ``lease_ttl`` is how long a page's lease lasts if its run dies without releasing it;
+    ``intent_window`` how long creates another run announced for a page, and that Jira's
+    search does not show, keep this run from creating them again (docs/sync.md).
     """
 
     def __init__(
@@ -83,6 +94,8 @@ class Syncer:
         slack: Any = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
+        lease_ttl: dt.timedelta = LEASE_TTL,
+        intent_window: dt.timedelta = INTENT_WINDOW,
     ) -> None:
         for name, client in (("confluence", confluence), ("jira", jira)):
             if getattr(client, "backoff_and_retry", False):
@@ -97,6 +110,8 @@ class Syncer:
         self.jira = JiraGateway(jira, retry)
         self.slack = slack
         self.clock = clock
+        self.lease_ttl = lease_ttl
+        self.intent_window = intent_window
         self._notifier: SlackNotifier | None = None
 
     def __repr__(self) -> str:
@@ -212,11 +227,8 @@ class Syncer:
         ]
         return tuple({u.id: u for u in exact}.values())
 
-    def snapshot(
-        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None
-    ) -> Snapshot:
-        """Read everything a plan needs: pages, managed and linked issues, owners."""
-        pages, warnings = self.read_pages(page_ids=page_ids, cql=cql)
+    def page_plans(self, pages: Iterable[Page], warnings: list[str]) -> list[PagePlan]:
+        """Parse pages into what a plan keeps of them (unparseable ones: a warning)."""
         plans: list[PagePlan] = []
         for page in pages:
             try:
@@ -234,23 +246,57 @@ class Syncer:
                     postmortem=postmortem,
                 )
             )
-        issues = self.managed_issues()
-        known = {issue.key for issue in issues}
-        linked = sorted(
-            {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key} - known
-        )
-        extra: list[JiraIssue] = []
-        missing: set[str] = set()
+        return plans
+
+    def linked_issues(
+        self, keys: Iterable[str], *, known_projects: Collection[str] = ()
+    ) -> tuple[list[JiraIssue], set[str], set[str]]:
+        """Issues by key: the issues found, keys Jira does not show, and key-shaped text.
+
+        One search per 100 keys; a key the search does not show yet (Jira's index lags
+        behind its writes) is read directly.
+        """
+        wanted: list[str] = []
         not_keys: set[str] = set()
-        for key in linked:
+        projects: dict[str, bool] = dict.fromkeys(known_projects, True)
+        for key in sorted(set(keys)):
             project = key.rsplit("-", 1)[0]
-            if not self.jira.project_exists(project):
+            if project not in projects:
+                projects[project] = self.jira.project_exists(project)
+            if projects[project]:
+                wanted.append(key)
+            else:
                 not_keys.add(key)  # PR-1234, SHA-256...: text that only looks like a key
+        found: dict[str, JiraIssue] = {}
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start : start + 100]
+            try:
+                found.update((i.key, i) for i in self.jira.search(f"key in ({', '.join(chunk)})"))
+            except ServiceError as exc:
+                if exc.status != 400:  # a key Jira does not know: read them one by one
+                    raise
+        missing: set[str] = set()
+        for key in wanted:
+            if key in found:
                 continue
             try:
-                extra.append(self.jira.issue(key))
+                found[key] = self.jira.issue(key)
             except NotFoundError:
                 missing.add(key)
+        return list(found.values()), missing, not_keys
+
+    def snapshot(
+        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None
+    ) -> Snapshot:
+        """Read everything a plan needs: pages, managed and linked issues, owners."""
+        pages, warnings = self.read_pages(page_ids=page_ids, cql=cql)
+        plans = self.page_plans(pages, warnings)
+        issues = self.managed_issues()
+        known = {issue.key for issue in issues}
+        linked = {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key}
+        extra, missing, not_keys = self.linked_issues(
+            linked - known, known_projects={self.config.project}
+        )
         owners = self.resolve_owners(
             item.owner for p in plans for item in p.postmortem.items if item.owner
         )
@@ -269,6 +315,61 @@ class Syncer:
             server=self.jira_server(plans),
             warnings=tuple(warnings),
         )
+
+    def replan(self, plan: Plan, page_ids: Sequence[str], announced: bool = False) -> Plan:
+        """Plan some of ``plan``'s pages again from a fresh read (docs/sync.md).
+
+        Re-reads the pages and the issues they link or that carry their page id (and,
+        with ``announced``, the newest managed issues: another run announced creates for
+        these pages). Lint findings stay those of ``plan``: they were made against every
+        page, not only these.
+        """
+        before = plan.snapshot or Snapshot(  # a plan built by hand: what it names
+            pages=plan.pages,
+            issues=(),
+            cloud=self.jira.cloud,
+            server=self.jira_server(plan.pages),
+        )
+        ids = set(page_ids)
+        warnings: list[str] = []
+        found, _ = self.confluence.pages(list(page_ids))
+        pages = self.page_plans(found, warnings)
+        keys = {issue.key for issue in before.issues if _page_of(issue) in ids}
+        keys.update(
+            item.jira_key
+            for p in (*pages, *(p for p in plan.pages if p.page_id in ids))
+            for item in p.postmortem.items
+            if item.jira_key
+        )
+        issues, missing, not_keys = self.linked_issues(
+            keys - before.not_keys, known_projects={self.config.project}
+        )
+        if announced:
+            seen = {issue.key for issue in issues}
+            minutes = max(
+                1, int((self.clock() - (plan.created_at or self.clock())).total_seconds() // 60)
+            )
+            issues.extend(
+                issue
+                for issue in self.jira.recently_created(
+                    self.config.project, self.config.label, minutes=minutes + 15
+                )
+                if _page_of(issue) in ids and issue.key not in seen
+            )
+        people = [i.owner for p in pages for i in p.postmortem.items if i.owner]
+        owners = dict(before.owners)
+        owners.update(self.resolve_owners(p for p in people if (p.identity or "") not in owners))
+        fresh = attrs.evolve(
+            before,
+            pages=tuple(pages),
+            issues=tuple(issues),
+            owners=owners,
+            missing_keys=frozenset(missing),
+            not_keys=before.not_keys | not_keys,
+            warnings=tuple(warnings),
+        )
+        findings = [f for f in plan.findings if f.page_id in ids]
+        return diff(fresh, self.config, now=self.clock(), findings=findings, approved=plan)
 
     def managed_issues(self, *, history: bool = False) -> list[JiraIssue]:
         """The issues pmsync manages; a project Jira rejects is a configuration error.
@@ -323,10 +424,13 @@ class Syncer:
             self.jira,
             self.config,
             parse=self.parse,
+            replan=self.replan,
             server=server,
             now=self.clock,
             findings=plan.findings,
             progress=progress,
+            lease_ttl=self.lease_ttl,
+            intent_window=self.intent_window,
         )
         result = applier.run(plan)
         if self.slack is not None:
@@ -457,7 +561,7 @@ class Syncer:
         policy = self.config.reminders
         issues = self.managed_issues()
         picked = select_reminders(issues, today=day, policy=policy)
-        props = {issue.key: dict(issue.prop or {}) for issue in issues}
+        records = {issue.key: issue.record or SyncRecord() for issue in issues}
         page_ids = sorted({r.page_id for r in picked if r.page_id})
         pages: dict[str, tuple[str | None, str | None]] = {}
         authors: dict[str, Person] = {}
@@ -467,9 +571,9 @@ class Syncer:
             authors = {p.id: self.person_for_slack(p.author) for p in found if p.author}
 
         def save_state(key: str, state: Mapping[str, Any]) -> None:
-            value = {**props.get(key, {}), "reminders": dict(state)}
-            self.jira.set_property(key, value)
-            props[key] = value
+            record = attrs.evolve(records.get(key) or SyncRecord(), reminders=state)
+            self.jira.set_property(key, record.to_json())
+            records[key] = record
 
         if dry_run and self.slack is None:
             return ReminderResult(sent=picked, dry_run=True, quiet_day=is_quiet_day(day, policy))
@@ -694,18 +798,11 @@ class Syncer:
         blocks put on the new text. Nothing is written when the blocks say the same
         already. ``what`` names the blocks in the version message and in errors.
         """
-        current = page
-        for _ in range(WRITEBACK_ATTEMPTS):
+
+        def edit(current: Page) -> str:
             storage = current.storage
             for marker, xhtml in blocks:
                 storage = upsert_block(storage, marker, xhtml)
-            if storage == current.storage:
-                return False
-            if self.confluence.update_page(current, storage, message=f"pmsync: {what}"):
-                return True
-            current = self.confluence.get_page(page.id)
-        raise ConflictError(
-            f"page {page.title!r} kept changing while pmsync wrote its {what}; nothing was "
-            "overwritten",
-            page_id=page.id,
-        )
+            return storage
+
+        return write_page(self.confluence, page, edit, message=f"pmsync: {what}")

@@ -108,6 +108,11 @@ def mutating(emu: Emulator) -> list[str]:
     return [f"{r.method} {r.path}" for r in emu.requests if r.mutating]
 
 
+def changes_made(emu: Emulator) -> list[str]:
+    """The mutating requests other than taking and releasing page leases."""
+    return [m for m in mutating(emu) if "/wiki/rest/api/content/" not in m or "/property" not in m]
+
+
 def by_summary(emu: Emulator) -> dict[str, dict]:
     """The project's issues keyed by summary (fails on duplicates)."""
     out: dict[str, dict] = {}

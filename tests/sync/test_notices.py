@@ -204,7 +204,7 @@ def test_a_failed_escalation_does_not_make_the_owner_reminder_repeat(emu):
 def test_issues_adopted_after_a_crash_are_announced(emu, slack_syncer):
     """The create landed but the run died: the rerun that links the rows tells the owners."""
     page_id = _page(emu, [row("Add a disk alert", ALICE), row("Rotate logs", BOB)])
-    emu.faults.drop_after(1, applied=True)  # the bulk create lands, its answer is lost
+    emu.faults.drop_after(1, applied=True, service="jira")  # the create lands, unanswered
     slack_syncer.sync(page_ids=[page_id])
     emu.faults.clear()
     assert [] == emu.slack_messages()

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from sync_helpers import ALICE, BOB, by_summary, make_syncer, mutating, row, table_page
+import time_machine
+from sync_helpers import (
+    ALICE,
+    BOB,
+    by_summary,
+    changes_made,
+    make_syncer,
+    mutating,
+    row,
+    table_page,
+)
 
 import pmsync
 from pmsync import Status
@@ -411,20 +423,36 @@ class TestSafety:
         assert result.ok, result.errors
         assert 1 == len(emu.issues("OPS"))
 
-    def test_partial_bulk_create_failure_names_the_item(self, emu, syncer):
-        """Jira refusing one issue reports it; the others are created and written back."""
+    def test_an_owner_jira_refuses_is_created_unassigned_with_a_warning(self, emu, syncer):
+        """A mention of an account Jira no longer knows: unassigned, the row named, once."""
         page_id = _page(
             emu, [row("Good one", ALICE, priority="P1"), row("Ghost owner", "557058:ghost")]
         )
         result = syncer.sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        issues = by_summary(emu)
+        assert None is issues["Ghost owner"]["fields"]["assignee"]
+        assert ALICE == issues["Good one"]["fields"]["assignee"]["accountId"]
+        (warning,) = [w for w in result.warnings if "unassigned" in w]
+        assert "'Ghost owner'" in warning
+        assert page_id in warning
+        items = {i.summary: i for i in _reparse(emu, page_id).items}
+        assert items["Ghost owner"].jira_key == issues["Ghost owner"]["key"]
+        assert syncer.plan(page_ids=[page_id]).is_empty
+
+    def test_partial_bulk_create_failure_names_the_item(self, emu, syncer):
+        """Jira refusing an issue for a reason pmsync cannot drop names the item and page."""
+        emu.add_project("REQ", required_fields=("components",), components=("SRE",))
+        syncer = make_syncer(
+            emu, pmsync.Config(project="REQ", fields={"components": [{"name": "Nope"}]})
+        )
+        page_id = _page(emu, [row("Refused one", ALICE)])
+        result = syncer.sync(page_ids=[page_id])
         assert not result.ok
         (error,) = result.errors
-        assert "Ghost owner" in str(error)
+        assert "Refused one" in str(error)
         assert page_id == error.page_id
-        assert ["Good one"] == list(by_summary(emu))
-        items = {i.summary: i for i in _reparse(emu, page_id).items}
-        assert items["Good one"].jira_key is not None
-        assert items["Ghost owner"].jira_key is None
+        assert [] == emu.issues("REQ")
 
     def test_an_unknown_priority_creates_the_issue_without_one(self, emu, syncer):
         """A page priority Jira does not know never keeps the action out of Jira."""
@@ -438,6 +466,11 @@ class TestSafety:
         syncer.sync(page_ids=[page_id])
         assert [] == mutating(emu)
         assert "Whenever" in emu.page(page_id)["storage"]
+
+
+def _after_the_intent_window():
+    """The clock past the window in which an unanswered create blocks creating again."""
+    return time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11), tick=True)
 
 
 def _clean_state(emu):
@@ -469,7 +502,8 @@ class TestCrashSafety:
             emu.faults.drop_after(k, applied=applied)
             syncer.sync(page_ids=[page_id])
             emu.faults.clear()
-            final = syncer.sync(page_ids=[page_id])
+            with _after_the_intent_window():
+                final = syncer.sync(page_ids=[page_id])
             assert final.ok, (k, final.errors)
             assert expected == _clean_state(emu), k
             by_summary(emu)  # no duplicates
@@ -589,7 +623,8 @@ class TestRetries:
         emu.faults.clear()
         posts = [r for r in emu.requests if r.method == "POST" and r.path.endswith("/bulk")]
         assert 0 == len(posts) or not result.ok or 1 == len(emu.issues("OPS"))
-        final = syncer.sync(page_ids=[page_id])
+        with _after_the_intent_window():
+            final = syncer.sync(page_ids=[page_id])
         assert final.ok, final.errors
         assert 1 == len(by_summary(emu))
 
@@ -777,7 +812,7 @@ class TestOwnershipJiraForText:
 
 class TestKeyTypedDuringWriteBack:
     def test_a_person_typing_a_key_never_makes_pmsync_delete_its_issue(self, emu, syncer):
-        """Only a racing pmsync run's issue counts as the winner; a typed key does not."""
+        """A key a person types while pmsync writes stays; pmsync's issue is kept, unlinked."""
         page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
 
         def human(pid: str) -> None:
@@ -789,7 +824,9 @@ class TestKeyTypedDuringWriteBack:
         assert 1 == len(result.created)
         assert 1 == len(emu.issues("OPS"))
         assert "pmsync" in emu.issues("OPS")[0]["fields"]["labels"]
-        assert any("a person put OPS-99" in w for w in result.warnings)
+        key = emu.issues("OPS")[0]["key"]
+        assert any(f"{key}: its row was not found" in w for w in result.warnings)
+        assert "OPS-99" in emu.page(page_id)["storage"]
 
 
 class TestStalePlans:
@@ -807,7 +844,7 @@ class TestStalePlans:
         result = syncer.apply(plan)
         assert result.ok, result.errors
         assert "2030-09-09" == emu.issues("OPS")[0]["fields"]["duedate"]
-        assert any("changed in Jira after the plan" in w for w in result.warnings)
+        assert any("since the plan was made" in line for line in result.replanned)
         (conflict,) = syncer.plan(page_ids=[page_id]).of_kind("conflict")
         assert {"due": ("2027-01-20", "2030-09-09")} == dict(conflict.fields)
 
@@ -817,7 +854,7 @@ class TestStalePlans:
         emu.clear_requests()
         again = syncer.apply(plan)
         assert again.ok, again.errors
-        assert [] == mutating(emu)
+        assert [] == changes_made(emu)
         assert () == again.updated
 
 
@@ -914,7 +951,7 @@ class TestPersonEditsDuringApply:
         emu.transition_issue(key, "In Review")
         result = syncer.apply(plan)
         assert "In Review" == emu.issues("OPS")[0]["fields"]["status"]["name"]
-        assert any("status changed in Jira after the plan" in w for w in result.warnings)
+        assert any("since the plan was made" in line for line in result.replanned)
 
 
 class TestRewordAndReassignDuringWriteBack:

@@ -34,7 +34,13 @@ from slack_sdk.http_retry.state import RetryState
 from pmsync._messages import digest_message, escalation_message, reminder_message
 from pmsync._metrics import count_request, count_retry
 from pmsync._model import Person
-from pmsync._remind import Reminder, ReminderResult, SkippedReminder, group_by_recipient
+from pmsync._remind import (
+    Reminder,
+    ReminderResult,
+    SkippedReminder,
+    deliveries,
+    states_to_save,
+)
 from pmsync.config import ReminderPolicy
 from pmsync.exceptions import (
     ApplyError,
@@ -386,11 +392,11 @@ def send_reminders(
 ) -> ReminderResult:
     """Send the reminders :func:`~pmsync._remind.select_reminders` chose; record each.
 
-    This is the whole of ``syncer.remind()`` after the selection: per issue, the messages
-    go out (one DM per reminder, or one digest per person with ``policy.digest``;
-    unassigned items and escalations to ``channel``; escalations also to the page's author
-    from ``authors`` with ``policy.escalate_to_author``), then ``save_state(issue_key,
-    state)`` stores the reminder record in the issue's ``pmsync`` property.
+    This is the I/O of ``syncer.remind()`` after the selection: the messages
+    :func:`~pmsync._remind.deliveries` lays out go out (DMs, or the ``channel`` for
+    unassigned items and escalations), then ``save_state(issue_key, state)`` stores the
+    reminder records :func:`~pmsync._remind.states_to_save` picks in the issues'
+    ``pmsync`` property.
 
     A reminder that cannot be delivered (no Slack user, no channel configured) is skipped
     with a reason and its record is still saved, so it is not retried every run and the
@@ -455,30 +461,20 @@ def send_reminders(
     def page(r: Reminder) -> tuple[str | None, str | None]:
         return links.get(r.page_id or "", (None, None))
 
-    if policy.digest:
-        for person, batch in group_by_recipient(reminders):
-            deliver(batch, person, digest_message(person, batch))
-    else:
-        for r in reminders:
-            if r.kind != "escalation":
-                title, url = page(r)
-                message = reminder_message(r, page_title=title, page_url=url, buttons=buttons)
-                deliver([r], r.recipient, message)
-    for r in reminders:
-        if r.kind != "escalation":
-            continue
-        title, url = page(r)
-        owner_id = _mention_id(notifier, r.recipient)
-        message = escalation_message(r, owner_slack_id=owner_id, page_title=title, page_url=url)
-        deliver([r], None, message)
-        author = (authors or {}).get(r.page_id or "") if policy.escalate_to_author else None
-        if author is not None:
-            deliver([r], author, message)
-    for key, state in done.items():
-        # A failed escalation must not un-send the owner's reminder: record the state when
-        # the owner's message went out, so the owner is not reminded again tomorrow.
-        if key in failed and key not in reached:
-            continue
+    for d in deliveries(reminders, policy=policy, authors=authors):
+        first = d.batch[0]
+        title, url = page(first)
+        if d.form == "digest":
+            message = digest_message(d.to, d.batch)
+        elif d.form == "reminder":
+            message = reminder_message(first, page_title=title, page_url=url, buttons=buttons)
+        else:
+            owner_id = _mention_id(notifier, first.recipient)
+            message = escalation_message(
+                first, owner_slack_id=owner_id, page_title=title, page_url=url
+            )
+        deliver(d.batch, d.to, message)
+    for key, state in states_to_save(done, failed, reached).items():
         try:
             save_state(key, state)
         except PmsyncError as exc:

@@ -225,11 +225,17 @@ def config_from_mapping(
 def load_config(path: Path) -> Config:
     """Read and validate a ``pmsync.toml`` file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark, as some Windows editors write, is no error.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("the configuration file does not exist", path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "not UTF-8 text: TOML files are UTF-8; save it as UTF-8",
+            path=str(path),
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -55,6 +55,9 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_CONFIG": "The configuration file (the same as --config)",
     "REQUESTS_CA_BUNDLE": "A CA bundle (PEM) to verify TLS certificates with, for networks"
     " that inspect TLS (the ca_bundle setting takes precedence)",
+    "HTTPS_PROXY": "A proxy for every request to Jira, Confluence and Slack (read by the HTTP"
+    " clients, as are HTTP_PROXY and NO_PROXY)",
+    "NO_COLOR": "Any value turns colours off on a terminal",
     "XDG_CACHE_HOME": "Where the lock file goes when the configuration's directory is not"
     " writable (default ~/.cache)",
 }
@@ -86,10 +89,16 @@ def read_secret(environ: Mapping[str, str], name: str) -> str | None:
     if not path:
         return None
     try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
+        return Path(path).read_text(encoding="utf-8-sig").strip() or None
     except OSError as exc:
         raise ConfigError(
             f"cannot read the file named by {name}_FILE: {exc.strerror}", key=f"{name}_FILE"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"the file named by {name}_FILE is not UTF-8 text; write the secret into it as "
+            "UTF-8 (or ASCII)",
+            key=f"{name}_FILE",
         ) from None
 
 
@@ -157,7 +166,7 @@ def clients_from_env(
             raise ConfigError(
                 "Cloud needs PMSYNC_EMAIL and PMSYNC_API_TOKEN (an API token from "
                 "id.atlassian.com), or PMSYNC_API_TOKEN_FILE",
-                key="PMSYNC_API_TOKEN",
+                key="PMSYNC_EMAIL" if not email else "PMSYNC_API_TOKEN",
             )
         # Scoped tokens call api.atlassian.com/ex/{jira,confluence}/{cloudId} instead.
         get = functools.partial(requests.get, verify=bundle or True)

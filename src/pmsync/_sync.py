@@ -65,6 +65,15 @@ def _page_of(issue: JiraIssue) -> str | None:
     return record.page_id if record else None
 
 
+def _named(issues: Iterable[JiraIssue]) -> set[str]:
+    """The account ids whose display names the issues already show (their assignees)."""
+    return {
+        issue.assignee.account_id
+        for issue in issues
+        if issue.assignee and issue.assignee.account_id and issue.assignee.display_name
+    }
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -192,16 +201,30 @@ class Syncer:
         ordered = sorted(pages.values(), key=lambda p: (len(p.id), p.id))
         return ordered, warnings
 
-    def resolve_owners(self, people: Iterable[Person]) -> dict[str, tuple[JiraUser, ...]]:
-        """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses."""
+    def resolve_owners(
+        self, people: Iterable[Person], *, named: Collection[str] = ()
+    ) -> dict[str, tuple[JiraUser, ...]]:
+        """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses.
+
+        A Cloud mention is an account id already: only its display name is looked up, for
+        plans to show, in one request per 50 accounts, and only for the accounts whose name
+        is not known yet (``named``: the assignees of the issues read). An account Jira
+        does not know is left out.
+        """
         found: dict[str, tuple[JiraUser, ...]] = {}
+        mentions: list[str] = []
         for person in people:
             ident = person.identity
             if not ident or ident in found:
                 continue
             if person.account_id and self.jira.cloud:
-                continue  # a Cloud mention is an account id already
+                if ident not in named:
+                    mentions.append(ident)
+                continue
             found[ident] = self._match(person)
+        found.update(
+            (ident, (user,)) for ident, user in self.jira.users_by_account(mentions).items()
+        )
         return found
 
     def _match(self, person: Person) -> tuple[JiraUser, ...]:
@@ -297,7 +320,8 @@ class Syncer:
             linked - known, known_projects={self.config.project}
         )
         owners = self.resolve_owners(
-            item.owner for p in plans for item in p.postmortem.items if item.owner
+            (item.owner for p in plans for item in p.postmortem.items if item.owner),
+            named=_named((*issues, *extra)),
         )
         return Snapshot(
             pages=tuple(plans),
@@ -357,7 +381,11 @@ class Syncer:
             )
         people = [i.owner for p in pages for i in p.postmortem.items if i.owner]
         owners = dict(before.owners)
-        owners.update(self.resolve_owners(p for p in people if (p.identity or "") not in owners))
+        owners.update(
+            self.resolve_owners(
+                (p for p in people if (p.identity or "") not in owners), named=_named(issues)
+            )
+        )
         fresh = attrs.evolve(
             before,
             pages=tuple(pages),

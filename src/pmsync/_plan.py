@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,6 +33,7 @@ __all__ = [
     "PagePlan",
     "Plan",
     "SyncResult",
+    "shown_kind",
     "warning_line",
 ]
 
@@ -73,11 +74,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, width: int = 40) -> str:
     if value is None:
         return "-"
     text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @attrs.frozen
@@ -149,21 +150,26 @@ class Change:
             "bookkeeping": self.bookkeeping,
         }
 
-    def describe(self) -> str:
-        """One line saying what this change does, people by their display names."""
+    def describe(self, *, width: int = 40, omit: Collection[str] = ()) -> str:
+        """One line saying what this change does, people by their display names.
+
+        Values longer than ``width`` are cut; fields named in ``omit`` are left out.
+        """
         what = ", ".join(
-            self._describe_field(name, old, new) for name, (old, new) in self.fields.items()
+            self._describe_field(name, old, new, width)
+            for name, (old, new) in self.fields.items()
+            if name not in omit
         )
         parts = [p for p in (what, self.reason) if p]
         return "; ".join(parts)
 
-    def _describe_field(self, name: str, old: Any, new: Any) -> str:
+    def _describe_field(self, name: str, old: Any, new: Any, width: int) -> str:
         if name == "owner":
             old, new = (self.names.get(v, v) if isinstance(v, str) else v for v in (old, new))
         if self.kind != "conflict":
-            return f"{name}: {_show(old)} → {_show(new)}"
+            return f"{name}: {_show(old, width)} → {_show(new, width)}"
         # A conflict holds (page value, Jira value): say which one stays, not an arrow.
-        page, jira = _show(old), _show(new)
+        page, jira = _show(old, width), _show(new, width)
         if self.resolution == "page":
             return f"{name}: page {page} kept over Jira {jira}"
         if self.resolution == "jira":
@@ -188,7 +194,7 @@ class PagePlan:
         return self.postmortem.tables
 
 
-def _shown_kind(change: Change) -> ChangeKind:
+def shown_kind(change: Change) -> ChangeKind:
     """How a change is listed: bookkeeping is a no-op to a reader (its reason says why)."""
     return "noop" if change.bookkeeping else change.kind
 
@@ -233,7 +239,7 @@ class Plan:
     def counts(self) -> dict[str, int]:
         """How many changes of each kind, in the order kinds are listed; bookkeeping
         updates count as no-ops, as they are shown."""
-        found = Counter(_shown_kind(change) for change in self.changes)
+        found = Counter(shown_kind(change) for change in self.changes)
         return {kind: found[kind] for kind in CHANGE_KINDS if found[kind]}
 
     def of_kind(self, *kinds: ChangeKind) -> tuple[Change, ...]:
@@ -265,7 +271,7 @@ class Plan:
         titles = {p.page_id: p.title for p in self.pages}
         rows: list[tuple[str, str, str, str, str]] = []
         for change in self.changes:
-            kind = _shown_kind(change)
+            kind = shown_kind(change)
             if kind == "noop" and not verbose:
                 continue
             rows.append(
@@ -325,7 +331,8 @@ class Plan:
 class SyncResult:
     """What :meth:`pmsync.Syncer.apply` did.
 
-    ``created``, ``updated`` and ``transitioned`` are issue keys, ``pages_written`` page
+    ``created``, ``updated`` (issues whose fields changed; recording the agreed base
+    alone is bookkeeping) and ``transitioned`` are issue keys, ``pages_written`` page
     ids, ``conflicts`` the conflict changes met (resolved or reported), and ``errors`` one
     :class:`~pmsync.ApplyError` per change that failed, naming the page, item and cause.
     ``skipped`` lists the pages left alone because another run held their lease, and

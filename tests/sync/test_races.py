@@ -265,3 +265,30 @@ class TestStaleMentions:
         again = syncer.sync(page_ids=[page_id])
         assert again.ok, again.errors
         assert 0 == emu.request_count(mutating=True)
+
+
+class TestRefusedWrites:
+    @pytest.mark.parametrize("method", ["GET", "POST"])
+    def test_a_move_jira_refuses_is_not_recorded_as_agreed(self, emu, method):
+        """Soak seed 145: the row's owner and status changed on the page; Jira answers the
+        run's transition requests with 500. The owner goes through, the status does not,
+        and the next run still moves the issue to Done: it never writes To Do over the
+        person's Done because the agreed status was recorded before Jira moved."""
+        row = Row("Add a disk usage alert", ALICE, "2026-12-04")
+        page_id = add_page(emu, [row])
+        run(emu, "S").sync(page_ids=[page_id])
+        edit_cell(emu, page_id, row.summary, "owner", BOB)
+        edit_cell(emu, page_id, row.summary, "status", "done")
+
+        def gate(request: PendingRequest) -> None:
+            refused = request.method == method and request.path.endswith("/transitions")
+            if refused and request.headers.get("X-Pmsync-Test-Run") == "A":
+                raise RuntimeError("Jira refuses the transition")  # answered 500
+
+        emu.set_request_gate(gate)
+        with contextlib.suppress(pmsync.PmsyncError):
+            run(emu, "A").sync(page_ids=[page_id])
+        emu.set_request_gate(None)
+
+        assert [] == settle(emu, run(emu, "B"), page_id)
+        assert {} == broken_promises(emu, page_id, [attrs.evolve(row, owner=BOB, status="done")])

@@ -69,7 +69,7 @@ def test_a_new_items_owner_is_shown_by_name_and_kept_as_an_id(emu, syncer, flavo
 
 def test_a_reassignment_on_the_page_names_both_people(emu, syncer, flavour):
     """The new owner is assigned to no issue yet: the name still shows, not the id."""
-    page_id, key = _synced(emu, syncer, flavour)
+    page_id, _ = _synced(emu, syncer, flavour)
     _reassign_row(emu, page_id, flavour)
     plan = syncer.plan(page_ids=[page_id])
     (update,) = plan.of_kind("update")

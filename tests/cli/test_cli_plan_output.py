@@ -45,6 +45,17 @@ def _run(runner, emu: Emulator, *args: str):
     return result
 
 
+def _moved_on_both_sides(runner, emu: Emulator, synced: str, page: str, jira: str) -> str:
+    """One row synced with due date ``synced``, then moved to ``page`` and in Jira to
+    ``jira``; the issue's key."""
+    page_id = _page(emu, [("Add a disk usage alert", _owner(emu, "alice"), synced, None)])
+    _run(runner, emu, "sync")
+    (issue,) = emu.issues("OPS")
+    emu.edit_issue(issue["key"], {"duedate": jira})
+    emu.edit_page(page_id, emu.page(page_id)["storage"].replace(synced, page))
+    return str(issue["key"])
+
+
 def test_plan_shows_owners_by_name_and_json_keeps_their_ids(runner, emu, config_file):
     _page(emu, [("Add a disk usage alert", _owner(emu, "alice"), "2030-01-15", None)])
     shown = _run(runner, emu, "plan").stdout
@@ -68,17 +79,12 @@ def test_plan_warns_once_per_team_owned_row(runner, emu, config_file):
 
 def test_bookkeeping_is_a_noop_in_the_plan_and_is_still_recorded(runner, emu, config_file):
     """Both sides moved the due date to the same day: nothing to review, base recorded."""
-    page_id = _page(emu, [("Add a disk usage alert", _owner(emu, "alice"), "2030-01-15", None)])
-    _run(runner, emu, "sync")
-    (issue,) = emu.issues("OPS")
-    emu.edit_issue(issue["key"], {"duedate": "2030-02-01"})
-    emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2030-01-15", "2030-02-01"))
-
+    key = _moved_on_both_sides(runner, emu, "2030-01-15", "2030-02-01", "2030-02-01")
     plan = _run(runner, emu, "plan").stdout
     assert plan.startswith("Nothing to do: 1 item(s) in sync.")
     assert "update" not in plan
     verbose = _run(runner, emu, "plan", "-v").stdout
-    (line,) = [line for line in verbose.splitlines() if issue["key"] in line]
+    (line,) = [line for line in verbose.splitlines() if key in line]
     assert line.startswith("noop ")
     assert line.endswith("recording the values both sides agree on")
 
@@ -89,11 +95,7 @@ def test_bookkeeping_is_a_noop_in_the_plan_and_is_still_recorded(runner, emu, co
 
 
 def test_a_due_date_conflict_says_the_pages_date_is_kept(runner, emu, config_file):
-    page_id = _page(emu, [("Add a disk usage alert", _owner(emu, "alice"), "2026-12-10", None)])
-    _run(runner, emu, "sync")
-    (issue,) = emu.issues("OPS")
-    emu.edit_issue(issue["key"], {"duedate": "2026-12-20"})
-    emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2026-12-10", "2026-12-18"))
+    _moved_on_both_sides(runner, emu, "2026-12-10", "2026-12-18", "2026-12-20")
     shown = _run(runner, emu, "plan").stdout
     assert (
         "due: page 2026-12-18 kept over Jira 2026-12-20; changed on both sides; the page wins"

@@ -64,8 +64,9 @@ class Snapshot:
     """Everything the planner needs, as read from the services.
 
     ``owners`` maps each page owner's :attr:`Person.identity` to the Jira users that
-    match it (none: unknown; several: ambiguous). ``missing_keys`` are keys linked from
-    pages that Jira does not know or does not show.
+    match it (none: unknown; several: ambiguous; a Cloud mention maps to its account, for
+    its display name, or is absent when Jira does not know it). ``missing_keys`` are keys
+    linked from pages that Jira does not know or does not show.
     """
 
     pages: tuple[PagePlan, ...]

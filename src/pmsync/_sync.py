@@ -65,12 +65,14 @@ def _page_of(issue: JiraIssue) -> str | None:
     return record.page_id if record else None
 
 
-def _named(issues: Iterable[JiraIssue]) -> set[str]:
-    """The account ids whose display names the issues already show (their assignees)."""
+def _assignees(issues: Iterable[JiraIssue]) -> dict[str, JiraUser]:
+    """The Cloud users the issues are assigned to, with the names the search returned."""
     return {
-        issue.assignee.account_id
+        person.account_id: JiraUser(
+            id=person.account_id, display_name=person.display_name, email=person.email
+        )
         for issue in issues
-        if issue.assignee and issue.assignee.account_id and issue.assignee.display_name
+        if (person := issue.assignee) and person.account_id and person.display_name
     }
 
 
@@ -202,15 +204,16 @@ class Syncer:
         return ordered, warnings
 
     def resolve_owners(
-        self, people: Iterable[Person], *, named: Collection[str] = ()
+        self, people: Iterable[Person], *, known: Mapping[str, JiraUser] | None = None
     ) -> dict[str, tuple[JiraUser, ...]]:
         """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses.
 
-        A Cloud mention is an account id already: only its display name is looked up, for
-        plans to show, in one request per 50 accounts, and only for the accounts whose name
-        is not known yet (``named``: the assignees of the issues read). An account Jira
-        does not know is left out.
+        A Cloud mention is an account id already: only its display name is needed, for
+        plans to show. ``known`` users (the assignees of the issues read) cost nothing; the
+        others are looked up in one request per 50 accounts. An account Jira does not know
+        is left out.
         """
+        known = known or {}
         found: dict[str, tuple[JiraUser, ...]] = {}
         mentions: list[str] = []
         for person in people:
@@ -218,7 +221,9 @@ class Syncer:
             if not ident or ident in found:
                 continue
             if person.account_id and self.jira.cloud:
-                if ident not in named:
+                if ident in known:
+                    found[ident] = (known[ident],)
+                else:
                     mentions.append(ident)
                 continue
             found[ident] = self._match(person)
@@ -321,7 +326,7 @@ class Syncer:
         )
         owners = self.resolve_owners(
             (item.owner for p in plans for item in p.postmortem.items if item.owner),
-            named=_named((*issues, *extra)),
+            known=_assignees((*issues, *extra)),
         )
         return Snapshot(
             pages=tuple(plans),
@@ -383,7 +388,8 @@ class Syncer:
         owners = dict(before.owners)
         owners.update(
             self.resolve_owners(
-                (p for p in people if (p.identity or "") not in owners), named=_named(issues)
+                (p for p in people if (p.identity or "") not in owners),
+                known=_assignees(issues),
             )
         )
         fresh = attrs.evolve(

@@ -7,16 +7,16 @@ one ``user/bulk`` request per 50 ids.
 
 from __future__ import annotations
 
-from sync_helpers import ALICE, BOB, row, table_page
+from sync_helpers import ALICE, BOB, make_syncer, row, table_page
 
 
 def _user_requests(emu) -> list[str]:
     return [f"{r.method} {r.path}" for r in emu.requests if "/user" in r.path]
 
 
-def _page(emu, owners):
+def _page(emu, owners, title="Disk full"):
     rows = [row(f"Action {n}", owner, "2026-12-04") for n, owner in enumerate(owners)]
-    return emu.add_page("SRE", "Disk full", table_page(rows), labels=("postmortem",))
+    return emu.add_page("SRE", title, table_page(rows), labels=("postmortem",))
 
 
 def test_new_owners_names_cost_one_bulk_request_and_a_rerun_none(emu, syncer):
@@ -45,6 +45,24 @@ def test_names_come_from_the_assignees_read_when_they_are_known(emu, syncer):
     (create,) = syncer.plan(page_ids=[page_id]).of_kind("create")
     assert [] == _user_requests(emu)
     assert "owner: - → Bob Example" in create.describe()
+
+
+def test_applying_a_plan_looks_up_no_name_the_plan_knew(emu, syncer):
+    """Bob's name came from his issue on another page; re-planning the page under its
+    lease (docs/sync.md) finds it in the plan's snapshot, not by asking Jira again."""
+    _page(emu, [BOB], title="Checkout outage")
+    page_id = _page(emu, [ALICE])
+    assert syncer.sync(cql='label = "postmortem"').ok
+    storage = emu.page(page_id)["storage"]
+    emu.edit_page(page_id, storage.replace("</tbody>", _row_markup(BOB) + "</tbody>"))
+    later = make_syncer(emu, syncer.config)  # the next cron run: nothing cached
+    emu.clear_requests()
+    plan = later.plan(cql='label = "postmortem"')
+    result = later.apply(plan)
+    assert result.ok, result.errors
+    assert 1 == len(result.created)
+    assert () == result.replanned
+    assert [] == _user_requests(emu)
 
 
 def _row_markup(owner: str) -> str:

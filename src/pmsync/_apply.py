@@ -25,7 +25,15 @@ from pmsync._diff import restrict, with_lint_note, writeback_update
 from pmsync._gateways.atlassian import PROPERTY_KEY
 from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
-from pmsync._model import ActionItem, CreateOutcome, JiraIssue, Page, Postmortem, Status
+from pmsync._model import (
+    ActionItem,
+    CreateOutcome,
+    JiraIssue,
+    Page,
+    Postmortem,
+    Status,
+    Transition,
+)
 from pmsync._payload import JIRA_FIELD_KEYS, jira_values
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
 from pmsync._ports import IssueGateway, PageGateway
@@ -632,6 +640,11 @@ class Applier:
             return  # its create failed and was reported
         target = Status(change.fields["status"][1])
         try:
+            # The transitions first, the issue second: its status is then checked after
+            # the routes were read, so a person's move in between is seen and kept. Jira
+            # has no compare-and-set for transitions; one in the instant between this read
+            # and the POST is the window left (docs/sync.md).
+            routes = self.jira.transitions(key)
             issue = self.jira.issue(key)
             planned = change.fields["status"][0]
             # A new issue starts in a to-do status: elsewhere, a person moved it already.
@@ -651,7 +664,7 @@ class Applier:
                 self.status[key] = (issue.status, target)  # already there: nothing to move
                 moved = False
             else:
-                self.status[key] = self.move(key, target, issue)
+                self.status[key] = move_issue(self.jira, key, target, issue, routes)
                 moved = True
             wanted = _with_current_reminders(SyncRecord.read(change.prop), issue.record)
             if wanted is not None and issue.record != wanted:
@@ -684,10 +697,6 @@ class Applier:
             )
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
-
-    def move(self, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
-        """Take the issue to a status of category ``target`` (see :func:`move_issue`)."""
-        return move_issue(self.jira, key, target, issue)
 
     def apply_orphan(self, page: PagePlan, change: Change) -> None:
         key = change.issue_key or ""
@@ -889,17 +898,26 @@ def _planned_status(change: Change) -> StatusInfo | None:
     return None
 
 
-def move_issue(jira: IssueGateway, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
+def move_issue(
+    jira: IssueGateway,
+    key: str,
+    target: Status,
+    issue: JiraIssue,
+    transitions: Sequence[Transition] | None = None,
+) -> StatusInfo:
     """Take the issue to a status of category ``target`` by the shortest route found.
 
     Direct transitions come first; otherwise one step through an in-progress status
     (To Do → In Progress → Done workflows). A transition is a POST and is never
     replayed blindly: after an unclear failure pmsync re-reads the issue first.
+    ``transitions`` are the routes from ``issue``'s status, if already read.
     """
     current = issue.status or "its current status"
     visited: set[str] = {current}
+    known = list(transitions) if transitions is not None else None
     for _ in range(3):
-        transitions = jira.transitions(key)
+        transitions = known if known is not None else jira.transitions(key)
+        known = None  # after a step, the routes are those of the new status
         direct = [t for t in transitions if t.to_category is target]
         step = direct[0] if direct else None
         if step is None:

@@ -68,6 +68,7 @@ def _parse_local(text: str, page_id: str, title: str, config: Config | None) -> 
         date_order=config.date_order,
         statuses=config.status_map or None,
         priorities=config.priority_map or None,
+        projects=(config.project,),
     )
 
 

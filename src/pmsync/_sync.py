@@ -165,6 +165,7 @@ class Syncer:
             date_order=self.config.date_order,
             statuses=self.config.status_map or None,
             priorities=self.config.priority_map or None,
+            projects=(self.config.project,),
         )
 
     def read_pages(

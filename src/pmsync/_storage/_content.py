@@ -17,6 +17,7 @@ from lxml import etree
 
 from pmsync._model import Person
 from pmsync._storage._xhtml import AC, AT, RI
+from pmsync._storage.keys import key_in_url, project_of, valid_key
 
 __all__ = [
     "EMPTY",
@@ -24,6 +25,7 @@ __all__ = [
     "Link",
     "Lozenge",
     "all_text",
+    "jira_projects",
     "read_content",
     "read_value",
     "text_of",
@@ -196,6 +198,24 @@ def all_text(element: etree._Element) -> str:
 def text_of(element: etree._Element) -> str:
     """The visible text of ``element`` on one line (for headings and header cells)."""
     return read_content(element).text
+
+
+def jira_projects(root: etree._Element) -> frozenset[str]:
+    """The Jira projects that the page under ``root`` names for sure: the project of
+    each single-issue ``jira`` macro and of each Jira link (``…/browse/OPS-77``, an
+    inline card, ``?selectedIssue=OPS-77``)."""
+    projects: set[str] = set()
+    for element in root.iter(_AC_MACRO, "a", _RI_URL):
+        tag = element.tag
+        if tag == _AC_MACRO:
+            if (element.get(_AC_NAME) or "").strip().casefold() != "jira":
+                continue
+            key = valid_key(_parameter(element, "key") or "")
+        else:
+            key = key_in_url(element.get("href" if tag == "a" else _RI_VALUE) or "")
+        if key:
+            projects.add(project_of(key))
+    return frozenset(projects)
 
 
 def _collapse(text: str) -> str:

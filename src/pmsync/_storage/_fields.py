@@ -6,15 +6,25 @@ cell says something it cannot use as written. Pure."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Literal, NamedTuple
 
+from lxml import etree
+
 from pmsync._model import Person, Status
-from pmsync._storage._content import Content, Lozenge
+from pmsync._storage._content import Content, Lozenge, jira_projects
 from pmsync._storage._page import PageItems, Place, where
 from pmsync._storage.dates import DateReading, date_from_attribute, read_date
-from pmsync._storage.keys import ISSUE_NUMBER, PROJECT_KEY, key_in_url, keys_in_text, valid_key
+from pmsync._storage.keys import (
+    ISSUE_NUMBER,
+    PROJECT_KEY,
+    key_in_url,
+    keys_in_text,
+    project_of,
+    valid_key,
+)
 from pmsync._storage.vocabulary import (
     is_placeholder,
     normalise_priority,
@@ -29,26 +39,6 @@ _OWNER_SEPARATORS = re.compile(r"\s*(?:[,;]|\s/\s|\s&\s|\sand\s)\s*", re.IGNOREC
 _DONE_EMOTICONS = frozenset({"tick", "check", "checkmark", "white_check_mark"})
 # A key typed at the very end of the action text: "Add a rollback alarm (OPS-77)."
 _TRAILING_KEY = re.compile(rf"(?<![\w-])({PROJECT_KEY}-{ISSUE_NUMBER})[\s)\].]*\Z")
-# Key-shaped names of standards and algorithms ("Use SHA-256"): typed at the end of an
-# action they are what the action is about, not its issue.
-_STANDARDS = frozenset(
-    {
-        "AES",
-        "CRC",
-        "CVE",
-        "DES",
-        "HTTP",
-        "IEEE",
-        "ISO",
-        "MD",
-        "RFC",
-        "RSA",
-        "SHA",
-        "SSL",
-        "TLS",
-        "UTF",
-    }
-)
 # What is left dangling before a key taken off the end: "Add an alarm - see", "(".
 _BEFORE_KEY = re.compile(r"(?:[\s,;:\-–—(\[]|\b(?:see|ticket|issue|jira)\b)+\Z", re.I)
 # A word that makes a key after it a reference to another issue: "Fix the bug in OPS-7".
@@ -116,7 +106,8 @@ def _without_tail(text: str, tail: str) -> str | None:
 
 
 class FieldReader:
-    """Reads field values for one page, with its options, and warns through ``page``."""
+    """Reads field values for one page (the tree under ``root``), with its options, and
+    warns through ``page``."""
 
     def __init__(
         self,
@@ -125,11 +116,17 @@ class FieldReader:
         date_order: Literal["DMY", "MDY"] | None,
         statuses: Mapping[str, Status | str] | None,
         priorities: Mapping[str, str] | None,
+        projects: Set[str],
+        root: etree._Element,
     ) -> None:
         self.page = page
         self.date_order = date_order
         self.statuses = statuses
         self.priorities = priorities
+        #: The Jira projects known to exist, besides those the page under ``root``
+        #: names: a key of another project typed as a word is text ("Enable HTTP-2").
+        self.projects = projects
+        self.root = root
         # Due dates, statuses and priorities repeat down a table: each text is read once.
         self._dates: dict[str, DateReading] = {}
         self._statuses: dict[str, Status | None] = {}
@@ -289,6 +286,17 @@ class FieldReader:
         )
         return None, summary
 
+    def is_project(self, project: str) -> bool:
+        """Whether ``project`` is known to be a Jira project: one of :attr:`projects`, or
+        one the page's Jira macros and links name."""
+        return project in self.projects or project in self.page_projects
+
+    @functools.cached_property
+    def page_projects(self) -> frozenset[str]:
+        """The projects the page's Jira macros and links name (looked for only when
+        :meth:`is_project` needs them)."""
+        return jira_projects(self.root)
+
     def action_key(
         self, content: Content, summary: str, place: Place, row: int
     ) -> tuple[str | None, str]:
@@ -296,11 +304,13 @@ class FieldReader:
         ticket column) names as its own, and the summary without it.
 
         A ``jira`` macro anywhere in it is its issue (Confluence's "create issue" puts
-        one there). So is a Jira link (an inline card, a ``/browse/KEY`` link) or a key
-        typed as words at the end of the summary, which then loses it: "Add a rollback
-        alarm https://example.atlassian.net/browse/OPS-77" is "Add a rollback alarm",
-        OPS-77. Keys and links elsewhere in the text are references ("after OPS-1 ships"),
-        and so are names of standards typed like keys ("Use SHA-256").
+        one there). So is a Jira link (an inline card, a ``/browse/KEY`` link) ending the
+        summary, which then loses it: "Add a rollback alarm
+        https://example.atlassian.net/browse/OPS-77" is "Add a rollback alarm", OPS-77.
+        A key typed as a word at the end is its issue only when its project is known
+        (:meth:`is_project`): "Cap the batch size OPS-79" is OPS-79 when OPS is known,
+        while "Enable HTTP-2" stays whole. Keys and links elsewhere in the text are
+        references ("after OPS-1 ships").
         """
         if content.jira_keys:
             return self.first_key(content.jira_keys, place, row), summary
@@ -310,9 +320,9 @@ class FieldReader:
             if key and shortened and _ALPHANUMERIC.search(shortened):
                 return key, shortened
         match = _TRAILING_KEY.search(summary)
-        if match is not None and match.group(1).split("-")[0] in _STANDARDS:
-            match = None
-        shortened = None if match is None else _without_tail(summary, match.group(1))
-        if match is not None and shortened and _ALPHANUMERIC.search(shortened):
+        if match is None or not self.is_project(project_of(match.group(1))):
+            return None, summary
+        shortened = _without_tail(summary, match.group(1))
+        if shortened and _ALPHANUMERIC.search(shortened):
             return match.group(1), shortened
         return None, summary

@@ -310,6 +310,9 @@ class TableReader:
             rest = (*rest, *read_content(element).lines)
         element = cells.get("owner")
         owner = None if element is None else fields.owner(read_value(element), table, row)
+        # The id comes from the text as written, before a typed "@Name" leaves it for the
+        # owner: rows synced before pmsync read such names keep their ids.
+        item_id = page.identity(summary, key)
         if owner is None:
             owner, summary = fields.typed_owner(summary, table, row)
         element = cells.get("due")
@@ -337,5 +340,5 @@ class TableReader:
         if section:
             extra.setdefault("section", section)
         found = {"priority": priority, "status": status, "jira_key": key, "extra": extra}
-        page.add(table, row, page.identity(summary, key), summary, rest, owner, due, **found)
+        page.add(table, row, item_id, summary, rest, owner, due, **found)
         return section

@@ -75,6 +75,8 @@ def _read_task(
             row,
         )
         return
+    # The id comes before a typed "@Name" leaves the text (see _tables).
+    item_id = page.task_identity(task_id, summary, key, place, row)
     owner: Person | None = None
     people = [*content.mentions, *content.emails]
     if people:
@@ -94,5 +96,4 @@ def _read_task(
     else:
         status = fields.lozenge_status(content.lozenges) or Status.TODO
     found = {"status": status, "jira_key": key, "task_id": task_id}
-    item_id = page.task_identity(task_id, summary, key, place, row)
     page.add(place, row, item_id, summary, rest, owner, due, **found)

@@ -24,6 +24,7 @@ __all__ = [
     "is_project_key",
     "key_in_url",
     "keys_in_text",
+    "project_of",
     "valid_key",
 ]
 
@@ -57,6 +58,11 @@ def valid_key(text: str) -> str | None:
         return text
     key = text.strip().upper()
     return key if is_issue_key(key) else None
+
+
+def project_of(key: str) -> str:
+    """The project key of an issue key (``OPS`` for ``OPS-12``)."""
+    return key.rpartition("-")[0]
 
 
 def keys_in_text(text: str) -> list[str]:

@@ -11,7 +11,7 @@ must never raise anything but :class:`~pmsync.ParseError`, whatever the page hol
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from lxml import etree
@@ -23,6 +23,7 @@ from pmsync._storage._page import PageItems, digest
 from pmsync._storage._tables import TableReader
 from pmsync._storage._tasks import read_task_list
 from pmsync._storage._xhtml import AC, UnreadableMarkupError, read_storage
+from pmsync._storage.keys import is_project_key
 from pmsync._storage.vocabulary import (
     HeaderVocabulary,
     fold_words,
@@ -46,6 +47,7 @@ def parse_page(
     date_order: Literal["DMY", "MDY"] | None = None,
     statuses: Mapping[str, Status | str] | None = None,
     priorities: Mapping[str, str] | None = None,
+    projects: Iterable[str] | None = None,
 ) -> Postmortem:
     """Read the action items of one page's storage-format XHTML.
 
@@ -62,6 +64,11 @@ def parse_page(
             configuration), winning over the built-in words.
         priorities: More page priorities -> Jira priority name (the ``priority_map``
             configuration), winning over the built-in words.
+        projects: Jira project keys known to exist (the configured ``project``). A key
+            typed as a word at the end of an action text (``Cap the batch size OPS-79``)
+            is the item's issue only when its project is one of these or one that the
+            page's Jira macros and links name; otherwise it is part of the summary
+            (``Enable HTTP-2``).
 
     Returns:
         The page's items, in document order, with every warning noticed on the way and
@@ -70,12 +77,14 @@ def parse_page(
     Raises:
         ParseError: the page holds nothing readable (not text, or text without markup).
         TypeError: ``columns`` is not a mapping of field names to header names.
-        ValueError: ``date_order`` or a ``statuses`` category is not a known value.
+        ValueError: ``date_order`` or a ``statuses`` category is not a known value, or
+            one of ``projects`` is not a project key.
     """
     text = _as_text(storage, page_id, title)
     if date_order not in (None, "DMY", "MDY"):
         raise ValueError(f"date_order must be 'DMY', 'MDY' or None, not {date_order!r}")
     vocabulary = HeaderVocabulary.build(columns)
+    known = _project_keys(projects)
     if statuses:
         status_from_text("", statuses)  # validates the categories up front
     if not text.strip():
@@ -99,7 +108,14 @@ def parse_page(
             None,
             None,
         )
-    fields = FieldReader(page, date_order=date_order, statuses=statuses, priorities=priorities)
+    fields = FieldReader(
+        page,
+        date_order=date_order,
+        statuses=statuses,
+        priorities=priorities,
+        projects=known,
+        root=document.root,
+    )
     _walk(document.root, TableReader(page, fields, vocabulary), fields)
     return page.postmortem(title)
 
@@ -135,6 +151,19 @@ def item_digest(page_id: str | None, summary: str, occurrence: int = 0) -> str:
     page id and the summary folded for case, punctuation and spacing (plus the
     occurrence number, from 1, for the second and later rows with the same summary)."""
     return digest(page_id, fold_words(summary), occurrence)
+
+
+def _project_keys(projects: Iterable[str] | None) -> frozenset[str]:
+    """``projects`` as a set of project keys; raises when one is not a project key."""
+    if projects is None:
+        return frozenset()
+    if isinstance(projects, str):
+        raise TypeError(f"projects must be a collection of project keys, such as [{projects!r}]")
+    keys = frozenset(projects)
+    for key in keys:
+        if not isinstance(key, str) or not is_project_key(key):
+            raise ValueError(f"projects: {key!r} is not a Jira project key (such as 'OPS')")
+    return keys
 
 
 def _as_text(storage: object, page_id: str | None, title: str | None) -> str:

@@ -582,14 +582,13 @@ class Applier:
                 self.jira.edit(key, payload)
             if prop is not None:
                 self.jira.set_property(key, prop)
-            if not payload and prop is None:
-                return
         except PmsyncError as exc:
             self.fail(
                 f"updating {key} ({change.describe()}) failed: {exc}", change, key=key, cause=exc
             )
             return
-        self.updated.append(key)
+        if payload:  # a property alone (the agreed base) is bookkeeping, not an update
+            self.updated.append(key)
 
     def recheck(self, key: str, change: Change) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """What of an update is still to do, now (a plan is a proposal, Jira the truth).

@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,6 +20,7 @@ import attrs
 from pmsync._lease import SkippedPage
 from pmsync._lint import Finding
 from pmsync._model import ItemTable, Postmortem
+from pmsync.config import Ownership
 from pmsync.exceptions import ApplyError
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "PagePlan",
     "Plan",
     "SyncResult",
+    "shown_kind",
     "warning_line",
 ]
 
@@ -72,11 +74,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, width: int = 40) -> str:
     if value is None:
         return "-"
     text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @attrs.frozen
@@ -85,8 +87,12 @@ class Change:
 
     ``kind`` is one of ``create``, ``update``, ``transition``, ``writeback``, ``conflict``,
     ``orphan`` and ``noop``. ``fields`` maps each field concerned to ``(old, new)``: for a
-    conflict, ``(page value, Jira value)``. ``reason`` says why, for conflicts, orphans and
-    no-ops (and for updates that adopt an issue).
+    conflict, ``(page value, Jira value)``. An owner is a Jira user id (the account id on
+    Cloud, the username on Server/Data Center); ``names`` holds the display names that
+    :meth:`describe` shows for them. ``resolution`` says, for a conflict, which side's
+    value is kept (``page`` or ``jira``; ``report``: both stay). ``reason`` says why, for
+    conflicts, orphans and no-ops (and for updates that adopt an issue or only record
+    the values both sides agree on: see :attr:`bookkeeping`).
 
     ``jira`` (the exact Jira fields apply sends) and ``prop`` (the issue's ``pmsync``
     property afterwards, holding the new merge base) are what :meth:`pmsync.Syncer.apply`
@@ -117,6 +123,17 @@ class Change:
     prop: Mapping[str, Any] | None = attrs.field(
         default=None, converter=_ro_optional, eq=attrs.cmp_using(eq=_same), hash=False, repr=False
     )
+    names: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_ro, eq=False, hash=False, repr=False
+    )
+    resolution: Ownership | None = None
+
+    @property
+    def bookkeeping(self) -> bool:
+        """True for an update that sends Jira no field and only records, in the issue's
+        ``pmsync`` property, what both sides agree on: nothing a person reviews, yet it is
+        applied (the next three-way merge needs that base)."""
+        return self.kind == "update" and not self.jira
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of this change."""
@@ -127,16 +144,37 @@ class Change:
             "issue_key": self.issue_key,
             "summary": self.summary,
             "fields": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in self.fields.items()},
+            "names": dict(self.names),
             "reason": self.reason,
+            "resolution": self.resolution,
+            "bookkeeping": self.bookkeeping,
         }
 
-    def describe(self) -> str:
-        """One line saying what this change does."""
+    def describe(self, *, width: int = 40, omit: Collection[str] = ()) -> str:
+        """One line saying what this change does, people by their display names.
+
+        Values longer than ``width`` are cut; fields named in ``omit`` are left out.
+        """
         what = ", ".join(
-            f"{name}: {_show(old)} → {_show(new)}" for name, (old, new) in self.fields.items()
+            self._describe_field(name, old, new, width)
+            for name, (old, new) in self.fields.items()
+            if name not in omit
         )
         parts = [p for p in (what, self.reason) if p]
         return "; ".join(parts)
+
+    def _describe_field(self, name: str, old: Any, new: Any, width: int) -> str:
+        if name == "owner":
+            old, new = (self.names.get(v, v) if isinstance(v, str) else v for v in (old, new))
+        if self.kind != "conflict":
+            return f"{name}: {_show(old, width)} → {_show(new, width)}"
+        # A conflict holds (page value, Jira value): say which one stays, not an arrow.
+        page, jira = _show(old, width), _show(new, width)
+        if self.resolution == "page":
+            return f"{name}: page {page} kept over Jira {jira}"
+        if self.resolution == "jira":
+            return f"{name}: Jira {jira} kept over page {page}"
+        return f"{name}: page {page}, Jira {jira}"
 
 
 @attrs.frozen
@@ -156,6 +194,11 @@ class PagePlan:
         return self.postmortem.tables
 
 
+def shown_kind(change: Change) -> ChangeKind:
+    """How a change is listed: bookkeeping is a no-op to a reader (its reason says why)."""
+    return "noop" if change.bookkeeping else change.kind
+
+
 def warning_line(warning: str) -> str:
     """A warning as printed: ``warning: ...``, except that lint notes carry their own
     severity (``lint error [no-owner]: ...``) and are not called warnings twice."""
@@ -167,8 +210,10 @@ class Plan:
     """What a sync would change, item by item. Build it with :meth:`pmsync.Syncer.plan`.
 
     ``changes`` lists every decision, no-ops included; ``is_empty`` is true when every
-    change is a no-op; ``warnings`` holds everything worth a human's attention (parse
-    problems, owners that match no Jira user, links to missing issues...).
+    change is a no-op; :attr:`to_review` leaves out the no-ops and the bookkeeping (updates
+    that only record what both sides agree on: applied, but nothing a person reviews);
+    ``warnings`` holds everything worth a human's attention (parse problems, owners that
+    match no Jira user, links to missing issues...).
     """
 
     changes: tuple[Change, ...] = ()
@@ -183,12 +228,18 @@ class Plan:
 
     @property
     def is_empty(self) -> bool:
-        """True when applying this plan would change nothing."""
+        """True when applying this plan would change nothing (not even a recorded base)."""
         return all(change.kind == "noop" for change in self.changes)
 
+    @property
+    def to_review(self) -> tuple[Change, ...]:
+        """The changes a person reviews: neither no-ops nor :attr:`Change.bookkeeping`."""
+        return tuple(c for c in self.changes if c.kind != "noop" and not c.bookkeeping)
+
     def counts(self) -> dict[str, int]:
-        """How many changes of each kind, in the order kinds are listed."""
-        found = Counter(change.kind for change in self.changes)
+        """How many changes of each kind, in the order kinds are listed; bookkeeping
+        updates count as no-ops, as they are shown."""
+        found = Counter(shown_kind(change) for change in self.changes)
         return {kind: found[kind] for kind in CHANGE_KINDS if found[kind]}
 
     def of_kind(self, *kinds: ChangeKind) -> tuple[Change, ...]:
@@ -220,11 +271,12 @@ class Plan:
         titles = {p.page_id: p.title for p in self.pages}
         rows: list[tuple[str, str, str, str, str]] = []
         for change in self.changes:
-            if change.kind == "noop" and not verbose:
+            kind = shown_kind(change)
+            if kind == "noop" and not verbose:
                 continue
             rows.append(
                 (
-                    change.kind,
+                    kind,
                     _show(titles.get(change.page_id or "", change.page_id)),
                     change.issue_key or ("(new)" if change.kind == "create" else "-"),
                     _show(change.summary),
@@ -236,8 +288,8 @@ class Plan:
     def render(self, *, verbose: bool = False) -> str:
         """The plan as an aligned text table; ``verbose`` also lists the no-ops."""
         counts = self.counts()
-        if self.is_empty:
-            head = f"Nothing to do: {len(self.changes)} item(s) in sync."
+        if not self.to_review:
+            head = f"Nothing to do: {counts.get('noop', 0)} item(s) in sync."
         else:
             head = "Plan: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())
         lines = [head]
@@ -279,7 +331,8 @@ class Plan:
 class SyncResult:
     """What :meth:`pmsync.Syncer.apply` did.
 
-    ``created``, ``updated`` and ``transitioned`` are issue keys, ``pages_written`` page
+    ``created``, ``updated`` (issues whose fields changed; recording the agreed base
+    alone is bookkeeping) and ``transitioned`` are issue keys, ``pages_written`` page
     ids, ``conflicts`` the conflict changes met (resolved or reported), and ``errors`` one
     :class:`~pmsync.ApplyError` per change that failed, naming the page, item and cause.
     ``skipped`` lists the pages left alone because another run held their lease, and

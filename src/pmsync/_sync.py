@@ -65,6 +65,17 @@ def _page_of(issue: JiraIssue) -> str | None:
     return record.page_id if record else None
 
 
+def _assignees(issues: Iterable[JiraIssue]) -> dict[str, JiraUser]:
+    """The Cloud users the issues are assigned to, with the names the search returned."""
+    return {
+        person.account_id: JiraUser(
+            id=person.account_id, display_name=person.display_name, email=person.email
+        )
+        for issue in issues
+        if (person := issue.assignee) and person.account_id and person.display_name
+    }
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -201,16 +212,33 @@ class Syncer:
         ordered = sorted(pages.values(), key=lambda p: (len(p.id), p.id))
         return ordered, warnings
 
-    def resolve_owners(self, people: Iterable[Person]) -> dict[str, tuple[JiraUser, ...]]:
-        """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses."""
+    def resolve_owners(
+        self, people: Iterable[Person], *, known: Mapping[str, JiraUser] | None = None
+    ) -> dict[str, tuple[JiraUser, ...]]:
+        """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses.
+
+        A Cloud mention is an account id already: only its display name is needed, for
+        plans to show. ``known`` users (the assignees of the issues read) cost nothing; the
+        others are looked up in one request per 50 accounts. An account Jira does not know
+        is left out.
+        """
+        known = known or {}
         found: dict[str, tuple[JiraUser, ...]] = {}
+        mentions: list[str] = []
         for person in people:
             ident = person.identity
             if not ident or ident in found:
                 continue
             if person.account_id and self.jira.cloud:
-                continue  # a Cloud mention is an account id already
+                if ident in known:
+                    found[ident] = (known[ident],)
+                else:
+                    mentions.append(ident)
+                continue
             found[ident] = self._match(person)
+        found.update(
+            (ident, (user,)) for ident, user in self.jira.users_by_account(mentions).items()
+        )
         return found
 
     def _match(self, person: Person) -> tuple[JiraUser, ...]:
@@ -306,7 +334,8 @@ class Syncer:
             linked - known, known_projects={self.config.project}
         )
         owners = self.resolve_owners(
-            item.owner for p in plans for item in p.postmortem.items if item.owner
+            (item.owner for p in plans for item in p.postmortem.items if item.owner),
+            known=_assignees((*issues, *extra)),
         )
         return Snapshot(
             pages=tuple(plans),
@@ -366,7 +395,12 @@ class Syncer:
             )
         people = [i.owner for p in pages for i in p.postmortem.items if i.owner]
         owners = dict(before.owners)
-        owners.update(self.resolve_owners(p for p in people if (p.identity or "") not in owners))
+        owners.update(
+            self.resolve_owners(
+                (p for p in people if (p.identity or "") not in owners),
+                known=_assignees(issues),
+            )
+        )
         fresh = attrs.evolve(
             before,
             pages=tuple(pages),

@@ -268,7 +268,7 @@ def sync(
             else:
                 session.say(the_plan.render(verbose=session.verbose))
             return EXIT_PARTIAL if missing else EXIT_OK
-        if not yes and _session.is_interactive():
+        if not yes and _session.is_interactive() and the_plan.to_review:
             session.echo(the_plan.render(verbose=session.verbose), err=session.as_json)
             try:
                 apply_it = click.confirm("Apply these changes?", default=False, err=session.as_json)
@@ -280,7 +280,7 @@ def sync(
                 return EXIT_OK
         elif not session.as_json:
             session.say(the_plan.render(verbose=session.verbose))
-        changes = sum(1 for change in the_plan.changes if change.kind != "noop")
+        changes = len(the_plan.to_review)
         with session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick:
             result = syncer.apply(the_plan, progress=tick)
     if session.metrics is not None:

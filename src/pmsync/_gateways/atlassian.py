@@ -682,6 +682,31 @@ class JiraGateway:
         users = self._users[cache_key]
         return users[0] if users else None
 
+    def users_by_account(self, account_ids: Iterable[str]) -> dict[str, JiraUser]:
+        """Cloud users by account id, in one request per 50 ids (``user/bulk``).
+
+        Ids Jira does not know are left out. Shares its cache with :meth:`user_by_account`,
+        so a later look-up of the same account (a Slack notice's email) costs nothing.
+        """
+        ids = list(dict.fromkeys(account_ids))
+        wanted = [a for a in ids if f"account:{a}" not in self._users]
+        for start in range(0, len(wanted), 50):
+            chunk = wanted[start : start + 50]
+            found: dict[str, JiraUser] = {}
+            offset = 0
+            while True:
+                params = {"accountId": chunk, "startAt": offset, "maxResults": len(chunk)}
+                body = self.http.json("GET", "rest/api/2/user/bulk", params=params) or {}
+                values = body.get("values") or []
+                found.update((user.id, user) for user in map(self._user, values))
+                offset += len(values)
+                if body.get("isLast", True) or not values:
+                    break
+            for account_id in chunk:
+                user = found.get(account_id)
+                self._users[f"account:{account_id}"] = [user] if user else []
+        return {a: users[0] for a in ids if (users := self._users[f"account:{a}"])}
+
     def priorities(self) -> frozenset[str]:
         """The names of Jira's priorities (cached): ``priority/search``, paged, on Cloud
         (its ``GET priority`` is gone from the current API); ``GET priority`` on Server/DC."""

@@ -122,6 +122,7 @@ class JiraHttp(AtlassianHttp):
         r(f"{base}/user/search", ["GET"], self._user_search)
         if self.cloud:
             r(f"{base}/priority/search", ["GET"], self._priority_search)
+            r(f"{base}/user/bulk", ["GET"], self._user_bulk)
             r(f"{base}/search/jql", ["GET", "POST"], self._search_jql)
             r(f"{base}/search", ["GET", "POST"], self._search_removed)
         else:
@@ -506,6 +507,31 @@ class JiraHttp(AtlassianHttp):
             users = directory.all() if query in (".", "%") else directory.search(query)
         page = users[start : start + limit]
         return json_response([self.backend.user_json(u, self.base_url) for u in page])
+
+    def _user_bulk(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
+        """Cloud's bulk get users: one page of the accounts named by ``accountId``.
+
+        Unknown account ids are left out, like Jira does; ``maxResults`` defaults to 10.
+        """
+        del values, user
+        wanted = request.args.getlist("accountId")
+        if not wanted:
+            return _error(400, ["The query parameter 'accountId' is required."])
+        start = int_param(request, "startAt", 0)
+        limit = min(int_param(request, "maxResults", 10, minimum=1), 200)
+        directory = self.backend.directory
+        found = [u for u in map(directory.by_account_id, dict.fromkeys(wanted)) if u]
+        page = found[start : start + limit]
+        return json_response(
+            {
+                "self": request.url,
+                "maxResults": limit,
+                "startAt": start,
+                "total": len(found),
+                "isLast": start + limit >= len(found),
+                "values": [self.backend.user_json(u, self.base_url) for u in page],
+            }
+        )
 
     # -- search ----------------------------------------------------------------------------
 

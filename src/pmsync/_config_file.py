@@ -55,6 +55,10 @@ _TOP: dict[str, tuple[type, ...]] = {
     "reminders": (dict,),
     "date_order": (str,),
     "columns": (dict,),
+    "cursor_page": (str,),
+    "cursor_file": (str,),
+    "cursor_margin": (str,),
+    "full_every": (str,),
 }
 _REMINDERS: dict[str, tuple[type, ...]] = {
     "due_soon_days": (int,),

@@ -23,6 +23,7 @@ from pmsync._model import ItemTable, Postmortem
 from pmsync.exceptions import ApplyError
 
 if TYPE_CHECKING:
+    from pmsync._cursor import Selection
     from pmsync._diff import Snapshot
 
 __all__ = ["CHANGE_KINDS", "Change", "ChangeKind", "PagePlan", "Plan", "SyncResult"]
@@ -166,6 +167,8 @@ class Plan:
     text_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
     #: What the plan was made from; apply re-plans each page against it (docs/sync.md).
     snapshot: Snapshot | None = attrs.field(default=None, repr=False, eq=False)
+    #: How the pages were chosen: a full pass or what changed since the cursor.
+    selection: Selection | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def is_empty(self) -> bool:
@@ -287,6 +290,9 @@ class SyncResult:
     notified: tuple[str, ...] = ()
     skipped: tuple[SkippedPage, ...] = ()
     replanned: tuple[str, ...] = ()
+    #: What a full pass found to do that the incremental runs since the last one did not
+    #: look at (docs/sync.md, "Incremental reruns and the full pass").
+    missed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -316,6 +322,7 @@ class SyncResult:
             "notified": list(self.notified),
             "skipped": [s.to_dict() for s in self.skipped],
             "replanned": list(self.replanned),
+            "missed": list(self.missed),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -335,5 +342,6 @@ class SyncResult:
         lines.extend(f"error: {e}" for e in self.errors)
         lines.extend(f"skipped: {s.describe()}" for s in self.skipped)
         lines.extend(f"replanned: {r}" for r in self.replanned)
+        lines.extend(f"missed by incremental runs: {m}" for m in self.missed)
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)

@@ -65,6 +65,30 @@ def _status_map(value: Mapping[str, Any] | None) -> Mapping[str, Status]:
     return MappingProxyType(out)
 
 
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(value: Any, key: str) -> dt.timedelta:
+    """A duration: a timedelta, or text such as ``5m``, ``24h``, ``1d`` (TOML has none)."""
+    if isinstance(value, dt.timedelta):
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(
+            f"{value!r} is not a duration; write a number and a unit: 5m, 24h, 1d", key=key
+        )
+    return dt.timedelta(**{_UNIT[match[2]]: int(match[1])})
+
+
+def _margin(value: Any) -> dt.timedelta:
+    return _duration(value, "cursor_margin")
+
+
+def _full_every(value: Any) -> dt.timedelta:
+    return _duration(value, "full_every")
+
+
 def _days(value: Any) -> tuple[str, ...]:
     """Quiet days as strings: TOML dates (``2026-12-24`` unquoted) become ISO strings."""
     if isinstance(value, str):
@@ -143,6 +167,13 @@ class Config:
         reminders: The reminder policy.
         date_order: How to read ambiguous numeric dates on pages: ``DMY`` or ``MDY``.
         columns: Extra header names per field, added to the built-in vocabulary.
+        cursor_page: The id of a Confluence page whose content property keeps this
+            configuration's cursor, so that reruns read only what changed (every machine
+            sees it). See docs/sync.md, "Incremental reruns and the full pass".
+        cursor_file: A local file for the cursor instead (one machine only).
+        cursor_margin: How far before the last run's start a rerun looks (clock skew,
+            search indexes that lag); ``5m`` by default.
+        full_every: How often a rerun reads everything instead of what changed; ``24h``.
     """
 
     project: str
@@ -165,6 +196,10 @@ class Config:
     reminders: ReminderPolicy = attrs.field(factory=ReminderPolicy)
     date_order: Literal["DMY", "MDY"] | None = None
     columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns, eq=False)
+    cursor_page: str | None = None
+    cursor_file: str | None = None
+    cursor_margin: dt.timedelta = attrs.field(default=dt.timedelta(minutes=5), converter=_margin)
+    full_every: dt.timedelta = attrs.field(default=dt.timedelta(hours=24), converter=_full_every)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.project, str) or not _JIRA_KEY.match(self.project):
@@ -188,6 +223,14 @@ class Config:
                 raise ConfigError(
                     f"{owner!r} is not one of page, jira, report", key=f"ownership.{field}"
                 )
+        if self.cursor_page is not None and not str(self.cursor_page).isdigit():
+            raise ConfigError(
+                f"{self.cursor_page!r} is not a Confluence page id (digits only)",
+                key="cursor_page",
+            )
+        for name in ("cursor_margin", "full_every"):
+            if getattr(self, name) < dt.timedelta():
+                raise ConfigError("must not be negative", key=name)
         if self.date_order not in (None, "DMY", "MDY"):
             raise ConfigError(f"{self.date_order!r} is not DMY or MDY", key="date_order")
 

@@ -63,6 +63,8 @@ class Page:
     space: str | None = None
     url: str | None = None
     author: Person | None = None
+    #: When the version read was saved (what CQL's ``lastmodified`` compares).
+    modified: dt.datetime | None = None
 
 
 @attrs.frozen
@@ -183,6 +185,7 @@ class ConfluenceGateway:
             space=(raw.get("space") or {}).get("key"),
             url=f"{base}{webui}" if webui else f"{base}/pages/viewpage.action?pageId={raw['id']}",
             author=person_from_user((raw.get("history") or {}).get("createdBy")),
+            modified=_parse_datetime((raw.get("version") or {}).get("when")),
         )
 
     def search(self, cql: str, *, history: bool = False) -> Iterator[Page]:
@@ -272,6 +275,27 @@ class ConfluenceGateway:
         if "body" not in raw:
             return attrs.evolve(page, version=page.version + 1, storage=storage)
         return self._page(raw)
+
+    def page_version(self, page_id: str, version: int) -> Page | None:
+        """An earlier version of a page with its body, or None when it has no such version."""
+        try:
+            raw = self.http.json(
+                "GET",
+                f"rest/api/content/{page_id}",
+                params={
+                    "status": "historical",
+                    "version": version,
+                    "expand": "body.storage,version",
+                },
+            )
+        except NotFoundError:
+            return None
+        return self._page(raw)
+
+    def time_zone(self) -> str | None:
+        """The time zone Confluence reads this account's CQL dates in, when it says."""
+        raw = self.http.json("GET", "rest/api/user/current") or {}
+        return raw.get("timeZone") or None
 
     # -- content properties (the per-page lease, docs/sync.md) -------------------------
 
@@ -385,6 +409,11 @@ class JiraGateway:
         """Every issue pmsync manages in ``project`` (found by its label), paged."""
         jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
         return list(self.search(jql + " ORDER BY key ASC"))
+
+    def time_zone(self) -> str | None:
+        """The time zone Jira reads this account's JQL dates in (its profile's)."""
+        raw = self.http.json("GET", "rest/api/2/myself") or {}
+        return raw.get("timeZone") or None
 
     def recently_created(self, project: str, label: str, *, minutes: int) -> list[JiraIssue]:
         """The newest managed issues created in the last ``minutes``: one request, at most 100.

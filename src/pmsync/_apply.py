@@ -26,6 +26,7 @@ from pmsync._gateways.atlassian import (
     CreateOutcome,
     JiraGateway,
     Page,
+    Transition,
 )
 from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
@@ -137,6 +138,10 @@ class Applier:
         self.unresolved: dict[str, set[str]] = defaultdict(set)
         # (page id, item id) of creates whose outcome is unknown (a lost answer)
         self.uncertain: set[tuple[str, str]] = set()
+        # issues this run created, as read right after: never read again this run
+        self.new_issues: dict[str, JiraIssue] = {}
+        # (project, issue type, status) -> the workflow's transitions from that status
+        self.workflow: dict[tuple[str, str, str], list[Transition]] = {}
 
     def replan(self, plan: Plan, page_ids: Sequence[str], intents: Collection[str]) -> Plan:
         """The fresh plan for the leased pages (and for issues announced by other runs)."""
@@ -460,14 +465,12 @@ class Applier:
         wanted = set(keys)
         try:
             quoted = ", ".join(keys)
-            for issue in self.jira.search(f"key in ({quoted})", fields=("status",)):
+            found = list(self.jira.search(f"key in ({quoted})", fields=("status", "issuetype")))
+            found += [self.jira.issue(k) for k in sorted(wanted - {i.key for i in found})]
+            for issue in found:  # (keys not in the search index yet were read directly)
                 if issue.status and issue.status_category:
                     self.status[issue.key] = (issue.status, issue.status_category)
-                    wanted.discard(issue.key)
-            for key in sorted(wanted):  # not in the search index yet: read them directly
-                issue = self.jira.issue(key)
-                if issue.status and issue.status_category:
-                    self.status[key] = (issue.status, issue.status_category)
+                    self.new_issues[issue.key] = issue
         except PmsyncError as exc:
             self.warnings.append(
                 f"could not read the status of new issues ({exc}); the "
@@ -551,7 +554,8 @@ class Applier:
             return  # its create failed and was reported
         target = Status(change.fields["status"][1])
         try:
-            issue = self.jira.issue(key)
+            # An issue this run created is as learn_status read it: no second read.
+            issue = self.new_issues.get(key) or self.jira.issue(key)
             planned = change.fields["status"][0]
             if change.issue_key and issue.status != planned and issue.status_category is not target:
                 self.warnings.append(
@@ -607,7 +611,9 @@ class Applier:
         current = issue.status or "its current status"
         visited: set[str] = {current}
         for _ in range(3):
-            transitions = self.jira.transitions(key)
+            where = (key.rsplit("-", 1)[0], issue.issue_type or "", current)
+            cached = where in self.workflow
+            transitions = self.transitions(key, where)
             direct = [t for t in transitions if t.to_category is target]
             step = direct[0] if direct else None
             if step is None:
@@ -626,7 +632,13 @@ class Applier:
                 step = via[0]
             try:
                 self.jira.transition(key, step.id)
-            except ServiceError:
+            except ServiceError as exc:
+                if cached and exc.status == 400:
+                    # This issue's workflow differs (a condition): ask it, and go again.
+                    self.workflow.pop(where)
+                    return self.move(
+                        key, target, attrs.evolve(issue, status=current, issue_type=None)
+                    )
                 issue = self.jira.issue(key)  # did it land? (the POST is not replayed)
                 if issue.status != step.to_status:
                     raise
@@ -635,6 +647,15 @@ class Applier:
             if step.to_category is target:
                 return step.to_status, target
         raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)
+
+    def transitions(self, key: str, where: tuple[str, str, str]) -> list[Transition]:
+        """The transitions from the issue's status, read once per run per project, issue
+        type and status (the workflow is the same for every such issue)."""
+        if not where[1]:  # issue type unknown: this issue's own
+            return self.jira.transitions(key)
+        if where not in self.workflow:
+            self.workflow[where] = self.jira.transitions(key)
+        return self.workflow[where]
 
     def apply_orphan(self, page: PagePlan, change: Change) -> None:
         key = change.issue_key or ""

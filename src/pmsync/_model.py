@@ -231,3 +231,5 @@ class JiraIssue:
         default=None, converter=_optional_frozen_mapping, hash=False, eq=attrs.cmp_using(eq=_same)
     )
     url: str | None = None
+    #: The issue type's name (its workflow's transitions depend on it).
+    issue_type: str | None = None

@@ -47,6 +47,7 @@ ISSUE_FIELDS = (
     "created",
     "updated",
     "resolutiondate",
+    "issuetype",
 )
 _PAGE_BATCH = 50
 _CATEGORY = {"new": Status.TODO, "indeterminate": Status.IN_PROGRESS, "done": Status.DONE}
@@ -164,6 +165,7 @@ def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
         updated=_parse_datetime(fields.get("updated")),
         prop=properties.get(PROPERTY_KEY) if isinstance(properties, Mapping) else None,
         url=f"{base_url}/browse/{raw['key']}",
+        issue_type=(fields.get("issuetype") or {}).get("name"),
     )
 
 

@@ -24,9 +24,10 @@ from pmsync._model import (
 from pmsync._plan import Change, Plan, SyncResult
 from pmsync._remind import Reminder, ReminderResult
 from pmsync._report import Report
+from pmsync._review import Review
 from pmsync._storage.parse import parse_page
 from pmsync._sync import Syncer
-from pmsync.config import Config, ReminderPolicy
+from pmsync.config import Config, ReminderPolicy, ReviewSettings
 from pmsync.exceptions import (
     ApplyError,
     AuthError,
@@ -65,6 +66,8 @@ __all__ = [
     "ReminderResult",
     "Report",
     "RetryPolicy",
+    "Review",
+    "ReviewSettings",
     "ServiceError",
     "SkippedPage",
     "Status",

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from pmsync.config import Config, ReminderPolicy
+from pmsync.config import Config, ReminderPolicy, ReviewSettings
 from pmsync.exceptions import ConfigError
 
 __all__ = [
@@ -59,6 +59,7 @@ _TOP: dict[str, tuple[type, ...]] = {
     "cursor_file": (str,),
     "cursor_margin": (str,),
     "full_every": (str,),
+    "review": (dict,),
 }
 _REMINDERS: dict[str, tuple[type, ...]] = {
     "due_soon_days": (int,),
@@ -67,6 +68,12 @@ _REMINDERS: dict[str, tuple[type, ...]] = {
     "escalate_to_author": (bool,),
     "digest": (bool,),
     "quiet_days": (list,),
+}
+_REVIEW: dict[str, tuple[type, ...]] = {
+    "parent_page": (str,),
+    "title": (str,),
+    "slack_channel": (str,),
+    "stuck_after_days": (int,),
 }
 _TYPE_NAMES = {
     str: "a string",
@@ -194,10 +201,14 @@ def config_from_mapping(
         )
     kwargs = _check_tables(data, text, source)
     reminders = kwargs.pop("reminders", None)
+    review = kwargs.pop("review", None)
     try:
         if reminders is not None:
             _check(reminders, _REMINDERS, "reminders.", text, source)
             kwargs["reminders"] = ReminderPolicy(**reminders)
+        if review is not None:
+            _check(review, _REVIEW, "review.", text, source)
+            kwargs["review"] = ReviewSettings(**review)
         return Config(**kwargs)
     except ConfigError as exc:
         if exc.line is None and exc.key and exc.path is None:
@@ -373,6 +384,17 @@ escalate_to_author = false
 digest = false
 # Weekdays (mon..sun) or dates (YYYY-MM-DD) with no reminders; the next day catches up.
 quiet_days = ["sat", "sun"]
+
+# The review meeting (pmsync review): a Slack digest and a roll-up page in Confluence.
+[review]
+# The id of the page the roll-up page is created under (needed to keep the page).
+# parent_page = "123456"
+# The roll-up page's title.
+title = "Postmortem action items: review"
+# Where the digest goes; by default the slack_channel above.
+# slack_channel = "#sre-review"
+# An open item with no change in Jira for this many days is stuck.
+stuck_after_days = 14
 """
 
 

@@ -8,7 +8,8 @@ people would do over a few days:
 2. a person edits a page (a new due date, a task ticked off) and another closes an
    issue in Jira; the next sync carries each change to the other side;
 3. reminders go to the owners of items due soon or overdue, once;
-4. one more sync finds nothing to do.
+4. one more sync finds nothing to do;
+5. the review meeting: a digest in Slack and the roll-up page in Confluence.
 
 Each step checks its outcome and raises :class:`DemoError` naming the step and what
 went wrong, so the demo doubles as a smoke test of a fresh install.
@@ -26,8 +27,9 @@ import attrs
 
 from pmsync._model import ActionItem, Person, Postmortem
 from pmsync._plan import Plan, SyncResult
+from pmsync._review import STATES
 from pmsync._storage.parse import parse_page
-from pmsync.config import Config
+from pmsync.config import Config, ReviewSettings
 from pmsync.exceptions import PmsyncError
 
 __all__ = ["DemoError", "DemoOutput", "PlainOutput", "RichOutput", "run_demo"]
@@ -324,6 +326,40 @@ class _Demo:
         self.out.table("Slack messages", ("to", "text"), rows)
         return len(messages)
 
+    def show_review(self, review: Any, messages: Sequence[dict[str, Any]]) -> None:
+        """The digest as Slack shows it, and the roll-up page's two tables."""
+        people = {str(u.slack_id): str(u.display_name) for u in self.emu.users()}
+        for message in messages:
+            for block in message.get("blocks") or ():
+                texts = [block.get("text") or {}, *(block.get("elements") or ())]
+                for text in texts:
+                    for line in str(text.get("text") or "").splitlines():
+                        self.out.note(_slack_as_text(line, people))
+        opened = sorted(
+            (i.report for i in review.items if i.open),
+            key=lambda r: (r.owner or "~", not r.overdue, r.due or dt.date.max),
+        )
+        rows = [
+            (
+                r.owner or "nobody",
+                _short(r.summary),
+                str(r.due or "-"),
+                "overdue" if r.overdue else STATES[r.status],
+                r.issue_key or "-",
+            )
+            for r in opened
+        ]
+        self.out.table(
+            f"Roll-up page {review.page_url}: open items",
+            ("person", "what", "due", "state", "jira"),
+            rows,
+        )
+        lessons = [
+            (str(r.resolved.date()), _short(r.summary), r.owner or "-", r.issue_key or "-")
+            for r in (i.report for i in review.items if not i.open and i.report.resolved)
+        ]
+        self.out.table("Lessons learned", ("closed", "what was done", "by", "jira"), lessons)
+
     # -- acting ----------------------------------------------------------------------------
 
     def sync(self, step: str) -> tuple[Plan, SyncResult | None]:
@@ -341,6 +377,13 @@ class _Demo:
             + "."
         )
         return plan, result
+
+
+def _slack_as_text(line: str, people: dict[str, str]) -> str:
+    """A mrkdwn line as Slack shows it: links as their label, mentions as @name."""
+    line = re.sub(r"<@(\w+)>", lambda m: "@" + people.get(m.group(1), m.group(1)), line)
+    line = re.sub(r"<[^|<>]+\|([^<>]*)>", r"\1", line)
+    return line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _find(
@@ -511,6 +554,27 @@ def run_demo(out: DemoOutput, *, flavour: str = "cloud", verbose: bool = False) 
         plan, result = demo.sync(step)
         if result is not None:
             raise DemoError(step, f"expected nothing to do, but the plan had {plan.counts()}")
+
+        # -- 5. the review meeting -----------------------------------------------------------
+        step = "review"
+        out.heading("5. The review meeting: a digest in Slack, a roll-up page in Confluence")
+        parent = emu.add_page(seed.space_key, "Postmortem reviews", "<p>Our reviews.</p>")
+        syncer.config = attrs.evolve(config, review=ReviewSettings(parent_page=parent))
+        seen = len(emu.slack_messages())
+        review = syncer.review()
+        if not (review.digest_posted and review.page_written):
+            raise DemoError(step, "the digest was not posted or the roll-up page not written")
+        demo.show_review(review, emu.slack_messages()[seen:])
+        rerun = syncer.review()
+        out.note(
+            "Run again the same day: "
+            + ("posted again" if rerun.digest_posted else "nothing posted")
+            + ", "
+            + ("page rewritten" if rerun.page_written else "page unchanged")
+            + ". The last review is remembered on the roll-up page itself."
+        )
+        if rerun.digest_posted or rerun.page_written:
+            raise DemoError(step, "a second review the same day posted or wrote again")
 
     out.heading(f"Done in {time.monotonic() - started:.1f} s")
     out.note(

@@ -232,10 +232,12 @@ class _Planner:
         self.findings = lint_all(snapshot, now.date()) if findings is None else tuple(findings)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
         self.by_ident: dict[tuple[str, str], JiraIssue] = {}
+        self.by_page: dict[str, dict[str, JiraIssue]] = defaultdict(dict)
         for issue in snapshot.issues:
             prop = issue.prop or {}
             if prop.get("page_id") and prop.get("item_id"):
                 self.by_ident.setdefault((str(prop["page_id"]), str(prop["item_id"])), issue)
+                self.by_page[str(prop["page_id"])].setdefault(issue.key, issue)
         self.matched: set[str] = set()
         # Display names Jira already told us (assignees), to show owners by name.
         self.names = {
@@ -352,6 +354,7 @@ class _Planner:
         self.warnings.extend(
             f"{page.title!r} (page {page.page_id}): {warning}" for warning in pm.warnings
         )
+        first_change = len(self.changes)
         seen_keys: dict[str, ActionItem] = {}
         pending: list[tuple[ActionItem, JiraIssue | None]] = []
         for item in pm.items:
@@ -388,9 +391,9 @@ class _Planner:
         # Rows whose identity changed before their key was written back: adopt the issue
         # with the same summary that no other row claims (otherwise: a duplicate).
         unclaimed = {
-            issue.key: issue
-            for (page_id, _), issue in self.by_ident.items()
-            if page_id == page.page_id and issue.key not in self.matched
+            key: issue
+            for key, issue in self.by_page[page.page_id].items()
+            if key not in self.matched and self.by_ident.get(_ident(issue)) is issue
         }
         merges: list[tuple[ActionItem, JiraIssue]] = []
         for item, found in pending:
@@ -403,7 +406,7 @@ class _Planner:
         shown_cells = self.cells_that_can_show_jira(page, merges)
         for item, issue in merges:
             self.plan_merge(page, item, issue, shown_cells)
-        self.plan_writeback(page)
+        self.plan_writeback(page, first_change)
 
     def cells_that_can_show_jira(
         self, page: PagePlan, merges: Sequence[tuple[ActionItem, JiraIssue]]
@@ -768,12 +771,12 @@ class _Planner:
 
     # -- write-back ------------------------------------------------------------------
 
-    def plan_writeback(self, page: PagePlan) -> None:
+    def plan_writeback(self, page: PagePlan, first_change: int) -> None:
         if not self.config.writeback:
             return
         updates: list[RowUpdate | TaskUpdate] = []
         items = {item.item_id: item for item in page.postmortem.items}
-        for change in list(self.changes):
+        for change in self.changes[first_change:]:
             if change.page_id != page.page_id or change.kind != "create":
                 continue
             new_item = items.get(change.item_id or "")
@@ -789,7 +792,7 @@ class _Planner:
                 )
             )
         keyed: dict[str, tuple[ActionItem, str]] = {}
-        for change in self.changes:
+        for change in self.changes[first_change:]:
             if change.page_id != page.page_id or change.kind not in (
                 "update",
                 "noop",
@@ -958,6 +961,11 @@ def writeback_update(
     )
 
 
+def _ident(issue: JiraIssue) -> tuple[str, str]:
+    prop = issue.prop or {}
+    return str(prop.get("page_id")), str(prop.get("item_id"))
+
+
 def _where(item: ActionItem) -> str:
     if item.kind == "task":
         return f"task {item.row + 1} of task list {item.table + 1}"
@@ -990,6 +998,10 @@ def diff(
     return _Planner(snapshot, config, now, findings, conflicts).run()
 
 
+#: Kinds of change a re-plan makes only when the approved plan made them for that item.
+_NEEDS_APPROVAL: Final = frozenset({"create", "orphan"})
+
+
 def _by_item(changes: Iterable[Change]) -> dict[tuple[str | None, str], list[Change]]:
     found: dict[tuple[str | None, str], list[Change]] = defaultdict(list)
     for change in changes:
@@ -1003,18 +1015,26 @@ def _said(changes: Iterable[Change]) -> str:
 
 
 def restrict(fresh: Sequence[Change], approved: Sequence[Change]) -> tuple[list[Change], list[str]]:
-    """The fresh plan of one page, cut down to the items and kinds the approved plan named.
+    """The fresh plan of one page, cut down to the items the approved plan named.
 
     The approved plan is the intent; the fresh plan (made under the page's lease) is what
-    is true now (docs/sync.md, "Plans applied late"). Returns the changes to carry out and
-    one line per item whose changes differ from what was approved.
+    is true now (docs/sync.md, "Two runs at once"): for the items approved, what a fresh
+    plan does is done (a status a person set since is moved too), except that creating an
+    issue or commenting on an orphan needs the approved plan to have said so. Returns the
+    changes to carry out and one line per item whose changes differ from the approved.
     """
     wanted = _by_item(approved)
-    kept = [c for c in fresh if c.kind != "noop" and (c.item_id, c.kind) in wanted]
+    items = {item_id for item_id, _ in wanted}
+    kept = [
+        c
+        for c in fresh
+        if c.kind != "noop"
+        and c.item_id in items
+        and (c.kind not in _NEEDS_APPROVAL or (c.item_id, c.kind) in wanted)
+    ]
     now = _by_item(kept)
     differences = []
-    items = dict.fromkeys(item_id for item_id, _ in [*wanted, *now])
-    for item_id in items:
+    for item_id in dict.fromkeys(item_id for item_id, _ in [*wanted, *now]):
         before = [c for (i, _), cs in wanted.items() if i == item_id for c in cs]
         after = [c for (i, _), cs in now.items() if i == item_id for c in cs]
         if [(c.kind, c.describe()) for c in before] == [(c.kind, c.describe()) for c in after]:

@@ -211,7 +211,10 @@ class JiraIssue:
 
     ``status_category`` is the status's category mapped to :class:`Status`. ``prop`` is
     the issue's ``pmsync`` entity property (``None`` when it has none), holding the page
-    id, item id and the base of the last successful sync.
+    id, item id and the base of the last successful sync. ``resolution`` is the name of
+    Jira's resolution when the search asked for it; ``due_moves`` how often the due date
+    moved from one date to another, from the issue's changelog (``None`` when the search
+    did not read the changelog).
     """
 
     key: str
@@ -233,3 +236,5 @@ class JiraIssue:
     url: str | None = None
     #: The issue type's name (its workflow's transitions depend on it).
     issue_type: str | None = None
+    resolution: str | None = None
+    due_moves: int | None = None

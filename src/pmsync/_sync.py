@@ -43,6 +43,19 @@ from pmsync._plan import PagePlan, Plan, SyncResult
 from pmsync._quote import cql_string, jql_string
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
 from pmsync._report import STATUS_MARKER, Report, build_report, render_status_panel
+from pmsync._review import (
+    LESSONS_MARKER,
+    REVIEW_PROPERTY,
+    STATE_MARKER,
+    Review,
+    build_review,
+    new_rollup_page,
+    previous_review,
+    render_lessons_section,
+    render_state_section,
+    review_digest,
+    review_record,
+)
 from pmsync._storage.blocks import upsert_block
 from pmsync._storage.edit import JiraServer, find_jira_server
 from pmsync._storage.parse import parse_page
@@ -469,10 +482,13 @@ class Syncer:
         findings = [f for f in plan.findings if f.page_id in ids]
         return diff(fresh, self.config, now=self.clock(), findings=findings, approved=plan)
 
-    def managed_issues(self) -> list[JiraIssue]:
-        """The issues pmsync manages; a project Jira rejects is a configuration error."""
+    def managed_issues(self, *, history: bool = False) -> list[JiraIssue]:
+        """The issues pmsync manages; a project Jira rejects is a configuration error.
+
+        ``history`` also reads their resolutions and changelogs (see ``JiraGateway.managed``).
+        """
         try:
-            return self.jira.managed(self.config.project, self.config.label)
+            return self.jira.managed(self.config.project, self.config.label, history=history)
         except ServiceError as exc:
             if exc.status != 400:
                 raise
@@ -717,19 +733,7 @@ class Syncer:
     def write_panel(self, page: PagePlan, report: Report) -> bool:
         """Put the status panel on one page; True when the page was written."""
         panel = render_status_panel(report, page.page_id)
-        current = as_read(page)
-        for _ in range(WRITEBACK_ATTEMPTS):
-            storage = upsert_block(current.storage, STATUS_MARKER, panel)
-            if storage == current.storage:
-                return False
-            if self.confluence.update_page(current, storage, message="pmsync: status panel"):
-                return True
-            current = self.confluence.get_page(page.page_id)
-        raise ConflictError(
-            f"page {page.title!r} kept changing while pmsync wrote its status panel; "
-            "nothing was overwritten",
-            page_id=page.page_id,
-        )
+        return self.write_blocks(as_read(page), [(STATUS_MARKER, panel)], what="status panel")
 
     def sync(
         self, *, page_ids: Sequence[str] | None = None, cql: str | None = None, full: bool = False
@@ -914,6 +918,181 @@ class Syncer:
         for line in selection.missed:
             log.warning("a full pass found what incremental runs missed: %s", line)
         return attrs.evolve(result, missed=selection.missed)
+
+    # -- the review meeting ------------------------------------------------------------
+
+    def review(
+        self, *, since: dt.date | None = None, today: dt.date | None = None, dry_run: bool = False
+    ) -> Review:
+        """Review what changed since the last review: a Slack digest and a roll-up page.
+
+        Reads every issue pmsync manages (with its changelog, for due dates that slip) and
+        their postmortems (plus the pages of the configured ``cql``), then keeps the
+        roll-up page under ``[review] parent_page`` (created on the first run): the open
+        items by team and owner, and the lessons learned. The digest goes to ``[review]
+        slack_channel`` (default: ``slack_channel``) once per day; the day and figures of
+        the review are stored as the roll-up page's ``pmsync.review`` content property, so
+        a rerun the same day posts and writes nothing, and trends work from any machine.
+        ``since`` overrides the day the review starts from; ``dry_run`` builds the review
+        and writes and posts nothing.
+        """
+        settings = self.config.review
+        day = today or self.clock().date()
+        if settings.parent_page is None and not dry_run:
+            raise ConfigError(
+                "set parent_page in the [review] table to the id of the page the roll-up "
+                "page goes under",
+                key="review.parent_page",
+            )
+        rollup: Page | None = None
+        record: Any = None
+        record_version: int | None = None
+        space = ""
+        if settings.parent_page is not None:
+            try:
+                space = self.confluence.get_page(settings.parent_page).space or ""
+            except NotFoundError:
+                raise ConfigError(
+                    f"the parent page {settings.parent_page} does not exist or this account "
+                    "cannot see it",
+                    key="review.parent_page",
+                ) from None
+            rollup = self.confluence.page_by_title(space, settings.title)
+            stored = rollup and self.confluence.content_property(rollup.id, REVIEW_PROPERTY)
+            if stored:
+                record, record_version = stored
+        previous, already = previous_review(record, day)
+        review = self._build_review(day, since, previous, exclude=rollup.id if rollup else None)
+        if dry_run:
+            return attrs.evolve(
+                review,
+                dry_run=True,
+                already_reviewed=already,
+                page_url=rollup.url if rollup else None,
+            )
+        assert settings.parent_page is not None  # checked above
+        sections = (
+            (STATE_MARKER, render_state_section(review)),
+            (LESSONS_MARKER, render_lessons_section(review)),
+        )
+        if rollup is None:
+            rollup = self.confluence.create_page(
+                space=space,
+                parent_id=settings.parent_page,
+                title=settings.title,
+                storage=new_rollup_page() + "".join(xhtml for _, xhtml in sections),
+                message="pmsync: review",
+            )
+            written = True
+        else:
+            written = self.write_blocks(rollup, sections, what="review")
+        channel = settings.slack_channel or self.config.slack_channel
+        posted = False
+        if not already and self.slack is not None and channel:
+            text, blocks = review_digest(
+                review, mentions=self._review_mentions(review), page_url=rollup.url
+            )
+            self.notifier().post(channel, text, blocks)
+            posted = True
+        new_record = review_record(review, record, posted=posted, at=self.clock())
+        if new_record != record and not self.confluence.set_content_property(
+            rollup.id, REVIEW_PROPERTY, new_record, version=record_version
+        ):
+            raise ConflictError(
+                f"another review of page {rollup.title!r} stored its figures at the same "
+                "time; this review's figures were not stored (rerun to store them)",
+                page_id=rollup.id,
+            )
+        return attrs.evolve(
+            review,
+            page_url=rollup.url,
+            page_written=written,
+            digest_posted=posted,
+            already_reviewed=already,
+        )
+
+    def _build_review(
+        self,
+        day: dt.date,
+        since: dt.date | None,
+        previous: Mapping[str, Any] | None,
+        *,
+        exclude: str | None,
+    ) -> Review:
+        """Read the managed issues (with changelogs) and their pages; build the review."""
+        issues = self.managed_issues(history=True)
+        page_ids = sorted(
+            {
+                str(issue.prop["page_id"])
+                for issue in issues
+                if issue.prop and str(issue.prop.get("page_id") or "").isdigit()
+            }
+        )
+        pages, warnings = self.read_pages(page_ids=page_ids, cql=self.config.cql or None)
+        postmortems: list[Postmortem] = []
+        for page in pages:
+            if page.id == exclude:
+                continue
+            try:
+                postmortems.append(self.parse(page))
+            except ParseError as exc:
+                warnings.append(f"{page.title!r} (page {page.id}): {exc}")
+        for warning in warnings:
+            log.warning("review: %s", warning)
+        return build_review(
+            postmortems,
+            issues,
+            today=day,
+            since=since,
+            previous=previous,
+            stuck_after_days=self.config.review.stuck_after_days,
+            team_map=self.config.team_map,
+            base_url=self.jira.base_url,
+            page_urls={p.id: p.url for p in pages if p.url},
+        )
+
+    def _review_mentions(self, review: Review) -> dict[str, str]:
+        """Slack ids of the owners the digest names (a failed lookup names them in text)."""
+        notifier = self.notifier()
+        found: dict[str, str] = {}
+        for item in review.attention:
+            owner = item.report.owner
+            if owner is None or owner in found or item.person is None:
+                continue
+            try:
+                slack_id = notifier.resolve(self.person_for_slack(item.person))
+            except AuthError:
+                raise
+            except PmsyncError:
+                slack_id = None
+            if slack_id:
+                found[owner] = slack_id
+        return found
+
+    def write_blocks(self, page: Page, blocks: Sequence[tuple[str, str]], *, what: str) -> bool:
+        """Put pmsync's blocks on a page; True when the page was written.
+
+        Each ``(marker, xhtml)`` block replaces the one found by its marker (or is added at
+        the end of the page); the rest of the page, such as a person's notes, stays byte
+        for byte. A versioned write: when someone saved first, the page is re-read and the
+        blocks put on the new text. Nothing is written when the blocks say the same
+        already. ``what`` names the blocks in the version message and in errors.
+        """
+        current = page
+        for _ in range(WRITEBACK_ATTEMPTS):
+            storage = current.storage
+            for marker, xhtml in blocks:
+                storage = upsert_block(storage, marker, xhtml)
+            if storage == current.storage:
+                return False
+            if self.confluence.update_page(current, storage, message=f"pmsync: {what}"):
+                return True
+            current = self.confluence.get_page(page.id)
+        raise ConflictError(
+            f"page {page.title!r} kept changing while pmsync wrote its {what}; nothing was "
+            "overwritten",
+            page_id=page.id,
+        )
 
 
 def page_query(cql: str) -> str:

@@ -445,3 +445,41 @@ def report(
             ) from None
         session.say(f"Report written to {output}.")
     return EXIT_OK
+
+
+@main.command()
+@_session.common_options
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Look at changes from this day on (default: since the last review).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the review; post and write nothing.")
+@_session.today_option("Review as if today were this date (default: today).")
+def review(
+    *, session: _session.Session, since: dt.datetime | None, dry_run: bool, today: dt.date | None
+) -> int:
+    """Prepare the review meeting: a Slack digest and a roll-up page in Confluence.
+
+    What changed since the last review across every postmortem pmsync manages: items
+    completed, new, become overdue, stuck, without owner or due date, and slipping; per
+    team and per postmortem with the trend. Posts one digest to the [review] channel and
+    keeps the roll-up page under [review] parent_page (open items by team and owner, and
+    the lessons learned). The last review is remembered on that page: a rerun the same
+    day posts and writes nothing. Takes the same lock as `pmsync sync`.
+    """
+    config, path = session.load_config()
+    syncer = session.syncer(config)
+    lock = contextlib.nullcontext() if dry_run else session.lock(path)
+    with lock, session.status("Reading issues and pages for the review"):
+        the_review = syncer.review(
+            since=since.date() if since else None, today=today, dry_run=dry_run
+        )
+    if session.as_json:
+        session.emit_json(the_review.to_json())
+    else:
+        for line in str(the_review).splitlines():
+            session.say(line)
+    return EXIT_OK

@@ -18,7 +18,7 @@ import attrs
 from pmsync._model import Status
 from pmsync.exceptions import ConfigError
 
-__all__ = ["FIELDS", "Config", "Ownership", "ReminderPolicy"]
+__all__ = ["FIELDS", "Config", "Ownership", "ReminderPolicy", "ReviewSettings"]
 
 Ownership = Literal["page", "jira", "report"]
 
@@ -137,6 +137,41 @@ class ReminderPolicy:
                 ) from None
 
 
+#: The roll-up page's title when ``[review] title`` is not set.
+DEFAULT_REVIEW_TITLE = "Postmortem action items: review"
+
+
+@attrs.frozen
+class ReviewSettings:
+    """The review meeting: its Slack digest and the roll-up page (``pmsync review``).
+
+    ``parent_page``: the id of the Confluence page the roll-up page lives under (needed to
+    write the page and remember the last review). ``title``: the roll-up page's title.
+    ``slack_channel``: where the digest goes (default: the top-level ``slack_channel``).
+    ``stuck_after_days``: an open item with no change in Jira for this many days is stuck.
+    """
+
+    parent_page: str | None = None
+    title: str = DEFAULT_REVIEW_TITLE
+    slack_channel: str | None = None
+    stuck_after_days: int = 14
+
+    def __attrs_post_init__(self) -> None:
+        if self.parent_page is not None and not str(self.parent_page).strip().isdigit():
+            raise ConfigError(
+                f"{self.parent_page!r} is not a Confluence page id (digits only)",
+                key="review.parent_page",
+            )
+        if not self.title.strip():
+            raise ConfigError("the roll-up page needs a title", key="review.title")
+        days = self.stuck_after_days
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise ConfigError(
+                f"must be a whole number of 1 or more, not {days!r}",
+                key="review.stuck_after_days",
+            )
+
+
 @attrs.frozen
 class Config:
     """Everything pmsync needs to know about one sync, apart from credentials.
@@ -165,6 +200,7 @@ class Config:
         lint_writeback: Write a short lint note beside each action-item table.
         report_writeback: Keep an "Action item status" panel up to date on each page.
         reminders: The reminder policy.
+        review: The review meeting's digest and roll-up page (:class:`ReviewSettings`).
         date_order: How to read ambiguous numeric dates on pages: ``DMY`` or ``MDY``.
         columns: Extra header names per field, added to the built-in vocabulary.
         cursor_page: The id of a Confluence page whose content property keeps this
@@ -200,6 +236,7 @@ class Config:
     cursor_file: str | None = None
     cursor_margin: dt.timedelta = attrs.field(default=dt.timedelta(minutes=5), converter=_margin)
     full_every: dt.timedelta = attrs.field(default=dt.timedelta(hours=24), converter=_full_every)
+    review: ReviewSettings = attrs.field(factory=ReviewSettings)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.project, str) or not _JIRA_KEY.match(self.project):

@@ -87,3 +87,9 @@ def test_committed_notebook_carries_no_outputs() -> None:
     """Outputs hold ports and dates that change on every run; keep diffs clean."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert [] == [c.outputs for c in notebook.cells if c.cell_type == "code" and c.outputs]
+
+
+def test_notebook_renders_the_review(executed: nbformat.NotebookNode) -> None:
+    reviews = [h for h in _html_outputs(executed) if "<strong>Review on " in h]
+    assert 1 == len(reviews)
+    assert "<h4>Completed (" in reviews[0]

@@ -158,16 +158,35 @@ class TestLatePlans:
 
 
 class TestRestrict:
-    def test_fresh_changes_outside_the_approved_items_and_kinds_are_left(self):
+    def test_fresh_changes_of_items_the_plan_did_not_name_are_left(self):
         approved = [Change(kind="create", page_id="1", item_id="a", summary="A")]
         fresh = [
             Change(kind="create", page_id="1", item_id="a", summary="A"),
             Change(kind="create", page_id="1", item_id="b", summary="B"),
-            Change(kind="update", page_id="1", item_id="a", issue_key="OPS-1"),
         ]
         kept, differences = restrict(fresh, approved)
         assert [fresh[0]] == kept
         assert [] == differences
+
+    def test_a_create_the_plan_did_not_approve_is_left(self):
+        approved = [Change(kind="writeback", page_id="1", item_id="a", summary="A")]
+        fresh = [
+            Change(kind="create", page_id="1", item_id="a", summary="A"),
+            Change(kind="writeback", page_id="1", item_id="a", summary="A"),
+        ]
+        kept, _ = restrict(fresh, approved)
+        assert [fresh[1]] == kept
+
+    def test_a_change_a_person_caused_since_the_plan_is_made_for_a_named_item(self):
+        approved = [Change(kind="create", page_id="1", item_id="a", summary="A")]
+        moved = Change(
+            kind="transition", page_id="1", item_id="a", fields={"status": ("todo", "done")}
+        )
+        kept, differences = restrict([approved[0], moved], approved)
+        assert [approved[0], moved] == kept
+        (line,) = differences
+        assert "applied create" in line
+        assert "transition (status: todo → done)" in line
 
     def test_a_difference_from_the_approved_plan_is_reported(self):
         approved = [Change(kind="create", page_id="1", item_id="a", summary="Add an alert")]

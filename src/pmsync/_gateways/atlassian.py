@@ -138,11 +138,29 @@ def person_from_user(user: Mapping[str, Any] | None) -> Person | None:
     )
 
 
+def due_moves(changelog: Mapping[str, Any]) -> int:
+    """How often a changelog moved the due date from one date to another.
+
+    Setting a first due date or clearing one is not a move.
+    """
+    return sum(
+        1
+        for history in changelog.get("histories") or ()
+        for item in history.get("items") or ()
+        if item.get("fieldId", item.get("field")) == "duedate"
+        and item.get("from")
+        and item.get("to")
+        and item.get("from") != item.get("to")
+    )
+
+
 def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
     """Turn one issue of a REST response into a :class:`JiraIssue`."""
     fields = raw.get("fields") or {}
     status = fields.get("status") or None
     priority = fields.get("priority") or None
+    resolution = fields.get("resolution") or None
+    changelog = raw.get("changelog")
     description = fields.get("description")
     if description is not None and not isinstance(description, str):
         description = None  # an ADF document: pmsync reads v2 (strings) only
@@ -166,6 +184,8 @@ def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
         prop=properties.get(PROPERTY_KEY) if isinstance(properties, Mapping) else None,
         url=f"{base_url}/browse/{raw['key']}",
         issue_type=(fields.get("issuetype") or {}).get("name"),
+        resolution=resolution.get("name") if isinstance(resolution, Mapping) else None,
+        due_moves=due_moves(changelog) if isinstance(changelog, Mapping) else None,
     )
 
 
@@ -299,17 +319,65 @@ class ConfluenceGateway:
         raw = self.http.json("GET", "rest/api/user/current") or {}
         return raw.get("timeZone") or None
 
-    # -- content properties (the per-page lease, docs/sync.md) -------------------------
+    # -- pages pmsync keeps itself (the review's roll-up page) --------------------------
+
+    def page_by_title(self, space: str, title: str) -> Page | None:
+        """The page titled ``title`` in ``space`` (titles are unique in a space), or None.
+
+        A content lookup, not a CQL search: a page created a moment ago is found at once
+        (the search index can lag behind).
+        """
+        body = self.http.json(
+            "GET",
+            "rest/api/content",
+            params={
+                "spaceKey": space,
+                "title": title,
+                "type": "page",
+                "expand": "body.storage,version,space",
+            },
+        )
+        found = (body or {}).get("results") or []
+        return self._page(found[0]) if found else None
+
+    def create_page(
+        self, *, space: str, parent_id: str, title: str, storage: str, message: str
+    ) -> Page:
+        """Create a page under ``parent_id`` (a POST: never replayed blindly)."""
+        raw = self.http.json(
+            "POST",
+            "rest/api/content",
+            body={
+                "type": "page",
+                "title": title,
+                "space": {"key": space},
+                "ancestors": [{"id": parent_id}],
+                "version": {"message": message},
+                "body": {"storage": {"value": storage, "representation": "storage"}},
+            },
+        )
+        page = self._page(raw)
+        return page if page.storage else attrs.evolve(page, storage=storage)
 
     def content_property(self, page_id: str, key: str) -> tuple[Any, int] | None:
-        """A content property's value and version, or None when the page has none."""
-        response = self.http.request(
-            "GET", f"rest/api/content/{page_id}/property/{key}", accept=(404,)
-        )
-        if response.status_code == 404:
+        """A content property's value and version number, or None when it is not set."""
+        try:
+            raw = self.http.json("GET", f"rest/api/content/{page_id}/property/{key}")
+        except NotFoundError:
             return None
-        raw = response.json()
         return raw.get("value"), int((raw.get("version") or {}).get("number") or 1)
+
+    def set_content_property(
+        self, page_id: str, key: str, value: Any, *, version: int | None
+    ) -> bool:
+        """Create (``version`` None) or update a content property with compare-and-set.
+
+        Returns False when someone else wrote it first (Confluence answers 409) and nothing
+        was written.
+        """
+        return self.put_content_property(page_id, key, value, version=version or 0) is not None
+
+    # -- content properties (the per-page lease, docs/sync.md) -------------------------
 
     def put_content_property(
         self, page_id: str, key: str, value: Any, *, version: int
@@ -331,7 +399,11 @@ class ConfluenceGateway:
             response = self.http.request(
                 "PUT",
                 f"rest/api/content/{page_id}/property/{key}",
-                body={"key": key, "value": value, "version": {"number": version + 1}},
+                body={
+                    "key": key,
+                    "value": value,
+                    "version": {"number": version + 1, "minorEdit": True},
+                },
                 accept=(409,),
             )
         if response.status_code == 409:
@@ -361,12 +433,17 @@ class JiraGateway:
     # -- reading -------------------------------------------------------------------------
 
     def search(
-        self, jql: str, *, fields: Iterable[str] = ISSUE_FIELDS, page_size: int = 100
+        self,
+        jql: str,
+        *,
+        fields: Iterable[str] = ISSUE_FIELDS,
+        page_size: int = 100,
+        expand: str | None = None,
     ) -> Iterator[JiraIssue]:
         """Every issue matching ``jql``, with the planner's fields and the pmsync property.
 
         Cloud pages with ``nextPageToken`` on ``search/jql``; Server/DC with ``startAt`` on
-        ``search`` (Cloud removed that endpoint).
+        ``search`` (Cloud removed that endpoint). ``expand`` is Jira's (``changelog``).
         """
         params: dict[str, Any] = {
             "jql": jql,
@@ -374,6 +451,8 @@ class JiraGateway:
             "properties": PROPERTY_KEY,
             "maxResults": page_size,
         }
+        if expand:
+            params["expand"] = expand
         if self.cloud:
             while True:
                 body = self.http.json("GET", "rest/api/2/search/jql", params=params) or {}
@@ -398,7 +477,7 @@ class JiraGateway:
                 )
                 self.cloud = True
                 params.pop("startAt", None)
-                yield from self.search(jql, fields=fields, page_size=page_size)
+                yield from self.search(jql, fields=fields, page_size=page_size, expand=expand)
                 return
             issues = body.get("issues") or []
             for raw in issues:
@@ -407,9 +486,16 @@ class JiraGateway:
             if not issues or start >= int(body.get("total") or 0):
                 return
 
-    def managed(self, project: str, label: str) -> list[JiraIssue]:
-        """Every issue pmsync manages in ``project`` (found by its label), paged."""
+    def managed(self, project: str, label: str, *, history: bool = False) -> list[JiraIssue]:
+        """Every issue pmsync manages in ``project`` (found by its label), paged.
+
+        ``history`` also reads each issue's resolution and changelog (for
+        :attr:`JiraIssue.due_moves`), in the same requests.
+        """
         jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
+        if history:
+            fields = (*ISSUE_FIELDS, "resolution")
+            return list(self.search(jql + " ORDER BY key ASC", fields=fields, expand="changelog"))
         return list(self.search(jql + " ORDER BY key ASC"))
 
     def time_zone(self) -> str | None:

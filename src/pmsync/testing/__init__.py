@@ -14,6 +14,7 @@ from __future__ import annotations
 from pmsync.testing._app import RequestRecord
 from pmsync.testing._emulator import Emulator
 from pmsync.testing._faults import Faults
+from pmsync.testing._gate import PendingRequest
 from pmsync.testing._users import User
 
-__all__ = ["Emulator", "Faults", "RequestRecord", "User"]
+__all__ = ["Emulator", "Faults", "PendingRequest", "RequestRecord", "User"]

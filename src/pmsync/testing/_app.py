@@ -23,6 +23,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from pmsync.testing._faults import Faults, StatusFault
+from pmsync.testing._gate import PendingRequest
 from pmsync.testing._slack import SlackError
 from pmsync.testing._slack_http import slack_params
 from pmsync.testing._users import User
@@ -135,6 +136,7 @@ class EmulatorApp:
         faults: Faults,
         credentials: Credentials,
         record: Callable[[RequestRecord], None],
+        gate: Callable[[PendingRequest], None] | None = None,
     ) -> None:
         self._services = {"jira": jira, "confluence": confluence, "slack": slack}
         self._maps = {
@@ -145,6 +147,7 @@ class EmulatorApp:
         self._faults = faults
         self._credentials = credentials
         self._record = record
+        self._gate = gate
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Serve one request (WSGI)."""
@@ -206,6 +209,8 @@ class EmulatorApp:
             return service.not_found(request)
         mutating = service.is_mutating(endpoint, values)
         outcome["mutating"] = mutating
+        if self._gate is not None:
+            self._gate(_pending(request, name, mutating))
         if mutating:
             drop = self._faults.drop_for_mutation(name)
             if drop == "before":
@@ -264,3 +269,15 @@ class EmulatorApp:
                 service=service,
             )
         )
+
+
+def _pending(request: Request, service: str, mutating: bool) -> PendingRequest:
+    """What a request gate is shown of a request: never its credentials."""
+    return PendingRequest(
+        method=request.method,
+        path=request.path,
+        query={key: ",".join(request.args.getlist(key)) for key in request.args if key != "token"},
+        service=service,
+        mutating=mutating,
+        headers={k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+    )

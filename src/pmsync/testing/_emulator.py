@@ -20,6 +20,7 @@ from pmsync.testing._app import Credentials, EmulatorApp, RequestRecord
 from pmsync.testing._confluence import ConfluenceBackend, ConfluenceError
 from pmsync.testing._confluence_http import ConfluenceHttp
 from pmsync.testing._faults import Faults
+from pmsync.testing._gate import PendingRequest
 from pmsync.testing._jira import FieldSpec, JiraBackend, JiraError
 from pmsync.testing._jira_http import JiraHttp
 from pmsync.testing._server import ServerThread
@@ -90,6 +91,7 @@ class Emulator:
         self.faults = Faults(self._lock, seed)
         self._requests: list[RequestRecord] = []
         self._listeners: list[Callable[[RequestRecord], object]] = []
+        self._gate: Callable[[PendingRequest], object] | None = None
         self._server: ServerThread | None = None
         self._bot = self._add_bot()
 
@@ -131,6 +133,7 @@ class Emulator:
                 user=self._bot,
             ),
             record=self._record,
+            gate=self._pass_gate,
         )
         server.serve(app)
         self._server = server
@@ -570,6 +573,23 @@ class Emulator:
         for listener in listeners:
             listener(record)
 
+    def set_request_gate(self, gate: Callable[[PendingRequest], object] | None) -> None:
+        """Call ``gate(request)`` before each request is handled; ``None`` removes it.
+
+        The gate runs in the server thread that serves the request, after routing and
+        authentication and before ``drop_after`` and the handler, and may block: only that
+        request waits. Race tests use it to pause a run between two requests (see
+        docs/testing.md, "Pausing requests").
+        """
+        with self._lock:
+            self._gate = gate
+
+    def _pass_gate(self, request: PendingRequest) -> None:
+        with self._lock:
+            gate = self._gate
+        if gate is not None:
+            gate(request)
+
     def reset(self) -> None:
         """Forget everything: users, projects, issues, pages, messages, faults, the log.
 
@@ -584,6 +604,7 @@ class Emulator:
             self.faults.clear()
             self.faults.reseed(self._seed)
             self._requests.clear()
+            self._gate = None
 
 
 def _copy(value: Any) -> Any:

@@ -215,6 +215,31 @@ class Comment:
     updated: dt.datetime
 
 
+@attrs.frozen
+class Change:
+    """One entry of an issue's changelog: who changed which fields when (``expand=changelog``).
+
+    ``items`` holds ``(field, from, to)`` with the values as Jira shows them as strings.
+    """
+
+    id: str
+    created: dt.datetime
+    author: User | None
+    items: tuple[tuple[str, str | None, str | None], ...]
+
+
+# The fields whose edits the changelog records, and how a value shows as a string there.
+_LOGGED_FIELDS = ("summary", "duedate", "priority", "assignee")
+
+
+def _change_string(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, User):
+        return value.display_name
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 @attrs.define
 class Issue:
     """One issue: its fields as plain Python values, its properties and comments."""
@@ -239,6 +264,7 @@ class Issue:
     resolutiondate: dt.datetime | None = None
     properties: dict[str, Any] = attrs.Factory(dict)
     comments: list[Comment] = attrs.Factory(list)
+    changelog: list[Change] = attrs.Factory(list)
 
 
 @attrs.frozen
@@ -847,13 +873,27 @@ class JiraBackend:
             if errors:
                 raise JiraError(400, errors=errors)
             comments = values.pop("comment", [])
+            changed = tuple(
+                (field, _change_string(getattr(issue, field)), _change_string(values[field]))
+                for field in _LOGGED_FIELDS
+                if field in values and values[field] != getattr(issue, field)
+            )
             self._assign_values(issue, values)
             for text in comments:
                 self._append_comment(issue, text, actor)
             issue.properties.update(properties)
             if values or comments:
                 issue.updated = now()
+            if changed:
+                self._log_change(issue, actor, changed)
             return issue
+
+    @staticmethod
+    def _log_change(
+        issue: Issue, actor: User | None, items: tuple[tuple[str, str | None, str | None], ...]
+    ) -> None:
+        number = str(10000 + len(issue.changelog))
+        issue.changelog.append(Change(number, issue.updated, actor, items))
 
     def _update_ops(
         self,
@@ -998,6 +1038,7 @@ class JiraBackend:
     def _move(self, issue: Issue, target: StatusDef) -> None:
         moment = now()
         was_done = issue.status_category == "done"
+        before = issue.status
         issue.status = target.name
         issue.status_category = target.category
         if target.category == "done" and not was_done:
@@ -1005,6 +1046,8 @@ class JiraBackend:
         elif target.category != "done":
             issue.resolutiondate = None
         issue.updated = moment
+        if before != target.name:
+            self._log_change(issue, None, (("status", before, target.name),))
 
     # -- properties ------------------------------------------------------------------------
 
@@ -1411,8 +1454,12 @@ class JiraBackend:
         api_version: int,
         fields: FieldSpec,
         properties: Sequence[str] = (),
+        changelog: bool = False,
     ) -> dict[str, Any]:
-        """An issue as Jira's REST API returns it (GET issue, search results)."""
+        """An issue as Jira's REST API returns it (GET issue, search results).
+
+        ``changelog`` adds the issue's changes, newest first (``expand=changelog``).
+        """
         with self._lock:
             data: dict[str, Any] = {
                 "expand": "renderedFields,names,schema,operations,editmeta,changelog,"
@@ -1429,6 +1476,33 @@ class JiraBackend:
                     k: json.loads(json.dumps(issue.properties[k]))
                     for k in wanted
                     if k in issue.properties
+                }
+            if changelog:
+                histories = [
+                    {
+                        "id": change.id,
+                        "author": self.user_json(change.author, base_url),
+                        "created": jira_time(change.created),
+                        "items": [
+                            {
+                                "field": field,
+                                "fieldtype": "jira",
+                                "fieldId": field,
+                                "from": before,
+                                "fromString": before,
+                                "to": after,
+                                "toString": after,
+                            }
+                            for field, before, after in change.items
+                        ],
+                    }
+                    for change in reversed(issue.changelog)
+                ]
+                data["changelog"] = {
+                    "startAt": 0,
+                    "maxResults": len(histories),
+                    "total": len(histories),
+                    "histories": histories,
                 }
             return data
 

@@ -301,6 +301,7 @@ class JiraHttp(AtlassianHttp):
                 api_version=_api_version(values),
                 fields=spec,
                 properties=list_param(request, "properties"),
+                changelog="changelog" in list_param(request, "expand"),
             )
         )
 
@@ -505,6 +506,7 @@ class JiraHttp(AtlassianHttp):
                 "maxResults": body.get("maxResults"),
                 "startAt": body.get("startAt"),
                 "nextPageToken": body.get("nextPageToken"),
+                "expand": str(body.get("expand") or ""),
             }
         return {
             "jql": request.args.get("jql", ""),
@@ -513,6 +515,7 @@ class JiraHttp(AtlassianHttp):
             "maxResults": request.args.get("maxResults"),
             "startAt": request.args.get("startAt"),
             "nextPageToken": request.args.get("nextPageToken"),
+            "expand": request.args.get("expand", ""),
         }
 
     @staticmethod
@@ -548,7 +551,9 @@ class JiraHttp(AtlassianHttp):
         page = issues[offset : offset + limit] if limit else []
         version = _api_version(values)
         body: dict[str, Any] = {
-            "issues": [self._search_item(i, version, spec, properties) for i in page],
+            "issues": [
+                self._search_item(i, version, spec, properties, params["expand"]) for i in page
+            ],
         }
         more = offset + len(page) < len(issues) and limit > 0
         if more:
@@ -557,10 +562,15 @@ class JiraHttp(AtlassianHttp):
         return json_response(body)
 
     def _search_item(
-        self, issue: Any, version: int, spec: FieldSpec, properties: list[str]
+        self, issue: Any, version: int, spec: FieldSpec, properties: list[str], expand: str
     ) -> dict[str, Any]:
         data = self.backend.issue_json(
-            issue, base_url=self.base_url, api_version=version, fields=spec, properties=properties
+            issue,
+            base_url=self.base_url,
+            api_version=version,
+            fields=spec,
+            properties=properties,
+            changelog="changelog" in expand.split(","),
         )
         if spec.empty:
             # Jira answers id-only searches with just the identity of each issue.
@@ -590,6 +600,9 @@ class JiraHttp(AtlassianHttp):
                 "startAt": start,
                 "maxResults": limit,
                 "total": len(issues),
-                "issues": [self._search_item(i, version, spec, params["properties"]) for i in page],
+                "issues": [
+                    self._search_item(i, version, spec, params["properties"], params["expand"])
+                    for i in page
+                ],
             }
         )

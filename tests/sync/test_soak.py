@@ -1,0 +1,24 @@
+"""The seeded soak: random scenarios of runs, people and faults keep every promise.
+
+A few scenarios run by default; ``PMSYNC_SOAK=200 pytest tests/sync/test_soak.py`` runs
+more, and ``python benchmarks/soak.py 200`` counts which promises how many broke. A
+failing seed replays exactly: the test prints what happened, step by step.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from races import LAGS
+from soaking import play
+
+SCENARIOS = int(os.environ.get("PMSYNC_SOAK", "6"))
+
+
+@pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")
+@pytest.mark.parametrize("seed", range(SCENARIOS), ids=lambda seed: f"seed{seed}")
+def test_a_random_scenario_keeps_every_promise(seed, lag):
+    """Runs, late plans, people and faults, then reruns: every promise holds."""
+    broken, story = play(seed, lag=lag)
+    assert {} == broken, "\n".join(story)

@@ -115,7 +115,10 @@ class Applier:
         self.host = socket.gethostname()
         self.server = server
         self.now = now
-        self.findings = tuple(findings)
+        # per page: looking them up page by page grew with the square of the corpus
+        self.findings: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            self.findings[finding.page_id or ""].append(finding)
         self.text_keys: frozenset[str] = frozenset()
         self.progress = progress
         self.created: list[str] = []
@@ -140,6 +143,8 @@ class Applier:
         self.uncertain: set[tuple[str, str]] = set()
         # issues this run created, as read right after: never read again this run
         self.new_issues: dict[str, JiraIssue] = {}
+        # issues as the re-plan under the lease just read them (used once, then re-read)
+        self.fresh_issues: dict[str, JiraIssue] = {}
         # (project, issue type, status) -> the workflow's transitions from that status
         self.workflow: dict[tuple[str, str, str], list[Transition]] = {}
 
@@ -207,6 +212,8 @@ class Applier:
                 )
             return
         self.warnings.extend(fresh.warnings)
+        if fresh.snapshot is not None:
+            self.fresh_issues.update((i.key, i) for i in fresh.snapshot.issues)
         fresh_pages = {p.page_id: p for p in fresh.pages}
         todo: dict[str, list[Change]] = {}
         for page in group:
@@ -274,9 +281,30 @@ class Applier:
         """Compare-and-set the page's lease property: a 409 means another run got it."""
         now = self.now()
         current = Lease()
+        # Most pages have no lease property (a release deletes it): create it at once,
+        # and read it only when Confluence says one exists (409).
+        first = current.taken(
+            self.run_id,
+            self.host,
+            now=now,
+            ttl=self.lease_ttl,
+            creating=creating,
+            window=self.intent_window,
+        )
+        try:
+            created = self.confluence.put_content_property(
+                page.page_id, LEASE_KEY, first.to_json(), version=0
+            )
+        except ServiceError:
+            created = None  # the answer was lost: the property says whether it landed
+        if created is not None:
+            self.old_intent[page.page_id] = frozenset()
+            return attrs.evolve(first, version=created)
         stored = self.confluence.content_property(page.page_id, LEASE_KEY)
         if stored is not None:
             current = Lease.from_json(*stored)
+        if current.run_id == self.run_id:
+            return current  # our own create, whose answer was lost
         if current.held(now):
             self.skip(page, current)
             return None
@@ -526,7 +554,7 @@ class Applier:
         prop = dict(change.prop) if change.prop is not None else None
         if not change.expect and prop is None:
             return payload, None
-        issue = self.jira.issue(key)
+        issue = self.read(key)
         now = jira_values(issue, cloud=self.jira.cloud)
         current = dict(issue.prop or {})
         for name, (planned_old, new) in change.expect.items():
@@ -555,7 +583,7 @@ class Applier:
         target = Status(change.fields["status"][1])
         try:
             # An issue this run created is as learn_status read it: no second read.
-            issue = self.new_issues.get(key) or self.jira.issue(key)
+            issue = self.new_issues.get(key) or self.read(key)
             planned = change.fields["status"][0]
             if change.issue_key and issue.status != planned and issue.status_category is not target:
                 self.warnings.append(
@@ -648,6 +676,14 @@ class Applier:
                 return step.to_status, target
         raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)
 
+    def read(self, key: str) -> JiraIssue:
+        """The issue as the re-plan under the lease read it a moment ago, else read now.
+
+        The re-plan's read is the re-check (docs/sync.md): reading it again before each
+        write would only double the requests.
+        """
+        return self.fresh_issues.pop(key, None) or self.jira.issue(key)
+
     def transitions(self, key: str, where: tuple[str, str, str]) -> list[Transition]:
         """The transitions from the issue's status, read once per run per project, issue
         type and status (the workflow is the same for every such issue)."""
@@ -697,7 +733,7 @@ class Applier:
 
     def write_back(self, page: PagePlan, changes: Sequence[Change]) -> None:
         targets = self.targets(page, changes)
-        findings = [f for f in self.findings if f.page_id == page.page_id]
+        findings = self.findings[page.page_id]
         if not targets and not (
             self.config.lint_writeback
             and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)

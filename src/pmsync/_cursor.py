@@ -81,7 +81,8 @@ class Cursor:
     ``full_at``: when the last full pass started. ``zones``: the time zones Jira and
     Confluence read the accounts' date values in (learned on a full pass).
     ``own``: page versions pmsync wrote whose time may still fall inside the window.
-    ``pending``: pages to plan again on the next run, changed or not.
+    ``pending``: pages to plan again on the next run, changed or not. ``priorities``:
+    Jira's priority names as the last full pass read them.
     """
 
     since: dt.datetime
@@ -89,6 +90,7 @@ class Cursor:
     zones: Mapping[str, str] = attrs.field(factory=dict)
     own: tuple[OwnWrites, ...] = ()
     pending: frozenset[str] = frozenset()
+    priorities: frozenset[str] = frozenset()
 
     def own_version(self, page_id: str) -> int | None:
         """The newest version of ``page_id`` pmsync wrote, if the cursor remembers one."""
@@ -107,6 +109,7 @@ class Cursor:
         pending: Collection[str],
         full: bool,
         zones: Mapping[str, str] | None = None,
+        priorities: frozenset[str] | None = None,
     ) -> Cursor:
         """The cursor after a run that started at ``started`` (writes older than the new
         window are forgotten: the next run cannot meet them)."""
@@ -120,6 +123,7 @@ class Cursor:
             zones=dict(zones if zones is not None else self.zones),
             own=own,
             pending=frozenset(pending),
+            priorities=self.priorities if priorities is None else priorities,
         )
 
     def to_json(self, *, own_limit: int | None = None) -> dict[str, Any]:
@@ -141,6 +145,7 @@ class Cursor:
             "zones": dict(self.zones),
             "own": batches[::-1],
             "pending": ",".join(sorted(self.pending)),
+            "priorities": sorted(self.priorities),
         }
 
     @classmethod
@@ -170,6 +175,7 @@ class Cursor:
             zones={str(k): str(v) for k, v in zones.items()} if isinstance(zones, Mapping) else {},
             own=tuple(own),
             pending=frozenset(p for p in pending.split(",") if p),
+            priorities=frozenset(str(p) for p in value.get("priorities") or ()),
         )
 
 
@@ -189,6 +195,7 @@ class Selection:
     reason: str = ""
     zones: Mapping[str, str] = attrs.field(factory=dict)
     missed: tuple[str, ...] = ()
+    priorities: frozenset[str] | None = None
 
 
 def _zone(name: str | None) -> dt.tzinfo:

@@ -402,9 +402,10 @@ class Syncer:
         warnings: list[str],
         *,
         keys: Iterable[str] = (),
+        priorities: frozenset[str] | None = None,
     ) -> Snapshot:
         """The snapshot of ``plans``: ``issues``, the issues the pages (or ``keys``) name,
-        the owners..."""
+        the owners... (``priorities``: Jira's priority names, if known already)."""
         known = {issue.key for issue in issues}
         linked = {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key}
         linked.update(keys)
@@ -421,7 +422,7 @@ class Syncer:
             missing_keys=frozenset(missing),
             not_keys=frozenset(not_keys),
             priorities=(
-                self.jira.priorities()
+                (priorities or self.jira.priorities())
                 if any(i.priority for p in plans for i in p.postmortem.items)
                 else frozenset()
             ),
@@ -801,7 +802,9 @@ class Syncer:
         if previous is not None:
             modified = {p.id: p.modified for p in pages}
             missed = missed_pages(plan, modified, snapshot.issues, previous)
-        selection = Selection(True, started, key, previous, reason, zones, missed)
+        selection = Selection(
+            True, started, key, previous, reason, zones, missed, snapshot.priorities or None
+        )
         return attrs.evolve(plan, selection=selection)
 
     def changed_snapshot(self, previous: Cursor, query: str, warnings: list[str]) -> Snapshot:
@@ -860,7 +863,9 @@ class Syncer:
                 for i in self.managed_issues()
                 if str((i.prop or {}).get("page_id")) in ids_now and i.key not in known
             ]
-        return self.assemble(plans, related, warnings, keys=earlier)
+        return self.assemble(
+            plans, related, warnings, keys=earlier, priorities=previous.priorities or None
+        )
 
     def earlier_keys(self, pages: Sequence[Page], previous: Cursor) -> tuple[set[str], bool]:
         """The issue keys the pages showed before the window (rows since deleted included).
@@ -913,6 +918,7 @@ class Syncer:
             pending=pending_pages(plan, result, keys.keys()),
             full=selection.full,
             zones=selection.zones,
+            priorities=selection.priorities,
         )
         store.save(selection.key, cursor)
         for line in selection.missed:

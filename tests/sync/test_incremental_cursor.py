@@ -58,6 +58,7 @@ def test_a_cursor_survives_its_stored_form() -> None:
         pending={"789"},
         full=False,
         zones={"jira": "Europe/Paris"},
+        priorities=frozenset({"High", "Low"}),
     )
     assert cursor == Cursor.from_json(cursor.to_json())
     assert cursor.since == MOMENT + dt.timedelta(minutes=10)

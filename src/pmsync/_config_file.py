@@ -326,6 +326,15 @@ lint_writeback = false
 # Keep an "Action item status" panel up to date on each page.
 report_writeback = false
 
+# Reruns read only what changed since the last run: a page whose content property keeps
+# where the last run left off (every machine sees it), or else a local file.
+# cursor_page = "123456"
+# cursor_file = "~/.cache/pmsync/cursor.json"
+# How far before the last run's start a rerun looks (clock skew, search index lag).
+# cursor_margin = "5m"
+# How often a rerun reads everything instead (and reports what the others missed).
+# full_every = "24h"
+
 # Extra fields for every created issue, exactly as Jira's REST API takes them.
 [fields]
 # components = [{{ name = "SRE" }}]

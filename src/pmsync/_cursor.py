@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from pmsync._lease import read_time as _when
 from pmsync._model import JiraIssue
 from pmsync._plan import Plan, SyncResult
 from pmsync._quote import cql_string, jql_string
@@ -53,16 +54,6 @@ def cursor_key(project: str, label: str, cql: str | None) -> str:
     """The name of a configuration's cursor: one per project, label and page query."""
     digest = hashlib.sha256(f"{project}\n{label}\n{cql or ''}".encode()).hexdigest()[:12]
     return f"pmsync.cursor.{digest}"
-
-
-def _stamp(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 @attrs.frozen
@@ -153,12 +144,12 @@ class Cursor:
         """The cursor from its stored form; None when it is missing or unreadable."""
         if not isinstance(value, Mapping):
             return None
-        since, full_at = _stamp(value.get("since")), _stamp(value.get("full_at"))
+        since, full_at = _when(value.get("since")), _when(value.get("full_at"))
         if since is None or full_at is None:
             return None
         own = []
         for batch in value.get("own") or ():
-            until = _stamp(batch.get("until")) if isinstance(batch, Mapping) else None
+            until = _when(batch.get("until")) if isinstance(batch, Mapping) else None
             if until is None:
                 continue
             pages = {}

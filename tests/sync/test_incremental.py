@@ -69,6 +69,20 @@ def synced_once(emu: Emulator, site: dict[str, str], clock: time_machine.Coordin
     later(clock, 10)
 
 
+def reword(emu: Emulator, page_id: str, old: str, new: str) -> None:
+    """A person edits a row's text on the page."""
+    emu.edit_page(page_id, emu.page(page_id)["storage"].replace(old, new))
+
+
+def change_both_sides(
+    emu: Emulator, clock: time_machine.Coordinates, page_id: str, new: str, moved: str, to: str
+) -> None:
+    """A person rewords row 'a: fix it' on a page, another moves an issue in Jira."""
+    reword(emu, page_id, "a: fix it", new)
+    emu.transition_issue(key_of(emu, moved), to)
+    later(clock, 1)
+
+
 def test_first_run_without_a_cursor_is_a_full_pass(
     emu: Emulator, site: dict[str, str], clock: time_machine.Coordinates
 ) -> None:
@@ -108,10 +122,7 @@ def test_changes_on_both_sides_between_incremental_runs_are_all_carried(
 ) -> None:
     """A page edit goes to Jira, a Jira change goes to its page; other pages are not read."""
     synced_once(emu, site, clock)
-    page_a = emu.page(site["a"])["storage"]
-    emu.edit_page(site["a"], page_a.replace("a: fix it", "a: fix it for good"))
-    emu.transition_issue(key_of(emu, "b: add an alert"), "Done")
-    later(clock, 1)
+    change_both_sides(emu, clock, site["a"], "a: fix it for good", "b: add an alert", "Done")
 
     result = syncer_for(emu, site).sync()
 
@@ -138,36 +149,37 @@ def test_a_deleted_row_is_still_an_orphan(
     assert [c.issue_key for c in plan.of_kind("orphan")] == [gone]
 
 
+def edited_before_last_run(
+    emu: Emulator, site: dict[str, str], clock: time_machine.Coordinates, *, minutes: int, new: str
+) -> None:
+    """After a sync and a rerun, a save stamped ``minutes`` before the rerun started that
+    the rerun's search did not show yet (index lag, a clock behind ours); then 15 minutes
+    pass."""
+    synced_once(emu, site, clock)
+    started = dt.datetime.now(dt.UTC)
+    syncer_for(emu, site).sync()
+    clock.move_to(started - dt.timedelta(minutes=minutes))
+    reword(emu, site["b"], "b: fix it", new)
+    clock.move_to(started + dt.timedelta(minutes=15))
+
+
 def test_a_change_inside_the_safety_margin_is_not_missed(
     emu: Emulator, site: dict[str, str], clock: time_machine.Coordinates
 ) -> None:
     """An edit stamped just before the last run started, unseen by it, is read next time."""
-    synced_once(emu, site, clock)
-    started = dt.datetime.now(dt.UTC)
-    syncer_for(emu, site).sync()
-    # A save the last run's search did not show yet (index lag, a clock behind ours):
-    clock.move_to(started - dt.timedelta(minutes=3))
-    page_b = emu.page(site["b"])["storage"]
-    emu.edit_page(site["b"], page_b.replace("b: fix it", "b: fix it twice"))
-    clock.move_to(started + dt.timedelta(minutes=15))
+    edited_before_last_run(emu, site, clock, minutes=3, new="b: fix it twice")
 
     result = syncer_for(emu, site).sync()
 
     assert result.ok, result.errors
-    assert key_of(emu, "b: fix it twice")
+    assert result.updated == (key_of(emu, "b: fix it twice"),)
 
 
 def test_a_change_older_than_the_margin_waits_for_the_full_pass_which_reports_it(
     emu: Emulator, site: dict[str, str], clock: time_machine.Coordinates
 ) -> None:
     """What incremental runs cannot see, the full pass carries and lists as missed."""
-    synced_once(emu, site, clock)
-    started = dt.datetime.now(dt.UTC)
-    syncer_for(emu, site).sync()
-    clock.move_to(started - dt.timedelta(minutes=8))  # before the margin
-    page_b = emu.page(site["b"])["storage"]
-    emu.edit_page(site["b"], page_b.replace("b: fix it", "b: fix it late"))
-    clock.move_to(started + dt.timedelta(minutes=15))
+    edited_before_last_run(emu, site, clock, minutes=8, new="b: fix it late")  # > margin
 
     missed_run = syncer_for(emu, site).sync()
     full = syncer_for(emu, site).sync(full=True)
@@ -213,10 +225,7 @@ def test_a_full_pass_after_an_incremental_one_finds_nothing_to_do(
 ) -> None:
     """Incremental runs left nothing behind: the full pass plans no change, misses none."""
     synced_once(emu, site, clock)
-    page_a = emu.page(site["a"])["storage"]
-    emu.edit_page(site["a"], page_a.replace("a: fix it", "a: fix it again"))
-    emu.transition_issue(key_of(emu, "c: add an alert"), "In Progress")
-    later(clock, 1)
+    change_both_sides(emu, clock, site["a"], "a: fix it again", "c: add an alert", "In Progress")
     assert syncer_for(emu, site).sync().ok
     later(clock, 10)
 

@@ -80,7 +80,7 @@ def linked_issues(page: PagePlan, start: int) -> list[JiraIssue]:
 
 
 def pmsync_summary(summary: str) -> str:
-    from pmsync._diff import jira_summary  # noqa: PLC0415
+    from pmsync._payload import jira_summary  # noqa: PLC0415
 
     return jira_summary(summary)
 

@@ -9,6 +9,10 @@ private and may change without notice.
 
 from __future__ import annotations
 
+from pmsync._diff import Snapshot, diff
+
+# What Syncer.from_env reads; a constant, so kept out of __all__ (star-imports).
+from pmsync._env import ENVIRONMENT as ENVIRONMENT
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._lease import SkippedPage
 from pmsync._lint import Finding, lint
@@ -21,7 +25,9 @@ from pmsync._model import (
     Postmortem,
     Status,
 )
-from pmsync._plan import Change, Plan, SyncResult
+from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._ports import IssueGateway, PageGateway
+from pmsync._record import SyncRecord
 from pmsync._remind import Reminder, ReminderResult
 from pmsync._report import Report
 from pmsync._review import Review
@@ -50,10 +56,13 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "Finding",
+    "IssueGateway",
     "ItemTable",
     "JiraIssue",
     "LockError",
     "NotFoundError",
+    "PageGateway",
+    "PagePlan",
     "ParseError",
     "ParseWarning",
     "Person",
@@ -70,9 +79,12 @@ __all__ = [
     "ReviewSettings",
     "ServiceError",
     "SkippedPage",
+    "Snapshot",
     "Status",
+    "SyncRecord",
     "SyncResult",
     "Syncer",
+    "diff",
     "lint",
     "parse_page",
 ]

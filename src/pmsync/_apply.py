@@ -1,10 +1,12 @@
 """The executor: carries out a :class:`~pmsync.Plan`. The only module that changes the world.
 
-Order of work (DESIGN.md §5-§7): pages are handled in the plan's order (by page id) in
-groups of up to 50 new issues. For each group, pmsync first looks for issues that another
-run created since the plan was made (adopt-before-create), then bulk-creates the rest,
-then updates, transitions and writes back page by page. One item's failure is recorded
-in :attr:`~pmsync.SyncResult.errors` and the others go ahead.
+Pages with something to write are handled in the plan's order, in groups whose new issues
+fit one bulk create (50). For each page, the run first takes the page's lease (announcing
+the creates it is about to make), then re-reads the page and its issues and re-plans
+them, and carries out the fresh plan restricted to the items the approved plan named:
+creates, updates, transitions, then the page write; then it releases the lease
+(docs/sync.md, "Two runs at once"). One item's failure is recorded in
+:attr:`~pmsync.SyncResult.errors` and the others go ahead.
 """
 
 from __future__ import annotations
@@ -19,24 +21,28 @@ from typing import Any
 
 import attrs
 
-from pmsync._diff import JIRA_FIELD_KEYS, jira_values, restrict, with_lint_note, writeback_update
-from pmsync._gateways.atlassian import (
-    PROPERTY_KEY,
-    ConfluenceGateway,
-    CreateOutcome,
-    JiraGateway,
-    Page,
-    Transition,
-)
+from pmsync._diff import restrict, with_lint_note, writeback_update
+from pmsync._gateways.atlassian import PROPERTY_KEY
 from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
-from pmsync._model import ActionItem, JiraIssue, Postmortem, Status
+from pmsync._model import (
+    ActionItem,
+    CreateOutcome,
+    JiraIssue,
+    Page,
+    Postmortem,
+    Status,
+    Transition,
+)
+from pmsync._payload import JIRA_FIELD_KEYS, jira_values
 from pmsync._plan import Change, PagePlan, Plan, SyncResult
+from pmsync._ports import IssueGateway, PageGateway
+from pmsync._record import SyncRecord
 from pmsync._storage.edit import JiraServer, RowUpdate, TaskUpdate, write_back
 from pmsync.config import Config
-from pmsync.exceptions import ApplyError, PmsyncError, ServiceError
+from pmsync.exceptions import ApplyError, ConflictError, PmsyncError, ServiceError
 
-__all__ = ["Applier", "as_read"]
+__all__ = ["Applier", "as_read", "move_issue", "write_page"]
 
 log = logging.getLogger("pmsync")
 
@@ -86,13 +92,42 @@ def _groups(pages: Sequence[PagePlan], creates: Mapping[str, int]) -> list[list[
     return groups
 
 
+def write_page(
+    confluence: PageGateway, page: Page, edit: Callable[[Page], str], *, message: str
+) -> bool:
+    """Write ``edit(page)`` over the version read; True when the page was written.
+
+    The one page writer of pmsync (write-back, status panel, roll-up page). The write
+    names the version read, so a person who saved meanwhile makes Confluence answer
+    409: the page is re-read and ``edit`` runs again on the person's text, up to
+    :data:`WRITEBACK_ATTEMPTS` times; the person's edit always survives. Nothing is
+    written when ``edit`` changes nothing.
+    """
+    current = page
+    for attempt in range(WRITEBACK_ATTEMPTS):
+        storage = edit(current)
+        if storage == current.storage:
+            return False
+        if confluence.update_page(current, storage, message=message) is not None:
+            return True
+        log.info(
+            "page %s changed while pmsync wrote (attempt %d); re-reading", page.id, attempt + 1
+        )
+        current = confluence.get_page(page.id)
+    raise ConflictError(
+        f"page {page.title!r} kept changing while pmsync wrote it ({WRITEBACK_ATTEMPTS} "
+        "attempts); nothing was overwritten, the next run writes it",
+        page_id=page.id,
+    )
+
+
 class Applier:
     """Carry out one plan. Build a new one per :meth:`pmsync.Syncer.apply` call."""
 
     def __init__(
         self,
-        confluence: ConfluenceGateway,
-        jira: JiraGateway,
+        confluence: PageGateway,
+        jira: IssueGateway,
         config: Config,
         *,
         parse: ParseFn,
@@ -134,6 +169,7 @@ class Applier:
         self.status: dict[str, StatusInfo] = {}
         self.blocked_status: set[tuple[str, str]] = set()
         self.skipped: list[SkippedPage] = []
+        self.leases: dict[str, Lease] = {}
         self.replanned: list[str] = []
         # page id -> item ids another run announced creating, young enough to trust
         self.old_intent: dict[str, frozenset[str]] = defaultdict(frozenset)
@@ -172,12 +208,13 @@ class Applier:
             c for c in plan.changes if c.kind == "conflict" and c.page_id not in leased
         )
         for group in _groups(busy, creates):
-            leases = self.take_leases(group, by_page)
+            self.leases = self.take_leases(group, by_page)
             try:
-                if leases:
-                    self.apply_group(plan, [p for p in group if p.page_id in leases], by_page)
+                if self.leases:
+                    mine = [p for p in group if p.page_id in self.leases]
+                    self.apply_group(plan, mine, by_page)
             finally:
-                for page_id, lease in leases.items():
+                for page_id, lease in self.leases.items():
                     self.release(page_id, lease)
             done += len(group)
             if self.progress is not None:
@@ -230,10 +267,11 @@ class Applier:
                 f"page {page.title!r} ({page.page_id}), {line}" for line in differences
             )
             todo[page.page_id] = self.hold_back_creates(now, kept)
-        pages = [fresh_pages[page_id] for page_id in todo]
+        pages = [fresh_pages[page_id] for page_id in todo if self.holds(page_id)]
         self.create_group(pages, todo)
         for page in pages:
-            self.apply_page(page, todo[page.page_id])
+            if self.holds(page.page_id):
+                self.apply_page(page, todo[page.page_id])
 
     def fail(
         self,
@@ -332,6 +370,34 @@ class Applier:
             self.skip(page, now_stored)
             return None
         return attrs.evolve(mine, version=version)
+
+    def holds(self, page_id: str) -> bool:
+        """Whether this run still holds the page's lease, renewing it past half its time.
+
+        A run slowed down (a long 429 storm) must not write after its lease lapsed: another
+        run may have taken the page over. Renewing is a compare-and-set like taking.
+        """
+        lease = self.leases[page_id]
+        now = self.now()
+        if lease.expires is not None and now < lease.expires - self.lease_ttl / 2:
+            return True
+        renewed = attrs.evolve(lease, expires=now + self.lease_ttl)
+        try:
+            version = self.confluence.put_content_property(
+                page_id, LEASE_KEY, renewed.to_json(), version=lease.version
+            )
+        except PmsyncError:
+            version = None
+        if version is None:
+            self.fail(
+                f"page {page_id}: its lease lapsed while pmsync worked on it (another run may "
+                "hold it now); nothing more is written for it this run",
+                page_id=page_id,
+            )
+            del self.leases[page_id]
+            return False
+        self.leases[page_id] = attrs.evolve(renewed, version=version)
+        return True
 
     def skip(self, page: PagePlan, lease: Lease) -> None:
         skipped = SkippedPage(
@@ -455,9 +521,9 @@ class Applier:
             fields = {k: v for k, v in payload[i]["fields"].items() if k != field}
             properties = []
             for entry in payload[i].get("properties") or ():
-                value = dict(entry.get("value") or {})
-                base = {k: v for k, v in (value.get("base") or {}).items() if k != "priority"}
-                properties.append({**entry, "value": {**value, "base": base}})
+                record = SyncRecord.read(entry.get("value")) or SyncRecord()
+                base = {k: v for k, v in record.base.items() if k != "priority"}
+                properties.append({**entry, "value": record.with_base(base).to_json()})
             retry.append({**payload[i], "fields": fields, "properties": properties})
         try:
             second = self.jira.bulk_create(retry)
@@ -551,29 +617,27 @@ class Applier:
         it changes.
         """
         payload = dict(change.jira)
-        prop = dict(change.prop) if change.prop is not None else None
-        if not change.expect and prop is None:
+        record = SyncRecord.read(change.prop)
+        if not change.expect and record is None:
             return payload, None
         issue = self.read(key)
         now = jira_values(issue, cloud=self.jira.cloud)
-        current = dict(issue.prop or {})
+        current = issue.record
         for name, (planned_old, new) in change.expect.items():
             if now.get(name) == planned_old:
                 continue
             for field in JIRA_FIELD_KEYS.get(name, ()):
                 payload.pop(field, None)
-            if now.get(name) != new and prop is not None:
-                base = dict(prop.get("base") or {})
-                old_base = (current.get("base") or {}).get(name)
-                base[name] = old_base
-                prop["base"] = base
+            if now.get(name) != new and record is not None:
+                old_base = current.base.get(name) if current else None
+                record = record.with_base({**record.base, name: old_base})
                 self.warnings.append(
                     f"{key}: {name} changed in Jira after the plan was made; not overwritten "
                     "(the next plan merges it again)"
                 )
-        if prop is not None and prop == current:
-            prop = None
-        return payload, prop
+        if record is None or record == current:
+            return payload, None
+        return payload, record.to_json()
 
     def apply_transition(self, change: Change) -> None:
         key = self.key_for(change)
@@ -585,11 +649,18 @@ class Applier:
             # An issue this run created is as learn_status read it: no second read.
             issue = self.new_issues.get(key) or self.read(key)
             planned = change.fields["status"][0]
-            if change.issue_key and issue.status != planned and issue.status_category is not target:
+            # A new issue starts in a to-do status: elsewhere, a person moved it already.
+            moved_since = (
+                issue.status != planned
+                if change.issue_key
+                else issue.status_category not in (Status.TODO, None)
+            )
+            if moved_since and issue.status_category is not target:
                 self.warnings.append(
                     f"{key}: its status changed in Jira after the plan was made ({planned} -> "
                     f"{issue.status}); not moved (the next plan shows what to do)"
                 )
+                self.blocked_status.add(ident)  # nor is the page's status overwritten
                 return
             if issue.status_category is target and issue.status:
                 self.status[key] = (issue.status, target)  # already there: nothing to move
@@ -597,7 +668,7 @@ class Applier:
             else:
                 self.status[key] = self.move(key, target, issue)
                 moved = True
-            if change.prop is not None and dict(issue.prop or {}) != dict(change.prop):
+            if change.prop is not None and issue.record != SyncRecord.read(change.prop):
                 self.jira.set_property(key, change.prop)
             if not moved:
                 return
@@ -618,63 +689,19 @@ class Applier:
         """
         try:
             issue = self.jira.issue(key)
-            prop = dict(issue.prop or change.prop or {})
-            base = dict(prop.get("base") or {})
+            record = issue.record or SyncRecord.read(change.prop)
             category = issue.status_category.value if issue.status_category else None
-            if not prop or base.get("status") == category:
+            if record is None or record.base.get("status") == category:
                 return
-            base["status"] = category
-            prop["base"] = base
-            self.jira.set_property(key, prop)
+            self.jira.set_property(
+                key, record.with_base({**record.base, "status": category}).to_json()
+            )
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
 
     def move(self, key: str, target: Status, issue: JiraIssue) -> StatusInfo:
-        """Take the issue to a status of category ``target`` by the shortest route found.
-
-        Direct transitions come first; otherwise one step through an in-progress status
-        (To Do → In Progress → Done workflows). A transition is a POST and is never
-        replayed blindly: after an unclear failure pmsync re-reads the issue first.
-        """
-        current = issue.status or "its current status"
-        visited: set[str] = {current}
-        for _ in range(3):
-            where = (key.rsplit("-", 1)[0], issue.issue_type or "", current)
-            cached = where in self.workflow
-            transitions = self.transitions(key, where)
-            direct = [t for t in transitions if t.to_category is target]
-            step = direct[0] if direct else None
-            if step is None:
-                via = [
-                    t
-                    for t in transitions
-                    if t.to_category is Status.IN_PROGRESS and t.to_status not in visited
-                ]
-                if not via or target is Status.IN_PROGRESS:
-                    names = ", ".join(f"{t.name} → {t.to_status}" for t in transitions) or "none"
-                    raise ApplyError(
-                        f"the workflow offers no way from {current} to a {target.value} "
-                        f"status (available: {names})",
-                        issue_key=key,
-                    )
-                step = via[0]
-            try:
-                self.jira.transition(key, step.id)
-            except ServiceError as exc:
-                if cached and exc.status == 400:
-                    # This issue's workflow differs (a condition): ask it, and go again.
-                    self.workflow.pop(where)
-                    return self.move(
-                        key, target, attrs.evolve(issue, status=current, issue_type=None)
-                    )
-                issue = self.jira.issue(key)  # did it land? (the POST is not replayed)
-                if issue.status != step.to_status:
-                    raise
-            visited.add(step.to_status)
-            current = step.to_status
-            if step.to_category is target:
-                return step.to_status, target
-        raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)
+        """Take the issue to a status of category ``target`` (see :func:`move_issue`)."""
+        return move_issue(self.jira, key, target, issue, workflow=self.workflow)
 
     def read(self, key: str) -> JiraIssue:
         """The issue as the re-plan under the lease read it a moment ago, else read now.
@@ -683,15 +710,6 @@ class Applier:
         write would only double the requests.
         """
         return self.fresh_issues.pop(key, None) or self.jira.issue(key)
-
-    def transitions(self, key: str, where: tuple[str, str, str]) -> list[Transition]:
-        """The transitions from the issue's status, read once per run per project, issue
-        type and status (the workflow is the same for every such issue)."""
-        if not where[1]:  # issue type unknown: this issue's own
-            return self.jira.transitions(key)
-        if where not in self.workflow:
-            self.workflow[where] = self.jira.transitions(key)
-        return self.workflow[where]
 
     def apply_orphan(self, page: PagePlan, change: Change) -> None:
         key = change.issue_key or ""
@@ -739,76 +757,46 @@ class Applier:
             and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)
         ):
             return
-        current = as_read(page)
-        postmortem = page.postmortem
-        for attempt in range(WRITEBACK_ATTEMPTS):
+        first = as_read(page)
+        linked: set[str] = set()
+
+        def edit(current: Page) -> str:
+            # Under the lease no other pmsync run writes this page: a newer version is a
+            # person's, re-read and re-parsed here.
+            postmortem = page.postmortem if current is first else self.parse(current)
             updates = self.updates_for(postmortem.items, targets, page.postmortem.items)
-            try:
-                result = write_back(
-                    current.storage,
-                    postmortem.tables,
-                    updates,
-                    server=self.server,
-                    text_keys=self.text_keys,
-                )
-            except PmsyncError as exc:
-                self.fail(
-                    f"page {page.title!r}: cannot write keys and status back safely: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
+            result = write_back(
+                current.storage,
+                postmortem.tables,
+                updates,
+                server=self.server,
+                text_keys=self.text_keys,
+            )
             for skipped in result.skipped:
                 self.warnings.append(f"page {page.page_id}: {skipped.reason}")
             storage = result.storage
             if self.config.lint_writeback:
                 storage = with_lint_note(storage, findings, postmortem)
-            shown = {u.jira_key for u in result.written} - {
-                s.update.jira_key for s in result.skipped
-            }
-            linked = {item_id for item_id, (key, _, _) in targets.items() if key in shown}
-            if storage == current.storage:
-                self.unresolved[page.page_id] -= linked
-                return
-            try:
-                written = self.confluence.update_page(
-                    current,
-                    storage,
-                    message=f"pmsync: {len(result.written)} issue key(s) and status(es)",
-                )
-            except PmsyncError as exc:
-                self.fail(
-                    f"writing back to page {page.title!r} failed: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
-            if written is not None:
-                self.pages_written.append(page.page_id)
-                self.unresolved[page.page_id] -= linked
-                return
-            # A human saved first: re-read, re-parse, recompute for their version.
-            log.info(
-                "page %s changed while writing back (attempt %d); re-reading",
-                page.page_id,
-                attempt + 1,
+            shown = {u.jira_key for u in result.written}
+            shown -= {s.update.jira_key for s in result.skipped}
+            linked.clear()
+            linked.update(item_id for item_id, (key, _, _) in targets.items() if key in shown)
+            return storage
+
+        try:
+            written = write_page(
+                self.confluence, first, edit, message="pmsync: issue keys and statuses"
             )
-            try:
-                # Under the lease no other pmsync run writes this page: a person did.
-                current = self.confluence.get_page(page.page_id)
-                postmortem = self.parse(current)
-            except PmsyncError as exc:
-                self.fail(
-                    f"re-reading page {page.title!r} after a conflict failed: {exc}",
-                    page_id=page.page_id,
-                    cause=exc,
-                )
-                return
-        self.fail(
-            f"page {page.title!r} kept changing while pmsync wrote back ({WRITEBACK_ATTEMPTS} "
-            "attempts); nothing was overwritten, the next run writes the keys",
-            page_id=page.page_id,
-        )
+        except PmsyncError as exc:
+            self.fail(
+                f"writing back to page {page.title!r} failed: {exc}",
+                page_id=page.page_id,
+                cause=exc,
+            )
+            return
+        if written:
+            self.pages_written.append(page.page_id)
+        self.unresolved[page.page_id] -= linked
 
     def still_wanted(
         self, item: ActionItem, target: Target, planned: Mapping[str, ActionItem]
@@ -911,3 +899,66 @@ def _planned_status(change: Change) -> StatusInfo | None:
     if isinstance(name, str) and isinstance(category, str):
         return name, Status(category)
     return None
+
+
+#: A workflow's transitions per (project, issue type, status), as one run read them.
+Workflow = dict[tuple[str, str, str], list[Transition]]
+
+
+def move_issue(
+    jira: IssueGateway,
+    key: str,
+    target: Status,
+    issue: JiraIssue,
+    *,
+    workflow: Workflow | None = None,
+) -> StatusInfo:
+    """Take the issue to a status of category ``target`` by the shortest route found.
+
+    Direct transitions come first; otherwise one step through an in-progress status
+    (To Do → In Progress → Done workflows). A transition is a POST and is never
+    replayed blindly: after an unclear failure pmsync re-reads the issue first.
+    ``workflow`` keeps the transitions read per project, issue type and status, so that
+    a run reads them once for all such issues (Jira answering 400 to a reused one, for
+    an issue whose conditions differ, makes pmsync ask that issue).
+    """
+    current = issue.status or "its current status"
+    visited: set[str] = {current}
+    cache: Workflow = {} if workflow is None or not issue.issue_type else workflow
+    for _ in range(3):
+        where = (key.rsplit("-", 1)[0], issue.issue_type or "", current)
+        cached = where in cache
+        if not cached:
+            cache[where] = jira.transitions(key)
+        transitions = cache[where]
+        direct = [t for t in transitions if t.to_category is target]
+        step = direct[0] if direct else None
+        if step is None:
+            via = [
+                t
+                for t in transitions
+                if t.to_category is Status.IN_PROGRESS and t.to_status not in visited
+            ]
+            if not via or target is Status.IN_PROGRESS:
+                names = ", ".join(f"{t.name} → {t.to_status}" for t in transitions) or "none"
+                raise ApplyError(
+                    f"the workflow offers no way from {current} to a {target.value} "
+                    f"status (available: {names})",
+                    issue_key=key,
+                )
+            step = via[0]
+        try:
+            jira.transition(key, step.id)
+        except ServiceError as exc:
+            if cached and exc.status == 400:  # not this issue's way: ask the issue itself
+                cache.pop(where)
+                fresh = attrs.evolve(issue, status=current, issue_type=None)
+                return move_issue(jira, key, target, fresh)
+            issue = jira.issue(key)  # did it land? (the POST is not replayed)
+            if issue.status != step.to_status:
+                raise
+        visited.add(step.to_status)
+        current = step.to_status
+        if step.to_category is target:
+            return step.to_status, target
+    raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)

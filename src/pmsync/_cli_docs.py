@@ -1,20 +1,29 @@
-"""The command-line reference in docs/cli.md, generated from the click commands themselves.
+"""Generated reference pages: the command line (docs/cli.md) from the click commands, and
+the environment variables (docs/environment.md) from :data:`pmsync.ENVIRONMENT`.
 
-docs/cli.md has a hand-written introduction and a generated part between two markers.
-``python -m pmsync._cli_docs`` rewrites the generated part; ``--check`` exits 1 when the
-file is stale, and a test does the same, so the reference can never drift from the CLI.
-Pure apart from :func:`main`: rendering reads only the click objects.
+Each page has a hand-written introduction and a generated part between two markers.
+``python -m pmsync._cli_docs`` rewrites the generated parts; ``--check`` exits 1 when a
+file is stale, and a test does the same, so the reference can never drift from the code.
+Pure apart from :func:`main`: rendering reads only the click objects and the mapping.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import click
 
-__all__ = ["BEGIN", "END", "refreshed", "render_reference", "undocumented"]
+__all__ = [
+    "BEGIN",
+    "END",
+    "refreshed",
+    "refreshed_environment",
+    "render_environment",
+    "render_reference",
+    "undocumented",
+]
 
 BEGIN = "<!-- BEGIN GENERATED: python -m pmsync._cli_docs -->"
 END = "<!-- END GENERATED -->"
@@ -79,34 +88,58 @@ def undocumented(group: click.Group) -> list[str]:
     return missing
 
 
-def refreshed(text: str, group: click.Group) -> str:
-    """``text`` (the contents of docs/cli.md) with its generated part rendered afresh."""
+def render_environment(environment: Mapping[str, str]) -> str:
+    """A Markdown table of ``environment``: each variable and what it is for."""
+    escaped = {name: what.replace("*", r"\*") for name, what in environment.items()}
+    rows = [f"| `{name}` | {what} |" for name, what in escaped.items()]  # *.atlassian.net
+    return "\n".join(["| variable | what for |", "|---|---|", *rows]) + "\n"
+
+
+def _replaced(text: str, generated: str) -> str:
+    """``text`` with the part between the markers replaced by ``generated``."""
     try:
         head, rest = text.split(BEGIN, 1)
         _old, tail = rest.split(END, 1)
     except ValueError:
         raise ValueError(f"the markers {BEGIN!r} and {END!r} are missing") from None
-    return f"{head}{BEGIN}\n\n{render_reference(group)}\n{END}{tail}"
+    return f"{head}{BEGIN}\n\n{generated}\n{END}{tail}"
+
+
+def refreshed(text: str, group: click.Group) -> str:
+    """``text`` (the contents of docs/cli.md) with its generated part rendered afresh."""
+    return _replaced(text, render_reference(group))
+
+
+def refreshed_environment(text: str) -> str:
+    """``text`` (the contents of docs/environment.md) with its table rendered afresh."""
+    from pmsync._env import ENVIRONMENT  # noqa: PLC0415
+
+    return _replaced(text, render_environment(ENVIRONMENT))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Rewrite docs/cli.md (or, with ``--check``, exit 1 if it is stale)."""
+    """Rewrite docs/cli.md and docs/environment.md (with ``--check``: exit 1 if stale)."""
     from pmsync.cli import main as cli  # noqa: PLC0415  (import cycle)
 
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
-    paths = [a for a in args if a != "--check"]
-    path = Path(paths[0] if paths else "docs/cli.md")
-    text = path.read_text(encoding="utf-8")
-    new = refreshed(text, cli)
-    if new == text:
-        return 0
-    if check:
-        sys.stderr.write(f"{path} is stale: run python -m pmsync._cli_docs\n")
-        return 1
-    path.write_text(new, encoding="utf-8")
-    sys.stderr.write(f"updated {path}\n")
-    return 0
+    paths = [Path(a) for a in args if a != "--check"] or [
+        Path("docs/cli.md"),
+        Path("docs/environment.md"),
+    ]
+    stale = False
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        new = refreshed_environment(text) if path.name == "environment.md" else refreshed(text, cli)
+        if new == text:
+            continue
+        if check:
+            sys.stderr.write(f"{path} is stale: run python -m pmsync._cli_docs\n")
+            stale = True
+        else:
+            path.write_text(new, encoding="utf-8")
+            sys.stderr.write(f"updated {path}\n")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -172,10 +172,10 @@ def print_lint(session: Session, run: LintRun, *, strict: bool) -> int:
     if session.as_json:
         session.emit_json(run.to_json(strict=strict))
         return EXIT_PARTIAL if failed else EXIT_OK
+    # Findings are the output, errors and warnings alike: all on standard output, so that
+    # `pmsync lint f.xml > out` keeps them together. Only unreadable targets go to stderr.
     for finding in run.findings:
-        if finding.severity == "error":
-            session.error(f"[{finding.code}] {finding.message}")
-        elif not session.quiet or strict:
+        if finding.severity == "error" or not session.quiet or strict:
             session.echo(str(finding))
     for failure in run.failures:
         session.error(failure)

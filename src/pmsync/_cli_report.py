@@ -9,9 +9,24 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["render_report"]
+__all__ = ["format_for", "render_report"]
+
+# The report format a file name asks for by its extension.
+_EXTENSIONS = {".html": "html", ".htm": "html", ".json": "json", ".csv": "csv"}
+
+
+def format_for(output: str | None, *, as_json: bool) -> str:
+    """The format when ``--format`` is not given: from ``--json``, else from the output
+    file's extension (``report.html`` is HTML), else text."""
+    if as_json:
+        return "json"
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    return _EXTENSIONS.get(suffix, "text")
+
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #172b4d; }
@@ -23,8 +38,11 @@ h4 { margin-bottom: 0.2em; }
 """
 
 
-def render_report(report: Any, fmt: str) -> str:
-    """``report`` in ``fmt``: ``text``, ``json``, ``csv`` or ``html``."""
+def render_report(
+    report: Any, fmt: str, *, page_url: Callable[[str], str | None] | None = None
+) -> str:
+    """``report`` in ``fmt``: ``text``, ``json``, ``csv`` or ``html`` (whose postmortems
+    link to their pages through ``page_url``, a page id to its address)."""
     if fmt == "json":
         return str(report.to_json()) + "\n"
     if fmt == "csv":
@@ -38,7 +56,7 @@ def render_report(report: Any, fmt: str) -> str:
             f"<title>Postmortem action items on {day}</title>\n"
             f"<style>{_STYLE}</style>\n</head>\n<body>\n"
             f"<h1>Postmortem action items on {day}</h1>\n"
-            f"{report._repr_html_()}\n</body>\n</html>\n"
+            f"{report.to_html(page_url=page_url)}\n</body>\n</html>\n"
         )
     if fmt == "text":
         return str(report) + "\n"

@@ -36,7 +36,8 @@ import click
 from pmsync._config_file import find_config, load_config
 from pmsync._lock import RunLock, lock_path_for
 from pmsync._logging import LogFormat, Redactor, log_to
-from pmsync._plan import Plan
+from pmsync._metrics import RunMetrics
+from pmsync._plan import PagePlan, Plan
 from pmsync.config import Config
 from pmsync.exceptions import (
     ApplyError,
@@ -61,8 +62,10 @@ __all__ = [
     "describe_apply_error",
     "exit_code_for",
     "field_advice",
+    "for_cli",
     "is_interactive",
     "is_tty",
+    "metrics_option",
     "page_options",
     "selection",
     "today_option",
@@ -147,14 +150,57 @@ def advice_for(error: BaseException, environ: Mapping[str, str] | None = None) -
             "site URL + /wiki; on Server/Data Center, include any context path)."
         )
     if isinstance(error, ServiceError) and error.status is None:
+        import requests  # noqa: PLC0415  (loaded by then: the request failed)
+
+        if isinstance(error.__cause__, requests.exceptions.SSLError):
+            return (
+                f"TLS: {error.url or error.service} did not present a certificate this "
+                "machine trusts, or does not speak HTTPS on that port. Behind a proxy that "
+                "inspects TLS, point REQUESTS_CA_BUNDLE (or ca_bundle in the configuration) "
+                "at your organisation's CA bundle, a PEM file; check the URL's scheme and port."
+            )
+        variable = _URL_VARIABLE.get(error.service, "the service's URL")
         return (
-            f"Check that {error.service} is reachable from here (URL, DNS, proxy, "
-            "firewall) and try again."
+            f"Check {variable} and that {error.service} is reachable from here (DNS, proxy, "
+            "firewall), then try again."
         )
     if isinstance(error, ServiceError) and error.status is not None and error.status >= 500:
         return f"{error.service} is failing on its side; try again later."
     return ""
 
+
+# The library's messages give Python advice (keyword arguments); on the command line the
+# same advice is a setting or a variable. No quotes here: JSON output goes through it too.
+_CLI_WORDING = (
+    (
+        "pass date_order='DMY' or 'MDY' to read it",
+        "set date_order (DMY or MDY) in the configuration, or --date-order for pmsync "
+        "parse, to read it",
+    ),
+    (
+        "add your header names with columns=",
+        "add your header names to [columns] in the configuration",
+    ),
+    (
+        "pass slack=WebClient(...) or set PMSYNC_SLACK_TOKEN",
+        "set PMSYNC_SLACK_TOKEN (or PMSYNC_SLACK_TOKEN_FILE) to a Slack bot token",
+    ),
+)
+
+
+def for_cli(text: str) -> str:
+    """``text`` with the library's Python advice reworded for command-line users."""
+    for python, cli in _CLI_WORDING:
+        text = text.replace(python, cli)
+    return text
+
+
+# The variable that sets each service's URL, named in advice about unreachable services.
+_URL_VARIABLE = {
+    "jira": "PMSYNC_JIRA_URL",
+    "confluence": "PMSYNC_CONFLUENCE_URL",
+    "slack": "PMSYNC_SLACK_URL",
+}
 
 # What to do when Jira refuses a field, by the field name in its error message.
 _FIELD_ADVICE = {
@@ -218,6 +264,11 @@ class Session:
     verbosity: int = 0
     log_format: LogFormat = "text"
     redact: Redactor = attrs.field(factory=Redactor.from_env)
+    #: What this run did, for ``--metrics-file`` and the ``-q`` summary line; None for
+    #: commands that report no metrics.
+    metrics: RunMetrics | None = None
+    metrics_file: str | None = None
+    config: Config | None = None
     _console: Any = None
 
     @property
@@ -233,8 +284,8 @@ class Session:
     # -- output ------------------------------------------------------------------------
 
     def echo(self, text: str = "", *, err: bool = False) -> None:
-        """Print ``text`` with secrets redacted."""
-        click.echo(self.redact(text), err=err)
+        """Print ``text`` with secrets redacted and advice worded for the command line."""
+        click.echo(self.redact(for_cli(text)), err=err)
 
     def say(self, text: str) -> None:
         """Print a result line unless ``-q`` (JSON output is printed regardless)."""
@@ -301,7 +352,7 @@ class Session:
     def load_config(self) -> tuple[Config, Path]:
         """The validated configuration and the file it came from."""
         path = self.find_config()
-        config = load_config(path)
+        config = self.config = load_config(path)
         log.debug("configuration from %s", path)
         return config, path
 
@@ -314,6 +365,35 @@ class Session:
     def lock(self, config_path: Path) -> RunLock:
         """The run lock of the configuration file ``config_path`` (enter it to take it)."""
         return RunLock(lock_path_for(config_path))
+
+    def check_pages(self, page_ids: Sequence[str], pages: Sequence[PagePlan]) -> int:
+        """Report each page of ``--page`` that was not found (an error) or holds no action
+        items (a warning), even with ``-q``; return the number of errors."""
+        found = {page.page_id: (page.title, len(page.postmortem.items)) for page in pages}
+        return self.check_selection(page_ids, found)
+
+    def check_selection(self, page_ids: Sequence[str], found: Mapping[str, tuple[str, int]]) -> int:
+        """:meth:`check_pages` for pages given as id -> (title, number of action items)."""
+        errors = 0
+        for page_id in dict.fromkeys(page_ids):
+            title, items = found.get(page_id, (None, 0))
+            if title is None:
+                errors += 1
+                self.error(
+                    f"page {page_id} does not exist or this account cannot see it "
+                    "(check the id in the page's URL and the account's space permissions)"
+                )
+            elif not items:
+                self.echo(
+                    f"warning: page {title!r} ({page_id}) has no action items: no "
+                    "action-item table found (a header row naming an action column and an "
+                    "owner, due, status, priority or ticket column; add unusual header "
+                    "names to [columns] in the configuration)",
+                    err=True,
+                )
+        if errors and self.metrics is not None:
+            self.metrics.done["errors"] += errors
+        return errors
 
     # -- running a command -------------------------------------------------------------
 
@@ -383,14 +463,39 @@ class Session:
     def run(self, body: Callable[[], int | None]) -> int:
         """Run a command body with logging set up; translate what it raises."""
         with self.routed_logs():
+            if self.metrics is None:
+                return self._run(body)
+            with self.metrics.recording():
+                code = self._run(body)
+            return self.finish_metrics(code)
+
+    def _run(self, body: Callable[[], int | None]) -> int:
+        try:
+            return body() or EXIT_OK
+        except (click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # a closed pipe ends the command quietly (see cli.main)
+        except click.UsageError:
+            raise  # click prints usage errors itself, with exit code 2
+        except Exception as error:  # every error gets a message and an exit code
+            return self.fail(error)
+
+    def finish_metrics(self, code: int) -> int:
+        """Write the metrics file, if one is wanted, and the ``-q`` summary line, if the
+        run did something or failed; return the exit code (2 if the file cannot be written)."""
+        assert self.metrics is not None
+        self.metrics.finish(code)
+        target = self.metrics_file or (self.config.metrics_file if self.config else None)
+        if target:
+            path = target.replace("{command}", self.metrics.command)
             try:
-                return body() or EXIT_OK
-            except (click.exceptions.Exit, click.Abort):
-                raise
-            except click.UsageError:
-                raise  # click prints usage errors itself, with exit code 2
-            except Exception as error:  # every error gets a message and an exit code
-                return self.fail(error)
+                self.metrics.write(Path(path))
+            except OSError as exc:
+                self.error(f"cannot write the metrics file {path}: {exc.strerror or exc}")
+                code = code or EXIT_USAGE
+                self.metrics.exit_code = code  # for the summary line
+        if self.quiet and self.metrics.did_something:
+            self.echo(self.metrics.summary(), err=True)
+        return code
 
 
 def common_options(fn: F) -> F:
@@ -434,16 +539,34 @@ def common_options(fn: F) -> F:
         log_format: LogFormat,
         **kwargs: Any,
     ) -> None:
+        metrics = None
+        if "metrics_file" in kwargs:  # see metrics_option
+            metrics = RunMetrics(command=click.get_current_context().info_name or "pmsync")
         session = Session(
             config_path=config_path,
             as_json=as_json,
             verbosity=verbose - quiet,
             log_format=log_format,
+            metrics=metrics,
+            metrics_file=kwargs.pop("metrics_file", None),
         )
         code = session.run(lambda: fn(session=session, **kwargs))
         raise click.exceptions.Exit(code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def metrics_option(fn: F) -> F:
+    """Add ``--metrics-file`` to a command that uses :func:`common_options`: the session
+    then records a :class:`~pmsync._metrics.RunMetrics` and prints the ``-q`` summary."""
+    return click.option(
+        "--metrics-file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help="Write Prometheus metrics of this run to PATH, atomically, for "
+        "node_exporter's textfile collector (default: metrics_file in the configuration).",
+    )(fn)
 
 
 def page_options(fn: F) -> F:

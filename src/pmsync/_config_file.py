@@ -44,6 +44,8 @@ _TOP: dict[str, tuple[type, ...]] = {
     "writeback": (bool,),
     "ownership": (dict,),
     "slack_channel": (str,),
+    "slack_buttons": (bool,),
+    "slack_admin_group": (str,),
     "cql": (str,),
     "user_map": (dict,),
     "team_map": (dict,),
@@ -59,6 +61,8 @@ _TOP: dict[str, tuple[type, ...]] = {
     "cursor_file": (str,),
     "cursor_margin": (str,),
     "full_every": (str,),
+    "metrics_file": (str,),
+    "ca_bundle": (str,),
     "review": (dict,),
 }
 _REMINDERS: dict[str, tuple[type, ...]] = {
@@ -307,6 +311,15 @@ writeback = true
 # The Slack channel for one summary per postmortem, escalations and unassigned items.
 # slack_channel = "#incidents"
 
+# Put Done, New due date, Not mine and Open buttons on assignment messages and
+# reminders. They need `pmsync serve` (or pmsync.slack.register in a bolt app) behind
+# the Slack app's interactivity URL; see docs/recipes/slack-app.md.
+slack_buttons = false
+
+# A Slack user group (its id, S...) whose members may press the buttons of anyone's
+# items; without it only the item's owner may.
+# slack_admin_group = "S0123ABCD"
+
 # How to read ambiguous numeric dates such as 03/04/2026 on pages: "DMY" or "MDY".
 # Without it, such dates are reported as ambiguous and left out.
 # date_order = "DMY"
@@ -334,6 +347,15 @@ report_writeback = false
 # cursor_margin = "5m"
 # How often a rerun reads everything instead (and reports what the others missed).
 # full_every = "24h"
+
+# Where sync, remind and report write Prometheus metrics for node_exporter's textfile
+# collector (the same as --metrics-file); {{command}} becomes sync, remind or report, so
+# that each command keeps its own file.
+# metrics_file = "/var/lib/node_exporter/textfile/pmsync-{{command}}.prom"
+
+# A CA bundle (PEM) to verify TLS certificates with, for networks that inspect TLS with
+# their own certificate authority (REQUESTS_CA_BUNDLE works too).
+# ca_bundle = "/etc/ssl/certs/corporate-ca.pem"
 
 # Extra fields for every created issue, exactly as Jira's REST API takes them.
 [fields]
@@ -391,8 +413,9 @@ escalate_after = 3
 escalate_to_author = false
 # One message per person listing all their items, instead of one per item.
 digest = false
-# Weekdays (mon..sun) or dates (YYYY-MM-DD) with no reminders; the next day catches up.
-quiet_days = ["sat", "sun"]
+# Weekdays (mon..sun) or dates (YYYY-MM-DD) with no reminders (none by default); the
+# next day catches up.
+# quiet_days = ["sat", "sun", "2026-12-25"]
 
 # The review meeting (pmsync review): a Slack digest and a roll-up page in Confluence.
 [review]

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import attrs
 
 from pmsync._model import ActionItem, Person, Postmortem
-from pmsync._plan import Plan, SyncResult
+from pmsync._plan import Plan, SyncResult, warning_line
 from pmsync._review import STATES
 from pmsync._storage.parse import parse_page
 from pmsync.config import Config, ReviewSettings
@@ -123,7 +123,7 @@ class PlainOutput:
         else:
             self.echo(view.head)
         for warning in view.warnings:
-            self.echo(f"warning: {warning}")
+            self.echo(warning_line(warning))
 
 
 @attrs.define
@@ -152,9 +152,15 @@ class RichOutput:
         from rich.table import Table  # noqa: PLC0415
         from rich.text import Text  # noqa: PLC0415
 
-        table = Table(title=title, title_justify="left")
+        # The title on its own line: as a table title it would wrap to the table's width.
+        if not rows:
+            self.console.print(_escape(f"{title.rstrip(':.')}: (none)"))
+            return
+        # Soft-wrapped: a long URL in a title stays whole (the terminal wraps it).
+        self.console.print(_escape(title.rstrip(":.") + ":"), style="bold", soft_wrap=True)
+        table = Table()
         for header in headers:
-            table.add_column(header, overflow="fold")
+            table.add_column(header)  # wraps between words; a word too long gets an ellipsis
         for index, row in enumerate(rows):
             style = styles[index] if index < len(styles) else None
             table.add_row(
@@ -173,7 +179,7 @@ class RichOutput:
         else:
             self.console.print(f"[bold green]{_escape(view.head)}")
         for warning in view.warnings:
-            self.console.print(f"[yellow]warning:[/] {_escape(warning)}")
+            self.console.print(_escape(warning_line(warning)), style="yellow")
 
 
 _COLOURS = {

@@ -4,26 +4,33 @@ No network, no clock (the time is passed in). Everything :meth:`pmsync.Syncer.pl
 arrives as a :class:`Snapshot`; the result is a plan whose changes carry exactly what
 :meth:`pmsync.Syncer.apply` must send.
 
-The merge is three-way and per field (DESIGN.md §3): for each of summary, description,
-owner, due, priority and status, the page value P and the Jira value J are compared with
-the base B recorded in the issue's ``pmsync`` property at the last successful sync.
+The merge is three-way and per field (docs/sync.md, "Three-way merge"): the rules live
+in :mod:`pmsync._merge`, the Jira REST shapes in :mod:`pmsync._payload`; this module
+matches rows to issues, applies the rules per item and plans the page's write-back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
 
-from pmsync._gateways.atlassian import JiraUser
 from pmsync._lint import LINT_MARKER, Finding, lint, render_lint_note
-from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
+from pmsync._merge import RESOLUTION, UNKNOWN, field_rule, task_status
+from pmsync._model import ActionItem, JiraIssue, JiraUser, Person, Postmortem, Status
+from pmsync._payload import (
+    jira_description,
+    jira_field,
+    jira_summary,
+    jira_values,
+    page_body,
+    property_value,
+)
 from pmsync._plan import Change, ChangeKind, PagePlan, Plan
-from pmsync._quote import unwiki, wiki_text
+from pmsync._record import SyncRecord
 from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import (
     JiraServer,
@@ -35,27 +42,7 @@ from pmsync._storage.edit import (
 )
 from pmsync.config import FIELDS, Config
 
-__all__ = [
-    "FOOTER_MARK",
-    "Snapshot",
-    "diff",
-    "jira_summary",
-    "page_body",
-    "property_value",
-    "restrict",
-]
-
-SUMMARY_LIMIT: Final = 255
-FOOTER_MARK: Final = "Action item from the postmortem"
-_FOOTER_RE = re.compile(r"\n*-{4}\n" + re.escape(FOOTER_MARK) + r".*\Z", re.DOTALL)
-_FULL_TEXT = "Full action item: "
-
-
-_RESOLUTION: Final = {
-    "page": "the page wins",
-    "jira": "Jira wins",
-    "report": "reported, both left alone",
-}
+__all__ = ["Snapshot", "diff", "restrict", "with_lint_note", "writeback_update"]
 
 
 @attrs.frozen
@@ -70,16 +57,6 @@ class _Decision:
     to_page: dict[str, Any]
     status_target: str | None
     base: Mapping[str, Any] | None
-
-
-class _Unknown:
-    """The page says nothing usable about a field (no column, an unresolvable owner)."""
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Final = _Unknown()
 
 
 @attrs.frozen
@@ -104,47 +81,6 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
 
 
-def jira_summary(summary: str) -> str:
-    """The summary as Jira takes it: at most 255 characters, cut at a word boundary."""
-    text = " ".join(summary.split())
-    if len(text) <= SUMMARY_LIMIT:
-        return text
-    cut = text[: SUMMARY_LIMIT - 1]
-    space = cut.rfind(" ")
-    if space > SUMMARY_LIMIT // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
-
-
-def page_body(item: ActionItem) -> str | None:
-    """The description pmsync keeps in Jira for an item (before the footer), or None."""
-    parts = []
-    summary = " ".join(item.summary.split())
-    if len(summary) > SUMMARY_LIMIT:
-        parts.append(_FULL_TEXT + summary)
-    if item.description and item.description.strip():
-        parts.append(item.description.strip())
-    return "\n\n".join(parts) or None
-
-
-def jira_description(body: str | None, page: PagePlan, item: ActionItem) -> str:
-    """The full Jira description (wiki markup): the body, then a link back to the page."""
-    link = f"[{wiki_text(page.title)}|{page.url}]" if page.url else f"{wiki_text(page.title)}"
-    footer = (
-        f"----\n{FOOTER_MARK} {link}. "
-        "Kept in sync by pmsync: edit the row on the page to change this issue."
-    )
-    return f"{wiki_text(body)}\n\n{footer}" if body else footer
-
-
-def jira_body(description: str | None) -> str | None:
-    """The part of a Jira description that came from the page (footer removed)."""
-    if not description:
-        return None
-    text = _FOOTER_RE.sub("", description.replace("\r\n", "\n")).strip()
-    return unwiki(text) or None
-
-
 def with_lint_note(storage: str, findings: Sequence[Finding], postmortem: Postmortem) -> str:
     """The page with its lint note beside the first action-item table (or without one)."""
     if not findings:
@@ -163,45 +99,6 @@ def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
         others = [pm for pm in postmortems if pm is not postmortem]
         findings.extend(lint(postmortem, today=today, others=others, unresolved=unresolved))
     return tuple(findings)
-
-
-def _task_status(value: Any) -> Any:
-    return Status.TODO.value if value == Status.IN_PROGRESS.value else value
-
-
-def jira_values(issue: JiraIssue, *, cloud: bool) -> dict[str, Any]:
-    """An issue's values in the form the merge compares (owner: account id or username)."""
-    assignee = issue.assignee
-    owner = None
-    if assignee is not None:
-        owner = assignee.account_id if cloud else assignee.username
-    return {
-        "summary": issue.summary,
-        "description": jira_body(issue.description),
-        "owner": owner,
-        "due": issue.due.isoformat() if issue.due else None,
-        "priority": issue.priority,
-        "status": issue.status_category.value if issue.status_category else None,
-    }
-
-
-#: The REST fields that carry each merged field.
-JIRA_FIELD_KEYS: Final = {
-    "summary": ("summary",),
-    "description": ("description",),
-    "owner": ("assignee",),
-    "due": ("duedate",),
-    "priority": ("priority",),
-}
-
-
-def property_value(
-    page_id: str, item_id: str, base: Mapping[str, Any], old: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The ``pmsync`` issue property: identity, merge base, and what else it held."""
-    value = dict(old or {})
-    value.update({"v": 1, "page_id": page_id, "item_id": item_id, "base": dict(base)})
-    return value
 
 
 def _norm(text: str) -> str:
@@ -234,10 +131,10 @@ class _Planner:
         self.by_ident: dict[tuple[str, str], JiraIssue] = {}
         self.by_page: dict[str, dict[str, JiraIssue]] = defaultdict(dict)
         for issue in snapshot.issues:
-            prop = issue.prop or {}
-            if prop.get("page_id") and prop.get("item_id"):
-                self.by_ident.setdefault((str(prop["page_id"]), str(prop["item_id"])), issue)
-                self.by_page[str(prop["page_id"])].setdefault(issue.key, issue)
+            ident = _ident(issue)
+            if ident is not None:
+                self.by_ident.setdefault(ident, issue)
+                self.by_page[ident[0]].setdefault(issue.key, issue)
         self.matched: set[str] = set()
         # Display names Jira already told us (assignees), to show owners by name.
         self.names = {
@@ -314,24 +211,6 @@ class _Planner:
             return UNKNOWN
         return item.priority
 
-    def jira_field(
-        self, field: str, value: Any, page: PagePlan, item: ActionItem
-    ) -> dict[str, Any]:
-        """The Jira REST field(s) that set ``field`` to ``value``."""
-        if field == "summary":
-            return {"summary": value}
-        if field == "description":
-            return {"description": jira_description(value, page, item)}
-        if field == "owner":
-            if value is None:
-                return {"assignee": None}
-            return {"assignee": {"accountId": value} if self.snapshot.cloud else {"name": value}}
-        if field == "due":
-            return {"duedate": value}
-        if field == "priority":
-            return {"priority": {"name": value}} if value else {}
-        raise ValueError(field)  # status moves by transition, never by a field
-
     # -- per item --------------------------------------------------------------------
 
     def run(self) -> Plan:
@@ -393,7 +272,7 @@ class _Planner:
         unclaimed = {
             key: issue
             for key, issue in self.by_page[page.page_id].items()
-            if key not in self.matched and self.by_ident.get(_ident(issue)) is issue
+            if key not in self.matched and self.by_ident.get(_ident(issue) or ("", "")) is issue
         }
         merges: list[tuple[ActionItem, JiraIssue]] = []
         for item, found in pending:
@@ -464,7 +343,7 @@ class _Planner:
             for issue in unclaimed.values()
             if wanted
             in {
-                _norm(str((issue.prop or {}).get("base", {}).get("summary") or "")),
+                _norm(str(_base(issue).get("summary") or "")),
                 _norm(issue.summary),
             }
         ]
@@ -540,7 +419,7 @@ class _Planner:
             if value is None:
                 base[name] = None  # recorded, so that a value added later is a page change
                 continue
-            fields.update(self.jira_field(name, value, page, item))
+            fields.update(jira_field(name, value, page, item, cloud=self.snapshot.cloud))
             base[name] = value
             shown[name] = (None, _owner_display(item.owner, user) if name == "owner" else value)
         fields.setdefault("description", jira_description(None, page, item))
@@ -567,16 +446,15 @@ class _Planner:
         issue: JiraIssue,
         shown_cells: Collection[tuple[str, str]] | None,
     ) -> _Decision:
-        """The three-way merge of one item, field by field (DESIGN.md §3).
+        """The three-way merge of one item, field by field (docs/sync.md, "Three-way merge").
 
         ``shown_cells`` says which of Jira's owner/due/priority values the row's cells can
         show (``None``: assume all, to find the candidates).
         """
         values, user = self.page_values(page, item)
         jira = self.jira_values(issue)
-        prop = issue.prop or {}
-        base_raw = prop.get("base")
-        base: Mapping[str, Any] | None = base_raw if isinstance(base_raw, Mapping) else None
+        record = issue.record
+        base: Mapping[str, Any] | None = record.base if record and record.has_base else None
         new_base: dict[str, Any] = dict(base or {})
         to_jira: dict[str, Any] = {}
         shown: dict[str, tuple[Any, Any]] = {}
@@ -586,9 +464,9 @@ class _Planner:
         status_target: str | None = None
         if item.kind == "task":
             # A checkbox shows done or not done: in progress is "not done" on both sides.
-            jira["status"] = _task_status(jira["status"])
+            jira["status"] = task_status(jira["status"])
             if base is not None and "status" in base:
-                base = {**base, "status": _task_status(base["status"])}
+                base = {**base, "status": task_status(base["status"])}
         for name in FIELDS:
             p, j = values[name], jira[name]
             if p is UNKNOWN:
@@ -598,30 +476,21 @@ class _Planner:
                     new_base[name] = j
                 continue  # the page says nothing: leave the base as it is
             first = base is None or name not in base
-            b = None if first else base[name]  # type: ignore[index]
-            if p == j:
-                new_base[name] = p
+            verdict = field_rule(
+                name,
+                p,
+                j,
+                base,
+                ownership=self.config.ownership[name],
+                linked_by_person=record is None,
+            )
+            if verdict.winner == "agreed":
+                new_base[name] = verdict.base
+                if verdict.note:
+                    notes.append(verdict.note)
                 continue
-            if first and not prop and name in ("summary", "description") and p is not None:
-                # An issue a person created and linked from the row keeps its own wording:
-                # the page's text becomes the base, so only a later page edit goes to Jira.
-                new_base[name] = p
-                notes.append(f"the linked issue keeps its own {name}")
-                continue
-            if first:
-                if p is None:
-                    # An empty cell never clears what Jira has. Recording the page's None
-                    # keeps it that way: later runs see "only Jira differs" and leave it.
-                    new_base[name] = None
-                    continue
-                winner = self.config.ownership[name]
-                conflicts[name] = (p, j)
-            elif p != b and j == b:
-                winner = "page"
-            elif p == b and j != b:
-                winner = "jira"
-            else:
-                winner = self.config.ownership[name]
+            winner = verdict.winner
+            if verdict.conflict:
                 conflicts[name] = (p, j)
             if name in conflicts and not self.approves(page, item, name):
                 # Re-planning a late plan: nobody approved resolving this conflict, which
@@ -693,14 +562,14 @@ class _Planner:
         new_base, to_jira, shown = decision.new_base, decision.to_jira, decision.shown
         conflicts, notes, to_page = decision.conflicts, decision.notes, decision.to_page
         status_target, base = decision.status_target, decision.base
-        prop = issue.prop or {}
+        record = issue.record
         key = issue.key
         # The identity recorded when the issue was created stays: a row's id changes
         # once pmsync writes its key (the key then identifies it), and rewriting the
         # property for that would make every rerun after a first sync write again.
-        same_page = str(prop.get("page_id")) == page.page_id and prop.get("item_id")
-        ident = str(prop["item_id"]) if same_page else item.item_id
-        new_prop = property_value(page.page_id, ident, new_base, prop)
+        same_page = record is not None and record.page_id == page.page_id and record.item_id
+        ident = record.item_id if same_page and record and record.item_id else item.item_id
+        new_prop = property_value(page.page_id, ident, new_base, record)
         for name, (p, j) in conflicts.items():
             rule = self.config.ownership[name]
             why = (
@@ -716,17 +585,17 @@ class _Planner:
                 item,
                 issue_key=key,
                 fields={name: (p, j)},
-                reason=why + _RESOLUTION[rule],
+                reason=why + RESOLUTION[rule],
             )
         payload: dict[str, Any] = {}
         jira_now = self.jira_values(issue)
         expect = {name: [jira_now[name], value] for name, value in to_jira.items()}
         for name, value in to_jira.items():
-            payload.update(self.jira_field(name, value, page, item))
+            payload.update(jira_field(name, value, page, item, cloud=self.snapshot.cloud))
         if self.config.label not in issue.labels:
             payload["labels"] = [*issue.labels, self.config.label]
             shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))
-        prop_changed = dict(new_prop) != dict(prop)
+        prop_changed = SyncRecord.read(new_prop) != record
         if status_target is not None:
             self.add(
                 "transition",
@@ -739,7 +608,7 @@ class _Planner:
             )
         if payload or (prop_changed and status_target is None):
             reason = None
-            if not prop:
+            if record is None:
                 reason = "adopting an issue linked from the page"
             elif not payload:
                 reason = "recording the values both sides agree on"
@@ -878,24 +747,24 @@ class _Planner:
     def plan_orphans(self) -> None:
         pages = {page.page_id: page for page in self.snapshot.pages}
         for issue in self.snapshot.issues:
-            prop = issue.prop or {}
-            page = pages.get(str(prop.get("page_id")))
-            if page is None or issue.key in self.matched:
+            record = issue.record
+            page = pages.get(record.page_id or "") if record else None
+            if record is None or page is None or issue.key in self.matched:
                 continue
-            noted = bool(prop.get("orphan_noted"))
+            noted = record.orphan_noted
             comment = self.config.orphan_comment and not noted
             self.changes.append(
                 Change(
                     kind="orphan" if comment or not noted else "noop",
                     page_id=page.page_id,
-                    item_id=str(prop.get("item_id") or "") or None,
+                    item_id=record.item_id,
                     issue_key=issue.key,
                     summary=issue.summary,
                     reason=(
                         "the row is no longer on the page; pmsync never closes or deletes "
                         "issues" + ("; a comment will say so" if comment else "")
                     ),
-                    prop={**prop, "orphan_noted": True} if comment else None,
+                    prop=attrs.evolve(record, orphan_noted=True).to_json() if comment else None,
                 )
             )
 
@@ -961,9 +830,14 @@ def writeback_update(
     )
 
 
-def _ident(issue: JiraIssue) -> tuple[str, str]:
-    prop = issue.prop or {}
-    return str(prop.get("page_id")), str(prop.get("item_id"))
+def _ident(issue: JiraIssue) -> tuple[str, str] | None:
+    record = issue.record
+    return record.identity if record else None
+
+
+def _base(issue: JiraIssue) -> Mapping[str, Any]:
+    record = issue.record
+    return record.base if record else {}
 
 
 def _where(item: ActionItem) -> str:

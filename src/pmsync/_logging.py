@@ -43,6 +43,8 @@ SECRET_VARIABLES = (
     "PMSYNC_JIRA_PAT",
     "PMSYNC_CONFLUENCE_PAT",
     "PMSYNC_SLACK_TOKEN",
+    "PMSYNC_SLACK_SIGNING_SECRET",
+    "PMSYNC_WEBHOOK_SECRET",
 )
 
 #: What a secret is replaced with.

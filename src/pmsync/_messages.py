@@ -25,6 +25,11 @@ from pmsync._model import ActionItem, JiraIssue, Person
 from pmsync._remind import Reminder
 
 __all__ = [
+    "ACTIONS",
+    "ACTION_DONE",
+    "ACTION_DUE",
+    "ACTION_NOT_MINE",
+    "ACTION_OPEN",
     "BLOCK_LIMIT",
     "SECTION_LIMIT",
     "Message",
@@ -32,6 +37,10 @@ __all__ = [
     "digest_message",
     "escalation_message",
     "escape_mrkdwn",
+    "handback_message",
+    "handled_blocks",
+    "item_actions",
+    "item_key",
     "link",
     "mention",
     "postmortem_summary",
@@ -46,6 +55,16 @@ BLOCK_LIMIT = 50
 _SUMMARY_CHARS = 300
 
 Message = tuple[str, list[dict[str, Any]]]
+
+#: The action ids of the elements on assignment and reminder messages (see pmsync.slack).
+ACTION_DONE = "pmsync_done"
+ACTION_DUE = "pmsync_due"
+ACTION_NOT_MINE = "pmsync_not_mine"
+ACTION_OPEN = "pmsync_open"
+ACTIONS = (ACTION_DONE, ACTION_DUE, ACTION_NOT_MINE, ACTION_OPEN)
+#: The actions block of an item is ``pmsync:<issue key>``: every element knows its issue.
+_BLOCK_PREFIX = "pmsync:"
+_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
@@ -85,6 +104,77 @@ def mention(slack_id: str | None) -> str | None:
     if slack_id and _SLACK_USER_ID.match(slack_id):
         return f"<@{slack_id}>"
     return None
+
+
+def _web_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) URL Slack accepts on a button, else None."""
+    if not url or len(url) > 3000:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _button(action_id: str, label: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        **extra,
+    }
+
+
+def item_actions(issue_key: str, *, due: dt.date | None, issue_url: str | None) -> dict[str, Any]:
+    """The buttons under an item's message: Done, New due date (a date picker), Not mine,
+    and Open (a link to the issue, when ``issue_url`` is a web address).
+
+    The block id names the issue, so every element's press says which issue it is about.
+    """
+    picker: dict[str, Any] = {
+        "type": "datepicker",
+        "action_id": ACTION_DUE,
+        "placeholder": {"type": "plain_text", "text": "New due date"},
+    }
+    if due is not None:
+        picker["initial_date"] = due.isoformat()
+    elements = [
+        _button(ACTION_DONE, "Done", style="primary", value=issue_key),
+        picker,
+        _button(ACTION_NOT_MINE, "Not mine", value=issue_key),
+    ]
+    url = _web_url(issue_url)
+    if url:
+        elements.append(_button(ACTION_OPEN, "Open", url=url, value=issue_key))
+    return {"type": "actions", "block_id": f"{_BLOCK_PREFIX}{issue_key}", "elements": elements}
+
+
+def item_key(block_id: str | None) -> str | None:
+    """The issue key of an actions block made by :func:`item_actions`, else ``None``."""
+    if not block_id or not block_id.startswith(_BLOCK_PREFIX):
+        return None
+    key = block_id[len(_BLOCK_PREFIX) :]
+    return key if _ISSUE_KEY.match(key) else None
+
+
+def handled_blocks(blocks: Sequence[Mapping[str, Any]], note: str) -> list[dict[str, Any]]:
+    """The message's blocks with the item's buttons replaced by ``note`` (mrkdwn, escaped
+    by the caller), as the message reads once someone acted on it."""
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "actions" and item_key(block.get("block_id")):
+            out.append(_context(note))
+        else:
+            out.append(dict(block))
+    return out
+
+
+def handback_message(issue_key: str, issue_url: str | None, summary: str, by: str) -> Message:
+    """The channel message when an owner says an item is not theirs: it needs an owner."""
+    text = f"{escape_mrkdwn(issue_key)} needs an owner: {_summary(summary)}"
+    body = (
+        f"{link(issue_url, issue_key)} needs an owner: {escape_mrkdwn(by)} handed it back."
+        f"\n>{_summary(summary)}"
+    )
+    return _clip(text, SECTION_LIMIT), [_section(body)]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -163,10 +253,12 @@ def assignment_message(
     page_title: str | None,
     *,
     reassigned: bool = False,
+    buttons: bool = False,
 ) -> Message:
     """The direct message to an owner when an item is created for them or handed to them.
 
-    Names the item, its due date, its issue (linked) and its postmortem (linked).
+    Names the item, its due date, its issue (linked) and its postmortem (linked). With
+    ``buttons``, an item that has an issue gets :func:`item_actions` under it.
     """
     summary, _, due, key = _fields(item)
     title = escape_mrkdwn(page_title or "a postmortem")
@@ -188,6 +280,8 @@ def assignment_message(
         },
         _context("Sent by pmsync from the postmortem's action-item table."),
     ]
+    if buttons and key:
+        blocks.insert(2, item_actions(key, due=due, issue_url=issue_url))
     return _clip(text, SECTION_LIMIT), blocks
 
 
@@ -240,12 +334,17 @@ def _reminder_line(reminder: Reminder) -> str:
 
 
 def reminder_message(
-    reminder: Reminder, *, page_title: str | None = None, page_url: str | None = None
+    reminder: Reminder,
+    *,
+    page_title: str | None = None,
+    page_url: str | None = None,
+    buttons: bool = False,
 ) -> Message:
     """A due-soon or overdue reminder about one issue.
 
     Sent to the owner, or to the channel for an unassigned issue (``recipient`` is
-    ``None``), in which case it asks for an owner.
+    ``None``), in which case it asks for an owner. With ``buttons``, the owner's reminder
+    gets :func:`item_actions` under it.
     """
     ref = link(reminder.url, reminder.issue_key)
     summary = _summary(reminder.summary)
@@ -266,6 +365,8 @@ def reminder_message(
     if reminder.recipient is None:
         lines.append("It has no owner: who will take it? Assign the issue in Jira.")
     blocks = [_section("\n".join(lines))]
+    if buttons and reminder.recipient is not None:
+        blocks.append(item_actions(reminder.issue_key, due=reminder.due, issue_url=reminder.url))
     if page_title or page_url:
         blocks.append(_context(f"From {link(page_url, page_title or 'the postmortem')}"))
     return _clip(text, SECTION_LIMIT), blocks

@@ -14,14 +14,20 @@ from typing import Any, Literal
 
 import attrs
 
+from pmsync._record import SyncRecord
+
 __all__ = [
     "ActionItem",
+    "CreateOutcome",
     "ItemTable",
     "JiraIssue",
+    "JiraUser",
+    "Page",
     "ParseWarning",
     "Person",
     "Postmortem",
     "Status",
+    "Transition",
 ]
 
 
@@ -206,6 +212,49 @@ class Postmortem:
 
 
 @attrs.frozen
+class Transition:
+    """A workflow transition available from an issue's current status."""
+
+    id: str
+    name: str
+    to_status: str
+    to_category: Status | None
+
+
+@attrs.frozen
+class CreateOutcome:
+    """What became of one issue in a bulk create: a key, or Jira's error message."""
+
+    key: str | None
+    error: str | None = None
+
+
+@attrs.frozen
+class Page:
+    """One Confluence page as pmsync read it."""
+
+    id: str
+    title: str
+    version: int
+    storage: str
+    space: str | None = None
+    url: str | None = None
+    author: Person | None = None
+    #: When the version read was saved (what CQL's ``lastmodified`` compares).
+    modified: dt.datetime | None = None
+
+
+@attrs.frozen
+class JiraUser:
+    """A Jira user: ``id`` is the accountId on Cloud and the username on Server/DC."""
+
+    id: str
+    display_name: str | None = None
+    email: str | None = None
+    key: str | None = None
+
+
+@attrs.frozen
 class JiraIssue:
     """What pmsync knows of one Jira issue, read in a single search.
 
@@ -238,3 +287,8 @@ class JiraIssue:
     issue_type: str | None = None
     resolution: str | None = None
     due_moves: int | None = None
+
+    @property
+    def record(self) -> SyncRecord | None:
+        """The issue's ``pmsync`` property, read (None when it has none)."""
+        return SyncRecord.read(self.prop)

@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     from pmsync._cursor import Selection
     from pmsync._diff import Snapshot
 
-__all__ = ["CHANGE_KINDS", "Change", "ChangeKind", "PagePlan", "Plan", "SyncResult"]
+__all__ = [
+    "CHANGE_KINDS",
+    "Change",
+    "ChangeKind",
+    "PagePlan",
+    "Plan",
+    "SyncResult",
+    "warning_line",
+]
 
 ChangeKind = Literal["create", "update", "transition", "writeback", "conflict", "orphan", "noop"]
 #: Every kind of change, in the order plans list them.
@@ -149,6 +157,12 @@ class PagePlan:
         return self.postmortem.tables
 
 
+def warning_line(warning: str) -> str:
+    """A warning as printed: ``warning: ...``, except that lint notes carry their own
+    severity (``lint error [no-owner]: ...``) and are not called warnings twice."""
+    return warning if warning.startswith("lint ") else f"warning: {warning}"
+
+
 @attrs.frozen
 class Plan:
     """What a sync would change, item by item. Build it with :meth:`pmsync.Syncer.plan`.
@@ -241,7 +255,7 @@ class Plan:
                 "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4]
                 for row in rows
             )
-        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.extend(map(warning_line, self.warnings))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -343,5 +357,5 @@ class SyncResult:
         lines.extend(f"skipped: {s.describe()}" for s in self.skipped)
         lines.extend(f"replanned: {r}" for r in self.replanned)
         lines.extend(f"missed by incremental runs: {m}" for m in self.missed)
-        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.extend(map(warning_line, self.warnings))
         return "\n".join(lines)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -33,11 +33,14 @@ from pmsync.exceptions import ApplyError
 __all__ = [
     "Reminder",
     "ReminderKind",
+    "ReminderMessage",
     "ReminderResult",
     "SkippedReminder",
+    "deliveries",
     "group_by_recipient",
     "is_quiet_day",
     "select_reminders",
+    "states_to_save",
 ]
 
 ReminderKind = Literal["due_soon", "overdue", "escalation"]
@@ -225,9 +228,7 @@ def _count(value: Any) -> int:
 
 
 def _record(issue: JiraIssue, due: dt.date) -> dict[str, Any]:
-    prop = issue.prop or {}
-    raw = prop.get("reminders")
-    record = dict(raw) if isinstance(raw, Mapping) else {}
+    record = dict(issue.record.reminders) if issue.record else {}
     recorded_due = _date(record.get("due"))
     if recorded_due is not None and recorded_due != due:
         # The due date moved: what was sent was about another date.
@@ -242,7 +243,7 @@ def _reminders_for(issue: JiraIssue, today: dt.date, policy: ReminderPolicy) -> 
     if due is None or issue.status_category is Status.DONE:
         return []
     record = _record(issue, due)
-    prop = issue.prop or {}
+    synced = issue.record
     days = (due - today).days
     base = Reminder(
         issue_key=issue.key,
@@ -250,8 +251,8 @@ def _reminders_for(issue: JiraIssue, today: dt.date, policy: ReminderPolicy) -> 
         recipient=issue.assignee,
         due=due,
         summary=issue.summary,
-        page_id=prop.get("page_id"),
-        item_id=prop.get("item_id"),
+        page_id=synced.page_id if synced else None,
+        item_id=synced.item_id if synced else None,
         url=issue.url,
     )
     if days >= 0:
@@ -325,3 +326,65 @@ def group_by_recipient(
         groups.setdefault(key, []).append(reminder)
         people.setdefault(key, reminder.recipient)
     return tuple((people[key], tuple(items)) for key, items in groups.items())
+
+
+@attrs.frozen
+class ReminderMessage:
+    """One Slack message the reminders call for: who gets it, about which reminders.
+
+    ``to`` is a person (a DM) or None (the configured channel). ``form`` says which
+    message: one ``reminder``, a ``digest`` of several, or an ``escalation`` (which
+    mentions the owner).
+    """
+
+    form: Literal["reminder", "digest", "escalation"]
+    to: Person | None
+    batch: tuple[Reminder, ...]
+
+
+def deliveries(
+    reminders: Sequence[Reminder],
+    *,
+    policy: ReminderPolicy,
+    authors: Mapping[str, Person] | None = None,
+) -> tuple[ReminderMessage, ...]:
+    """The messages to send for ``reminders``, in order. Pure: the Slack gateway sends them.
+
+    Owners get one DM per reminder, or one digest each with ``policy.digest``; reminders
+    without an owner go to the channel. Escalations go to the channel, and also to the
+    page's author (``authors``, by page id) with ``policy.escalate_to_author``.
+    """
+    out: list[ReminderMessage] = []
+    if policy.digest:
+        out.extend(
+            ReminderMessage("digest", person, batch)
+            for person, batch in group_by_recipient(reminders)
+        )
+    else:
+        out.extend(
+            ReminderMessage("reminder", r.recipient, (r,))
+            for r in reminders
+            if r.kind != "escalation"
+        )
+    for r in reminders:
+        if r.kind != "escalation":
+            continue
+        out.append(ReminderMessage("escalation", None, (r,)))
+        author = (authors or {}).get(r.page_id or "") if policy.escalate_to_author else None
+        if author is not None:
+            out.append(ReminderMessage("escalation", author, (r,)))
+    return tuple(out)
+
+
+def states_to_save(
+    delivered: Mapping[str, Mapping[str, Any]], failed: Collection[str], reached: Collection[str]
+) -> dict[str, Mapping[str, Any]]:
+    """Which reminder records to store, by issue key, once the messages went out.
+
+    A record is stored when its messages were delivered (or skipped with a reason, so
+    they are not retried every run). A failed escalation must not un-send the owner's
+    reminder: the record is stored when the owner's message went out, so the owner is
+    not reminded again tomorrow; an issue none of whose messages reached anyone is tried
+    again next run.
+    """
+    return {k: v for k, v in delivered.items() if k not in failed or k in reached}

@@ -344,6 +344,14 @@ class Report:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def to_html(self, *, page_url: Callable[[str], str | None] | None = None) -> str:
+        """The report as HTML tables, with titles and summaries in full.
+
+        Issues link to Jira; postmortems link to their pages when ``page_url`` maps a
+        page id to its address. Every text is escaped.
+        """
         e = html.escape
         t = self.totals
         parts = [
@@ -359,28 +367,50 @@ class Report:
             ("By postmortem", self.by_postmortem, "postmortem"),
         ):
             if groups:
+                rows = []
+                for group in groups:
+                    url = None
+                    if page_url is not None and first == "postmortem" and group.key:
+                        url = page_url(group.key)
+                    rows.append([_link(group.label, url), *_group_cells(group)[1:]])
                 parts.append(f"<h4>{title}</h4>")
-                parts.append(_html_table([first, *_GROUP_HEADERS], map(_group_cells, groups)))
+                parts.append(_html_table([first, *_GROUP_HEADERS], rows))
         if self.overdue:
             parts.append("<h4>Overdue</h4>")
-            rows = (
+            overdue = (
                 [
-                    i.issue_key or "–",
+                    _link(i.issue_key or "–", i.issue_url),
                     str(i.days_overdue),
                     i.due.isoformat() if i.due else "",
                     i.owner or _NO_OWNER,
-                    i.summary,
+                    _link(i.summary, page_url(i.page_id) if page_url and i.page_id else None),
                 ]
                 for i in self.overdue
             )
-            parts.append(_html_table(["issue", "days", "due", "owner", "summary"], rows))
+            parts.append(_html_table(["issue", "days", "due", "owner", "summary"], overdue))
         return "\n".join(parts)
 
 
+class _Html(str):
+    """A table cell that is HTML already (escaped where it was built)."""
+
+    __slots__ = ()
+
+
+def _link(text: str, url: str | None) -> str:
+    """``text`` as an HTML cell: a link to ``url`` when there is one, else plain text."""
+    e = html.escape
+    return _Html(f'<a href="{e(url)}">{e(text)}</a>') if url else text
+
+
 def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A table; every cell is escaped, except those :func:`_link` built as HTML."""
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{c if isinstance(c, _Html) else e(c)}</td>" for c in r) + "</tr>"
+        for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 
-from pmsync._apply import INTENT_WINDOW, LEASE_TTL, WRITEBACK_ATTEMPTS, Applier, as_read
+from pmsync._apply import INTENT_WINDOW, LEASE_TTL, Applier, as_read, write_page
 from pmsync._cursor import (
     Cursor,
     CursorStore,
@@ -33,14 +31,17 @@ from pmsync._cursor import (
     page_ids_of,
     pending_pages,
 )
-from pmsync._diff import Snapshot, diff, jira_values
+from pmsync._diff import Snapshot, diff
+from pmsync._env import ENVIRONMENT, clients_from_env
 from pmsync._gateways._transport import RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
 from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
+from pmsync._payload import jira_values
 from pmsync._plan import PagePlan, Plan, SyncResult
 from pmsync._quote import cql_string, jql_string
+from pmsync._record import SyncRecord
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
 from pmsync._report import STATUS_MARKER, Report, build_report, render_status_panel
 from pmsync._review import (
@@ -75,34 +76,11 @@ __all__ = ["ENVIRONMENT", "Syncer"]
 
 log = logging.getLogger("pmsync")
 
-#: The environment variables :meth:`Syncer.from_env` reads, with what each is for.
-ENVIRONMENT: Mapping[str, str] = {
-    "PMSYNC_JIRA_URL": "Jira base URL, e.g. https://example.atlassian.net",
-    "PMSYNC_CONFLUENCE_URL": "Confluence base URL (default on Cloud: the Jira URL + /wiki)",
-    "PMSYNC_DEPLOYMENT": "cloud or server (default: cloud for *.atlassian.net, else server)",
-    "PMSYNC_EMAIL": "Cloud: the Atlassian account email that owns the API token",
-    "PMSYNC_API_TOKEN": "Cloud: the API token (or PMSYNC_API_TOKEN_FILE: a file holding it)",
-    "PMSYNC_JIRA_PAT": "Server/DC: a Jira personal access token (or PMSYNC_JIRA_PAT_FILE)",
-    "PMSYNC_CONFLUENCE_PAT": "Server/DC: a Confluence personal access token (or ..._FILE)",
-    "PMSYNC_SLACK_TOKEN": "Slack bot token, optional (or PMSYNC_SLACK_TOKEN_FILE)",
-    "PMSYNC_SLACK_URL": "Slack Web API base URL, optional (tests and proxies)",
-}
 
-
-def _secret(environ: Mapping[str, str], name: str) -> str | None:
-    """A secret from ``NAME`` or from the file named by ``NAME_FILE``."""
-    value = environ.get(name)
-    if value:
-        return value.strip()
-    path = environ.get(f"{name}_FILE")
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the file named by {name}_FILE: {exc.strerror}", key=f"{name}_FILE"
-        ) from None
+def _page_of(issue: JiraIssue) -> str | None:
+    """The page id in the issue's ``pmsync`` property, if any."""
+    record = issue.record
+    return record.page_id if record else None
 
 
 def _utcnow() -> dt.datetime:
@@ -175,7 +153,7 @@ class Syncer:
         environ: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
     ) -> Syncer:
-        """Build the clients from environment variables (see :data:`ENVIRONMENT`).
+        """Build the clients from environment variables (see :data:`pmsync.ENVIRONMENT`).
 
         Cloud: ``PMSYNC_JIRA_URL``, ``PMSYNC_EMAIL`` and ``PMSYNC_API_TOKEN`` (Basic auth;
         one token serves Jira and Confluence). Server/Data Center: ``PMSYNC_JIRA_URL``,
@@ -184,66 +162,10 @@ class Syncer:
         by ``NAME_FILE``. TLS certificates are always verified. ``retry`` bounds the
         retries of each request (see :class:`pmsync.RetryPolicy`).
         """
-        from atlassian import Confluence, Jira  # noqa: PLC0415  (heavy import)
-
-        env = os.environ if environ is None else environ
-        jira_url = (env.get("PMSYNC_JIRA_URL") or "").rstrip("/")
-        if not jira_url:
-            raise ConfigError("set PMSYNC_JIRA_URL to the Jira base URL", key="PMSYNC_JIRA_URL")
-        host = urlsplit(jira_url).hostname or ""
-        deployment = (env.get("PMSYNC_DEPLOYMENT") or "").lower() or (
-            "cloud" if host.endswith((".atlassian.net", ".jira.com")) else "server"
+        clients = clients_from_env(environ, ca_bundle=config.ca_bundle)
+        return cls(
+            clients.confluence, clients.jira, config=config, slack=clients.slack, retry=retry
         )
-        if deployment not in ("cloud", "server"):
-            raise ConfigError(f"{deployment!r} is not cloud or server", key="PMSYNC_DEPLOYMENT")
-        cloud = deployment == "cloud"
-        confluence_url = (env.get("PMSYNC_CONFLUENCE_URL") or "").rstrip("/") or (
-            f"{jira_url}/wiki" if cloud else ""
-        )
-        if not confluence_url:
-            raise ConfigError(
-                "set PMSYNC_CONFLUENCE_URL (Server/Data Center runs Confluence at its own URL)",
-                key="PMSYNC_CONFLUENCE_URL",
-            )
-        if cloud:
-            email, token = env.get("PMSYNC_EMAIL"), _secret(env, "PMSYNC_API_TOKEN")
-            if not email or not token:
-                raise ConfigError(
-                    "Cloud needs PMSYNC_EMAIL and PMSYNC_API_TOKEN (an API token from "
-                    "id.atlassian.com), or PMSYNC_API_TOKEN_FILE",
-                    key="PMSYNC_API_TOKEN",
-                )
-            # cloud=False keeps Confluence's v1 REST methods: the client would otherwise
-            # pick its v2-only class for *.atlassian.net hosts.
-            confluence = Confluence(  # type: ignore[no-untyped-call]
-                url=confluence_url, username=email, password=token, cloud=False, verify_ssl=True
-            )
-            jira = Jira(url=jira_url, username=email, password=token, cloud=True, verify_ssl=True)
-        else:
-            jira_pat = _secret(env, "PMSYNC_JIRA_PAT")
-            confluence_pat = _secret(env, "PMSYNC_CONFLUENCE_PAT")
-            if not jira_pat or not confluence_pat:
-                raise ConfigError(
-                    "Server/Data Center needs PMSYNC_JIRA_PAT and PMSYNC_CONFLUENCE_PAT "
-                    "(personal access tokens), or their _FILE variants",
-                    key="PMSYNC_JIRA_PAT" if not jira_pat else "PMSYNC_CONFLUENCE_PAT",
-                )
-            confluence = Confluence(  # type: ignore[no-untyped-call]
-                url=confluence_url, token=confluence_pat, verify_ssl=True
-            )
-            jira = Jira(url=jira_url, token=jira_pat, verify_ssl=True)
-        slack = None
-        slack_token = _secret(env, "PMSYNC_SLACK_TOKEN")
-        if slack_token:
-            from slack_sdk import WebClient  # noqa: PLC0415
-
-            slack_url = env.get("PMSYNC_SLACK_URL")
-            slack = (
-                WebClient(token=slack_token, base_url=slack_url)
-                if slack_url
-                else WebClient(token=slack_token)
-            )
-        return cls(confluence, jira, config=config, slack=slack, retry=retry)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -444,9 +366,7 @@ class Syncer:
         warnings: list[str] = []
         found, _ = self.confluence.pages(list(page_ids))
         pages = self.page_plans(found, warnings)
-        keys = {
-            issue.key for issue in before.issues if str((issue.prop or {}).get("page_id")) in ids
-        }
+        keys = {issue.key for issue in before.issues if _page_of(issue) in ids}
         keys.update(
             item.jira_key
             for p in (*pages, *(p for p in plan.pages if p.page_id in ids))
@@ -466,7 +386,7 @@ class Syncer:
                 for issue in self.jira.recently_created(
                     self.config.project, self.config.label, minutes=minutes + 15
                 )
-                if str((issue.prop or {}).get("page_id")) in ids and issue.key not in seen
+                if _page_of(issue) in ids and issue.key not in seen
             )
         people = [i.owner for p in pages for i in p.postmortem.items if i.owner]
         owners = dict(before.owners)
@@ -635,7 +555,12 @@ class Syncer:
                         continue
                     person = self.person_for_slack(item.owner)
                     text, blocks = assignment_message(
-                        item, urls[key], page.url, page.title, reassigned=reassigned
+                        item,
+                        urls[key],
+                        page.url,
+                        page.title,
+                        reassigned=reassigned,
+                        buttons=self.config.slack_buttons,
                     )
                     if notifier.send_dm(person, text, blocks) is not None:
                         sent.append(f"DM {person}: {key}")
@@ -676,7 +601,7 @@ class Syncer:
         policy = self.config.reminders
         issues = self.managed_issues()
         picked = select_reminders(issues, today=day, policy=policy)
-        props = {issue.key: dict(issue.prop or {}) for issue in issues}
+        records = {issue.key: issue.record or SyncRecord() for issue in issues}
         page_ids = sorted({r.page_id for r in picked if r.page_id})
         pages: dict[str, tuple[str | None, str | None]] = {}
         authors: dict[str, Person] = {}
@@ -686,9 +611,9 @@ class Syncer:
             authors = {p.id: self.person_for_slack(p.author) for p in found if p.author}
 
         def save_state(key: str, state: Mapping[str, Any]) -> None:
-            value = {**props.get(key, {}), "reminders": dict(state)}
-            self.jira.set_property(key, value)
-            props[key] = value
+            record = attrs.evolve(records.get(key) or SyncRecord(), reminders=state)
+            self.jira.set_property(key, record.to_json())
+            records[key] = record
 
         if dry_run and self.slack is None:
             return ReminderResult(sent=picked, dry_run=True, quiet_day=is_quiet_day(day, policy))
@@ -701,6 +626,7 @@ class Syncer:
             pages=pages,
             authors=authors,
             dry_run=dry_run,
+            buttons=self.config.slack_buttons,
         )
         return attrs.evolve(result, quiet_day=is_quiet_day(day, policy))
 
@@ -1084,21 +1010,14 @@ class Syncer:
         blocks put on the new text. Nothing is written when the blocks say the same
         already. ``what`` names the blocks in the version message and in errors.
         """
-        current = page
-        for _ in range(WRITEBACK_ATTEMPTS):
+
+        def edit(current: Page) -> str:
             storage = current.storage
             for marker, xhtml in blocks:
                 storage = upsert_block(storage, marker, xhtml)
-            if storage == current.storage:
-                return False
-            if self.confluence.update_page(current, storage, message=f"pmsync: {what}"):
-                return True
-            current = self.confluence.get_page(page.id)
-        raise ConflictError(
-            f"page {page.title!r} kept changing while pmsync wrote its {what}; nothing was "
-            "overwritten",
-            page_id=page.id,
-        )
+            return storage
+
+        return write_page(self.confluence, page, edit, message=f"pmsync: {what}")
 
 
 def page_query(cql: str) -> str:

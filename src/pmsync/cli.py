@@ -9,10 +9,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import tomllib
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 
@@ -29,9 +32,25 @@ EXIT_PARTIAL = _session.EXIT_PARTIAL
 EXIT_USAGE = _session.EXIT_USAGE
 EXIT_SERVICE = _session.EXIT_SERVICE
 EXIT_LOCKED = _session.EXIT_LOCKED
+# What a shell reports for a process that SIGPIPE ended (128 + 13).
+EXIT_CLOSED_PIPE = 141
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; a closed standard output ends any command quietly."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; on a closed pipe (``pmsync demo | head``) stop without a word."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # As Unix tools do: no message, and no second error when Python flushes
+            # standard output at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_CLOSED_PIPE) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pmsync")
 def main() -> None:
     """Sync postmortem action items between Confluence, Jira and Slack.
@@ -42,9 +61,11 @@ def main() -> None:
 
     \b
       Cloud:      PMSYNC_JIRA_URL, PMSYNC_EMAIL, PMSYNC_API_TOKEN
+                  (and PMSYNC_DEPLOYMENT=cloud when the host is not *.atlassian.net:
+                  a custom domain, a proxy, `pmsync emulator`)
       Server/DC:  PMSYNC_JIRA_URL, PMSYNC_CONFLUENCE_URL,
                   PMSYNC_JIRA_PAT, PMSYNC_CONFLUENCE_PAT
-      Slack:      PMSYNC_SLACK_TOKEN (optional)
+      Slack:      PMSYNC_SLACK_TOKEN (optional), PMSYNC_SLACK_URL (proxy, emulator)
       Any secret may come from a file: PMSYNC_API_TOKEN_FILE=/path, etc.
 
     \b
@@ -91,13 +112,13 @@ def parse(file: BinaryIO, as_json: bool, page_id: str | None, date_order: str | 
             date_order=date_order,  # type: ignore[arg-type]  # click.Choice checked it
         )
     except PmsyncError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_session.for_cli(str(exc))) from None
     if as_json:
         click.echo(json.dumps(pm.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_postmortem(pm)
     for warning in pm.warnings:
-        click.echo(f"warning [{warning.code}]: {warning.message}", err=True)
+        click.echo(f"warning [{warning.code}]: {_session.for_cli(warning.message)}", err=True)
 
 
 def _print_postmortem(pm: object) -> None:
@@ -142,7 +163,11 @@ def _print_postmortem(pm: object) -> None:
 )
 @click.option("--port", type=int, default=0, help="Port to listen on (default: any free one).")
 def emulator(flavour: str, seed: str | None, port: int) -> None:
-    """Serve the Confluence, Jira and Slack emulator on 127.0.0.1 until interrupted."""
+    """Serve the Confluence, Jira and Slack emulator on 127.0.0.1 until interrupted.
+
+    Prints the URLs, the (fake) credentials and the `export` lines that point the pmsync
+    command line at it, then one line per request.
+    """
     from pmsync.testing._serve import serve  # noqa: PLC0415  (keep werkzeug off the fast path)
 
     serve(flavour=flavour, seed=seed, port=port)
@@ -172,12 +197,13 @@ def plan(session: _session.Session, page_ids: tuple[str, ...], cql: str | None) 
         session.emit_json(the_plan.to_json())
     else:
         session.say(the_plan.render(verbose=session.verbose))
-    return EXIT_OK
+    return EXIT_PARTIAL if session.check_pages(page_ids, the_plan.pages) else EXIT_OK
 
 
 @main.command()
 @_session.page_options
 @_session.common_options
+@_session.metrics_option
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
 @click.option(
     "-y", "--yes", is_flag=True, help="Apply without asking, even on an interactive terminal."
@@ -214,10 +240,15 @@ def sync(
             session.emit_json(the_plan.to_json())
         else:
             session.say(the_plan.render(verbose=session.verbose))
-        return EXIT_OK
+        return EXIT_PARTIAL if session.check_pages(page_ids, the_plan.pages) else EXIT_OK
     with session.lock(path):
         with session.status("Reading pages and issues"):
             the_plan = syncer.plan(**_session.selection(page_ids, cql), full=full)
+        missing = session.check_pages(page_ids, the_plan.pages)
+        if session.metrics is not None:
+            session.metrics.add_postmortems(
+                [page.postmortem for page in the_plan.pages], syncer.clock().date()
+            )
         if the_plan.is_empty:
             if the_plan.selection is not None:
                 syncer.apply(the_plan)  # nothing to write; the cursor moves on
@@ -225,7 +256,7 @@ def sync(
                 session.emit_json(_empty_result(the_plan))
             else:
                 session.say(the_plan.render(verbose=session.verbose))
-            return EXIT_OK
+            return EXIT_PARTIAL if missing else EXIT_OK
         if not yes and _session.is_interactive():
             session.echo(the_plan.render(verbose=session.verbose), err=session.as_json)
             if not click.confirm("Apply these changes?", default=False, err=session.as_json):
@@ -236,11 +267,13 @@ def sync(
         changes = sum(1 for change in the_plan.changes if change.kind != "noop")
         with session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick:
             result = syncer.apply(the_plan, progress=tick)
+    if session.metrics is not None:
+        session.metrics.add_sync(result)
     if session.as_json:
         session.emit_json(result.to_json())
     else:
         _print_sync_result(session, result)
-    return EXIT_OK if result.ok else EXIT_PARTIAL
+    return EXIT_OK if result.ok and not missing else EXIT_PARTIAL
 
 
 def _empty_result(the_plan: object) -> str:
@@ -369,6 +402,7 @@ def demo(flavour: str, verbose: int) -> None:
 
 @main.command()
 @_session.common_options
+@_session.metrics_option
 @click.option("--dry-run", is_flag=True, help="List the reminders that are due; send nothing.")
 @_session.today_option("Act as if today were this date (default: today).")
 def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> int:
@@ -385,6 +419,8 @@ def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> i
     lock = contextlib.nullcontext() if dry_run else session.lock(path)
     with lock, session.status("Reading issues and sending reminders"):
         result = syncer.remind(today=today, dry_run=dry_run)
+    if session.metrics is not None:
+        session.metrics.add_reminders(result)
     if session.as_json:
         session.emit_json(result.to_json())
         return EXIT_OK if result.ok else EXIT_PARTIAL
@@ -405,12 +441,14 @@ def remind(session: _session.Session, dry_run: bool, today: dt.date | None) -> i
 @main.command()
 @_session.page_options
 @_session.common_options
+@_session.metrics_option
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "csv", "html"]),
     default=None,
-    help="The output format (default: text, or json with --json).",
+    help="The output format (default: from the --output file's extension, such as "
+    "report.html; json with --json; else text).",
 )
 @click.option(
     "-o",
@@ -434,16 +472,22 @@ def report(
     Figures overall, per owner, per team and per postmortem, and the overdue items. As
     text, JSON, CSV (one row per item, for spreadsheets) or a standalone HTML page.
     """
+    from pmsync._cli_report import format_for, render_report  # noqa: PLC0415
+
     if session.as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json asks for JSON but --format asks for {fmt}")
-    fmt = fmt or ("json" if session.as_json else "text")
+    fmt = fmt or format_for(output, as_json=session.as_json)
     config, _path = session.load_config()
     syncer = session.syncer(config)
     with session.status("Reading pages and issues"):
         the_report = syncer.report(today=today, **_session.selection(page_ids, cql))
-    from pmsync._cli_report import render_report  # noqa: PLC0415
-
-    text = render_report(the_report, fmt)
+    if session.metrics is not None:
+        session.metrics.add_figures(the_report.totals)
+    missing = _check_report_pages(session, syncer, page_ids, the_report) if page_ids else 0
+    wiki = syncer.confluence.http.base_url
+    text = render_report(
+        the_report, fmt, page_url=lambda page_id: f"{wiki}/pages/viewpage.action?pageId={page_id}"
+    )
     if output is None or output == "-":
         click.echo(text, nl=not text.endswith("\n"))
     else:
@@ -454,7 +498,21 @@ def report(
                 f"cannot write {output}: {exc.strerror}", param_hint="--output"
             ) from None
         session.say(f"Report written to {output}.")
-    return EXIT_OK
+    return EXIT_PARTIAL if missing else EXIT_OK
+
+
+def _check_report_pages(
+    session: _session.Session, syncer: Any, page_ids: Sequence[str], report: Any
+) -> int:
+    """:meth:`~_session.Session.check_selection` for a report: the pages with items are in
+    it; the others are read once more (rarely) to tell a page without items from none."""
+    items = Counter(item.page_id for item in report.items)
+    titles = {item.page_id: item.page_title or "" for item in report.items if item.page_id}
+    absent = [page_id for page_id in page_ids if page_id not in titles]
+    if absent:
+        pages, _missing = syncer.read_pages(page_ids=absent)
+        titles.update((page.id, page.title) for page in pages)
+    return session.check_selection(page_ids, {p: (t, items[p]) for p, t in titles.items()})
 
 
 @main.command()
@@ -492,4 +550,33 @@ def review(
     else:
         for line in str(the_review).splitlines():
             session.say(line)
+    return EXIT_OK
+
+
+@main.command()
+@_session.common_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port (0: any free one).")
+def serve(session: _session.Session, host: str, port: int) -> int:
+    """Answer Slack's buttons and Jira and Confluence webhooks over HTTP.
+
+    Serves /slack/actions (the Slack app's interactivity URL), /webhooks/jira,
+    /webhooks/confluence and /healthz with werkzeug, for small sites and trials; in
+    production run pmsync.web.wsgi_app under gunicorn (docs/recipes/slack-app.md).
+    Secrets come from the environment: PMSYNC_SLACK_SIGNING_SECRET turns on the Slack
+    endpoint, PMSYNC_WEBHOOK_SECRET the webhooks. Runs until interrupted; takes no run
+    lock, so cron runs of `pmsync sync` go on beside it.
+    """
+    from pmsync._env import read_secret  # noqa: PLC0415
+    from pmsync.web import serve as run  # noqa: PLC0415
+    from pmsync.web import wsgi_app  # noqa: PLC0415
+
+    config, _path = session.load_config()
+    syncer = session.syncer(config)
+    app = wsgi_app(
+        syncer,
+        signing_secret=read_secret(os.environ, "PMSYNC_SLACK_SIGNING_SECRET"),
+        webhook_secret=read_secret(os.environ, "PMSYNC_WEBHOOK_SECRET"),
+    )
+    run(app, host, port, ready=lambda url: session.echo(f"pmsync: serving on {url}"))
     return EXIT_OK

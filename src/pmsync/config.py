@@ -190,6 +190,10 @@ class Config:
             ``report`` (leave both alone and list the conflict). Fields not given keep
             their defaults: status follows Jira, everything else follows the page.
         slack_channel: The channel that gets one summary per postmortem and escalations.
+        slack_buttons: Put Done, New due date, Not mine and Open buttons on assignment
+            messages and reminders (answered by :mod:`pmsync.slack` or :mod:`pmsync.web`).
+        slack_admin_group: A Slack user group id (``S...``) whose members may act on
+            anyone's items from Slack; otherwise only the item's owner may.
         cql: The default query that selects postmortem pages when none is given.
         user_map: Page owner text, Jira user or email mapped to a Slack user id, for sites
             that hide emails.
@@ -210,6 +214,10 @@ class Config:
         cursor_margin: How far before the last run's start a rerun looks (clock skew,
             search indexes that lag); ``5m`` by default.
         full_every: How often a rerun reads everything instead of what changed; ``24h``.
+        metrics_file: Where ``sync``, ``remind`` and ``report`` write Prometheus metrics
+            (the same as ``--metrics-file``), for node_exporter's textfile collector.
+        ca_bundle: A CA bundle (PEM file) to verify TLS certificates with, for networks
+            that inspect TLS with their own certificate authority.
     """
 
     project: str
@@ -221,6 +229,8 @@ class Config:
     writeback: bool = True
     ownership: Mapping[str, Ownership] = attrs.field(factory=dict, converter=_ownership, eq=False)
     slack_channel: str | None = None
+    slack_buttons: bool = False
+    slack_admin_group: str | None = None
     cql: str | None = None
     user_map: Mapping[str, str] = attrs.field(factory=dict, converter=_ro, eq=False)
     team_map: Mapping[str, str] = attrs.field(factory=dict, converter=_ro, eq=False)
@@ -236,6 +246,8 @@ class Config:
     cursor_file: str | None = None
     cursor_margin: dt.timedelta = attrs.field(default=dt.timedelta(minutes=5), converter=_margin)
     full_every: dt.timedelta = attrs.field(default=dt.timedelta(hours=24), converter=_full_every)
+    metrics_file: str | None = None
+    ca_bundle: str | None = None
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
 
     def __attrs_post_init__(self) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pmsync._logging import SECRET_VARIABLES
 from pmsync.testing import Emulator
+from pmsync.testing._serve import exports
 
 ALICE = "557058:alice-0001"
 BOB = "557058:bob-0002"
@@ -61,18 +62,8 @@ def action_page(rows: Sequence[tuple[str, str | None, str | None, str | None]]) 
 
 
 def emulator_env(emu: Emulator, **overrides: str) -> dict[str, str]:
-    """The environment that points pmsync at ``emu`` (Cloud flavour)."""
-    env = {
-        "PMSYNC_JIRA_URL": emu.url,
-        "PMSYNC_CONFLUENCE_URL": emu.confluence_url,
-        "PMSYNC_DEPLOYMENT": "cloud",
-        "PMSYNC_EMAIL": emu.email,
-        "PMSYNC_API_TOKEN": emu.token,
-        "PMSYNC_SLACK_TOKEN": emu.slack_token,
-        "PMSYNC_SLACK_URL": emu.slack_url,
-    }
-    env.update(overrides)
-    return env
+    """The environment that points pmsync at ``emu``: what `pmsync emulator` prints."""
+    return {**exports(emu), **overrides}
 
 
 def run_pmsync(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import ALICE, action_page, emulator_env
+from cli_helpers import ALICE, BOB, action_page, emulator_env
 
 import pmsync._cli_session
 from pmsync._lock import RunLock, lock_path_for
@@ -88,11 +88,13 @@ def test_sync_json_reports_the_keys_created(runner, emu, page_id, config_file) -
     assert [page_id] == document["pages_written"]
 
 
-def test_sync_quiet_prints_nothing_on_success(runner, emu, page_id, config_file) -> None:
+def test_sync_quiet_prints_only_the_summary_line(runner, emu, page_id, config_file) -> None:
     result = runner.invoke(main, ["sync", "-q"], env=emulator_env(emu))
     assert 0 == result.exit_code
     assert "" == result.stdout
-    assert "" == result.stderr
+    assert ["pmsync: command=sync exit_code=0"] == [
+        " ".join(line.split()[:3]) for line in result.stderr.splitlines()
+    ]
 
 
 def test_sync_again_has_nothing_to_do(runner, emu, page_id, config_file) -> None:
@@ -151,14 +153,20 @@ def test_sync_partial_failure_exits_1_naming_page_row_and_cause(runner, emu, con
         action_page(
             [
                 ("Add jitter to cache expiry", ALICE, "2030-01-15", "High"),
-                ("Cap concurrent cache refills", "557058:no-such-user", "2030-01-20", "High"),
+                ("Cap concurrent cache refills", BOB, "2030-01-20", "High"),
             ]
         ),
         labels=("postmortem",),
     )
+    # Jira creates a row whose owner it refuses unassigned (docs/sync.md); a reassignment
+    # to an account Jira does not know fails for that row alone.
+    assert 0 == runner.invoke(main, ["sync"], env=emulator_env(emu)).exit_code
+    page_id = emu.pages()[0]["id"]
+    storage = emu.page(page_id)["storage"]
+    emu.edit_page(page_id, storage.replace(BOB, "557058:no-such-user"))
     result = runner.invoke(main, ["sync"], env=emulator_env(emu))
     assert 1 == result.exit_code
-    assert ["Add jitter to cache expiry"] == _summaries(emu)
+    assert ["Add jitter to cache expiry", "Cap concurrent cache refills"] == _summaries(emu)
     assert "page 'Postmortem: cache stampede'" in result.stderr
     assert "row 2" in result.stderr
     assert "assignee" in result.stderr
@@ -250,13 +258,24 @@ def page_file(tmp_path: Path) -> Path:
 def test_lint_file_reports_an_unowned_item_and_exits_1(runner, page_file) -> None:
     result = runner.invoke(main, ["lint", str(page_file)])
     assert 1 == result.exit_code
-    assert "[no-owner]" in result.stderr
-    assert "row 2 of table 1" in result.stderr
+    assert "[no-owner]" in result.stdout
+    assert "row 2 of table 1" in result.stdout
 
 
 def test_lint_reads_standard_input(runner, page_file) -> None:
     result = runner.invoke(main, ["lint", "-"], input=page_file.read_text())
-    assert "[no-owner]" in result.stderr
+    assert "[no-owner]" in result.stdout
+
+
+def test_lint_findings_errors_and_warnings_alike_go_to_stdout(runner, tmp_path) -> None:
+    """`pmsync lint f.xml > out` keeps every finding in the file."""
+    path = tmp_path / "mixed.xml"
+    path.write_text(action_page([("Rotate logs", None, None, None)]), encoding="utf-8")
+    result = runner.invoke(main, ["lint", str(path)])
+    assert ["error [no-owner]", "warning [no-due-date]"] == sorted(
+        " ".join(line.split()[:2]) for line in result.stdout.splitlines() if "[" in line
+    )
+    assert "[" not in result.stderr
 
 
 def test_lint_json_lists_findings(runner, page_file) -> None:
@@ -304,8 +323,8 @@ def test_lint_page_id_reads_confluence(runner, emu, config_file) -> None:
     )
     result = runner.invoke(main, ["lint", page], env=emulator_env(emu))
     assert 1 == result.exit_code
-    assert "[owner-unresolved]" in result.stderr
-    assert "Postmortem: queue backlog" in result.stderr
+    assert "[owner-unresolved]" in result.stdout
+    assert "Postmortem: queue backlog" in result.stdout
 
 
 def test_lint_rejects_a_target_that_is_neither_file_nor_id(runner) -> None:

@@ -162,3 +162,16 @@ def test_config_option_takes_the_environment_variable(runner: CliRunner, tmp_pat
     result = runner.invoke(main, ["plan"], env={"PMSYNC_CONFIG": str(tmp_path / "nope.toml")})
     assert 2 == result.exit_code
     assert "nope.toml" in result.stderr
+
+
+def test_init_writes_the_reminder_defaults_the_docs_state(runner: CliRunner, tmp_path: Path):
+    """docs/configuration.md's [reminders] table and `pmsync init` agree on every default."""
+    assert 0 == runner.invoke(main, ["init"]).exit_code
+    written = Config.from_file(tmp_path / "pmsync.toml").reminders
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
+    section = docs.split("### `[reminders]`")[1].split("\n### ")[0]
+    documented = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", section, re.MULTILINE))
+    assert {key: tomllib.loads(f"v = {value}")["v"] for key, value in documented.items()} == {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in ((key, getattr(written, key)) for key in documented)
+    }

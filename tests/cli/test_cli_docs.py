@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
+import pmsync
 from pmsync import cli
-from pmsync._cli_docs import refreshed, render_reference, undocumented
+from pmsync._cli_docs import refreshed, refreshed_environment, render_reference, undocumented
 from pmsync._config_file import _REMINDERS, _TOP
+from pmsync._logging import SECRET_VARIABLES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -60,3 +62,49 @@ def test_configuration_reference_covers_every_setting() -> None:
         [key for key in _TOP if key not in headed],
         [key for key in _REMINDERS if key not in rows],
     )
+
+
+def test_environment_page_is_up_to_date() -> None:
+    """If this fails, run `python -m pmsync._cli_docs` and commit docs/environment.md."""
+    text = (DOCS / "environment.md").read_text(encoding="utf-8")
+    assert refreshed_environment(text) == text
+
+
+def _variables_read(source: str) -> set[str]:
+    """The environment variables a module's source reads: PMSYNC_* names wherever they
+    appear, and any name read through ``environ.get``, ``env.get`` or ``os.environ[...]``."""
+    named = set(re.findall(r"\bPMSYNC_[A-Z_]*[A-Z]\b", source))
+    read = re.findall(
+        r"\b(?:env|environ|os\.environ)(?:\.get\(|\[)\s*\"([A-Z][A-Z0-9_]*)\"", source
+    )
+    return named | set(read)
+
+
+def test_variables_read_finds_reads_and_names() -> None:
+    source = 'x = env.get("SOME_VAR")\nhelp = "set PMSYNC_NEW_THING"\nos.environ["HOME_DIR"]\n'
+    assert {"SOME_VAR", "PMSYNC_NEW_THING", "HOME_DIR"} == _variables_read(source)
+
+
+def test_every_environment_variable_pmsync_reads_is_documented() -> None:
+    """A variable read anywhere in src/pmsync (or named in a message) is in ENVIRONMENT,
+    and so on the generated docs/environment.md page."""
+    sources = (Path(pmsync.__file__).parent).rglob("*.py")
+    read = set().union(*(_variables_read(p.read_text(encoding="utf-8")) for p in sources))
+    read |= {f"{name}_FILE" for name in SECRET_VARIABLES}  # read as f"{name}_FILE"
+    assert [] == sorted(read - set(pmsync.ENVIRONMENT))
+
+
+def _readme_test_command() -> str:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    [command] = [line for line in readme.splitlines() if "-m pytest" in line]
+    return command
+
+
+def test_ci_runs_the_readme_test_command_character_for_character() -> None:
+    ci = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert _readme_test_command() in ci.splitlines()
+
+
+def test_the_readme_test_command_runs_in_parallel() -> None:
+    """pytest-xdist comes with the test extra; serially the suite takes twice as long."""
+    assert _readme_test_command().endswith("-m pytest -n auto")

@@ -7,6 +7,7 @@ import datetime as dt
 import time_machine
 from sync_helpers import ALICE, BOB, by_summary, make_syncer, row, table_page
 
+import pmsync
 from pmsync._diff import restrict
 from pmsync._lease import LEASE_KEY, Lease
 from pmsync._plan import Change
@@ -64,49 +65,90 @@ class TestLease:
         assert [] == [r.path for r in emu.requests if "/property" in r.path]
 
 
-class TestIntent:
-    def _announce(self, emu, syncer, page_id, when):
-        (create,) = syncer.plan(page_ids=[page_id]).of_kind("create")
-        emu.set_content_property(
-            page_id, LEASE_KEY, _lease(intent={create.item_id: when.isoformat()})
+class TestSlowRuns:
+    def _slow_syncer(self, emu, config):
+        """A syncer whose clock moves 3 minutes per look: its 10-minute lease runs out."""
+        minutes = iter(range(10_000))
+        return pmsync.Syncer(
+            emu.confluence(),
+            emu.jira(),
+            config=config,
+            clock=lambda: NOW + dt.timedelta(minutes=3 * next(minutes)),
+            lease_ttl=dt.timedelta(minutes=10),
         )
 
-    def test_a_young_announced_create_jira_cannot_show_blocks_creating(self, emu, config):
+    def test_a_slow_run_renews_its_lease_before_writing(self, emu, config):
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+        result = self._slow_syncer(emu, config).sync(page_ids=[page_id])
+        assert result.ok, result.errors
+        renewals = [r for r in emu.requests if r.method == "PUT" and LEASE_KEY in r.path]
+        assert renewals
+        assert 1 == len(result.created)
+
+    def test_a_run_whose_lease_was_taken_over_writes_nothing_more(self, emu, config):
+        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+
+        def take_over(record):
+            if record.method == "POST" and record.path.endswith("/property"):
+                emu.set_content_property(page_id, LEASE_KEY, _lease(run="r2", host="other"))
+
+        emu.add_request_listener(take_over)
+        result = self._slow_syncer(emu, config).sync(page_ids=[page_id])
+        (error,) = result.errors
+        assert "lease lapsed" in str(error)
+        assert [] == emu.issues("OPS")
+        assert "r2" == emu.content_property(page_id, LEASE_KEY)["value"]["run"]
+
+
+class TestIntent:
+    def _sync_with_announced_create(self, emu, config, minutes_ago):
+        """Sync at NOW a page whose row another run announced creating ``minutes_ago``."""
         page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
         with time_machine.travel(NOW, tick=False):
             syncer = make_syncer(emu, config)
-            self._announce(emu, syncer, page_id, NOW - dt.timedelta(minutes=3))
-            result = syncer.sync(page_ids=[page_id])
+            (create,) = syncer.plan(page_ids=[page_id]).of_kind("create")
+            when = (NOW - dt.timedelta(minutes=minutes_ago)).isoformat()
+            emu.set_content_property(page_id, LEASE_KEY, _lease(intent={create.item_id: when}))
+            return page_id, syncer.sync(page_ids=[page_id])
+
+    def test_a_young_announced_create_jira_cannot_show_blocks_creating(self, emu, config):
+        page_id, result = self._sync_with_announced_create(emu, config, minutes_ago=3)
         assert [] == emu.issues("OPS")
         assert any("announced creating" in w for w in result.warnings)
         assert 1 == len(emu.content_property(page_id, LEASE_KEY)["value"]["intent"])
 
     def test_an_announced_create_older_than_the_window_is_made(self, emu, config):
-        page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
-        with time_machine.travel(NOW, tick=False):
-            syncer = make_syncer(emu, config)
-            self._announce(emu, syncer, page_id, NOW - dt.timedelta(minutes=11))
-            result = syncer.sync(page_ids=[page_id])
+        page_id, result = self._sync_with_announced_create(emu, config, minutes_ago=11)
         assert result.ok, result.errors
         assert 1 == len(result.created)
         assert None is emu.content_property(page_id, LEASE_KEY)
 
-    def test_an_announced_create_jira_shows_is_adopted(self, emu, config):
-        """The other run created the issue and died before writing its key: adopted."""
+    def test_a_create_whose_key_never_reached_the_page_stays_announced_then_adopted(
+        self, emu, config
+    ):
+        """The page write fails after the create: the intent stays; the next run adopts it."""
         page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
+
+        def person_keeps_saving(pid: str) -> None:
+            emu.edit_page(pid, emu.page(pid)["storage"] + "<p>Still editing.</p>")
+            emu.faults.on_page_write(person_keeps_saving)
+
         with time_machine.travel(NOW, tick=False):
             syncer = make_syncer(emu, config)
             plan = syncer.plan(page_ids=[page_id])
-            emu.faults.drop_after(1, applied=True, service="confluence")  # the page write
-            emu.faults.drop_after(2, applied=True, service="confluence")  # the release
-            crashed = syncer.apply(plan)
+            emu.faults.on_page_write(person_keeps_saving)
+            failed = syncer.apply(plan)
             emu.faults.clear()
-        assert 1 == len(crashed.created)
-        with time_machine.travel(NOW + dt.timedelta(minutes=16), tick=False):
+        assert 1 == len(failed.created)
+        assert not failed.ok
+        lease = emu.content_property(page_id, LEASE_KEY)["value"]
+        assert (None, 1) == (lease["run"], len(lease["intent"]))
+        with time_machine.travel(NOW + dt.timedelta(minutes=2), tick=False):
             result = make_syncer(emu, config).sync(page_ids=[page_id])
         assert result.ok, result.errors
         assert () == result.created
         assert 1 == len(by_summary(emu))
+        assert None is emu.content_property(page_id, LEASE_KEY)
 
 
 class TestLatePlans:
@@ -157,44 +199,35 @@ class TestLatePlans:
         assert inserted == emu.page(page_id)["storage"]
 
 
+def _change(kind, item_id="a", **details):
+    return Change(kind=kind, page_id="1", item_id=item_id, summary=item_id.upper(), **details)
+
+
 class TestRestrict:
     def test_fresh_changes_of_items_the_plan_did_not_name_are_left(self):
-        approved = [Change(kind="create", page_id="1", item_id="a", summary="A")]
-        fresh = [
-            Change(kind="create", page_id="1", item_id="a", summary="A"),
-            Change(kind="create", page_id="1", item_id="b", summary="B"),
-        ]
-        kept, differences = restrict(fresh, approved)
-        assert [fresh[0]] == kept
-        assert [] == differences
+        create_a, create_b = _change("create"), _change("create", "b")
+        kept, differences = restrict([create_a, create_b], [create_a])
+        assert ([create_a], []) == (kept, differences)
 
     def test_a_create_the_plan_did_not_approve_is_left(self):
-        approved = [Change(kind="writeback", page_id="1", item_id="a", summary="A")]
-        fresh = [
-            Change(kind="create", page_id="1", item_id="a", summary="A"),
-            Change(kind="writeback", page_id="1", item_id="a", summary="A"),
-        ]
-        kept, _ = restrict(fresh, approved)
-        assert [fresh[1]] == kept
+        writeback = _change("writeback")
+        kept, _ = restrict([_change("create"), writeback], [writeback])
+        assert [writeback] == kept
 
     def test_a_change_a_person_caused_since_the_plan_is_made_for_a_named_item(self):
-        approved = [Change(kind="create", page_id="1", item_id="a", summary="A")]
-        moved = Change(
-            kind="transition", page_id="1", item_id="a", fields={"status": ("todo", "done")}
-        )
-        kept, differences = restrict([approved[0], moved], approved)
-        assert [approved[0], moved] == kept
+        create = _change("create")
+        moved = _change("transition", fields={"status": ("todo", "done")})
+        kept, differences = restrict([create, moved], [create])
+        assert [create, moved] == kept
         (line,) = differences
         assert "applied create" in line
         assert "transition (status: todo → done)" in line
 
     def test_a_difference_from_the_approved_plan_is_reported(self):
-        approved = [Change(kind="create", page_id="1", item_id="a", summary="Add an alert")]
-        fresh = [Change(kind="noop", page_id="1", item_id="a", summary="Add an alert")]
-        kept, differences = restrict(fresh, approved)
+        kept, differences = restrict([_change("noop")], [_change("create")])
         assert [] == kept
         (line,) = differences
-        assert line.startswith("item 'Add an alert': the plan said create")
+        assert line.startswith("item 'A': the plan said create")
 
 
 class TestLeaseValue:

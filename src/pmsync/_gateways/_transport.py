@@ -19,7 +19,9 @@ from typing import Any
 import attrs
 import requests
 import stamina
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from pmsync._metrics import count_request, count_retry
 from pmsync.exceptions import (
     AuthError,
     NotFoundError,
@@ -92,6 +94,31 @@ def error_message(response: requests.Response) -> str:
     return "; ".join(parts) or response.reason or f"HTTP {response.status_code}"
 
 
+def _never_connected(exc: requests.RequestException) -> str | None:
+    """Why a request never reached the server (DNS, refused...), or None if it may have.
+
+    Such a request was not sent, so even a POST may be tried again; but the next try
+    will most likely fail the same way, so it is tried only once more.
+    """
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, NameResolutionError):
+        return "the host name does not resolve (DNS)"
+    if isinstance(reason, NewConnectionError):
+        refused = isinstance(reason.__context__, ConnectionRefusedError)
+        return "connection refused" if refused else "cannot connect"
+    return None
+
+
+def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
+    """The innermost reason of a TLS failure, such as "certificate verify failed"."""
+    reason: BaseException = exc
+    while True:
+        inner = getattr(reason, "reason", None) or (reason.args or (None,))[0]
+        if not isinstance(inner, BaseException):
+            return str(reason)
+        reason = inner
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
@@ -150,9 +177,17 @@ class Transport:
                 wait_initial=policy.wait_initial,
                 wait_max=policy.wait_max,
             ):
+                if attempt.num > 1:
+                    count_retry(self.service)
                 with attempt:
                     return self._once(
-                        method, path, params=params, body=body, idempotent=idempotent, accept=accept
+                        method,
+                        path,
+                        params=params,
+                        body=body,
+                        idempotent=idempotent,
+                        accept=accept,
+                        first=attempt.num == 1,
                     )
         except _Retry as exc:
             raise exc.error from None
@@ -167,6 +202,7 @@ class Transport:
         body: Any,
         idempotent: bool,
         accept: Collection[int],
+        first: bool = True,
     ) -> requests.Response:
         url = f"{self.base_url}/{path.lstrip('/')}"
         try:
@@ -177,11 +213,28 @@ class Transport:
                 data=body,  # the client serialises it to JSON
                 advanced_mode=True,
             )
+        except requests.exceptions.SSLError as exc:
+            count_request(self.service, None)
+            # Not retried: a certificate the client does not trust stays untrusted.
+            raise ServiceError(
+                f"{self.service}: {method} {url} failed: TLS error ({_ssl_reason(exc)})",
+                service=self.service,
+                url=url,
+            ) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
+            count_request(self.service, None)
+            why = _never_connected(exc)
+            if why is not None:
+                unreachable = ServiceError(
+                    f"{self.service}: {method} {url} failed: {why}", service=self.service, url=url
+                )
+                if first:
+                    log.info("retrying %s %s once: %s", method, url, why)
+                    raise _Retry(unreachable, None) from None
+                raise unreachable from None
             maybe = "" if method.upper() == "GET" else "; it may or may not have been applied"
             dropped = ServiceError(
-                f"{self.service}: {method} {path} failed: no response "
-                f"({type(exc).__name__}){maybe}",
+                f"{self.service}: {method} {url} failed: no response ({type(exc).__name__}){maybe}",
                 service=self.service,
                 url=url,
             )
@@ -190,6 +243,7 @@ class Transport:
                 raise _Retry(dropped, None) from None
             raise dropped from None
         status = response.status_code
+        count_request(self.service, status)
         log.debug("%s %s -> %s", method, path, status)
         if status < 400 or status in accept:
             return response

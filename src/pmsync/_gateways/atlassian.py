@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 
 from pmsync._gateways._transport import RetryPolicy, Transport, error_message
-from pmsync._model import JiraIssue, Person, Status
+from pmsync._model import CreateOutcome, JiraIssue, JiraUser, Page, Person, Status, Transition
 from pmsync._quote import cql_string, jql_string
 from pmsync.exceptions import NotFoundError, ServiceError
 
@@ -51,49 +51,6 @@ ISSUE_FIELDS = (
 )
 _PAGE_BATCH = 50
 _CATEGORY = {"new": Status.TODO, "indeterminate": Status.IN_PROGRESS, "done": Status.DONE}
-
-
-@attrs.frozen
-class Page:
-    """One Confluence page as pmsync read it."""
-
-    id: str
-    title: str
-    version: int
-    storage: str
-    space: str | None = None
-    url: str | None = None
-    author: Person | None = None
-    #: When the version read was saved (what CQL's ``lastmodified`` compares).
-    modified: dt.datetime | None = None
-
-
-@attrs.frozen
-class JiraUser:
-    """A Jira user: ``id`` is the accountId on Cloud and the username on Server/DC."""
-
-    id: str
-    display_name: str | None = None
-    email: str | None = None
-    key: str | None = None
-
-
-@attrs.frozen
-class Transition:
-    """A workflow transition available from an issue's current status."""
-
-    id: str
-    name: str
-    to_status: str
-    to_category: Status | None
-
-
-@attrs.frozen
-class CreateOutcome:
-    """What became of one issue in a bulk create: a key, or Jira's error message."""
-
-    key: str | None
-    error: str | None = None
 
 
 def _parse_datetime(value: Any) -> dt.datetime | None:
@@ -506,8 +463,7 @@ class JiraGateway:
     def recently_created(self, project: str, label: str, *, minutes: int) -> list[JiraIssue]:
         """The newest managed issues created in the last ``minutes``: one request, at most 100.
 
-        Used just before creating, to adopt what a concurrent run created meanwhile; a
-        larger burst than that is caught when the write-back meets the other run's keys.
+        Used to resolve creates another run announced in a page's lease (docs/sync.md).
         """
         jql = (
             f"project = {jql_string(project)} AND labels = {jql_string(label)} "
@@ -665,22 +621,6 @@ class JiraGateway:
             "POST",
             f"rest/api/2/issue/{key}/transitions",
             body={"transition": {"id": transition_id}},
-        )
-
-    def delete(self, key: str) -> None:
-        """Delete an issue (used only for a duplicate this run created itself)."""
-        self.http.request("DELETE", f"rest/api/2/issue/{key}")
-
-    def retire_duplicate(self, key: str, winner: str, label: str) -> None:
-        """Take a duplicate out of pmsync's hands when it may not be deleted."""
-        issue = self.issue(key)
-        labels = [x for x in issue.labels if x != label] + [f"{label}-duplicate"]
-        self.edit(key, {"labels": labels})
-        self.set_property(key, {"v": 1, "duplicate_of": winner})
-        self.comment(
-            key,
-            f"Duplicate of {winner}: two pmsync runs created an issue for the same action "
-            "item at the same moment. Nothing links to this issue; it can be deleted.",
         )
 
     def comment(self, key: str, text: str) -> None:

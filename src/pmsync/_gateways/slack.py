@@ -32,8 +32,15 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from pmsync._messages import digest_message, escalation_message, reminder_message
+from pmsync._metrics import count_request, count_retry
 from pmsync._model import Person
-from pmsync._remind import Reminder, ReminderResult, SkippedReminder, group_by_recipient
+from pmsync._remind import (
+    Reminder,
+    ReminderResult,
+    SkippedReminder,
+    deliveries,
+    states_to_save,
+)
 from pmsync.config import ReminderPolicy
 from pmsync.exceptions import (
     ApplyError,
@@ -115,6 +122,8 @@ class _BoundedRateLimitHandler(RateLimitErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
+        count_request("slack", 429)
+        count_retry("slack")
         wait = _retry_after(response)
         # A little jitter so that parallel runs do not come back in lockstep.
         jitter = random.uniform(0, 0.1)  # noqa: S311  (not for security)
@@ -189,18 +198,22 @@ class SlackNotifier:
     ) -> Any:
         """Run one client call; ``None`` when Slack answers with a ``tolerate`` error."""
         try:
-            return send()
+            answer = send()
         except SlackApiError as exc:
+            count_request("slack", getattr(exc.response, "status_code", None))
             if _error_code(exc) in tolerate:
                 return None
             raise _translate(method, exc) from None
         except (SlackClientError, URLError, OSError) as exc:
+            count_request("slack", None)
             reason = getattr(exc, "reason", None) or type(exc).__name__
             raise ServiceError(
                 f"Slack {method}: could not reach {self.client.base_url} ({reason})",
                 service="slack",
                 url=self.client.base_url,
             ) from None
+        count_request("slack", getattr(answer, "status_code", 200))
+        return answer
 
     def lookup(self, email: str) -> str | None:
         """The Slack user id for ``email``, or ``None`` (recorded in :attr:`missing`).
@@ -287,6 +300,35 @@ class SlackNotifier:
         )
         return str(response["ts"])
 
+    def update(self, channel: str, ts: str, text: str, blocks: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the text and blocks of a message pmsync posted (``chat.update``)."""
+        payload = [dict(b) for b in blocks]
+        self._call(
+            "chat.update",
+            lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=payload),
+        )
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        """The Slack user ids in a user group (``usergroups.users.list``)."""
+        response = self._call(
+            "usergroups.users.list",
+            lambda: self.client.usergroups_users_list(usergroup=group_id),
+        )
+        return frozenset(str(u) for u in response.get("users") or ())
+
+    def display_name(self, user_id: str) -> str:
+        """How Slack names a user (``users.info``), or the id when Slack does not know it."""
+        response = self._call(
+            "users.info", lambda: self.client.users_info(user=user_id), tolerate=_NOT_FOUND
+        )
+        if response is None:
+            return user_id
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        return str(
+            profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+        )
+
     def send_dm(
         self, person: Person, text: str, blocks: Sequence[Mapping[str, Any]] | None = None
     ) -> str | None:
@@ -346,14 +388,15 @@ def send_reminders(
     pages: PageLinks | None = None,
     authors: Mapping[str, Person] | None = None,
     dry_run: bool = False,
+    buttons: bool = False,
 ) -> ReminderResult:
     """Send the reminders :func:`~pmsync._remind.select_reminders` chose; record each.
 
-    This is the whole of ``syncer.remind()`` after the selection: per issue, the messages
-    go out (one DM per reminder, or one digest per person with ``policy.digest``;
-    unassigned items and escalations to ``channel``; escalations also to the page's author
-    from ``authors`` with ``policy.escalate_to_author``), then ``save_state(issue_key,
-    state)`` stores the reminder record in the issue's ``pmsync`` property.
+    This is the I/O of ``syncer.remind()`` after the selection: the messages
+    :func:`~pmsync._remind.deliveries` lays out go out (DMs, or the ``channel`` for
+    unassigned items and escalations), then ``save_state(issue_key, state)`` stores the
+    reminder records :func:`~pmsync._remind.states_to_save` picks in the issues'
+    ``pmsync`` property.
 
     A reminder that cannot be delivered (no Slack user, no channel configured) is skipped
     with a reason and its record is still saved, so it is not retried every run and the
@@ -362,6 +405,7 @@ def send_reminders(
     :class:`~pmsync.AuthError` is raised: no message can go out with a bad token.
     ``pages`` maps page ids to ``(title, url)`` for links to the postmortem.
     With ``dry_run`` nothing is sent or saved, and ``sent`` lists what would be.
+    ``buttons`` puts the item's buttons on each owner's reminder (not on digests).
     """
     if dry_run:
         return ReminderResult(sent=reminders, dry_run=True)
@@ -390,6 +434,8 @@ def send_reminders(
         except AuthError:
             raise
         except PmsyncError as exc:
+            if isinstance(exc, ServiceError) and exc.status is None:
+                raise  # Slack cannot be reached: no message can go out
             for r in batch:
                 failed.add(r.issue_key)
                 errors.append(
@@ -415,29 +461,20 @@ def send_reminders(
     def page(r: Reminder) -> tuple[str | None, str | None]:
         return links.get(r.page_id or "", (None, None))
 
-    if policy.digest:
-        for person, batch in group_by_recipient(reminders):
-            deliver(batch, person, digest_message(person, batch))
-    else:
-        for r in reminders:
-            if r.kind != "escalation":
-                title, url = page(r)
-                deliver([r], r.recipient, reminder_message(r, page_title=title, page_url=url))
-    for r in reminders:
-        if r.kind != "escalation":
-            continue
-        title, url = page(r)
-        owner_id = _mention_id(notifier, r.recipient)
-        message = escalation_message(r, owner_slack_id=owner_id, page_title=title, page_url=url)
-        deliver([r], None, message)
-        author = (authors or {}).get(r.page_id or "") if policy.escalate_to_author else None
-        if author is not None:
-            deliver([r], author, message)
-    for key, state in done.items():
-        # A failed escalation must not un-send the owner's reminder: record the state when
-        # the owner's message went out, so the owner is not reminded again tomorrow.
-        if key in failed and key not in reached:
-            continue
+    for d in deliveries(reminders, policy=policy, authors=authors):
+        first = d.batch[0]
+        title, url = page(first)
+        if d.form == "digest":
+            message = digest_message(d.to, d.batch)
+        elif d.form == "reminder":
+            message = reminder_message(first, page_title=title, page_url=url, buttons=buttons)
+        else:
+            owner_id = _mention_id(notifier, first.recipient)
+            message = escalation_message(
+                first, owner_slack_id=owner_id, page_title=title, page_url=url
+            )
+        deliver(d.batch, d.to, message)
+    for key, state in states_to_save(done, failed, reached).items():
         try:
             save_state(key, state)
         except PmsyncError as exc:

@@ -15,6 +15,7 @@ from pmsync.testing._app import RequestRecord
 from pmsync.testing._emulator import Emulator
 from pmsync.testing._faults import Faults
 from pmsync.testing._gate import PendingRequest
+from pmsync.testing._outbound import Delivery
 from pmsync.testing._users import User
 
-__all__ = ["Emulator", "Faults", "PendingRequest", "RequestRecord", "User"]
+__all__ = ["Delivery", "Emulator", "Faults", "PendingRequest", "RequestRecord", "User"]

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
 from pmsync.testing._app import Credentials, EmulatorApp, RequestRecord
+from pmsync.testing._clock import now
 from pmsync.testing._confluence import ConfluenceBackend, ConfluenceError
 from pmsync.testing._confluence_http import ConfluenceHttp
 from pmsync.testing._faults import Faults
 from pmsync.testing._gate import PendingRequest
 from pmsync.testing._jira import FieldSpec, JiraBackend, JiraError
 from pmsync.testing._jira_http import JiraHttp
+from pmsync.testing._outbound import Delivery, Outbound, block_actions_payload
 from pmsync.testing._server import ServerThread
 from pmsync.testing._slack import BOT_USER_ID, SlackBackend
 from pmsync.testing._slack_http import SlackHttp
@@ -94,6 +97,7 @@ class Emulator:
         self._gate: Callable[[PendingRequest], object] | None = None
         self._server: ServerThread | None = None
         self._bot = self._add_bot()
+        self._outbound = Outbound()
 
     def _add_bot(self) -> User:
         return self._directory.add(
@@ -334,15 +338,22 @@ class Emulator:
     def edit_issue(self, key: str, fields: Mapping[str, Any]) -> None:
         """Edit fields as a person would: ``summary``, ``description``, ``duedate``,
         ``priority`` (a name), ``assignee`` (an id, username or email; ``None`` clears),
-        ``labels``, ``components`` or declared custom fields."""
+        ``labels``, ``components`` or declared custom fields.
+
+        Registered webhooks get ``jira:issue_updated`` (see :meth:`add_webhook`)."""
+        before = self._issue_for_webhook(key)
         self._jira.human_edit(key, fields)
+        self._issue_updated(key, before)
 
     def transition_issue(self, key: str, status_name: str) -> None:
         """Move an issue to ``status_name`` as a person would (any status of its workflow).
 
         Entering a Done-category status sets ``resolutiondate``; leaving it clears it.
+        Registered webhooks get ``jira:issue_updated`` (see :meth:`add_webhook`).
         """
+        before = self._issue_for_webhook(key)
         self._jira.human_transition(key, status_name)
+        self._issue_updated(key, before)
 
     def delete_issue(self, key: str) -> None:
         """Delete an issue as a person would. Its key is not reused."""
@@ -388,6 +399,7 @@ class Emulator:
             )
         except ConfluenceError as exc:
             raise ValueError(f"cannot add page {title!r}: {exc.message}") from None
+        self._page_event("page_created", page.id)
         return page.id
 
     def edit_page(
@@ -409,6 +421,7 @@ class Emulator:
             )
         except ConfluenceError as exc:
             raise ValueError(f"cannot edit page {page_id}: {exc.message}") from None
+        self._page_event("page_updated", page.id)
         return page.current.number
 
     def delete_page(self, page_id: str) -> None:
@@ -451,6 +464,126 @@ class Emulator:
     def add_channel(self, name: str) -> str:
         """Add a public Slack channel (``"incidents"`` or ``"#incidents"``); return its id."""
         return self._slack.add_channel(name)
+
+    # -- what the services send to apps: button presses and webhooks --------------------
+
+    @property
+    def slack_signing_secret(self) -> str:
+        """The signing secret the workspace signs interactivity requests with."""
+        return self._outbound.signing_secret
+
+    def set_slack_request_url(self, url: str, *, signing_secret: str | None = None) -> None:
+        """Set the app's interactivity request URL (and its signing secret)."""
+        self._outbound.request_url = url
+        if signing_secret is not None:
+            self._outbound.signing_secret = signing_secret
+
+    def add_usergroup(self, handle: str, users: Sequence[str]) -> str:
+        """Add a Slack user group (``@handle``) of Slack user ids; return its id (``S...``)."""
+        return self._slack.add_usergroup(handle, users)
+
+    def slack_click(
+        self,
+        message: Mapping[str, Any],
+        action_id: str,
+        *,
+        user: str | User,
+        selected_date: str | dt.date | None = None,
+        timestamp: int | None = None,
+        signing_secret: str | None = None,
+    ) -> Delivery:
+        """Press a button (or pick a date) of ``message`` as ``user``, exactly as Slack would.
+
+        ``message`` is one of :meth:`slack_messages`; ``user`` a Slack user id or a
+        :class:`User`. The ``block_actions`` payload goes form-encoded and signed to the URL
+        set with :meth:`set_slack_request_url`; its ``response_url`` points back at the
+        emulator, which records what the app posts there (:meth:`slack_responses`).
+        ``timestamp`` and ``signing_secret`` forge old or wrongly signed requests. Returns
+        the :class:`~pmsync.testing.Delivery` with the app's answer.
+        """
+        who = self._directory.by_slack_id(user) if isinstance(user, str) else user
+        if who is None:
+            raise ValueError(f"no Slack user {user!r}; add it with add_user() first")
+        day = selected_date.isoformat() if isinstance(selected_date, dt.date) else selected_date
+        response_url = f"{self.url}/slack/responses/{secrets.token_hex(12)}"
+        payload = block_actions_payload(
+            message, action_id, user=who, response_url=response_url, selected_date=day
+        )
+        return self._outbound.click(payload, timestamp=timestamp, secret=signing_secret)
+
+    def slack_updates(self) -> list[dict[str, Any]]:
+        """Every ``chat.update`` the app made, oldest first, shaped as :meth:`slack_messages`."""
+        return [m.to_dict() for m in self._slack.updates()]
+
+    def slack_responses(self) -> list[dict[str, Any]]:
+        """Every post to a ``response_url``: its JSON body (``text``, ``response_type``...)."""
+        return self._slack.responses()
+
+    def add_webhook(
+        self, url: str, *, secret: str | None = None, events: Sequence[str] | None = None
+    ) -> None:
+        """Send webhooks to ``url``: ``jira:issue_updated`` when a person edits or moves an
+        issue, ``page_created`` and ``page_updated`` when a person adds or edits a page.
+
+        ``events`` limits which (default: all). With a ``secret``, each body is signed
+        ``X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>``. Webhooks are sent for
+        changes made through this object's human-action helpers, from the calling thread,
+        before the helper returns.
+        """
+        self._outbound.add_webhook(url, secret, events)
+
+    def deliveries(self) -> list[Delivery]:
+        """Every button press and webhook sent to an app, oldest first, with the answers."""
+        return self._outbound.deliveries()
+
+    def _issue_for_webhook(self, key: str) -> dict[str, Any] | None:
+        return self.issue(key) if self._outbound.wants("jira:issue_updated") else None
+
+    def _issue_updated(self, key: str, before: dict[str, Any] | None) -> None:
+        if before is None:
+            return
+        after = self.issue(key)
+        items = []
+        for field in ("summary", "status", "assignee", "duedate", "priority", "labels"):
+            old, new = before["fields"].get(field), after["fields"].get(field)
+            if old != new:
+                items.append(
+                    {
+                        "field": field,
+                        "fieldtype": "jira",
+                        "fromString": _shown(old),
+                        "toString": _shown(new),
+                    }
+                )
+        stamp = int(now().timestamp() * 1000)
+        self._outbound.fire(
+            "jira:issue_updated",
+            {
+                "timestamp": stamp,
+                "webhookEvent": "jira:issue_updated",
+                "issue_event_type_name": "issue_generic",
+                "issue": {"id": after["id"], "key": after["key"], "fields": after["fields"]},
+                "changelog": {"id": str(stamp), "items": items},
+            },
+        )
+
+    def _page_event(self, event: str, page_id: str) -> None:
+        if not self._outbound.wants(event):
+            return
+        page = self.page(page_id)
+        self._outbound.fire(
+            event,
+            {
+                "event": event,
+                "timestamp": int(now().timestamp() * 1000),
+                "page": {
+                    "id": page["id"],
+                    "title": page["title"],
+                    "spaceKey": page["space"],
+                    "version": page["version"],
+                },
+            },
+        )
 
     # -- inspection --------------------------------------------------------------------------
 
@@ -599,12 +732,22 @@ class Emulator:
             self._jira.reset()
             self._confluence.reset()
             self._slack.reset()
+            self._outbound.reset()
             self._directory.clear()
             self._bot = self._add_bot()
             self.faults.clear()
             self.faults.reseed(self._seed)
             self._requests.clear()
             self._gate = None
+
+
+def _shown(value: Any) -> str | None:
+    """A changelog's ``fromString``/``toString``: the name Jira shows for a value."""
+    if isinstance(value, Mapping):
+        return str(value.get("name") or value.get("displayName") or value.get("value") or "")
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return None if value is None else str(value)
 
 
 def _copy(value: Any) -> Any:

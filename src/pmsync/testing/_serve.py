@@ -6,6 +6,7 @@ postmortems, then prints one line per request until interrupted.
 
 from __future__ import annotations
 
+import shlex
 import threading
 
 import click
@@ -14,7 +15,7 @@ from pmsync.testing._app import RequestRecord
 from pmsync.testing._emulator import Emulator
 from pmsync.testing.seeds import seed_demo
 
-__all__ = ["serve"]
+__all__ = ["exports", "serve"]
 
 
 def _describe(emu: Emulator) -> list[str]:
@@ -37,7 +38,25 @@ def _describe(emu: Emulator) -> list[str]:
             f"  PAT         {emu.token}   (Authorization: Bearer)",
         ]
     lines.append(f"  Slack token {emu.slack_token}")
+    lines.append(f"  Slack signing secret {emu.slack_signing_secret}   (pmsync serve)")
+    lines += ["", "To point pmsync at it, paste into a shell:", ""]
+    lines += [f"  export {name}={shlex.quote(value)}" for name, value in exports(emu).items()]
     return lines
+
+
+def exports(emu: Emulator) -> dict[str, str]:
+    """The environment that points the pmsync command line at ``emu``."""
+    env = {
+        "PMSYNC_JIRA_URL": emu.url,
+        "PMSYNC_CONFLUENCE_URL": emu.confluence_url,
+        # The emulator is not *.atlassian.net: say which flavour it plays.
+        "PMSYNC_DEPLOYMENT": "cloud" if emu.flavour == "cloud" else "server",
+    }
+    if emu.flavour == "cloud":
+        env |= {"PMSYNC_EMAIL": emu.email, "PMSYNC_API_TOKEN": emu.token}
+    else:
+        env |= {"PMSYNC_JIRA_PAT": emu.token, "PMSYNC_CONFLUENCE_PAT": emu.token}
+    return env | {"PMSYNC_SLACK_URL": emu.slack_url, "PMSYNC_SLACK_TOKEN": emu.slack_token}
 
 
 def _print_request(record: RequestRecord) -> None:

@@ -45,8 +45,10 @@ class _Handler(WSGIRequestHandler):
         self.close_connection = True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # Without the query string: Slack clients may put a token there.
-        _log.debug("emulator: %s %s %s", self.command, self.path.split("?", 1)[0], code)
+        # Without the query string: Slack clients may put a token there. A request that
+        # could not be parsed (a TLS client on this plain HTTP port) has no path.
+        path = getattr(self, "path", None) or "-"
+        _log.debug("emulator: %s %s %s", self.command, path.split("?", 1)[0], code)
 
     def log_error(self, format: str, *args: Any) -> None:
         _log.debug("emulator: " + format, *args)

@@ -93,12 +93,18 @@ class SlackBackend:
         self._messages: list[Message] = []
         self._counter = 0
         self._ts_counter = 0
+        self._updates: list[Message] = []
+        self._responses: list[dict[str, Any]] = []
+        self._usergroups: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def reset(self) -> None:
-        """Forget every channel and message."""
+        """Forget every channel, message, update, response and user group."""
         with self._lock:
             self._channels.clear()
             self._messages.clear()
+            self._updates.clear()
+            self._responses.clear()
+            self._usergroups.clear()
             self._counter = 0
             self._ts_counter = 0
 
@@ -145,13 +151,17 @@ class SlackBackend:
             return self._open_dm(user)
         raise SlackError("channel_not_found")
 
+    def _channel_param(self, params: Mapping[str, Any]) -> Channel:
+        """The channel a method's ``channel`` argument names."""
+        channel_ref = params.get("channel")
+        if not channel_ref or not isinstance(channel_ref, str):
+            raise SlackError("channel_not_found")
+        return self._resolve_channel(channel_ref)
+
     def post_message(self, params: Mapping[str, Any]) -> Message:
         """``chat.postMessage``: validate and record; return the message."""
         with self._lock:
-            channel_ref = params.get("channel")
-            if not channel_ref or not isinstance(channel_ref, str):
-                raise SlackError("channel_not_found")
-            channel = self._resolve_channel(channel_ref)
+            channel = self._channel_param(params)
             text = params.get("text")
             if text is not None and not isinstance(text, str):
                 text = str(text)
@@ -183,9 +193,66 @@ class SlackBackend:
         return f"{int(now().timestamp())}.{self._ts_counter:06d}"
 
     def messages(self) -> list[Message]:
-        """Every message posted, oldest first."""
+        """Every message posted, oldest first (as last updated)."""
         with self._lock:
             return list(self._messages)
+
+    def update_message(self, params: Mapping[str, Any]) -> Message:
+        """``chat.update``: replace the text and blocks of a message the app posted."""
+        with self._lock:
+            channel = self._channel_param(params)
+            ts = str(params.get("ts") or "")
+            index = next(
+                (i for i, m in enumerate(self._messages) if m.ts == ts and m.channel == channel.id),
+                None,
+            )
+            if index is None:
+                raise SlackError("message_not_found")
+            text = params.get("text")
+            blocks = _parse_blocks(params.get("blocks"))
+            if not text and not blocks:
+                raise SlackError("no_text")
+            old = self._messages[index]
+            new = attrs.evolve(
+                old,
+                text=str(text or ""),
+                blocks=None if blocks is None else tuple(blocks),
+            )
+            self._messages[index] = new
+            self._updates.append(new)
+            return new
+
+    def updates(self) -> list[Message]:
+        """Every ``chat.update``, oldest first, as the message read after it."""
+        with self._lock:
+            return list(self._updates)
+
+    def record_response(self, response_id: str, body: Mapping[str, Any]) -> None:
+        """Record a post to a ``response_url`` the emulator handed out."""
+        with self._lock:
+            self._responses.append({"response_id": response_id, **body})
+
+    def responses(self) -> list[dict[str, Any]]:
+        """Every post to a ``response_url``, oldest first."""
+        with self._lock:
+            copied: list[dict[str, Any]] = json.loads(json.dumps(self._responses))
+            return copied
+
+    def add_usergroup(self, handle: str, users: Sequence[str]) -> str:
+        """Create a user group (``@handle``) of Slack user ids; return its id."""
+        with self._lock:
+            self._counter += 1
+            group_id = f"S0{self._counter:08d}"
+            self._usergroups[group_id] = (handle, tuple(users))
+            return group_id
+
+    def usergroup_users(self, params: Mapping[str, Any]) -> list[str]:
+        """``usergroups.users.list``: the members of one user group."""
+        with self._lock:
+            group = self._usergroups.get(str(params.get("usergroup") or ""))
+            if group is None:
+                raise SlackError("no_such_subteam")
+            return list(group[1])
 
     def open_conversation(self, params: Mapping[str, Any]) -> Channel:
         """``conversations.open`` with ``users`` (one user: a DM) or ``channel``."""

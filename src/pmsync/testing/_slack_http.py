@@ -63,21 +63,29 @@ class SlackHttp:
             "users.lookupByEmail": self._lookup_by_email,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
+            "chat.update": self._update_message,
+            "usergroups.users.list": self._usergroup_users,
         }
-        self.mutating = frozenset({"chat.postMessage", "conversations.open"})
+        self.mutating = frozenset({"chat.postMessage", "conversations.open", "chat.update"})
 
     def rules(self) -> list[Rule]:
-        """The single routing rule: every Web API method."""
-        return [Rule("/slack/api/<method>", methods=["GET", "POST"], endpoint="slack.method")]
+        """Every Web API method, and the ``response_url`` of interactivity payloads."""
+        return [
+            Rule("/slack/api/<method>", methods=["GET", "POST"], endpoint="slack.method"),
+            Rule("/slack/responses/<response_id>", methods=["POST"], endpoint="slack.response"),
+        ]
 
     def is_mutating(self, endpoint: str, values: dict[str, Any]) -> bool:
-        """Whether this call changes the workspace (posts or opens a conversation)."""
-        del endpoint
-        return values.get("method") in self.mutating
+        """Whether this call changes the workspace (posts, updates, opens a conversation)."""
+        return endpoint == "slack.response" or values.get("method") in self.mutating
 
     def needs_auth(self, endpoint: str, values: dict[str, Any]) -> bool:
-        """Every known method but ``api.test`` needs a token; unknown ones answer 404 first."""
-        del endpoint
+        """Every known method but ``api.test`` needs a token; unknown ones answer 404 first.
+
+        A ``response_url`` needs none: its unguessable path is the credential, as in Slack.
+        """
+        if endpoint == "slack.response":
+            return False
         method = values.get("method")
         return method in self.methods and method != "api.test"
 
@@ -122,8 +130,10 @@ class SlackHttp:
     def handle(
         self, endpoint: str, request: Request, values: dict[str, Any], user: User | None
     ) -> Response:
-        """Run one Web API method."""
-        del endpoint, user
+        """Run one Web API method, or record a post to a ``response_url``."""
+        del user
+        if endpoint == "slack.response":
+            return self._response_url(request, values["response_id"])
         method = values["method"]
         if method not in self.methods:
             return self.not_found(request)
@@ -157,6 +167,29 @@ class SlackHttp:
             "ts": message.ts,
             "message": self.backend.message_json(message),
         }
+
+    def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self.backend.update_message(params)
+        return {
+            "channel": message.channel,
+            "ts": message.ts,
+            "text": message.text,
+            "message": self.backend.message_json(message),
+        }
+
+    def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"users": self.backend.usergroup_users(params)}
+
+    def _response_url(self, request: Request, response_id: str) -> Response:
+        """Slack answers a ``response_url`` post with a bare ``ok``."""
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return Response("invalid_payload", 400, content_type="text/plain")
+        if not isinstance(body, dict):
+            return Response("invalid_payload", 400, content_type="text/plain")
+        self.backend.record_response(response_id, body)
+        return Response("ok", 200, content_type="text/html")
 
     def _lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"user": self.backend.user_json(self.backend.lookup_by_email(params))}

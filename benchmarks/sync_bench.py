@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import random
 import resource
 import time
 from collections.abc import Callable
@@ -109,6 +110,18 @@ _MARGIN = dt.timedelta(minutes=5)
 T0 = dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.UTC)
 
 
+_SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "so", "ti", "va", "ze", "po", "gu", "fi")
+#: Words for summaries: postmortems at company scale share few words, and the duplicate
+#: lint compares every postmortem with the others.
+_WORDS = tuple(a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES)
+
+
+def scale_summary(page: int, item: int) -> str:
+    """A summary of its own for each item (same words for the same page and item)."""
+    pick = random.Random(page * 100 + item)
+    return "Add " + " ".join(pick.sample(_WORDS, 6))
+
+
 def scale_markup(page: int, keys: list[str] | None = None) -> str:
     """A postmortem of 5 items, 40% in progress or done on the page (keys: already linked)."""
     rows = []
@@ -120,7 +133,7 @@ def scale_markup(page: int, keys: list[str] | None = None) -> str:
             else "<br />"
         )
         rows.append(
-            f"<tr><td><p>Postmortem {page} action {n}: add an alert for case {n}</p></td>"
+            f"<tr><td><p>{scale_summary(page, n)}</p></td>"
             f'<td><ac:link><ri:user ri:account-id="{ACCOUNT}" /></ac:link></td>'
             f'<td><time datetime="2026-12-{(n % 28) + 1:02d}" /></td><td>P2</td>'
             f"<td>{_STATUSES[(page + n) % 5]}</td><td>{key}</td></tr>"
@@ -177,7 +190,8 @@ def scale_row(pages: int) -> dict[str, Any]:
         row["noop"], row["noop_s"], _ = measured(emu, sync)
         later(15)
         page = emu.page(ids[pages // 2])
-        emu.edit_page(page["id"], page["storage"].replace("action 1:", "action 1 (edited):"))
+        first_words = scale_summary(pages // 2, 1)
+        emu.edit_page(page["id"], page["storage"].replace(first_words, first_words + " soon"))
         moved = next(i for i in emu.issues("OPS") if i["fields"]["status"]["name"] == "To Do")
         emu.transition_issue(moved["key"], "Done")
         later(1)
@@ -192,8 +206,9 @@ def scale_row(pages: int) -> dict[str, Any]:
     return row
 
 
-def seeded_noop(pages: int) -> tuple[float, int]:
-    """Wall time and requests of a no-op rerun over ``pages`` already-synced postmortems.
+def seeded_noop(pages: int) -> tuple[float, float, int]:
+    """Wall time, pmsync's own CPU time and the requests of a no-op rerun over ``pages``
+    already-synced postmortems.
 
     The corpus is seeded as a sync leaves it (keys on the pages, issues with their sync
     records, a cursor), a day old: a first sync of 10,000 pages would take too long here.
@@ -212,7 +227,7 @@ def seeded_noop(pages: int) -> tuple[float, int]:
             for n in range(SCALE_ITEMS):
                 emu.add_issue(
                     "OPS",
-                    summary=f"Postmortem {p} action {n}: add an alert for case {n}",
+                    summary=scale_summary(p, n),
                     labels=("pmsync",),
                     properties={"pmsync": {"v": 1, "page_id": page_id, "item_id": f"i{n}"}},
                 )
@@ -226,8 +241,10 @@ def seeded_noop(pages: int) -> tuple[float, int]:
         key = plan.selection.key
         hour_ago = T0 - dt.timedelta(hours=1)
         syncer.cursor.save(key, Cursor(since=hour_ago - _MARGIN, full_at=hour_ago))
+        cpu = time.thread_time()  # this thread only: pmsync and the clients, not the emulator
         requests, elapsed, _ = measured(emu, lambda: syncer_for(emu, config).sync())
-    return elapsed, requests
+        cpu = time.thread_time() - cpu
+    return elapsed, cpu, requests
 
 
 def print_scale(rows: list[dict[str, Any]]) -> bool:
@@ -262,19 +279,23 @@ def print_scale(rows: list[dict[str, Any]]) -> bool:
 
 def print_wall(sizes: list[int]) -> bool:
     """No-op rerun wall time per corpus size, the largest against the smallest."""
-    times = {}
+    times, cpus = {}, {}
     for pages in sizes:
-        elapsed, requests = seeded_noop(pages)
-        times[pages] = elapsed
+        times[pages], cpus[pages], requests = seeded_noop(pages)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"no-op rerun over {pages:,} synced postmortems: {elapsed:.3f}s, {requests} "
-            f"requests; peak RSS so far {rss:,.0f} MB (emulator included)"
+            f"no-op rerun over {pages:,} synced postmortems: {times[pages]:.3f}s wall, "
+            f"{cpus[pages]:.3f}s of pmsync's own CPU, {requests} requests; peak RSS so far "
+            f"{rss:,.0f} MB (the emulator's corpus included)"
         )
     small, big = min(sizes), max(sizes)
-    ratio = times[big] / times[small]
-    print(f"no-op rerun wall time {big:,} / {small:,} postmortems: {ratio:.2f}x (budget 2x)")
-    return ratio <= 2
+    ratio, own = times[big] / times[small], cpus[big] / cpus[small]
+    print(
+        f"no-op rerun {big:,} / {small:,} postmortems: wall {ratio:.2f}x (the emulator "
+        f"scans every page and issue per search; a real search index does not), pmsync's "
+        f"own CPU {own:.2f}x (budget 2x)"
+    )
+    return own <= 2
 
 
 def main() -> None:

@@ -12,19 +12,22 @@ Codes (severity):
 ``owner-unresolved`` (error)
     pmsync could not map the owner to a Jira user (the engine passes the identities).
 ``owner-is-team`` (warning)
-    The owner is a team, a group, a channel or a placeholder such as ``TBD``.
+    The owner is a team, a group, a channel, a group handle such as ``@db-oncall`` or a
+    placeholder such as ``TBD``.
 ``no-due-date`` (warning)
     The item has no due date.
 ``due-in-past`` (warning)
     The item was already overdue when it was written: not done, not yet in Jira, and
     due before today.
 ``vague`` (warning)
-    The item opens with an open-ended verb (investigate, look into, review...) and names
-    no concrete outcome.
+    The item opens with an open-ended verb (investigate, look into, review...) or
+    promises behaviour (be more careful, ensure this never recurs, pay more attention...)
+    and names no outcome anyone could check.
 ``too-long`` (error)
     The summary has more than 255 characters, Jira's limit for a summary.
 ``duplicate`` (warning)
-    The same action appears in another postmortem.
+    The same action appears in another postmortem. Each item gets one finding naming its
+    closest few copies, however many there are.
 
 Items that are already done are only checked for ``too-long`` and ``duplicate``.
 """
@@ -33,19 +36,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from html import escape as _xml_escape
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
 from pmsync._model import ActionItem, Person, Postmortem, Status
+from pmsync._storage.keys import keys_in_text
 
 __all__ = [
+    "DUPLICATES_NAMED",
     "DUPLICATE_THRESHOLD",
     "LINT_MARKER",
     "SUMMARY_LIMIT",
@@ -53,6 +59,7 @@ __all__ = [
     "is_team_name",
     "is_vague",
     "lint",
+    "lint_corpus",
     "render_lint_note",
 ]
 
@@ -138,6 +145,7 @@ BROADCASTS = ("@here", "@channel", "@everyone", "@all", "!here", "!channel", "<!
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _SEPARATORS = re.compile(r"\s*(?:/|&|\+|,|;|\band\b|\bor\b)\s*", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w/&+?@#.\-— ]+")
+_HANDLE_PARTS = re.compile(r"[-_.]+")
 
 
 def _fold(text: str) -> str:
@@ -145,8 +153,22 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def _is_group_handle(text: str) -> bool:
+    """``@db-oncall``, ``@payments-squad``, ``@sre_leads``: a handle (one word after
+    ``@``) with a group word among its parts. ``@mallory`` is a person's handle."""
+    if not text.startswith("@") or " " in text.strip():
+        return False
+    parts = [part for part in _HANDLE_PARTS.split(text[1:].strip(" .:")) if part]
+    return any(
+        part in TEAM_WORDS or part in TEAM_SUFFIXES or part.rstrip("s") in TEAM_SUFFIXES
+        for part in parts
+    )
+
+
 def _is_group_text(text: str) -> bool:
     if text.startswith("#"):  # a Slack channel
+        return True
+    if _is_group_handle(text):
         return True
     plain = text.lstrip("@").strip(" .:")
     if plain in TEAM_WORDS or plain in PLACEHOLDERS:
@@ -170,9 +192,10 @@ def is_team_name(owner: Person) -> bool:
     team. For plain text, parenthesised notes are ignored first (``Alice (SRE team)`` is
     Alice), then the text is a team when it is a known group word or placeholder
     (:data:`TEAM_WORDS`, :data:`PLACEHOLDERS`), a broadcast (``@here``), a Slack channel
-    (``#sre``), ends with a group word (``Payments team``, ``DB on-call``), starts with one
-    (``Team Phoenix``, ``all engineers``), or lists several owners one of which is a team
-    (``SRE / DBA``). An email address is a team when its local part is
+    (``#sre``), a group handle (``@db-oncall``, ``@payments-squad``: a handle with a group
+    word among its parts), ends with a group word (``Payments team``, ``DB on-call``),
+    starts with one (``Team Phoenix``, ``all engineers``), or lists several owners one of
+    which is a team (``SRE / DBA``). An email address is a team when its local part is
     (``sre-team@example.com``).
     """
     if owner.account_id or owner.user_key or owner.username:
@@ -237,11 +260,14 @@ OUTCOME_VERBS = frozenset(
     }
 )  # fmt: skip
 
-_OPENING = re.compile(
-    r"^(?:" + "|".join(re.escape(v) for v in sorted(VAGUE_OPENINGS, key=len, reverse=True))
-    + r")\b",
-    re.IGNORECASE,
-)  # fmt: skip
+
+def _openings(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching text that starts with one of ``phrases`` (longest first)."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"^(?:" + "|".join(map(re.escape, ordered)) + r")\b", re.IGNORECASE)
+
+
+_OPENING = _openings(VAGUE_OPENINGS)
 _FILLER = re.compile(
     r"^(?:(?:todo|action|ai|follow[- ]?up|next step)\s*[:\-–]\s*|[-*•]\s*|\d+[.)]\s*|"
     r"(?:we|you|they|i|someone|team)?\s*(?:should|must|need to|needs to|have to|has to|"
@@ -264,9 +290,60 @@ _THRESHOLD = re.compile(
     r"no more than|no less than|up to)\s+\d",
     re.IGNORECASE,
 )
-_TICKET = re.compile(r"\b[A-Z][A-Z0-9_]+-\d+\b|https?://|\B#\d+\b")
+_LINK = re.compile(r"https?://|\B#\d+\b")
 _CLAUSES = re.compile(r"[;:,()]|\s[-–—]\s|\band then\b|\bthen\b|\band\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+")
+
+
+#: Openings that promise behaviour ("be more careful") rather than a change to a system.
+BEHAVIOUR_OPENINGS = (
+    "be more", "be careful", "be extra", "be vigilant", "be aware", "be mindful",
+    "be proactive", "be better", "be faster", "pay attention", "pay more attention",
+    "pay closer attention", "try harder", "do better", "communicate better",
+    "communicate more", "remember to", "don't forget", "do not forget", "make sure",
+    "ensure", "avoid", "never", "always", "stay", "keep in mind", "take care",
+    "learn from", "double-check", "double check", "think twice", "focus on", "strive",
+    "aim to", "get better at", "step up", "raise awareness", "educate", "remind",
+)  # fmt: skip
+
+_BEHAVIOUR = _openings(BEHAVIOUR_OPENINGS)
+# "Ensure the backup job alerts ...", "Make sure every deploy runs ...": a system (named
+# with an article or quantifier) made to do something checkable.
+_SYSTEM_DOES = re.compile(
+    r"^(?:ensure|make sure)\s+(?:that\s+)?(?:the|our|every|each|all|a|an|no)\s+"
+    r"(?:[\w.-]+\s+){0,5}?(?P<verb>[a-z]+?)(?:es|s)\b",
+    re.IGNORECASE,
+)
+
+
+def _checkable(summary: str) -> bool:
+    """A purpose, a trigger, a number with a unit or comparison, a ticket or a link."""
+    return bool(
+        _OUTCOME_PHRASES.search(summary)
+        or _THRESHOLD.search(summary)
+        or _LINK.search(summary)
+        or keys_in_text(summary)
+    )
+
+
+def _is_behavioural_promise(text: str) -> bool:
+    """Whether ``text`` (without filler) promises behaviour with no checkable outcome."""
+    if not _BEHAVIOUR.match(text) or _checkable(text):
+        return False
+    does = _SYSTEM_DOES.match(text)
+    if does is not None and does.group("verb").casefold() in OUTCOME_VERBS:
+        return False
+    # A later clause that changes something: "Be careful with flags and add a lint rule".
+    return not _later_clause_changes(text)
+
+
+def _later_clause_changes(text: str) -> bool:
+    """Whether a clause after the first opens with an outcome verb (``..., then fix``)."""
+    for clause in _CLAUSES.split(text.casefold())[1:]:
+        words = _WORD.findall(clause)
+        if words and words[0] in OUTCOME_VERBS:
+            return True
+    return False
 
 
 def _strip_filler(summary: str) -> str:
@@ -274,27 +351,29 @@ def _strip_filler(summary: str) -> str:
 
 
 def _names_outcome(summary: str) -> bool:
-    if _OUTCOME_PHRASES.search(summary) or _THRESHOLD.search(summary) or _TICKET.search(summary):
+    if _checkable(summary):
         return True
     lowered = summary.casefold()
     for match in re.finditer(r"\bto\s+([a-z]+)", lowered):
         if match.group(1) in OUTCOME_VERBS:
             return True
     # A later clause that starts with an outcome verb: "Review the runbook and add ...".
-    clauses = _CLAUSES.split(lowered)[1:]
-    for clause in clauses:
-        words = _WORD.findall(clause)
-        if words and words[0] in OUTCOME_VERBS:
-            return True
-    return False
+    return _later_clause_changes(lowered)
 
 
 def is_vague(summary: str) -> bool:
     """Whether an action item cannot be finished as written.
 
-    It is vague when, after leading filler (``TODO:``, ``1.``, ``We should``...), it starts
-    with one of :data:`VAGUE_OPENINGS` and names no concrete outcome. A concrete outcome
-    is any of:
+    It is vague when, after leading filler (``TODO:``, ``1.``, ``We should``...), it
+
+    - promises behaviour (:data:`BEHAVIOUR_OPENINGS`: "Be more careful when rolling out
+      config", "Ensure this never recurs", "Pay more attention to alerts") and names no
+      trigger, purpose, number, ticket or link, no system made to do something ("Ensure
+      the backup job alerts when it fails" is concrete) and no later clause that changes
+      something ("Be careful with flags and add a lint rule"); or
+    - starts with one of :data:`VAGUE_OPENINGS` and names no concrete outcome.
+
+    A concrete outcome is any of:
 
     - a purpose or finish line: ``so that``, ``in order to``, ``such that``, ``done when``,
       ``deliverable``, ``acceptance criteria``, ``outcome:``, ``goal:``;
@@ -307,6 +386,8 @@ def is_vague(summary: str) -> bool:
     - a ticket or link (``OPS-12``, ``#123``, ``https://...``).
     """
     text = _strip_filler(summary)
+    if _is_behavioural_promise(text):
+        return True
     if not _OPENING.match(text):
         return False
     return not _names_outcome(text)
@@ -341,64 +422,133 @@ def _tokens(summary: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in words if w not in _STOPWORDS)
 
 
-@attrs.frozen
-class _Ref:
+class _Ref(NamedTuple):
+    """An item of the corpus, and the postmortem it is on."""
+
     postmortem: Postmortem
     item: ActionItem
-    tokens: frozenset[str]
+
+
+#: How many of an item's copies its ``duplicate`` finding names (identical ones first).
+DUPLICATES_NAMED = 3
+# Distinct word sets compared with one item at most: a safety net that keeps the cost
+# per item bounded whatever the corpus holds.
+_MOST_COMPARED = 64
+# Words two similar summaries must share in an index key (see _Corpus).
+_SHARED_WORDS = 3
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def _prefix(tokens: frozenset[str], rank: dict[str, tuple[int, str]], t: float) -> list[str]:
-    # Prefix filtering: two sets with Jaccard >= t share a token among the first
-    # |X| - ceil(t * |X|) + 1 tokens of each, in one global order (rarest first).
-    ordered = sorted(tokens, key=lambda w: rank.get(w, (0, w)))
-    return ordered[: len(ordered) - math.ceil(t * len(ordered)) + 1]
+class _Corpus:
+    """The items of a set of postmortems, indexed for the duplicate search.
 
+    Items with the same folded word set (:func:`_tokens`) share one entry. The distinct
+    word sets are indexed by combinations of their rarest words: two sets X, Y with
+    Jaccard similarity >= t share at least ``a = ceil(t * |X|)`` words, so in one global
+    order (rarest first) the first ``|X| - a + k`` words of X and of Y have ``k`` words
+    in common (the prefix filter, asking for ``k = min(3, a)`` shared words rather than
+    one; two similar sets always have the same ``k``). Three rare words together are
+    rarer still, so an item meets few candidates that are not copies; and the search
+    for an item stops once it has found more than :data:`DUPLICATES_NAMED` copies.
+    Building the index and asking it about every item both cost time linear in the
+    items.
+    """
 
-def _duplicates(
-    postmortem: Postmortem, others: Iterable[Postmortem], threshold: float
-) -> dict[str, list[_Ref]]:
-    refs = [
-        _Ref(pm, item, _tokens(item.summary))
-        for pm in others
-        if pm is not postmortem and (pm.page_id is None or pm.page_id != postmortem.page_id)
-        for item in pm.items
-    ]
-    refs = [r for r in refs if r.tokens]
-    if not refs:
-        return {}
-    frequency: dict[str, int] = defaultdict(int)
-    for ref in refs:
-        for word in ref.tokens:
-            frequency[word] += 1
-    rank = {w: (n, w) for w, n in frequency.items()}
-    index: dict[str, list[int]] = defaultdict(list)
-    for position, ref in enumerate(refs):
-        for word in _prefix(ref.tokens, rank, threshold):
-            index[word].append(position)
-    found: dict[str, list[_Ref]] = {}
-    for item in postmortem.items:
+    def __init__(self, postmortems: Iterable[Postmortem], threshold: float) -> None:
+        self.threshold = threshold
+        self.by_words: dict[frozenset[str], list[_Ref]] = defaultdict(list)
+        for pm in postmortems:
+            for item in pm.items:
+                tokens = _tokens(item.summary)
+                if tokens:
+                    self.by_words[tokens].append(_Ref(pm, item))
+        frequency: dict[str, int] = defaultdict(int)
+        for words in self.by_words:
+            for word in words:
+                frequency[word] += 1
+        self.rank = {word: (count, word) for word, count in frequency.items()}
+        self.index: dict[str, list[frozenset[str]]] = defaultdict(list)
+        for words in self.by_words:
+            for key in self.keys(words):
+                self.index[key].append(words)
+
+    def keys(self, words: frozenset[str]) -> list[str]:
+        """The index keys of ``words``: the ``k``-word combinations of its prefix, each
+        joined with spaces (words hold none; strings cost the garbage collector less
+        than tuples)."""
+        ordered = sorted(words, key=lambda w: self.rank.get(w, (0, w)))
+        shared = math.ceil(self.threshold * len(ordered))
+        k = min(_SHARED_WORDS, shared)
+        prefix = ordered[: len(ordered) - shared + k]
+        return [" ".join(combination) for combination in itertools.combinations(prefix, k)]
+
+    def copies(self, postmortem: Postmortem, item: ActionItem) -> tuple[list[_Ref], bool]:
+        """A few copies of ``item`` on other pages (identical wording first, then the
+        most similar of those found), and whether there are more than those."""
         mine = _tokens(item.summary)
         if not mine:
-            continue
-        candidates: set[int] = set()
-        for word in _prefix(mine, rank, threshold):
-            candidates.update(index.get(word, ()))
-        matches = []
-        for position in sorted(candidates):
-            ref = refs[position]
-            size = len(ref.tokens)
-            if not threshold * len(mine) <= size <= len(mine) / threshold:
+            return [], False
+        wanted = DUPLICATES_NAMED + 1  # one more than named tells whether there are more
+        found = self.on_other_pages(mine, postmortem, wanted)
+        similar: list[tuple[float, list[_Ref]]] = []
+        seen = {mine}
+        compared = 0
+        low, high = self.threshold * len(mine), len(mine) / self.threshold
+        for words in self.candidates(mine):
+            if len(found) >= wanted or compared >= _MOST_COMPARED:
+                break
+            if words in seen:
                 continue
-            if _jaccard(mine, ref.tokens) >= threshold:
-                matches.append(ref)
-        if matches:
-            found[item.item_id] = matches
-    return found
+            seen.add(words)
+            compared += 1
+            similarity = _jaccard(mine, words) if low <= len(words) <= high else 0.0
+            if similarity >= self.threshold:
+                copies = self.on_other_pages(words, postmortem, wanted - len(found))
+                similar.append((similarity, copies))
+                found.extend(copies)
+        exact = len(found) - sum(len(copies) for _, copies in similar)
+        ordered = found[:exact]
+        for _, copies in sorted(similar, key=lambda pair: -pair[0]):
+            ordered.extend(copies)
+        return ordered[:DUPLICATES_NAMED], len(ordered) > DUPLICATES_NAMED
+
+    def candidates(self, words: frozenset[str]) -> Iterator[frozenset[str]]:
+        """The word sets that share an index key with ``words``."""
+        for key in self.keys(words):
+            yield from self.index.get(key, ())
+
+    def on_other_pages(
+        self, words: frozenset[str], postmortem: Postmortem, most: int
+    ) -> list[_Ref]:
+        """Up to ``most`` items with exactly ``words`` that are not on ``postmortem``'s page."""
+        refs = (ref for ref in self.by_words.get(words, ()) if _other_page(ref, postmortem))
+        return list(itertools.islice(refs, most))
+
+
+def _other_page(ref: _Ref, postmortem: Postmortem) -> bool:
+    pm = ref.postmortem
+    return pm is not postmortem and (pm.page_id is None or pm.page_id != postmortem.page_id)
+
+
+_LAST_CORPUS: list[tuple[set[int], list[Postmortem], _Corpus]] = []
+
+
+def _corpus(postmortem: Postmortem, others: Sequence[Postmortem]) -> _Corpus:
+    """The corpus of ``others`` and ``postmortem``, reused while the same postmortems
+    come back (linting each page of a run against all the others builds it once). The
+    entry holds the postmortems, so the ids in its key cannot be reused meanwhile."""
+    key = set(map(id, others))
+    key.add(id(postmortem))
+    last = _LAST_CORPUS[0] if _LAST_CORPUS else None  # one read: other threads may lint
+    if last is not None and last[0] == key:
+        return last[2]
+    everything = list({id(pm): pm for pm in (postmortem, *others)}.values())
+    corpus = _Corpus(everything, DUPLICATE_THRESHOLD)
+    _LAST_CORPUS[:] = [(key, everything, corpus)]
+    return corpus
 
 
 # --- lint --------------------------------------------------------------------------------
@@ -436,12 +586,41 @@ def lint(
     (:attr:`pmsync.Person.identity`) that could not be mapped to a Jira user, and gives
     ``owner-unresolved``; an owner that is a team gets ``owner-is-team`` instead.
 
-    The duplicate search costs about one pass over ``others`` per call: summaries are
-    normalised once (cached) and compared only when they share one of their rarest words.
+    Each item gets at most one ``duplicate`` finding, naming up to
+    :data:`DUPLICATES_NAMED` of its copies (identical wording first) and saying when
+    there are more. The duplicate index is
+    built once and reused while ``others`` (with ``postmortem``) stays the same set, so
+    linting each page of a run against the others costs time linear in the items; to
+    lint a whole set, :func:`lint_corpus` does it in one call.
     """
     today = today or dt.date.today()
+    corpus = _corpus(postmortem, others) if others else None
+    return _lint(postmortem, today, corpus, frozenset(unresolved))
+
+
+def lint_corpus(
+    postmortems: Sequence[Postmortem],
+    *,
+    today: dt.date | None = None,
+    unresolved: Collection[str] = (),
+) -> tuple[Finding, ...]:
+    """Lint every postmortem of ``postmortems`` against all the others, as calling
+    :func:`lint` for each with ``others=postmortems`` does, with the duplicate index
+    built once. The findings come page by page, in page order."""
+    today = today or dt.date.today()
+    corpus = _Corpus(postmortems, DUPLICATE_THRESHOLD)
     unresolved_set = frozenset(unresolved)
-    duplicates = _duplicates(postmortem, others, DUPLICATE_THRESHOLD) if others else {}
+    return tuple(
+        finding for pm in postmortems for finding in _lint(pm, today, corpus, unresolved_set)
+    )
+
+
+def _lint(
+    postmortem: Postmortem,
+    today: dt.date,
+    corpus: _Corpus | None,
+    unresolved_set: frozenset[str],
+) -> tuple[Finding, ...]:
     findings: list[Finding] = []
 
     for item in postmortem.items:
@@ -509,11 +688,15 @@ def lint(
                     'change when it is done ("... so that ...", "... and add ...", a '
                     "threshold or a ticket).",
                 )
-        for ref in duplicates.get(item.item_id, ()):
+        copies, more = corpus.copies(postmortem, item) if corpus else ([], False)
+        if copies:
+            named = "; ".join(_other_where(ref) for ref in copies)
+            if more:
+                named += " and on other pages"
             add(
                 "duplicate",
                 "warning",
-                f"the same action is on {_other_where(ref)}; link the existing issue "
+                f"the same action is on {named}; link the existing issue "
                 "instead of creating another, or say how this one differs.",
             )
     return tuple(findings)

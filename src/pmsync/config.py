@@ -7,7 +7,6 @@ credentials come from the environment (see :meth:`pmsync.Syncer.from_env`).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -16,6 +15,7 @@ from typing import Any, Literal
 import attrs
 
 from pmsync._model import Status
+from pmsync._storage.keys import is_project_key
 from pmsync.exceptions import ConfigError
 
 __all__ = ["FIELDS", "Config", "Ownership", "ReminderPolicy", "ReviewSettings"]
@@ -34,7 +34,6 @@ _DEFAULT_OWNERSHIP: dict[str, Ownership] = {
     "status": "jira",
 }
 
-_JIRA_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -251,9 +250,10 @@ class Config:
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.project, str) or not _JIRA_KEY.match(self.project):
+        if not isinstance(self.project, str) or not is_project_key(self.project):
             raise ConfigError(
-                f"{self.project!r} is not a Jira project key (capital letters, digits, _)",
+                f"{self.project!r} is not a Jira project key (a capital letter, then one or "
+                "more capital letters, digits or _)",
                 key="project",
             )
         if not self.label or any(c.isspace() for c in self.label):

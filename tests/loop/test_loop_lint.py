@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from unittest import mock
 
 import pytest
 
@@ -14,6 +15,7 @@ from pmsync._lint import (
     is_team_name,
     is_vague,
     lint,
+    lint_corpus,
     render_lint_note,
 )
 
@@ -269,6 +271,52 @@ class TestDuplicates:
         for pm in pages:
             lint(pm, today=TODAY, others=pages)
         assert time.perf_counter() - started < 5.0
+
+    def test_an_item_copied_into_many_postmortems_gets_one_finding(self):
+        """A recurring action names its closest few copies and counts the rest, so the
+        findings grow with the items, not with the pairs of items."""
+        pages = [
+            page(item("Add an alert for failure mode 7", row=0), page_id=str(n), title=f"INC-{n}")
+            for n in range(40)
+        ]
+        findings = lint(pages[0], today=TODAY, others=pages)
+
+        assert ["duplicate"] == [f.code for f in findings]
+        assert "'INC-1' row 1: 'Add an alert for failure mode 7'; 'INC-2'" in findings[0].message
+        assert "INC-4" not in findings[0].message
+        assert "and on other pages; link" in findings[0].message
+
+    def test_identical_copies_come_before_reworded_ones(self):
+        reworded = page(item("Add an alert for disk usage quickly"), page_id="200", title="INC-2")
+        same = page(item("Add an alert for disk usage"), page_id="300", title="INC-3")
+        findings = lint(
+            page(item("Add an alert for disk usage")), today=TODAY, others=[reworded, same]
+        )
+
+        assert findings[0].message.index("INC-3") < findings[0].message.index("INC-2")
+
+    def test_linting_a_corpus_at_once_finds_what_linting_each_page_finds(self):
+        pages = [
+            page(item("Add an alert for disk usage"), page_id="1", title="INC-1"),
+            page(item("Add alerting on disk usage", owner=None), page_id="2", title="INC-2"),
+            page(item("Investigate the outage"), page_id="3", title="INC-3"),
+        ]
+        one_by_one = [f for pm in pages for f in lint(pm, today=TODAY, others=pages)]
+
+        assert lint_corpus(pages, today=TODAY) == tuple(one_by_one)
+        assert [f.code for f in one_by_one] == ["duplicate", "no-owner", "duplicate", "vague"]
+
+    def test_linting_each_page_of_a_set_builds_the_index_once(self):
+        """A plan lints every page against the others: the index is built for the first
+        page and reused for the rest, so the run stays linear."""
+        from pmsync import _lint as lint_module
+
+        pages = [page(item(f"Add alert {n} for disk usage"), page_id=str(n)) for n in range(5)]
+        with mock.patch.object(lint_module, "_Corpus", wraps=lint_module._Corpus) as built:
+            for pm in pages:
+                lint(pm, today=TODAY, others=[other for other in pages if other is not pm])
+
+        assert built.call_count == 1
 
 
 def test_lint_note_escapes_messages():

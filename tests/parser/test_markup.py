@@ -53,7 +53,7 @@ class TestBrokenMarkup:
 
     def test_undeclared_prefix_is_read(self):
         """An element with a prefix Confluence never declared does not stop the parse."""
-        page = action_table(row('Fix it <at:var at:name="x">now</at:var>', "Ann"))
+        page = action_table(row('Fix it <xy:var xy:name="x">now</xy:var>', "Ann"))
 
         assert "Fix it now" == only_item(page).summary
 

@@ -37,6 +37,7 @@ PAGES = {
         "<ac:task><ac:task-id>1</ac:task-id><ac:task-body>Fix that</ac:task-body></ac:task>"
         "</ac:task-list>"
     ),
+    "typed-mention": action_table(row("@Priya Failover Runbook Review", "")),
 }
 
 

@@ -16,26 +16,16 @@ from typing import NamedTuple, cast
 from lxml import etree
 
 from pmsync._model import Person
-from pmsync._storage._xhtml import AC, RI
+from pmsync._storage._xhtml import AC, AT, RI
 
 __all__ = [
-    "AC_LINK",
-    "AC_MACRO",
-    "AC_NAME",
     "EMPTY",
-    "KEY",
-    "RI_USER",
-    "TITLE_COLOUR",
     "Content",
+    "Link",
     "Lozenge",
     "all_text",
-    "collapse",
-    "lines_of",
-    "parameters",
-    "person",
     "read_content",
     "read_value",
-    "simple_cell",
     "text_of",
 ]
 
@@ -49,7 +39,12 @@ _AC_EMOTICON = f"{{{AC}}}emoticon"
 _AC_ADF_NODE = f"{{{AC}}}adf-node"
 _LINK_BODIES = frozenset({f"{{{AC}}}link-body", f"{{{AC}}}plain-text-link-body"})
 _RI_PREFIX = f"{{{RI}}}"
+# Template variables (``<at:var at:name="..."/>``) and their declarations: a blueprint
+# template's placeholders, which show nothing until the template is used.
+_AT_PREFIX = f"{{{AT}}}"
 _RI_USER = f"{{{RI}}}user"
+_RI_URL = f"{{{RI}}}url"
+_RI_VALUE = f"{{{RI}}}value"
 _RI_ACCOUNT_ID = f"{{{RI}}}account-id"
 _RI_USERKEY = f"{{{RI}}}userkey"
 _RI_USERNAME = f"{{{RI}}}username"
@@ -139,6 +134,13 @@ class Lozenge(NamedTuple):
     colour: str | None
 
 
+class Link(NamedTuple):
+    """An ordinary link: its target and the text it shows (whitespace collapsed)."""
+
+    href: str
+    text: str
+
+
 class Content(NamedTuple):
     """Everything read from one cell or task body.
 
@@ -147,7 +149,7 @@ class Content(NamedTuple):
     ``mentions`` and ``emails`` are the people named by ``ri:user`` mentions and
     ``mailto:`` links, ``times`` the ``datetime`` of each ``<time>``, ``jira_keys`` the
     ``key`` parameter of each single-issue ``jira`` macro, ``lozenges`` the status
-    lozenges, ``hrefs`` the targets of ordinary links, ``checkboxes`` the
+    lozenges, ``links`` the ordinary links (``<a href>`` and ``ri:url`` targets), ``checkboxes`` the
     ``ac:task-status`` of tasks inside, ``emoticons`` the names of emoticons, and
     ``struck`` whether any of it is struck through.
     """
@@ -158,7 +160,7 @@ class Content(NamedTuple):
     times: tuple[str, ...] = ()
     jira_keys: tuple[str, ...] = ()
     lozenges: tuple[Lozenge, ...] = ()
-    hrefs: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
     checkboxes: tuple[str, ...] = ()
     emoticons: tuple[str, ...] = ()
     struck: bool = False
@@ -167,6 +169,11 @@ class Content(NamedTuple):
     def text(self) -> str:
         """All lines joined with spaces."""
         return " ".join(self.lines)
+
+    @property
+    def hrefs(self) -> tuple[str, ...]:
+        """The targets of the ordinary links."""
+        return tuple(link.href for link in self.links)
 
     @property
     def is_empty(self) -> bool:
@@ -364,10 +371,10 @@ class _Walker:
         "checkboxes",
         "emails",
         "emoticons",
-        "hrefs",
         "jira_keys",
         "keep_time_text",
         "lines",
+        "links",
         "lozenges",
         "mentions",
         "parts",
@@ -389,7 +396,7 @@ class _Walker:
         self.times: list[str] = []
         self.jira_keys: list[str] = []
         self.lozenges: list[Lozenge] = []
-        self.hrefs: list[str] = []
+        self.links: list[Link] = []
         self.checkboxes: list[str] = []
         self.emoticons: list[str] = []
         self.struck = False
@@ -402,7 +409,7 @@ class _Walker:
             times=tuple(self.times),
             jira_keys=tuple(self.jira_keys),
             lozenges=tuple(self.lozenges),
-            hrefs=tuple(self.hrefs),
+            links=tuple(self.links),
             checkboxes=tuple(self.checkboxes),
             emoticons=tuple(self.emoticons),
             struck=self.struck,
@@ -444,7 +451,7 @@ class _Walker:
             elif tag == "br":
                 self.flush()
                 continue
-            elif tag in _SILENT:
+            elif tag in _SILENT or tag.startswith(_AT_PREFIX):
                 walker.skip_subtree()
                 continue
             elif tag == _AC_LINK:
@@ -515,6 +522,10 @@ class _Walker:
             if person is not None:
                 self.mentions.append(person)
             return
+        if target is not None and target.tag == _RI_URL:
+            href = (target.get(_RI_VALUE) or "").strip()
+            if href:
+                self.links.append(Link(href, body or href))
         if not body and target is not None:
             for attribute in _RI_TITLE_ATTRIBUTES:
                 body = target.get(attribute)
@@ -542,7 +553,7 @@ class _Walker:
                 shown = _collapse(all_text(element))
                 self.emails.append(Person(email=address, text=shown or address))
             return
-        self.hrefs.append(href)
+        self.links.append(Link(href, _collapse(all_text(element))))
 
 
 _KEY = frozenset({"key"})
@@ -593,19 +604,6 @@ def _person(user: etree._Element, display_name: str | None) -> Person | None:
     return Person(account_id, user_key, username, display_name)  # positional: quicker
 
 
-# --- pieces for the row fast path in parse.py -------------------------------------------
-
-AC_NAME = _AC_NAME
-AC_LINK = _AC_LINK
-AC_MACRO = _AC_MACRO
-RI_USER = _RI_USER
-KEY = _KEY
-TITLE_COLOUR = _TITLE_COLOUR
-parameters = _parameters
-person = _person
-collapse = _collapse
-
-
 def _paragraph_lines(cell: etree._Element) -> tuple[str, ...] | None:
     """The lines of a cell whose children are all paragraphs of plain text, else ``None``."""
     lines: list[str] = []
@@ -621,47 +619,3 @@ def _paragraph_lines(cell: etree._Element) -> tuple[str, ...] | None:
             if line:
                 lines.append(line)
     return tuple(lines)
-
-
-def _lines_of(text: str | None) -> tuple[str, ...]:
-    """``text`` as a cell's one line (whitespace collapsed), or no line when blank."""
-    if not text:
-        return ()
-    line = " ".join(text.split()) if text.isascii() else _collapse(text)
-    return (line,) if line else ()
-
-
-lines_of = _lines_of
-
-
-def simple_cell(cell: etree._Element) -> tuple[str, ...] | etree._Element | None:
-    """A usual cell in one walk, read as :func:`read_content` reads it: its lines when
-    it holds only text or paragraphs of text (none for ``<p><br /></p>``), the element
-    when it holds one element and nothing else, directly or in a paragraph (never
-    ``<br>``), and ``None`` for any other cell."""
-    size = len(cell)
-    text = cell.text
-    if size == 0:
-        return _lines_of(text)
-    if text and not text.isspace():
-        return None
-    if size != 1:
-        return _paragraph_lines(cell)
-    child = cell[0]
-    text = child.tail
-    if text and not text.isspace():
-        return None
-    tag = child.tag
-    if tag != "p":
-        return () if tag == "br" else child
-    text = child.text
-    size = len(child)
-    if size == 0:
-        return _lines_of(text)
-    if size != 1 or (text and not text.isspace()):
-        return None
-    child = child[0]
-    text = child.tail
-    if text and not text.isspace():
-        return None
-    return () if child.tag == "br" else child

@@ -1,103 +1,98 @@
-"""Tables as grids: rows, cells and the standard HTML rowspan/colspan placement.
+"""Tables as grids: the HTML table model's placement of cells with rowspan and colspan.
 
-The write-back editor finds cells by the grid columns computed here, so this follows
-the HTML table model exactly: each cell takes the first free column of its row, after
+The parser (over lxml elements) and the write-back editor (over scanned offsets) both
+place a table's cells with :class:`Grid`, so "table N, row M, column C" means the same
+cell to both by construction. Each cell takes the first free column of its row, after
 the columns that cells from rows above still cover with their ``rowspan``. Pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Generic, NamedTuple, TypeVar
 
-from lxml import etree
-
-__all__ = ["Grid", "Slot", "cells_of", "own_rows", "slot_at"]
+__all__ = ["MAX_COLSPAN", "MAX_ROWSPAN", "Grid", "Slot", "slot_at", "span"]
 
 # The HTML specification's limits; they also keep hostile markup cheap.
 MAX_COLSPAN = 1000
 MAX_ROWSPAN = 65534
 
-_CELLS = frozenset({"td", "th"})
-_SECTIONS = frozenset({"thead", "tbody", "tfoot"})
+Cell = TypeVar("Cell")
 
 
-class Slot(NamedTuple):
+class Slot(NamedTuple, Generic[Cell]):
     """A cell placed on the grid: grid columns ``start`` to ``end`` (exclusive), the
-    ``cell`` element and the ``row`` (``<tr>`` index) where the cell starts."""
+    ``cell``, the ``row`` (``<tr>`` index) where it starts and the rows it spans."""
 
     start: int
     end: int
-    cell: etree._Element
+    cell: Cell
     row: int
+    rowspan: int = 1
+
+    @property
+    def col(self) -> int:
+        """The first grid column of the cell."""
+        return self.start
+
+    @property
+    def colspan(self) -> int:
+        """How many grid columns the cell covers."""
+        return self.end - self.start
 
 
-def own_rows(table: etree._Element) -> Iterator[tuple[etree._Element, bool]]:
-    """The table's own ``<tr>`` elements in document order (not those of nested tables),
-    each with whether it sits in a ``<thead>``. Lazy: deciding that a long timeline is
-    not an action-item table only touches its first rows."""
-    for child in table:
-        tag = child.tag
-        if tag == "tr":
-            yield child, False
-        elif tag in _SECTIONS:
-            in_head = tag == "thead"
-            for row in child.iterchildren("tr"):  # the tag test runs in C
-                yield row, in_head
-
-
-def cells_of(row: etree._Element) -> list[etree._Element]:
-    """The ``<td>`` and ``<th>`` cells of a row."""
-    return [cell for cell in row if cell.tag in _CELLS]
-
-
-def _span(value: str | None, limit: int, *, zero_to_end: bool = False) -> int:
+def span(value: str | None, limit: int, *, zero_to_end: bool = False) -> int:
     """A span attribute's value, from 1 to ``limit``. ``rowspan="0"`` (``zero_to_end``)
-    reaches the end of the section; HTML reads ``colspan="0"`` as 1."""
+    reaches the end of the section (``limit``); HTML reads ``colspan="0"`` as 1, and so
+    anything that is not a positive number."""
     if not value:
         return 1
     try:
-        span = int(value.strip())
+        number = int(value.strip())
     except ValueError:
         return 1
-    if span == 0 and zero_to_end:
+    if number == 0 and zero_to_end:
         return limit
-    return min(max(span, 1), limit)
+    return min(max(number, 1), limit)
 
 
-class Grid:
+class Grid(Generic[Cell]):
     """Places rows one after the other; :meth:`place` returns each row's slots."""
 
     __slots__ = ("_carried", "width")
 
     def __init__(self) -> None:
-        self._carried: list[tuple[Slot, int]] = []  # (slot, last row it covers)
+        self._carried: list[Slot[Cell]] = []  # cells reaching rows below their own
         #: The number of grid columns seen so far.
         self.width = 0
 
-    def place(self, row: int, cells: list[etree._Element]) -> list[Slot]:
-        """Place the cells of ``<tr>`` number ``row``; returns every slot covering that
-        row (its own cells and cells spanning down from above), sorted by column."""
-        covering = [slot for slot, last in self._carried if last >= row]
-        self._carried = [(slot, last) for slot, last in self._carried if last > row]
-        taken = sorted((slot.start, slot.end) for slot in covering)
+    def place(self, row: int, cells: Sequence[tuple[Cell, int, int]]) -> list[Slot[Cell]]:
+        """Place the ``(cell, colspan, rowspan)`` of ``<tr>`` number ``row`` (spans as
+        :func:`span` reads them); returns every slot covering that row (its own cells
+        and cells spanning down from above), sorted by column."""
+        covering: list[Slot[Cell]] = []
+        taken: list[tuple[int, int]] = []
+        if self._carried:
+            covering = [slot for slot in self._carried if slot.row + slot.rowspan > row]
+            self._carried = [slot for slot in covering if slot.row + slot.rowspan > row + 1]
+            taken = sorted((slot.start, slot.end) for slot in covering)
         column = 0
-        for cell in cells:
-            column = _free_column(column, taken)
-            colspan = _span(cell.get("colspan"), MAX_COLSPAN)
-            rowspan = _span(cell.get("rowspan"), MAX_ROWSPAN, zero_to_end=True)
-            slot = Slot(column, column + colspan, cell, row)
+        for cell, colspan, rowspan in cells:
+            if taken:
+                column = _free_column(column, taken)
+            slot = Slot(column, column + colspan, cell, row, rowspan)
             covering.append(slot)
             if rowspan > 1:
-                self._carried.append((slot, row + rowspan - 1))
+                self._carried.append(slot)
             column += colspan
         if covering:
             self.width = max(self.width, *(slot.end for slot in covering))
-        covering.sort(key=_by_column)
+        if taken:  # cells from rows above sit among this row's own
+            covering.sort(key=_by_column)
         return covering
 
 
-def _by_column(slot: Slot) -> tuple[int, int]:
+def _by_column(slot: Slot[Cell]) -> tuple[int, int]:
     return slot.start, slot.end
 
 
@@ -112,8 +107,8 @@ def _free_column(column: int, taken: list[tuple[int, int]]) -> int:
     return column
 
 
-def slot_at(slots: list[Slot], column: int) -> Slot | None:
-    """The slot covering grid ``column``, if any."""
+def slot_at(slots: Sequence[Slot[Cell]], column: int) -> Slot[Cell] | None:
+    """The slot covering grid ``column``, if any (the first placed, when two overlap)."""
     for slot in slots:
         if slot.start <= column < slot.end:
             return slot

@@ -71,16 +71,32 @@ TRACKED: Final = frozenset(
 _SECTIONS: Final = frozenset({"thead", "tbody", "tfoot"})
 _CELLS: Final = frozenset({"td", "th"})
 
+# Every kind of markup in one pattern, so that the text between tags is skipped in C.
 # A start tag: name, then attributes separated by whitespace, values quoted or not; the
-# possessive quantifiers keep a malformed tag from backtracking for long.
-_START_TAG: Final = re.compile(
-    r"""<([A-Za-z_][^\s/>"'=]*+)"""
-    r"""((?:\s++[^\s=/>"']++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'>]++))?+)*+)"""
-    r"""\s*+(/?)>"""
+# possessive quantifiers keep a malformed tag from backtracking for long. ``bad`` is
+# the start of markup that none of the others could read (an unclosed comment, quote or
+# tag): the scanner refuses the page there.
+_MARKUP: Final = re.compile(
+    r"""(?P<start><(?P<name>[A-Za-z_][^\s/>"'=]*+)"""
+    r"""(?P<attrs>(?:\s++[^\s=/>"']++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'>]++))?+)*+)"""
+    r"""\s*+(?P<slash>/?)>)"""
+    r"""|(?P<end></(?P<end_name>[A-Za-z_][^\s/>]*+)\s*+>)"""
+    r"""|(?P<comment><!--.*?-->)"""
+    r"""|(?P<cdata><!\[CDATA\[.*?\]\]>)"""
+    r"""|(?P<pi><\?.*?\?>)"""
+    r"""|(?P<decl><!(?!--|\[CDATA\[)[^>]*>)"""
+    r"""|(?P<bad><(?:/[A-Za-z_]|!|\?|[A-Za-z_]))""",
+    re.DOTALL,
 )
-_END_TAG: Final = re.compile(r"</([A-Za-z_][^\s/>]*+)\s*+>")
+_UNREADABLE: Final = {
+    "</": "an end tag is not closed by '>'",
+    "<!--": "a comment '<!--' is never closed",
+    "<![CDATA[": "a CDATA section is never closed",
+    "<!": "a declaration '<!' is never closed",
+    "<?": "a processing instruction '<?' is never closed",
+    "<": "a start tag could not be read (unclosed quote or missing '>')",
+}
 _ATTRIBUTE: Final = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
-_NAME_START: Final = re.compile(r"[A-Za-z_]")
 
 
 class MarkupError(PmsyncError):
@@ -163,6 +179,20 @@ def parse_attributes(text: str, start: int, stop: int) -> dict[str, Attribute]:
     return found
 
 
+def _markup(text: str, start: int, stop: int) -> Iterator[re.Match[str]]:
+    """The markup in ``text[start:stop]`` in order; raises :class:`MarkupError` at markup
+    that cannot be read."""
+    for match in _MARKUP.finditer(text, start, stop):
+        if match.lastgroup == "bad":
+            raise _unreadable(text, match.start())
+        yield match
+
+
+def _unreadable(text: str, at: int) -> MarkupError:
+    opening = next(o for o in _UNREADABLE if text.startswith(o, at))
+    return markup_error(text, at, _UNREADABLE[opening])
+
+
 def iter_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[Tag]:
     """Every tag, comment, CDATA section and declaration in ``text[start:stop]``, in order.
 
@@ -170,66 +200,22 @@ def iter_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[Ta
     (``a < b``) is text. Raises :class:`MarkupError` for a comment, CDATA section or
     tag that is never closed.
     """
-    end = len(text) if stop is None else stop
-    pos = start
-    find = text.find
-    while True:
-        lt = find("<", pos, end)
-        if lt < 0:
-            return
-        nxt = text[lt + 1 : lt + 2]
-        if nxt == "/":
-            match = _END_TAG.match(text, lt, end)
-            if match is None:
-                if _NAME_START.match(text, lt + 2):
-                    raise markup_error(text, lt, "an end tag is not closed by '>'")
-                pos = lt + 1
-                continue
-            yield Tag("end", lt, match.end(), match.group(1).lower())
-            pos = match.end()
-        elif nxt == "!":
-            if text.startswith("<!--", lt):
-                close = find("-->", lt + 4, end)
-                if close < 0:
-                    raise markup_error(text, lt, "a comment '<!--' is never closed")
-                yield Tag("comment", lt, close + 3)
-                pos = close + 3
-            elif text.startswith("<![CDATA[", lt):
-                close = find("]]>", lt + 9, end)
-                if close < 0:
-                    raise markup_error(text, lt, "a CDATA section is never closed")
-                yield Tag("cdata", lt, close + 3)
-                pos = close + 3
-            else:
-                close = find(">", lt + 2, end)
-                if close < 0:
-                    raise markup_error(text, lt, "a declaration '<!' is never closed")
-                yield Tag("decl", lt, close + 1)
-                pos = close + 1
-        elif nxt == "?":
-            close = find("?>", lt + 2, end)
-            if close < 0:
-                raise markup_error(text, lt, "a processing instruction '<?' is never closed")
-            yield Tag("pi", lt, close + 2)
-            pos = close + 2
-        elif _NAME_START.match(nxt):
-            match = _START_TAG.match(text, lt, end)
-            if match is None:
-                raise markup_error(
-                    text, lt, "a start tag could not be read (unclosed quote or missing '>')"
-                )
+    for match in _markup(text, start, len(text) if stop is None else stop):
+        kind = match.lastgroup
+        if kind == "start":
             yield Tag(
                 "start",
-                lt,
+                match.start(),
                 match.end(),
-                match.group(1).lower(),
-                match.start(2),
-                match.end(2),
-                match.group(3) == "/",
+                match.group("name").lower(),
+                match.start("attrs"),
+                match.end("attrs"),
+                match.group("slash") == "/",
             )
-            pos = match.end()
+        elif kind == "end":
+            yield Tag("end", match.start(), match.end(), match.group("end_name").lower())
         else:
-            pos = lt + 1
+            yield Tag(kind, match.start(), match.end())  # type: ignore[arg-type]
 
 
 @attrs.define(eq=False, repr=False)
@@ -332,24 +318,21 @@ def scan(text: str) -> Document:
     """
     document = Document(text)
     stack: list[Element] = []
-    for tag in iter_tags(text):
-        name = tag.name
-        if tag.kind == "start":
+    for match in _MARKUP.finditer(text):  # not _markup(): a generator less per tag
+        kind = match.lastgroup
+        if kind == "start":
+            name = match.group("name").lower()
             if name not in TRACKED:
                 continue
+            start, stop = match.span()
             parent = stack[-1] if stack else None
             allowed = _ALLOWED_PARENTS.get(name)
             if allowed is not None and (parent is None or parent.name not in allowed):
                 inside = f"inside <{parent.name}>" if parent else "outside any table"
-                raise markup_error(text, tag.start, f"<{name}> found {inside}")
+                raise markup_error(text, start, f"<{name}> found {inside}")
+            self_closing = match.group("slash") == "/"
             element = Element(
-                name,
-                tag.start,
-                tag.stop,
-                tag.attrs_start,
-                tag.attrs_stop,
-                tag.self_closing,
-                parent,
+                name, start, stop, match.start("attrs"), match.end("attrs"), self_closing, parent
             )
             if parent is not None:
                 parent.children.append(element)
@@ -360,27 +343,31 @@ def scan(text: str) -> Document:
             elif name == "ac:structured-macro":
                 document.macros.append(element)
             # <col> is a void element: written <col>, <col/> or <col></col>, never a parent.
-            if tag.self_closing or name == "col":
-                element.close_start = tag.stop
-                element.end = tag.stop
+            if self_closing or name == "col":
+                element.close_start = stop
+                element.end = stop
             else:
                 stack.append(element)
-        elif tag.kind == "end":
+        elif kind == "end":
+            name = match.group("end_name").lower()
             if name not in TRACKED or name == "col":
                 continue
+            start, stop = match.span()
             if not stack:
-                raise markup_error(text, tag.start, f"</{name}> closes nothing")
+                raise markup_error(text, start, f"</{name}> closes nothing")
             top = stack[-1]
             if top.name != name:
                 raise markup_error(
                     text,
-                    tag.start,
+                    start,
                     f"</{name}> found while <{top.name}> opened at "
                     f"{_where(text, top.start)} is still open",
                 )
             stack.pop()
-            top.close_start = tag.start
-            top.end = tag.stop
+            top.close_start = start
+            top.end = stop
+        elif kind == "bad":
+            raise _unreadable(text, match.start())
     if stack:
         top = stack[-1]
         raise markup_error(text, top.start, f"<{top.name}> is never closed")

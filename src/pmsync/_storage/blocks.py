@@ -17,7 +17,7 @@ import re
 
 import attrs
 
-__all__ = ["find_blocks", "remove_block", "upsert_block"]
+__all__ = ["canonical", "find_blocks", "remove_block", "upsert_block"]
 
 _TOKEN = re.compile(
     r"<!\[CDATA\[.*?\]\]>"
@@ -105,7 +105,9 @@ def find_blocks(storage: str, marker: str) -> list[tuple[int, int]]:
     return _scan(storage, marker)[0]
 
 
-def _canonical(xhtml: str) -> str:
+def canonical(xhtml: str) -> str:
+    """A block's markup without what the editor re-stamps on save (ids, schema version)
+    and without whitespace between tags: two blocks that say the same compare equal."""
     text = _VOLATILE_ATTRIBUTE.sub("", xhtml)
     text = _BETWEEN_TAGS.sub("><", text.strip())
     return html.unescape(_SELF_CLOSING.sub("/>", text))
@@ -138,7 +140,7 @@ def upsert_block(storage: str, marker: str, xhtml: str, *, after_table: int | No
         out = storage
         for start, end in reversed(spans[1:]):
             out = out[:start] + out[end:]
-        if len(spans) == 1 and _canonical(storage[first_start:first_end]) == _canonical(xhtml):
+        if len(spans) == 1 and canonical(storage[first_start:first_end]) == canonical(xhtml):
             return storage
         return out[:first_start] + xhtml + out[first_end:]
     if after_table is not None and 0 <= after_table < len(table_ends):

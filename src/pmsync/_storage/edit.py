@@ -31,6 +31,7 @@ from typing import Final
 import attrs
 
 from pmsync._model import ItemTable, Status
+from pmsync._storage._grid import MAX_COLSPAN, MAX_ROWSPAN, Grid, Slot, span
 from pmsync._storage._scan import (
     Document,
     Element,
@@ -41,14 +42,18 @@ from pmsync._storage._scan import (
     scan,
     table_rows,
 )
+from pmsync._storage.blocks import canonical as _canonical
 from pmsync._storage.dates import read_date
+from pmsync._storage.keys import is_issue_key
 from pmsync._storage.vocabulary import normalise_priority, trailing_status
 
 __all__ = [
+    "Block",
     "Edit",
     "JiraServer",
     "MarkupError",
     "OwnerRef",
+    "PageEditor",
     "RowUpdate",
     "Skipped",
     "TaskUpdate",
@@ -57,7 +62,6 @@ __all__ = [
     "write_back",
 ]
 
-_JIRA_KEY: Final = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
 _COLOURS: Final = {Status.TODO: "Grey", Status.IN_PROGRESS: "Blue", Status.DONE: "Green"}
 # Characters XML 1.0 does not allow in a document at all.
 _TIME: Final = re.compile(r"<time\b[^>]*\bdatetime=[\"']\s*([^\"']*?)\s*[\"']")
@@ -76,8 +80,6 @@ _HEADER_TEXT: Final = {"ticket": "Jira", "status": "Status"}
 _NEW_COLUMN_ORDER: Final = ("ticket", "status")
 # Header attributes worth repeating on an added header cell (never ids).
 _COPIED_HEADER_ATTRIBUTES: Final = ("scope", "data-highlight-colour")
-_MAX_COLSPAN: Final = 1000
-_MAX_ROWSPAN: Final = 65534
 # Marks people put in a status (or "Done") column besides status words.
 _STATUS_MARKS: Final = frozenset(
     {"yes", "no", "x", "✓", "✔", "✔️", "☑", "☑️", "✅", "✗", "✘", "❌", "☐", "🚧"}
@@ -180,6 +182,17 @@ class Edit:
 
 
 @attrs.frozen
+class Block:
+    """A block pmsync keeps on the page, found by its ``marker`` (the ``title`` of its
+    macro): ``xhtml`` replaces the one there (or goes after table ``after_table``, or at
+    the end of the page); ``None`` removes it."""
+
+    marker: str
+    xhtml: str | None
+    after_table: int | None = None
+
+
+@attrs.frozen
 class WriteBack:
     """The outcome of :func:`write_back`.
 
@@ -230,6 +243,129 @@ def _server_from(params: Mapping[str, str]) -> JiraServer | None:
     return JiraServer(name, server_id) if name or server_id else None
 
 
+class PageEditor:
+    """One scan of a page, from which any number of write-backs are computed.
+
+    The scan (tag nesting and offsets, see :mod:`pmsync._storage._scan`) is the costly
+    part of a write-back; planning a page's write-back, checking it, and writing the
+    lint note all reuse it. Each :meth:`write` starts from the text given here, so the
+    editor answers "what would these updates change" as often as asked.
+
+    Raises :class:`MarkupError` when the page's tables or task lists do not balance,
+    because no offset in such a page can be trusted.
+    """
+
+    def __init__(self, storage: str) -> None:
+        self.document = scan(storage)
+        self._grids: dict[int, _Grid] = {}
+        self._server: tuple[JiraServer | None] | None = None
+
+    @property
+    def storage(self) -> str:
+        """The page text the editor scanned."""
+        return self.document.text
+
+    @property
+    def page_server(self) -> JiraServer | None:
+        """The server of the first single-issue jira macro on the page, if any."""
+        if self._server is None:
+            self._server = (_page_server(self.document),)
+        return self._server[0]
+
+    def grid(self, index: int) -> _Grid:
+        """Table ``index`` laid out on its grid (built once per table)."""
+        grid = self._grids.get(index)
+        if grid is None:
+            grid = self._grids[index] = _Grid(self.storage, self.document.tables[index])
+        return grid
+
+    def block_edits(self, block: Block) -> list[tuple[int, int, str]]:
+        """The splices that put ``block`` on the page (see :class:`Block`)."""
+        text = self.storage
+        wanted = " ".join(html.unescape(block.marker).split())
+        spans = []
+        for macro in self.document.macros:
+            title = _parameter_values(text, macro).get("title")
+            if title is not None and " ".join(title.split()) == wanted:
+                spans.append((macro.start, macro.end))
+        # A marker block inside another one belongs to it.
+        spans = [s for s in spans if not any(o[0] < s[0] and s[1] <= o[1] for o in spans)]
+        new = block.xhtml
+        if spans:
+            (start, end), *copies = spans
+            edits = [(copy_start, copy_end, "") for copy_start, copy_end in copies]
+            if new is None or copies or _canonical(text[start:end]) != _canonical(new):
+                edits.append((start, end, new or ""))
+            return edits
+        if new is None:
+            return []
+        tables = self.document.tables
+        if block.after_table is not None and 0 <= block.after_table < len(tables):
+            at = tables[block.after_table].end
+        elif text.rstrip().endswith("</ac:layout>") and "</ac:layout-cell>" in text:
+            at = text.rfind("</ac:layout-cell>")  # inside the last cell of a page layout
+        else:
+            at = len(text)
+        return [(at, at, new)]
+
+    def write(
+        self,
+        tables: Sequence[ItemTable],
+        updates: Sequence[RowUpdate | TaskUpdate],
+        *,
+        server: JiraServer | None = None,
+        text_keys: Collection[str] = (),
+        block: Block | None = None,
+    ) -> WriteBack:
+        """Write Jira keys and statuses into the page, changing nothing else (see
+        :func:`write_back`, which this is).
+
+        ``block`` also puts a block pmsync keeps on the page (the lint note) in the same
+        pass, as :func:`~pmsync._storage.blocks.upsert_block` (or ``remove_block``, when
+        its ``xhtml`` is ``None``) would on the written page, without scanning it again.
+        """
+        storage = self.storage
+        writer = _Writer(self, server if server is not None else self.page_server)
+        writer.text_keys = frozenset(text_keys)
+        by_table: dict[int, list[tuple[int, RowUpdate]]] = {}
+        task_updates: list[tuple[int, TaskUpdate]] = []
+        targets: set[tuple[str, int, int]] = set()
+        for position, update in enumerate(updates):
+            if isinstance(update, RowUpdate):
+                target = ("table", update.table, update.row)
+            else:
+                target = ("task", update.task_list, update.index)
+            if target in targets:
+                writer.skip(position, update, f"{_where(update)}: an earlier update wrote here")
+                continue
+            targets.add(target)
+            if isinstance(update, RowUpdate):
+                by_table.setdefault(update.table, []).append((position, update))
+            else:
+                task_updates.append((position, update))
+        item_tables = {item_table.index: item_table for item_table in tables}
+        new_tables: dict[int, ItemTable] = {}
+        for index, row_updates in by_table.items():
+            added = writer.write_table(index, item_tables.get(index), row_updates)
+            if added is not None:
+                new_tables[index] = added
+        for position, task_update in task_updates:
+            writer.write_task(position, task_update)
+        if block is not None:
+            for start, end, new_text in self.block_edits(block):
+                writer.splice(start, end, new_text)
+        edits = writer.edits()
+        written = tuple(updates[p] for p in sorted(writer.written))
+        skipped = tuple(skip for _, skip in sorted(writer.skipped, key=lambda pair: pair[0]))
+        return WriteBack(
+            storage=_splice(storage, edits),
+            written=written,
+            skipped=skipped,
+            tables=tuple(new_tables.get(t.index, t) for t in tables),
+            edits=edits,
+        )
+
+
 def write_back(
     storage: str,
     tables: Sequence[ItemTable],
@@ -252,47 +388,10 @@ def write_back(
     id changed, a cell merged with another, a cell naming another issue, an invalid key)
     are returned in :attr:`WriteBack.skipped`; they never raise. Raises
     :class:`MarkupError` when the page's tables or task lists do not balance, because
-    no offset in such a page can be trusted.
+    no offset in such a page can be trusted. To compute several write-backs of one page,
+    scan it once with :class:`PageEditor` and call its :meth:`~PageEditor.write`.
     """
-    document = scan(storage)
-    if server is None:
-        server = _page_server(document)
-    writer = _Writer(document, server)
-    writer.text_keys = frozenset(text_keys)
-    by_table: dict[int, list[tuple[int, RowUpdate]]] = {}
-    task_updates: list[tuple[int, TaskUpdate]] = []
-    targets: set[tuple[str, int, int]] = set()
-    for position, update in enumerate(updates):
-        if isinstance(update, RowUpdate):
-            target = ("table", update.table, update.row)
-        else:
-            target = ("task", update.task_list, update.index)
-        if target in targets:
-            writer.skip(position, update, f"{_where(update)}: an earlier update wrote here")
-            continue
-        targets.add(target)
-        if isinstance(update, RowUpdate):
-            by_table.setdefault(update.table, []).append((position, update))
-        else:
-            task_updates.append((position, update))
-    item_tables = {item_table.index: item_table for item_table in tables}
-    new_tables: dict[int, ItemTable] = {}
-    for index, row_updates in by_table.items():
-        added = writer.write_table(index, item_tables.get(index), row_updates)
-        if added is not None:
-            new_tables[index] = added
-    for position, task_update in task_updates:
-        writer.write_task(position, task_update)
-    edits = writer.edits()
-    written = tuple(updates[p] for p in sorted(writer.written))
-    skipped = tuple(skip for _, skip in sorted(writer.skipped, key=lambda pair: pair[0]))
-    return WriteBack(
-        storage=_splice(storage, edits),
-        written=written,
-        skipped=skipped,
-        tables=tuple(new_tables.get(t.index, t) for t in tables),
-        edits=edits,
-    )
+    return PageEditor(storage).write(tables, updates, server=server, text_keys=text_keys)
 
 
 def _page_server(document: Document) -> JiraServer | None:
@@ -427,19 +526,12 @@ def _first_level(element: Element, name: str) -> list[Element]:
     return found
 
 
-@attrs.define
-class _Slot:
-    """One cell placed on the table grid."""
-
-    cell: Element
-    row: int
-    col: int
-    colspan: int
-    rowspan: int
+_Slot = Slot["Element"]
 
 
 class _Grid:
-    """A table's rows laid out on the grid, with the HTML table algorithm.
+    """A table's rows laid out on the grid, placed by :class:`~._grid.Grid` as the parser
+    places them.
 
     ``slots[r]`` maps each grid column of row ``r`` to the cell covering it (which may
     start in an earlier row or column); ``cells[r]`` are row ``r``'s own cells;
@@ -452,37 +544,32 @@ class _Grid:
         self.slots: list[dict[int, _Slot]] = []
         self.cells: list[list[_Slot]] = []
         self.after_last: list[int] = []
-        self.width = 0
-        pending: dict[int, tuple[_Slot, int]] = {}
+        grid: Grid[Element] = Grid()
         for r, row in enumerate(self.rows):
+            # rowspan="0" spans the rest of the table, and no span reaches past it.
+            rows_left = len(self.rows) - r
+            cells = [
+                (
+                    cell,
+                    span(_attribute(text, cell, "colspan"), MAX_COLSPAN),
+                    min(
+                        span(_attribute(text, cell, "rowspan"), MAX_ROWSPAN, zero_to_end=True),
+                        rows_left,
+                    ),
+                )
+                for cell in row_cells(row)
+            ]
             slots: dict[int, _Slot] = {}
-            for col, (slot, remaining) in list(pending.items()):
-                slots[col] = slot
-                if remaining <= 1:
-                    del pending[col]
-                else:
-                    pending[col] = (slot, remaining - 1)
             own: list[_Slot] = []
-            col = 0
-            for cell in row_cells(row):
-                while col in slots:
-                    col += 1
-                colspan = min(_span(text, cell, "colspan") or 1, _MAX_COLSPAN)
-                # rowspan="0" spans the rest of the table, and no span reaches past it.
-                rows_left = len(self.rows) - r
-                rowspan = min(_span(text, cell, "rowspan") or rows_left, rows_left, _MAX_ROWSPAN)
-                slot = _Slot(cell, r, col, colspan, rowspan)
-                own.append(slot)
-                for covered in range(col, col + colspan):
-                    slots.setdefault(covered, slot)
-                    if rowspan > 1:
-                        pending.setdefault(covered, (slot, rowspan - 1))
-                col += colspan
+            for slot in grid.place(r, cells):
+                for column in range(slot.start, slot.end):
+                    slots.setdefault(column, slot)
+                if slot.row == r:
+                    own.append(slot)
             self.slots.append(slots)
             self.cells.append(own)
-            self.after_last.append(col)
-            if slots:
-                self.width = max(self.width, max(slots) + 1)
+            self.after_last.append(own[-1].end if own else 0)
+        self.width = grid.width
 
     def free_columns(self, r: int) -> int:
         """How many columns of row ``r`` after its last cell no cell covers."""
@@ -514,6 +601,11 @@ class _Grid:
         return slot
 
 
+def _attribute(text: str, element: Element, name: str) -> str | None:
+    found = element.attributes(text).get(name)
+    return None if found is None else html.unescape(found.value)
+
+
 @attrs.define
 class _Layout:
     """One table being written: what the parser found, its grid, and cells to add."""
@@ -533,11 +625,12 @@ class _Layout:
 
 
 class _Writer:
-    """Collects the edits and outcomes of one :func:`write_back` call."""
+    """Collects the edits and outcomes of one :meth:`PageEditor.write` call."""
 
-    def __init__(self, document: Document, server: JiraServer | None) -> None:
-        self.document = document
-        self.text = document.text
+    def __init__(self, editor: PageEditor, server: JiraServer | None) -> None:
+        self.editor = editor
+        self.document = editor.document
+        self.text = editor.storage
         self.server = server
         self._edits: list[tuple[int, int, int, str]] = []
         self.written: set[int] = set()
@@ -596,7 +689,6 @@ class _Writer:
         updates: Sequence[tuple[int, RowUpdate]],
     ) -> ItemTable | None:
         """Write the updates of one table; the table's new layout if columns were added."""
-        text = self.text
         if not 0 <= index < len(self.document.tables):
             for position, update in updates:
                 self.skip(position, update, f"{_where(update)}: the page has no table {index + 1}")
@@ -607,7 +699,7 @@ class _Writer:
                     position, update, f"{_where(update)}: table {index + 1} is no action-item table"
                 )
             return None
-        grid = _Grid(text, self.document.tables[index])
+        grid = self.editor.grid(index)
         if item_table.width and item_table.width != grid.width:
             # The parser saw another table here (or this one changed shape): writing by
             # column number could put keys in the wrong cells.
@@ -662,7 +754,7 @@ class _Writer:
     @staticmethod
     def _wants(update: RowUpdate, field: str) -> bool:
         if field == "ticket":
-            return update.jira_key is not None and _JIRA_KEY.fullmatch(update.jira_key) is not None
+            return update.jira_key is not None and is_issue_key(update.jira_key)
         return update.status is not None and bool(_clean(update.status).strip())
 
     def _target(
@@ -686,7 +778,7 @@ class _Writer:
 
     def _write_ticket(self, position: int, update: RowUpdate, layout: _Layout) -> None:
         key = update.jira_key or ""
-        if _JIRA_KEY.fullmatch(key) is None:
+        if not is_issue_key(key):
             self.skip(position, update, f"{_where(update)}: {key!r} is not a Jira issue key")
             return
         macro = _jira_macro(key, self.server)
@@ -999,7 +1091,7 @@ class _Writer:
     def _write_task_key(self, position: int, update: TaskUpdate, task: Element) -> None:
         text = self.text
         key = update.jira_key or ""
-        if _JIRA_KEY.fullmatch(key) is None:
+        if not is_issue_key(key):
             self.skip(position, update, f"{_where(update)}: {key!r} is not a Jira issue key")
             return
         bodies = task.child_elements("ac:task-body")

@@ -7,6 +7,7 @@ credentials come from the environment (see :meth:`pmsync.Syncer.from_env`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType

@@ -717,7 +717,9 @@ class Syncer:
             assert previous is not None
             snapshot = self.changed_snapshot(previous, query, warnings)
             plan = diff(snapshot, self.config, now=self.clock())
-            selection = Selection(False, started, key, previous, "", previous.zones)
+            selection = Selection(
+                full=False, started=started, key=key, cursor=previous, zones=previous.zones
+            )
             return attrs.evolve(plan, selection=selection)
         log.info("a full pass: %s", reason)
         zones = self.time_zones()
@@ -729,7 +731,14 @@ class Syncer:
             modified = {p.id: p.modified for p in pages}
             missed = missed_pages(plan, modified, snapshot.issues, previous)
         selection = Selection(
-            True, started, key, previous, reason, zones, missed, snapshot.priorities or None
+            full=True,
+            started=started,
+            key=key,
+            cursor=previous,
+            reason=reason,
+            zones=zones,
+            missed=missed,
+            priorities=snapshot.priorities or None,
         )
         return attrs.evolve(plan, selection=selection)
 
@@ -778,7 +787,12 @@ class Syncer:
         pages.sort(key=lambda p: (len(p.id), p.id))
         plans = self.page_plans(pages, warnings)
         ids_now = {p.page_id for p in plans}
-        edited = [p for p in pages if p.modified is None or p.modified >= since]
+        edited = [
+            p
+            for p in pages
+            if (p.modified is None or p.modified >= since)
+            and previous.own_version(p.id) != p.version
+        ]
         earlier, complete = self.earlier_keys(edited, previous)
         related = [i for i in issues if str((i.prop or {}).get("page_id")) in ids_now]
         if previous.pending or not complete:

@@ -265,3 +265,36 @@ def test_report_reads_every_page_whatever_the_cursor(
     report = syncer_for(emu, site).report()
 
     assert len(report.items) == 6
+
+
+def test_a_page_another_run_held_is_planned_again_though_unchanged(
+    emu: Emulator, site: dict[str, str], clock: time_machine.Coordinates
+) -> None:
+    """Its work is unfinished: the cursor keeps it pending until a run has done it."""
+    synced_once(emu, site, clock)
+    reword(emu, site["c"], "c: fix it", "c: fix it properly")
+    holder = {"v": 1, "run": "other", "host": "elsewhere", "expires": "2030-01-01T00:00:00+00:00"}
+    emu.set_content_property(site["c"], "pmsync.lease", holder)
+    later(clock, 1)
+    held = syncer_for(emu, site).sync()
+    emu.set_content_property(site["c"], "pmsync.lease", {**holder, "run": None, "expires": None})
+    later(clock, 10)
+
+    result = syncer_for(emu, site).sync()
+
+    assert [s.page_id for s in held.skipped] == [site["c"]]
+    assert result.updated == (key_of(emu, "c: fix it properly"),)
+
+
+def test_plan_reads_what_sync_would_and_leaves_the_cursor(
+    emu: Emulator, site: dict[str, str], clock: time_machine.Coordinates
+) -> None:
+    """``plan()`` is a dry run: the cursor moves only when a plan is applied."""
+    synced_once(emu, site, clock)
+    before = emu.page(site["state"])["properties"][KEY]
+
+    plan = syncer_for(emu, site).plan()
+
+    assert plan.selection is not None
+    assert not plan.selection.full
+    assert before == emu.page(site["state"])["properties"][KEY]

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -39,6 +39,7 @@ from pmsync._messages import (
     item_key,
 )
 from pmsync._model import JiraIssue, Status
+from pmsync._quote import wiki_text
 from pmsync.exceptions import NotFoundError, PmsyncError
 
 if TYPE_CHECKING:
@@ -53,26 +54,34 @@ SLACK_WINDOW = 5 * 60
 
 
 class ReplayGuard:
-    """Remembers Slack request signatures for their validity window, to refuse replays.
+    """Remembers Slack request signatures while their timestamps are valid, to refuse replays.
 
     A signature covers the timestamp and the body, so the same signature twice is the same
-    request sent twice; older requests are refused by the timestamp check already.
+    request sent twice. Slack's verifier accepts a timestamp up to :data:`SLACK_WINDOW`
+    either side of the (wall) clock, so a signature is remembered until its timestamp is
+    that old, however far Slack's clock is from ours; older requests are refused by the
+    verifier already. ``clock`` is the verifier's: seconds since the epoch.
     """
 
-    def __init__(self, window: float = SLACK_WINDOW + 60) -> None:
-        self._window = window
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def first_time(self, signature: str) -> bool:
-        """Remember ``signature``; False if it was seen within the window."""
-        now = time.monotonic()
+    def first_time(self, signature: str, timestamp: str) -> bool:
+        """Remember ``signature`` (of a request stamped ``timestamp``, as Slack sent it);
+        False if it was seen before and its timestamp is still valid."""
+        now = self._clock()
+        try:
+            until = float(int(timestamp) + SLACK_WINDOW + 1)
+        except ValueError:
+            until = now + SLACK_WINDOW + 1  # the verifier refuses it anyway
         with self._lock:
-            for old in [s for s, until in self._seen.items() if until < now]:
+            for old in [s for s, expiry in self._seen.items() if expiry < now]:
                 del self._seen[old]
             if signature in self._seen:
                 return False
-            self._seen[signature] = now + self._window
+            self._seen[signature] = max(until, now)
             return True
 
 
@@ -90,32 +99,45 @@ class Press:
     selected_date: dt.date | None = None
 
 
+def _part(payload: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """The object ``payload[name]`` (empty when absent); ValueError when it is no object."""
+    value = payload.get(name) or {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"the payload's {name} is not an object")
+    return value
+
+
 def press_from_payload(payload: Mapping[str, Any]) -> Press | None:
     """The press in a ``block_actions`` payload, or ``None`` when it is not one of pmsync's.
 
-    Raises ValueError when a date picker sends something that is not a date.
+    Raises ValueError when the payload is not shaped as Slack shapes it, or a date picker
+    sends something that is not a date.
     """
+    if not isinstance(payload, Mapping):
+        raise ValueError("the payload is not a JSON object")
     if payload.get("type") != "block_actions":
         return None
-    actions = payload.get("actions") or ()
-    action = actions[0] if actions else {}
+    actions = payload.get("actions") or [{}]
+    action = actions[0] if isinstance(actions, list) else None
+    if not isinstance(action, Mapping):
+        raise ValueError("the payload's actions are not a list of objects")
     action_id = action.get("action_id")
     key = item_key(action.get("block_id"))
-    user = (payload.get("user") or {}).get("id")
+    user = _part(payload, "user").get("id")
     if action_id not in ACTIONS or key is None or not user:
         return None
-    container = payload.get("container") or {}
-    message = payload.get("message") or {}
+    container = _part(payload, "container")
+    message = _part(payload, "message")
     picked = action.get("selected_date")
     return Press(
         action_id=str(action_id),
         issue_key=key,
         user_id=str(user),
-        channel=container.get("channel_id") or (payload.get("channel") or {}).get("id"),
+        channel=container.get("channel_id") or _part(payload, "channel").get("id"),
         message_ts=container.get("message_ts") or message.get("ts"),
         blocks=tuple(message.get("blocks") or ()),
         response_url=payload.get("response_url"),
-        selected_date=dt.date.fromisoformat(picked) if picked else None,
+        selected_date=dt.date.fromisoformat(str(picked)) if picked else None,
     )
 
 
@@ -134,16 +156,26 @@ class ItemActions:
     def __init__(self, syncer: Syncer) -> None:
         syncer.notifier()  # a ConfigError now, when the syncer has no Slack client
         self.syncer = syncer
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def handle(self, press: Press) -> str:
         """Do what ``press`` asks, if its user may; return what happened, in words.
 
-        Never raises for a failure a person can cause or a service answers with: the
-        person is told (ephemerally) and the failure is logged.
+        Presses on one issue are carried out one after the other, each on the issue as
+        the one before left it (a double click moves and comments once). Never raises for
+        a failure a person can cause or a service answers with: the person is told
+        (ephemerally) and the failure is logged.
         """
-        key = press.issue_key
         if press.action_id == ACTION_OPEN:
             return "opened"  # a link: Slack opens it, and still tells the app
+        with self._locks_lock:
+            lock = self._locks.setdefault(press.issue_key, threading.Lock())
+        with lock:
+            return self._handle(press)
+
+    def _handle(self, press: Press) -> str:
+        key = press.issue_key
         try:
             issue = self.syncer.jira.issue(key)
         except NotFoundError:
@@ -195,6 +227,15 @@ class ItemActions:
         if problems:
             log.warning("Slack: page %s was not updated after %s: %s", page_id, key, problems)
             self.reply(press, f"{done}, but the page was not updated yet: {problems[0]}")
+        elif not self.held(press):
+            # The page had an edit of the same field since the last sync, and the merge
+            # let the page win (Config.ownership): the press was undone; keep the buttons.
+            log.warning("Slack: %s on %s was overruled by an edit on page %s", done, key, page_id)
+            return self.reply(
+                press,
+                f"{key} was not changed: the postmortem page had an edit of its own, which "
+                "wins. Change it on the page, or press again.",
+            )
         if press.channel and press.message_ts and press.blocks:
             when = _when(self.syncer.clock())
             blocks = handled_blocks(press.blocks, f"{escape_mrkdwn(note)} at {when}")
@@ -204,6 +245,19 @@ class ItemActions:
             except PmsyncError as exc:
                 log.warning("Slack: could not update the message about %s: %s", key, exc)
         return done
+
+    def held(self, press: Press) -> bool:
+        """Whether Jira still shows what ``press`` did, after the page's sync (True when
+        Jira cannot be asked: the press is not to be reported as undone on a guess)."""
+        try:
+            issue = self.syncer.jira.issue(press.issue_key)
+        except PmsyncError:
+            return True
+        if press.action_id == ACTION_DONE:
+            return issue.status_category is Status.DONE
+        if press.action_id == ACTION_DUE:
+            return issue.due == press.selected_date
+        return issue.assignee is None  # Not mine
 
     def may_act(self, notifier: SlackNotifier, user_id: str, issue: JiraIssue) -> bool:
         """Whether ``user_id`` is the issue's owner or in the configured admin group."""
@@ -225,16 +279,19 @@ class ItemActions:
         """Change Jira for one press; return what happened and the message's new note."""
         jira, key = self.syncer.jira, issue.key
         if press.action_id == ACTION_DONE:
-            if issue.status_category is not Status.DONE:
-                move_issue(jira, key, Status.DONE, issue)
-            jira.comment(key, f"Marked done from Slack by {name}.")
+            if issue.status_category is Status.DONE:
+                return f"{key} was already done", f"Already done when {name} pressed Done"
+            move_issue(jira, key, Status.DONE, issue)
+            jira.comment(key, f"Marked done from Slack by {wiki_text(name)}.")
             return f"{key} marked done", f"Done by {name}"
         if press.action_id == ACTION_DUE:
             if press.selected_date is None:
                 raise ValueError("no date was picked")
             day = press.selected_date.isoformat()
+            if press.selected_date == issue.due:
+                return f"{key} was already due {day}", f"Due {day}, as {name} confirmed"
             jira.edit(key, {"duedate": day})
-            jira.comment(key, f"Due date moved to {day} from Slack by {name}.")
+            jira.comment(key, f"Due date moved to {day} from Slack by {wiki_text(name)}.")
             return f"{key} is now due {day}", f"Due date moved to {day} by {name}"
         if press.action_id == ACTION_NOT_MINE:
             return self.hand_back(notifier, issue, prop, name), f"Handed back by {name}"
@@ -252,7 +309,9 @@ class ItemActions:
         former = issue.assignee.identity if issue.assignee else None
         declined = {"by": former, "at": self.syncer.clock().isoformat()}
         jira.set_property(key, {**prop, "declined": declined})
-        jira.comment(key, f"{name} said from Slack that this is not theirs; it needs an owner.")
+        jira.comment(
+            key, f"{wiki_text(name)} said from Slack that this is not theirs; it needs an owner."
+        )
         channel = self.syncer.config.slack_channel
         if channel:
             url = f"{jira.base_url}/browse/{key}"

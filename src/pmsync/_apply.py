@@ -316,60 +316,44 @@ class Applier:
         return leases
 
     def take_lease(self, page: PagePlan, creating: Sequence[str]) -> Lease | None:
-        """Compare-and-set the page's lease property: a 409 means another run got it."""
+        """Compare-and-set the page's lease property; None (and reported) if another run has it.
+
+        A released lease with nothing left to announce is deleted, so the usual case costs
+        one request: creating the property. When it exists, it is read and replaced over
+        its version; a 409 means another run got there first. A write whose answer was
+        lost is settled by reading the property back: this run holds it if it says so.
+        """
         now = self.now()
-        current = Lease()
-        # Most pages have no lease property (a release deletes it): create it at once,
-        # and read it only when Confluence says one exists (409).
-        first = current.taken(
-            self.run_id,
-            self.host,
-            now=now,
-            ttl=self.lease_ttl,
-            creating=creating,
-            window=self.intent_window,
-        )
-        try:
-            created = self.confluence.put_content_property(
-                page.page_id, LEASE_KEY, first.to_json(), version=0
+        current = Lease()  # first try: no property (a clean run deletes it)
+        for _ in range(2):
+            if current.held(now):
+                break
+            young = current.young_intent(now, self.intent_window)
+            mine = current.taken(
+                self.run_id,
+                self.host,
+                now=now,
+                ttl=self.lease_ttl,
+                creating=[i for i in creating if i not in young],
+                window=self.intent_window,
             )
-        except ServiceError:
-            created = None  # the answer was lost: the property says whether it landed
-        if created is not None:
-            self.old_intent[page.page_id] = frozenset()
-            return attrs.evolve(first, version=created)
-        stored = self.confluence.content_property(page.page_id, LEASE_KEY)
-        if stored is not None:
-            current = Lease.from_json(*stored)
-        if current.run_id == self.run_id:
-            return current  # our own create, whose answer was lost
-        if current.held(now):
-            self.skip(page, current)
-            return None
-        young = current.young_intent(now, self.intent_window)
-        self.old_intent[page.page_id] = young
-        mine = current.taken(
-            self.run_id,
-            self.host,
-            now=now,
-            ttl=self.lease_ttl,
-            creating=[i for i in creating if i not in young],
-            window=self.intent_window,
-        )
-        try:
-            version = self.confluence.put_content_property(
-                page.page_id, LEASE_KEY, mine.to_json(), version=current.version
-            )
-        except ServiceError:
-            version = None  # the answer was lost: the property says whether it landed
-        if version is None:  # another run took it between our read and our write?
-            stored = self.confluence.content_property(page.page_id, LEASE_KEY)
-            now_stored = Lease.from_json(*stored) if stored else current
-            if now_stored.run_id == self.run_id:
-                return now_stored
-            self.skip(page, now_stored)
-            return None
-        return attrs.evolve(mine, version=version)
+            try:
+                version = self.confluence.put_content_property(
+                    page.page_id, LEASE_KEY, mine.to_json(), version=current.version
+                )
+            except ServiceError:
+                version = None
+            stored = None
+            if version is None:
+                stored = self.confluence.content_property(page.page_id, LEASE_KEY)
+            if version is not None or (stored and Lease.from_json(*stored).run_id == self.run_id):
+                self.old_intent[page.page_id] = young
+                if stored:
+                    return Lease.from_json(*stored)
+                return attrs.evolve(mine, version=version or 0)
+            current = Lease.from_json(*stored) if stored else Lease()
+        self.skip(page, current)
+        return None
 
     def holds(self, page_id: str) -> bool:
         """Whether this run still holds the page's lease, renewing it past half its time.
@@ -577,17 +561,25 @@ class Applier:
         return change.issue_key or self.keys.get((change.page_id or "", change.item_id or ""))
 
     def apply_page(self, page: PagePlan, changes: Sequence[Change]) -> None:
+        """Transitions, then the page write, then the updates that record agreed values.
+
+        A base may only say "both sides show this" once both do: Jira's value shown on the
+        page is recorded after the page write, so a run that dies in between leaves the
+        base as it was, and the rerun finds the sides agreeing instead of taking the
+        unwritten page for a person's change (docs/sync.md).
+        """
         for change in changes:
-            if change.kind == "update":
-                self.apply_update(change)
-            elif change.kind == "transition":
+            if change.kind == "transition":
                 self.apply_transition(change)
             elif change.kind == "conflict":
                 self.conflicts.append(change)
-            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
-                self.apply_orphan(page, change)
         if self.config.writeback:
             self.write_back(page, changes)
+        for change in changes:
+            if change.kind == "update":
+                self.apply_update(change)
+            elif change.kind == "orphan" and change.prop is not None and change.issue_key:
+                self.apply_orphan(page, change)
 
     def apply_update(self, change: Change) -> None:
         key = self.key_for(change)
@@ -623,6 +615,17 @@ class Applier:
         issue = self.read(key)
         now = jira_values(issue, cloud=self.jira.cloud)
         current = issue.record
+        if (
+            record is not None
+            and (change.page_id or "", change.item_id or "") in self.blocked_status
+        ):
+            # The status did not move (refused, or a person moved it first): the agreed
+            # status stays what it was, or the next run would take the page's status for
+            # a stale value and write Jira's over it.
+            base = {k: v for k, v in record.base.items() if k != "status"}
+            if current is not None and "status" in current.base:
+                base["status"] = current.base["status"]
+            record = record.with_base(base)
         for name, (planned_old, new) in change.expect.items():
             if now.get(name) == planned_old:
                 continue
@@ -635,6 +638,7 @@ class Applier:
                     f"{key}: {name} changed in Jira after the plan was made; not overwritten "
                     "(the next plan merges it again)"
                 )
+        record = _with_current_reminders(record, current)
         if record is None or record == current:
             return payload, None
         return payload, record.to_json()
@@ -668,8 +672,9 @@ class Applier:
             else:
                 self.status[key] = self.move(key, target, issue)
                 moved = True
-            if change.prop is not None and issue.record != SyncRecord.read(change.prop):
-                self.jira.set_property(key, change.prop)
+            wanted = _with_current_reminders(SyncRecord.read(change.prop), issue.record)
+            if wanted is not None and issue.record != wanted:
+                self.jira.set_property(key, wanted.to_json())
             if not moved:
                 return
         except PmsyncError as exc:
@@ -879,6 +884,16 @@ def _same_row(before: ActionItem, now: ActionItem) -> bool:
         return True
     old, new = set(before.summary.casefold().split()), set(now.summary.casefold().split())
     return bool(old) and len(old & new) * 2 >= len(old)
+
+
+def _with_current_reminders(
+    record: SyncRecord | None, current: SyncRecord | None
+) -> SyncRecord | None:
+    """``record`` keeping the reminder state the issue holds now (``remind`` writes it,
+    maybe since the plan was read): a sync writes merge bases, never reminders."""
+    if record is None or current is None:
+        return record
+    return attrs.evolve(record, reminders=current.reminders)
 
 
 def outcome_error(outcome: CreateOutcome) -> str:

@@ -128,10 +128,13 @@ class _Planner:
         self.warnings: list[str] = list(snapshot.warnings)
         self.findings = lint_all(snapshot, now.date()) if findings is None else tuple(findings)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
+        self.records: dict[str, SyncRecord | None] = {}
+        # (page id, item id) -> a merge that the row's cells cannot change
+        self.decided: dict[tuple[str, str], _Decision] = {}
         self.by_ident: dict[tuple[str, str], JiraIssue] = {}
         self.by_page: dict[str, dict[str, JiraIssue]] = defaultdict(dict)
         for issue in snapshot.issues:
-            ident = _ident(issue)
+            ident = self.ident(issue)
             if ident is not None:
                 self.by_ident.setdefault(ident, issue)
                 self.by_page[ident[0]].setdefault(issue.key, issue)
@@ -147,6 +150,20 @@ class _Planner:
         self.page_status: dict[tuple[str, str], tuple[str, Status] | None] = {}
         # (page id, item id) -> Jira's owner / due / priority to show in the row's cells.
         self.cell_values: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def record(self, issue: JiraIssue) -> SyncRecord | None:
+        """The issue's ``pmsync`` record, read once per plan."""
+        if issue.key not in self.records:
+            self.records[issue.key] = issue.record
+        return self.records[issue.key]
+
+    def ident(self, issue: JiraIssue) -> tuple[str, str] | None:
+        record = self.record(issue)
+        return record.identity if record else None
+
+    def base(self, issue: JiraIssue) -> Mapping[str, Any]:
+        record = self.record(issue)
+        return record.base if record else {}
 
     # -- values ----------------------------------------------------------------------
 
@@ -272,7 +289,7 @@ class _Planner:
         unclaimed = {
             key: issue
             for key, issue in self.by_page[page.page_id].items()
-            if key not in self.matched and self.by_ident.get(_ident(issue) or ("", "")) is issue
+            if key not in self.matched and self.by_ident.get(self.ident(issue) or ("", "")) is issue
         }
         merges: list[tuple[ActionItem, JiraIssue]] = []
         for item, found in pending:
@@ -300,7 +317,10 @@ class _Planner:
             return set()
         wanted: dict[str, list[tuple[ActionItem, JiraIssue, Any]]] = defaultdict(list)
         for item, issue in merges:
-            for name, value in self.decide(page, item, issue, None).to_page.items():
+            first = self.decide(page, item, issue, None)
+            if not first.to_page:  # the cells do not matter: the merge is final
+                self.decided[(page.page_id, item.item_id)] = first
+            for name, value in first.to_page.items():
                 wanted[name].append((item, issue, value))
         shown: set[tuple[str, str]] = set()
         for name, entries in wanted.items():  # one pass per field: one update per row
@@ -343,7 +363,7 @@ class _Planner:
             for issue in unclaimed.values()
             if wanted
             in {
-                _norm(str(_base(issue).get("summary") or "")),
+                _norm(str(self.base(issue).get("summary") or "")),
                 _norm(issue.summary),
             }
         ]
@@ -453,7 +473,7 @@ class _Planner:
         """
         values, user = self.page_values(page, item)
         jira = self.jira_values(issue)
-        record = issue.record
+        record = self.record(issue)
         base: Mapping[str, Any] | None = record.base if record and record.has_base else None
         new_base: dict[str, Any] = dict(base or {})
         to_jira: dict[str, Any] = {}
@@ -558,11 +578,13 @@ class _Planner:
         issue: JiraIssue,
         shown_cells: Collection[tuple[str, str]] = (),
     ) -> None:
-        decision = self.decide(page, item, issue, shown_cells)
+        decision = self.decided.pop((page.page_id, item.item_id), None) or self.decide(
+            page, item, issue, shown_cells
+        )
         new_base, to_jira, shown = decision.new_base, decision.to_jira, decision.shown
         conflicts, notes, to_page = decision.conflicts, decision.notes, decision.to_page
         status_target, base = decision.status_target, decision.base
-        record = issue.record
+        record = self.record(issue)
         key = issue.key
         # The identity recorded when the issue was created stays: a row's id changes
         # once pmsync writes its key (the key then identifies it), and rewriting the
@@ -597,16 +619,21 @@ class _Planner:
             shown["labels"] = (", ".join(issue.labels) or None, ", ".join(payload["labels"]))
         prop_changed = SyncRecord.read(new_prop) != record
         if status_target is not None:
+            # The transition records the new status base before the page is written;
+            # Jira's values the page is about to show are recorded only after it, by the
+            # update below (docs/sync.md, "Two runs at once").
+            early = {n: v for n, v in new_base.items() if n not in to_page}
+            early.update((n, base[n]) for n in to_page if base and n in base)
             self.add(
                 "transition",
                 page,
                 item,
                 issue_key=key,
                 fields={"status": (issue.status, status_target)},
-                prop=new_prop,
+                prop=property_value(page.page_id, ident, early, record),
                 jira={"show_status": self.status_shown(page, item)},
             )
-        if payload or (prop_changed and status_target is None):
+        if payload or (prop_changed and (status_target is None or to_page)):
             reason = None
             if record is None:
                 reason = "adopting an issue linked from the page"
@@ -747,7 +774,7 @@ class _Planner:
     def plan_orphans(self) -> None:
         pages = {page.page_id: page for page in self.snapshot.pages}
         for issue in self.snapshot.issues:
-            record = issue.record
+            record = self.record(issue)
             page = pages.get(record.page_id or "") if record else None
             if record is None or page is None or issue.key in self.matched:
                 continue
@@ -828,16 +855,6 @@ def writeback_update(
         ),
         priority=values.get("priority"),
     )
-
-
-def _ident(issue: JiraIssue) -> tuple[str, str] | None:
-    record = issue.record
-    return record.identity if record else None
-
-
-def _base(issue: JiraIssue) -> Mapping[str, Any]:
-    record = issue.record
-    return record.base if record else {}
 
 
 def _where(item: ActionItem) -> str:

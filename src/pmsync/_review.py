@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from pmsync._messages import Message, _context, _section, _summary, escape_mrkdwn, link, mention
-from pmsync._model import JiraIssue, Person, Postmortem, Status
+from pmsync._model import ActionItem, JiraIssue, Person, Postmortem, Status
 from pmsync._report import (
     REPORT_COLUMNS,
     Figures,
@@ -38,6 +38,7 @@ from pmsync._report import (
 __all__ = [
     "FIRST_PERIOD_DAYS",
     "LESSONS_MARKER",
+    "PROPERTY_LIMIT",
     "REVIEW_COLUMNS",
     "REVIEW_PROPERTY",
     "STATES",
@@ -60,6 +61,8 @@ REVIEW_PROPERTY = "pmsync.review"
 #: The titles of pmsync's two sections on the roll-up page; they are found again by them.
 STATE_MARKER = "pmsync: open action items"
 LESSONS_MARKER = "pmsync: lessons learned"
+#: The largest content property Confluence stores (bytes of JSON).
+PROPERTY_LIMIT = 32 * 1024
 #: With no earlier review and no ``since``, a review looks back this many days.
 FIRST_PERIOD_DAYS = 14
 #: The digest lists at most this many stuck or overdue items (then "and N more").
@@ -98,6 +101,8 @@ class ReviewItem:
     ``last_change`` is the day of the issue's last change in Jira; ``due_moves`` how often
     its due date moved (from the changelog; ``None`` when unknown); ``resolution`` Jira's
     resolution name. ``person`` is the owner as a :class:`~pmsync.Person` (for mentions).
+    ``on_page`` is false for a completed issue whose row is no longer on its postmortem:
+    it stays a lesson learned.
     """
 
     report: ReportItem
@@ -106,6 +111,7 @@ class ReviewItem:
     last_change: dt.date | None = None
     due_moves: int | None = None
     person: Person | None = attrs.field(default=None, eq=False, repr=False)
+    on_page: bool = True
 
     @property
     def open(self) -> bool:
@@ -113,10 +119,18 @@ class ReviewItem:
         return self.report.status is not Status.DONE
 
     @property
+    def row_name(self) -> str:
+        """``row N``, or ``table T, row N`` for the rows of a page's second table or later."""
+        r = self.report
+        if not self.on_page:
+            return "no longer on the page"
+        return f"table {r.table + 1}, row {r.row + 1}" if r.table else f"row {r.row + 1}"
+
+    @property
     def ref(self) -> str:
         """The issue key, else ``row N of <page>``: how the item is named in lists."""
         r = self.report
-        return r.issue_key or f"row {r.row + 1} of {r.page_title or r.page_id}"
+        return r.issue_key or f"{self.row_name} of {r.page_title or r.page_id}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the :data:`REVIEW_COLUMNS` keys (but ``list``)."""
@@ -493,6 +507,15 @@ def build_review(
                 or owners.get((row.page_id, row.item_id)),
             )
         )
+    items += _done_elsewhere(
+        postmortems,
+        issues,
+        report.items,
+        today=today,
+        team_map=team_map,
+        base_url=base_url,
+        page_urls=urls,
+    )
     last_day = _date_of(previous.get("date")) if previous else None
     start = since or last_day or today - dt.timedelta(days=FIRST_PERIOD_DAYS)
     # Changes count from the moment of the last review (a change later that day is news
@@ -548,6 +571,45 @@ def build_review(
     )
 
 
+def _done_elsewhere(
+    postmortems: Sequence[Postmortem],
+    issues: Sequence[JiraIssue],
+    rows: Sequence[ReportItem],
+    *,
+    today: dt.date,
+    team_map: Mapping[str, str] | None,
+    base_url: str | None,
+    page_urls: Mapping[str, str],
+) -> list[ReviewItem]:
+    """The completed issues no row names any more (removed from its page, or the page is
+    gone): Jira still holds what was done, so they stay lessons learned."""
+    on_pages = {r.issue_key for r in rows if r.issue_key}
+    titles = {pm.page_id: pm.title for pm in postmortems}
+    out = []
+    for issue in issues:
+        if issue.key in on_pages or issue.status_category is not Status.DONE:
+            continue
+        prop = issue.prop or {}
+        page_id = str(prop.get("page_id") or "") or None
+        item = ActionItem(item_id=str(prop.get("item_id") or issue.key), summary=issue.summary)
+        page = Postmortem(page_id=page_id, title=titles.get(page_id), items=(item,))
+        [row] = build_report(
+            [page], [issue], today=today, team_map=team_map, base_url=base_url
+        ).items
+        out.append(
+            ReviewItem(
+                report=row,
+                page_url=page_urls.get(page_id or ""),
+                resolution=issue.resolution,
+                last_change=issue.updated.date() if issue.updated else None,
+                due_moves=issue.due_moves,
+                person=issue.assignee,
+                on_page=False,
+            )
+        )
+    return out
+
+
 def review_record(review: Review, record: Any, *, posted: bool, at: dt.datetime) -> dict[str, Any]:
     """The content property to store after ``review`` (run at ``at``): the ``last`` review.
 
@@ -569,7 +631,20 @@ def review_record(review: Review, record: Any, *, posted: bool, at: dt.datetime)
         "by_postmortem": {g.key or "": g.now.to_stored() for g in review.by_postmortem},
     }
     before = old.get("before") if same_day else last
-    return {"v": 1, "last": entry, "before": before}
+    return _storable({"v": 1, "last": entry, "before": before})
+
+
+def _storable(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` within :data:`PROPERTY_LIMIT`: while it is over, the per-postmortem
+    figures go, the review before's first (only a same-day rerun reads them); without
+    them a postmortem's trend shows as new, and the review still works."""
+    for name in ("before", "last"):
+        entry = record.get(name)
+        if len(json.dumps(record).encode()) <= PROPERTY_LIMIT:
+            break
+        if isinstance(entry, Mapping):
+            record[name] = {k: v for k, v in entry.items() if k != "by_postmortem"}
+    return record
 
 
 # -- the roll-up page --------------------------------------------------------------------
@@ -598,7 +673,7 @@ def _section_macro(marker: str, body: str) -> str:
 def _postmortem_cell(item: ReviewItem) -> str:
     r = item.report
     title = r.page_title or f"page {r.page_id}"
-    return f"{_a(item.page_url, title)} (row {r.row + 1})"
+    return f"{_a(item.page_url, title)} ({item.row_name})"
 
 
 # The headers avoid the words that make a table an action-item table (a query that
@@ -678,7 +753,7 @@ def render_lessons_section(review: Review) -> str:
                 e(i.report.summary),
                 e(i.resolution or "Done"),
                 e(i.report.owner or "nobody"),
-                e(f"{i.report.days_to_close:g} days") if i.report.days_to_close is not None else "",
+                e(_took(i.report.days_to_close)) if i.report.days_to_close is not None else "",
                 _postmortem_cell(i),
                 _a(i.report.issue_url, i.report.issue_key) if i.report.issue_key else "",
             ]

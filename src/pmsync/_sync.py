@@ -361,7 +361,12 @@ class Syncer:
         these pages). Lint findings stay those of ``plan``: they were made against every
         page, not only these.
         """
-        before = plan.snapshot or Snapshot(pages=plan.pages, issues=(), cloud=self.jira.cloud)
+        before = plan.snapshot or Snapshot(  # a plan built by hand: what it names
+            pages=plan.pages,
+            issues=(),
+            cloud=self.jira.cloud,
+            server=self.jira_server(plan.pages),
+        )
         ids = set(page_ids)
         warnings: list[str] = []
         found, _ = self.confluence.pages(list(page_ids))
@@ -933,27 +938,40 @@ class Syncer:
         else:
             written = self.write_blocks(rollup, sections, what="review")
         channel = settings.slack_channel or self.config.slack_channel
-        posted = False
-        if not already and self.slack is not None and channel:
-            text, blocks = review_digest(
-                review, mentions=self._review_mentions(review), page_url=rollup.url
-            )
-            self.notifier().post(channel, text, blocks)
-            posted = True
-        new_record = review_record(review, record, posted=posted, at=self.clock())
+        posting = not already and self.slack is not None and bool(channel)
+        # The record goes first (compare-and-set), the digest after: of two reviews run
+        # at the same moment, only the one whose record lands posts.
+        new_record = review_record(review, record, posted=posting, at=self.clock())
         if new_record != record and not self.confluence.set_content_property(
             rollup.id, REVIEW_PROPERTY, new_record, version=record_version
         ):
-            raise ConflictError(
-                f"another review of page {rollup.title!r} stored its figures at the same "
-                "time; this review's figures were not stored (rerun to store them)",
-                page_id=rollup.id,
-            )
+            if not posting:
+                raise ConflictError(
+                    f"another review of page {rollup.title!r} stored its figures at the "
+                    "same time; this review's figures were not stored (rerun to store them)",
+                    page_id=rollup.id,
+                )
+            log.info("review: another review of today stored first; it posts the digest")
+            posting, already = False, True
+        if posting and channel:
+            try:
+                text, blocks = review_digest(
+                    review, mentions=self._review_mentions(review), page_url=rollup.url
+                )
+                self.notifier().post(channel, text, blocks)
+            except PmsyncError:
+                # Not posted after all: say so in the record, so that a rerun posts it.
+                unposted = review_record(review, record, posted=False, at=self.clock())
+                landed = 1 if record_version is None else record_version + 1
+                self.confluence.set_content_property(
+                    rollup.id, REVIEW_PROPERTY, unposted, version=landed
+                )
+                raise
         return attrs.evolve(
             review,
             page_url=rollup.url,
             page_written=written,
-            digest_posted=posted,
+            digest_posted=posting,
             already_reviewed=already,
         )
 

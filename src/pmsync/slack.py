@@ -11,7 +11,8 @@ buttons pmsync puts on assignment messages and reminders (``Config.slack_buttons
     pmsync.slack.register(app, syncer)
 
 Bolt verifies each request's signature and timestamp (5 minutes); the listener also
-refuses a signature it has seen before (a replay, 401). The press is acknowledged at once
+refuses a signature it has seen before (a replay, 401). Socket Mode apps work too (their
+requests carry no signature). The press is acknowledged at once
 and carried out after (see :mod:`pmsync._actions`): only the item's owner or a member of
 ``Config.slack_admin_group`` may act. Needs the ``slack`` extra: ``pip install
 'pmsync[slack]'``.
@@ -47,7 +48,10 @@ def register(app: Any, syncer: Syncer) -> None:
 
     def refuse_replays(request: Any, next: Callable[[], None]) -> Any:  # bolt passes `next` by name
         signature = request.headers.get("x-slack-signature", [""])[0]
-        if not replays.first_time(signature):
+        stamp = request.headers.get("x-slack-request-timestamp", [""])[0]
+        # Socket Mode requests come over the app's own websocket and carry no signature:
+        # nothing to replay, and "" must not make every press after the first a replay.
+        if signature and not replays.first_time(signature, stamp):
             return BoltResponse(status=401, body="replayed request")
         next()
         return None

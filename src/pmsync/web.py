@@ -12,7 +12,7 @@
   values back into the page.
 - ``POST /webhooks/confluence``: ``page_created`` and ``page_updated`` events (from a
   Confluence Automation "send web request" rule or an app webhook) with ``page.id``: the
-  page is synced when it matches ``Config.cql``.
+  page is synced when it matches ``Config.cql`` (without ``cql``, page events are ignored).
 - ``GET /healthz``: ``{"ok": true}`` while the service runs.
 
 Webhook bodies must be signed with the shared secret: ``X-Hub-Signature: sha256=<hex
@@ -33,6 +33,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -58,6 +59,12 @@ log = logging.getLogger("pmsync.web")
 MAX_BODY = 1024 * 1024
 _JIRA_FIELDS = frozenset({"status", "assignee", "duedate"})
 _PAGE_EVENTS = frozenset({"page_created", "page_updated"})
+_PAGE_ID = re.compile(r"[0-9]+")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a body of another shape)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(status: int, text: str = "") -> Response:
@@ -241,10 +248,12 @@ class WebApp:
         body = request.get_data()
         signature = request.headers.get("X-Slack-Signature", "")
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not stamp.isdigit() or not self._verifier.is_valid(body, stamp, signature):
+        # isascii: str.isdigit() is true of '²', which int() (in the verifier) refuses.
+        valid = stamp.isascii() and stamp.isdigit()
+        if not valid or not self._verifier.is_valid(body, stamp, signature):
             log.warning("Slack: refused a request with a bad or expired signature")
             return _text(401, "invalid signature")
-        if not self._replays.first_time(signature):
+        if not self._replays.first_time(signature, stamp):
             log.warning("Slack: refused a replayed request")
             return _text(401, "replayed request")
         try:
@@ -261,15 +270,17 @@ class WebApp:
         event = self._webhook(request)
         if event is None:
             return _text(401, "invalid signature")
-        issue = event.get("issue") or {}
+        issue = _object(event.get("issue"))
         key = issue.get("key")
-        labels = (issue.get("fields") or {}).get("labels")
-        changed = {i.get("field") for i in (event.get("changelog") or {}).get("items") or ()}
+        labels = _object(issue.get("fields")).get("labels")
+        changelog = _object(event.get("changelog"))
+        items = changelog.get("items")
+        changed = {_object(i).get("field") for i in items} if isinstance(items, list) else set()
         if (
             event.get("webhookEvent") != "jira:issue_updated"
             or not isinstance(key, str)
             or (isinstance(labels, list) and self.syncer.config.label not in labels)
-            or (event.get("changelog") and not changed & _JIRA_FIELDS)
+            or (changelog and not changed & _JIRA_FIELDS)
         ):
             return _text(204)
         self._work.submit(lambda: self._issue_changed(key))
@@ -279,9 +290,12 @@ class WebApp:
         event = self._webhook(request)
         if event is None:
             return _text(401, "invalid signature")
-        page_id = str((event.get("page") or {}).get("id") or "")
+        page_id = str(_object(event.get("page")).get("id") or "")
         name = event.get("event") or event.get("webhookEvent")
-        if name not in _PAGE_EVENTS or not page_id.isdigit():
+        if name not in _PAGE_EVENTS or not _PAGE_ID.fullmatch(page_id):
+            return _text(204)
+        if not self.syncer.config.cql:
+            log.info("webhook: page %s ignored: no cql is configured to check it", page_id)
             return _text(204)
         self._work.add(page_id)
         return _text(202)
@@ -302,7 +316,7 @@ class WebApp:
             event = json.loads(body)
         except ValueError:
             return {}
-        return event if isinstance(event, dict) else {}
+        return _object(event)
 
     # -- work ----------------------------------------------------------------------------
 
@@ -313,9 +327,10 @@ class WebApp:
         except PmsyncError as exc:
             log.warning("webhook: could not read %s (%s); the next cron run will see it", key, exc)
             return
-        page_id = (issue.prop or {}).get("page_id")
-        if page_id and self.syncer.config.label in issue.labels:
-            self._work.add(str(page_id))
+        page_id = str((issue.prop or {}).get("page_id") or "")
+        # The property is anyone's to edit in Jira: only a page id may reach the CQL.
+        if _PAGE_ID.fullmatch(page_id) and self.syncer.config.label in issue.labels:
+            self._work.add(page_id)
 
     def _sync_page(self, page_id: str, events: int) -> None:
         cql = self.syncer.config.cql

@@ -10,9 +10,11 @@ import requests
 from interactive_helpers import dm_to
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
 
 import pmsync.slack
-from pmsync._messages import ACTION_DONE
+from pmsync._messages import ACTION_DONE, ACTION_DUE
+from pmsync.testing._outbound import block_actions_payload
 from pmsync.testing._server import ServerThread
 
 
@@ -67,3 +69,26 @@ def test_bolt_refuses_a_replay(emu, page_id, bolt):
     wait_for_update(emu)
     again = requests.post(first.url, data=first.body, headers=dict(first.headers), timeout=30)
     assert (200, 401) == (first.status, again.status_code)
+
+
+def test_socket_mode_presses_carry_no_signature_and_are_not_replays(emu, page_id, syncer):
+    """A bolt app in Socket Mode (no request URL; requests come over a websocket, with no
+    signature): every press is carried out, not refused as a replay of the first."""
+    del page_id
+    app = App(token=emu.slack_token, client=emu.slack())
+    pmsync.slack.register(app, syncer)
+    (alice,) = [u for u in emu.users() if u.slack_id == "UALICE"]
+    message = dm_to(emu, "UALICE")  # as sent: a press replaces its buttons
+    statuses = []
+    for day in ("2027-01-15", "2027-02-01"):
+        payload = block_actions_payload(
+            message,
+            ACTION_DUE,
+            user=alice,
+            response_url=f"{emu.url}/slack/responses/socket",
+            selected_date=day,
+        )
+        statuses.append(app.dispatch(BoltRequest(body=payload, mode="socket_mode")).status)
+        wait_for_update(emu, count=len(statuses))
+    (issue,) = emu.issues("OPS")
+    assert ([200, 200], "2027-02-01") == (statuses, issue["fields"]["duedate"])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from pmsync import ActionItem, Person
-from pmsync._actions import ReplayGuard, press_from_payload
+from pmsync._actions import SLACK_WINDOW, ReplayGuard, press_from_payload
 from pmsync._messages import (
     ACTION_DONE,
     ACTION_DUE,
@@ -122,8 +123,25 @@ def test_other_apps_actions_are_not_presses():
 
 def test_a_signature_is_accepted_once():
     guard = ReplayGuard()
+    stamp = str(int(time.time()))
     assert (True, False, True) == (
-        guard.first_time("v0=a"),
-        guard.first_time("v0=a"),
-        guard.first_time("v0=b"),
+        guard.first_time("v0=a", stamp),
+        guard.first_time("v0=a", stamp),
+        guard.first_time("v0=b", stamp),
     )
+
+
+def test_a_signature_is_remembered_as_long_as_its_timestamp_is_accepted():
+    """Slack's clock 250 s ahead of ours: the verifier accepts the request until 300 s
+    after its timestamp, so a replay 6 minutes after the first delivery is still
+    refused; once the timestamp is too old for the verifier (which then refuses the
+    request), the guard forgets it."""
+    now = [1000.0]
+    guard = ReplayGuard(clock=lambda: now[0])
+    stamp = "1250"
+    first = guard.first_time("v0=a", stamp)
+    now[0] = 1000 + 6 * 60
+    replay = guard.first_time("v0=a", stamp)
+    now[0] = 1250 + SLACK_WINDOW + 2
+    forgotten = guard.first_time("v0=a", stamp)
+    assert (True, False, True) == (first, replay, forgotten)

@@ -7,7 +7,9 @@ reads Jira, the page and Slack back from the emulator.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from urllib.parse import urlencode
 
 import attrs
 import pytest
@@ -15,6 +17,7 @@ import requests
 from interactive_helpers import ALICE, dm_to
 
 from pmsync._messages import ACTION_DONE, ACTION_DUE, ACTION_NOT_MINE, ACTION_OPEN
+from pmsync.testing._outbound import slack_signature
 
 
 def only_issue(emu) -> dict:
@@ -122,6 +125,17 @@ class TestSomeoneElse:
         assert web.app.wait_idle(timeout=30)
         assert ["Marked done from Slack by Carol Example."] == comments(emu)
 
+    def test_a_name_with_wiki_markup_is_plain_text_in_the_comment(self, emu, page_id, web, syncer):
+        """A Slack display name is the person's to choose: in the Jira comment (wiki
+        markup) it is escaped, so it cannot make a link or a macro."""
+        del page_id
+        emu.add_user(display_name="Mal [click|https://evil.example]", slack_id="UMAL")
+        group = emu.add_usergroup("incident-managers", ["UMAL"])
+        syncer.config = attrs.evolve(syncer.config, slack_admin_group=group)
+        emu.slack_click(dm_to(emu, "UALICE"), ACTION_DONE, user="UMAL")
+        assert web.app.wait_idle(timeout=30)
+        assert [r"Marked done from Slack by Mal \[click\|https://evil.example\]."] == comments(emu)
+
 
 class TestSignatures:
     def test_forged_signature_is_refused_and_changes_nothing(self, emu, page_id, web):
@@ -168,6 +182,17 @@ class TestOtherButtons:
         assert web.app.wait_idle(timeout=30)
         assert "2027-01-15" == only_issue(emu)["fields"]["duedate"]
         assert '<time datetime="2027-01-15"' in emu.page(page_id)["storage"]
+
+    def test_a_new_due_date_the_page_overrules_is_not_reported_as_done(self, emu, page_id, web):
+        """Someone changed the due date on the page (not synced yet); the page wins the
+        three-way merge, so the press does not hold: the person is told so, and the
+        message keeps its buttons instead of claiming the date moved."""
+        emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2026-12-20", "2026-12-24"))
+        emu.slack_click(dm_to(emu, "UALICE"), ACTION_DUE, user="UALICE", selected_date="2027-01-15")
+        assert web.app.wait_idle(timeout=30, quiet_too=False)  # the edit's webhook waits
+        (answer,) = emu.slack_responses()
+        assert ("2026-12-24", []) == (only_issue(emu)["fields"]["duedate"], emu.slack_updates())
+        assert "the postmortem page had an edit of its own" in answer["text"]
 
     def test_not_mine_unassigns_and_asks_the_channel(self, emu, page_id, web):
         del page_id
@@ -234,3 +259,77 @@ def test_when_slack_cannot_say_who_pressed_nothing_changes(emu, page_id, web):
     (answer,) = emu.slack_responses()
     assert ("To Do", []) == (only_issue(emu)["fields"]["status"]["name"], comments(emu))
     assert answer["text"].startswith("Slack could not be asked who you are")
+
+
+class TestPressedTwice:
+    def test_done_on_a_done_item_changes_and_records_nothing(self, emu, page_id, web):
+        """The second Done (a double click, an old message) says the item was already
+        done: one comment, not two."""
+        del page_id
+        message = dm_to(emu, "UALICE")
+        emu.slack_click(message, ACTION_DONE, user="UALICE")
+        assert web.app.wait_idle(timeout=30)
+        emu.slack_click(message, ACTION_DONE, user="UALICE")
+        assert web.app.wait_idle(timeout=30)
+        assert ("Done", ["Marked done from Slack by Alice Example."]) == (
+            only_issue(emu)["fields"]["status"]["name"],
+            comments(emu),
+        )
+        assert "Already done when Alice Example pressed Done" in str(emu.slack_updates()[-1])
+
+    def test_two_presses_at_once_are_carried_out_one_after_the_other(self, emu, page_id, web):
+        """Two presses of Done sent at the same moment: the second sees the first's
+        result, so the issue is moved and commented on once."""
+        del page_id
+        message = dm_to(emu, "UALICE")
+        presses = [
+            threading.Thread(target=emu.slack_click, args=(message, ACTION_DONE), kwargs=KW)
+            for KW in ({"user": "UALICE"}, {"user": "UALICE"})
+        ]
+        for press in presses:
+            press.start()
+        for press in presses:
+            press.join(timeout=30)
+        assert web.app.wait_idle(timeout=30)
+        assert ["Marked done from Slack by Alice Example."] == comments(emu)
+
+    def test_the_due_date_it_already_has_is_no_change(self, emu, page_id, web):
+        """Picking the item's current due date again writes no comment."""
+        del page_id
+        emu.slack_click(dm_to(emu, "UALICE"), ACTION_DUE, user="UALICE", selected_date="2026-12-20")
+        assert web.app.wait_idle(timeout=30)
+        assert [] == comments(emu)
+
+
+class TestMalformedRequests:
+    def test_a_timestamp_that_is_not_ascii_digits_is_401(self, web):
+        """'²' passes str.isdigit() but is no number: refused like any bad signature."""
+        answer = requests.post(
+            web.url + "/slack/actions",
+            data=b"payload=%7B%7D",
+            headers={"X-Slack-Request-Timestamp": b"\xb2", "X-Slack-Signature": "v0=00"},
+            timeout=30,
+        )
+        assert 401 == answer.status_code
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            "[1, 2]",
+            '"block_actions"',
+            '{"type": "block_actions", "actions": {"action_id": "pmsync_done"}}',
+            '{"type": "block_actions", "user": "UALICE", "actions": '
+            '[{"action_id": "pmsync_done", "block_id": "pmsync:OPS-1"}]}',
+            '{"type": "block_actions", "user": {"id": "UALICE"}, "actions": ["pmsync_done"]}',
+        ],
+    )
+    def test_a_signed_payload_of_the_wrong_shape_is_400(self, emu, web, payload):
+        body = urlencode({"payload": payload}).encode()
+        stamp = int(time.time())
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": slack_signature(emu.slack_signing_secret, stamp, body),
+        }
+        answer = requests.post(web.url + "/slack/actions", data=body, headers=headers, timeout=30)
+        assert 400 == answer.status_code

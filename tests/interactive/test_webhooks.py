@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 import requests
 from interactive_helpers import ALICE, WEBHOOK_SECRET, action_page, make_syncer
@@ -64,6 +65,19 @@ def test_a_jira_status_change_reaches_the_page(emu, page_id, web, clock):
     emu.transition_issue(only_issue(emu)["key"], "Done")
     web.settle(clock)
     assert '<ac:parameter ac:name="title">Done</ac:parameter>' in emu.page(page_id)["storage"]
+
+
+def test_an_issue_property_naming_no_page_id_reaches_no_query(emu, page_id, web, clock, caplog):
+    """The issue property is editable by anyone in Jira: a page id that is not digits
+    (here a CQL clause) is ignored, never put into a CQL search."""
+    issue = only_issue(emu)
+    prop = {**issue["properties"]["pmsync"], "page_id": f"{page_id} OR type = page"}
+    emu.set_issue_property(issue["key"], "pmsync", prop)
+    emu.clear_requests()
+    emu.transition_issue(issue["key"], "Done")
+    web.settle(clock)
+    searches = [r.query.get("cql", "") for r in emu.requests if r.path.endswith("/search")]
+    assert ([], []) == ([q for q in searches if " OR " in q], synced(caplog))
 
 
 def test_webhook_and_cron_sync_at_once_no_duplicate_no_lost_edit(
@@ -139,6 +153,39 @@ class TestRefused:
         }
         assert 204 == post_signed(web.url + "/webhooks/jira", event).status_code
 
+    @pytest.mark.parametrize(
+        ("path", "event"),
+        [
+            ("/webhooks/jira", {"webhookEvent": "jira:issue_updated", "issue": "OPS-1"}),
+            (
+                "/webhooks/jira",
+                {
+                    "webhookEvent": "jira:issue_updated",
+                    "issue": {"key": "OPS-1", "fields": ["labels"]},
+                    "changelog": {"items": [None, "status"]},
+                },
+            ),
+            ("/webhooks/jira", {"webhookEvent": "jira:issue_updated", "changelog": "status"}),
+            ("/webhooks/confluence", {"event": "page_updated", "page": "100001"}),
+            ("/webhooks/confluence", {"event": "page_updated", "page": {"id": "\u0661\u0662"}}),
+        ],
+    )
+    def test_events_of_an_unexpected_shape_are_ignored_with_204(self, web, path, event):
+        """A signed body that is JSON but not shaped as the event is ignored, not a 500."""
+        assert 204 == post_signed(web.url + path, event).status_code
+
+    def test_page_events_without_a_configured_cql_are_204(
+        self, emu, page_id, web, clock, syncer, caplog
+    ):
+        """Without ``cql`` no page can be checked against it: page events sync nothing
+        (an Automation rule on every page of the site must not file their tables)."""
+        syncer.config = attrs.evolve(syncer.config, cql=None)
+        other = emu.add_page("ENG", "Team notes", action_page([("Buy cake", ALICE, "2026-12-21")]))
+        event = {"event": "page_updated", "page": {"id": other}}
+        answer = post_signed(web.url + "/webhooks/confluence", event)
+        web.settle(clock)
+        assert (204, [], 1) == (answer.status_code, synced(caplog), len(emu.issues("OPS")))
+
     def test_bodies_over_the_limit_are_413(self, web):
         body = b"{" + b" " * (2 * 1024 * 1024) + b"}"
         answer = requests.post(web.url + "/webhooks/jira", data=body, timeout=30)
@@ -169,9 +216,10 @@ def test_a_rate_limited_sync_is_left_for_the_cron_run(emu, page_id, web, clock, 
 
 def test_webhook_sync_lands_in_the_middle_of_a_cron_run(emu, page_id, web, clock, config, caplog):
     """A cron run creates an issue for a new row; just before it writes the key back, a
-    person closes the other issue in Jira and the webhook's sync runs to the end. The cron
-    run's write meets the newer page, re-reads it and finishes: two issues, each key on the
-    page once, the Jira status shown, the person's edits kept."""
+    person closes the other issue in Jira and the webhook's sync starts. The cron run holds
+    the page's lease (docs/sync.md), so the webhook's sync skips the page and says who holds
+    it; the cron run finishes, and the next run shows the Jira status: two issues, each key
+    on the page once, the person's edits kept."""
     key = only_issue(emu)["key"]
     rows = [("Add disk alerts", ALICE, "2026-12-20"), ("Add a runbook", ALICE, "2026-12-28")]
     emu.edit_page(page_id, action_page(rows, key=key) + "<p>Reviewed.</p>")
@@ -183,6 +231,8 @@ def test_webhook_sync_lands_in_the_middle_of_a_cron_run(emu, page_id, web, clock
     emu.faults.on_page_write(in_the_middle)
     result = make_syncer(emu, config).sync(page_ids=[page_id])  # the cron run
     web.settle(clock)
+    assert any("holds its lease" in m for m in caplog.messages)
+    make_syncer(emu, config).sync(page_ids=[page_id])  # the next run
     final = emu.page(page_id)["storage"]
     issues = {i["fields"]["summary"]: i for i in emu.issues("OPS")}
     assert ([], ["Add a runbook", "Add disk alerts"]) == (list(result.errors), sorted(issues))
@@ -192,4 +242,3 @@ def test_webhook_sync_lands_in_the_middle_of_a_cron_run(emu, page_id, web, clock
         final.count('<ac:parameter ac:name="title">Done</ac:parameter>'),
     )
     assert "<p>Reviewed.</p>" in final
-    assert any("changed while writing back" in m for m in caplog.messages)

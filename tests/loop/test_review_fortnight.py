@@ -222,6 +222,47 @@ def test_a_second_run_the_same_day_posts_and_writes_nothing(emu, world):
     ]
 
 
+def test_two_reviews_at_the_same_moment_post_one_digest(emu, world):
+    """Two machines run the review at once: each reads the last review before either
+    stores its own. The digest is claimed on the roll-up page before it is posted, so
+    one of them posts and the other says the day was reviewed already."""
+    the_fortnight(emu, world)
+    other = pmsync.Syncer(
+        emu.confluence(), emu.jira(), config=world["syncer"].config, slack=emu.slack()
+    )
+    results = []
+
+    def the_other_machine(record) -> None:
+        if not results and record.path.endswith(f"/property/{REVIEW_PROPERTY}"):
+            results.append(None)  # once: the other review's own reads come here too
+            results.append(other.review())
+
+    emu.add_request_listener(the_other_machine)
+
+    mine = world["syncer"].review()
+
+    theirs = results[1]
+    assert 2 == len(review_messages(emu))  # the first review's, and one for today
+    assert ([True, False], [False, True]) == (
+        [theirs.digest_posted, mine.digest_posted],
+        [theirs.already_reviewed, mine.already_reviewed],
+    )
+
+
+def test_a_digest_slack_refused_is_posted_by_the_rerun(emu, world):
+    """The day's record is stored before the digest is posted; when Slack then fails,
+    the record says so, and a rerun the same day posts the digest."""
+    the_fortnight(emu, world)
+    emu.faults.server_error(status=500, service="slack")
+    with pytest.raises(pmsync.PmsyncError):
+        world["syncer"].review()
+    emu.faults.clear()
+
+    again = world["syncer"].review()
+
+    assert (True, 2) == (again.digest_posted, len(review_messages(emu)))
+
+
 def test_a_persons_notes_on_the_page_survive(emu, world):
     """Notes added between pmsync's sections stay byte for byte; the sections change."""
     page = rollup(emu)
@@ -241,14 +282,24 @@ def test_a_persons_notes_on_the_page_survive(emu, world):
     assert "Add a disk alert at 85%" in after[after.index(notes) :]
 
 
-def test_reopened_and_closed_again_is_one_lesson(emu, world):
-    """An item closed, reopened and closed again appears once, under the later month."""
-    key = world["keys"]["Add a disk alert at 85%"]
-    clock = world["clock"]
+def closed_on_the_4th_and_reviewed(emu, world):
+    """The disk alert closed on 4 March and reviewed on the 5th; its key and the clock."""
+    key, clock = world["keys"]["Add a disk alert at 85%"], world["clock"]
     clock.move_to(at(4), tick=False)
     emu.transition_issue(key, "Done")
     clock.move_to(at(5), tick=False)
     world["syncer"].review()
+    return key, clock
+
+
+def lessons_section(emu) -> str:
+    storage = rollup(emu)["storage"]
+    return storage[slice(*find_blocks(storage, LESSONS_MARKER)[0])]
+
+
+def test_reopened_and_closed_again_is_one_lesson(emu, world):
+    """An item closed, reopened and closed again appears once, under the later month."""
+    key, clock = closed_on_the_4th_and_reviewed(emu, world)
     clock.move_to(at(20), tick=False)
     emu.transition_issue(key, "To Do")
     clock.move_to(at(2, month=4), tick=False)
@@ -257,11 +308,28 @@ def test_reopened_and_closed_again_is_one_lesson(emu, world):
 
     world["syncer"].review()
 
-    storage = rollup(emu)["storage"]
-    lessons = storage[slice(*find_blocks(storage, LESSONS_MARKER)[0])]
+    lessons = lessons_section(emu)
     assert 1 == lessons.count("Add a disk alert at 85%")
     assert "<h3>April 2026</h3>" in lessons
     assert "March 2026" not in lessons
+
+
+def test_a_lesson_stays_when_its_row_leaves_the_postmortem(emu, world):
+    """The lessons grow: an item closed in Jira, whose row a person later removed from
+    the postmortem (tidying up done items), is still a lesson, once, saying its row is
+    gone; it is not counted as an item of the page any more."""
+    _, clock = closed_on_the_4th_and_reviewed(emu, world)
+    storage = emu.page(world["page"])["storage"]
+    start = storage.index("<tr><td><p>Add a disk alert")
+    emu.edit_page(world["page"], storage[:start] + storage[storage.index("</tr>", start) + 5 :])
+    clock.move_to(at(16), tick=False)
+
+    review = world["syncer"].review()
+
+    lessons = lessons_section(emu)
+    assert 1 == lessons.count("Add a disk alert at 85%")
+    assert "INC-7 Queue backlog</a> (no longer on the page)" in lessons
+    assert (0, 4) == (review.totals.now.done, review.totals.now.open)
 
 
 def test_the_page_is_well_formed_and_renders_tables(emu, world):

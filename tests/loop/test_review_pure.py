@@ -167,6 +167,31 @@ def test_a_rerun_after_a_day_without_slack_posts_then():
     assert (None, False) == previous_review(unposted, TODAY)
 
 
+def test_the_record_of_700_postmortems_fits_a_content_property():
+    """Confluence refuses content properties over 32 kB. With 700 postmortems the
+    figures of two reviews do not fit: the per-postmortem figures of the review before
+    go first (only a same-day rerun reads them), and the record stays storable."""
+    pms = [
+        Postmortem(
+            page_id=str(3_400_000_000 + n),
+            title=f"INC-{n}",
+            items=(ActionItem(item_id="a", summary="x", jira_key=f"OPS-{n + 1}"),),
+        )
+        for n in range(700)
+    ]
+    issues = [issue(f"OPS-{n + 1}") for n in range(700)]
+    at = dt.datetime(2026, 3, 16, 9, tzinfo=UTC)
+    first = review_record(build_review(pms, issues, today=TODAY), None, posted=True, at=at)
+    later = build_review(pms, issues, today=TODAY + dt.timedelta(days=7), previous=first["last"])
+    record = review_record(later, first, posted=True, at=at + dt.timedelta(days=7))
+    assert len(json.dumps(record).encode()) <= 32 * 1024
+    assert 700 == len(record["last"]["by_postmortem"])
+    assert ([700, 0, 0], "by_postmortem") == (
+        record["before"]["totals"],
+        next(k for k in first["last"] if k not in record["before"]),
+    )
+
+
 def test_state_section_lists_open_items_overdue_first_and_escapes(review):
     storage = render_state_section(review)
     etree.fromstring(f'<r xmlns:ac="urn:ac">{storage}</r>')
@@ -188,6 +213,39 @@ def test_lessons_section_groups_by_month_newest_first():
     assert storage.index("April 2026") < storage.index("OPS-7") < storage.index("March 2026")
     assert "<td>Fixed</td>" in storage
     assert 1 == storage.count("browse/OPS-1")
+
+
+def test_lessons_say_how_long_in_whole_days_as_the_digest_does():
+    """A close after 2 days and 1 hour reads "2 days" on the page, as in the digest and
+    the docs, not "2.04167 days"."""
+    done = issue(
+        "OPS-1",
+        status_category=Status.DONE,
+        created=when(2, hour=9),
+        resolved=when(4, hour=10),
+    )
+    review = build_review([pm("OPS-1")], [done], today=TODAY)
+    _, blocks = review_digest(review)
+    assert "<td>2 days</td>" in render_lessons_section(review)
+    assert "took 2 days" in json.dumps(blocks)
+
+
+def test_rows_of_a_second_table_name_their_table():
+    """A page with two action-item tables: the rows of the second say so, so that the
+    roll-up page does not show two different items as "row 1" of one postmortem."""
+    postmortem = Postmortem(
+        page_id="1",
+        title="INC-1",
+        items=(
+            ActionItem(item_id="a", summary="first table", table=0, row=0, jira_key="OPS-1"),
+            ActionItem(item_id="b", summary="second table", table=1, row=0),
+        ),
+    )
+    review = build_review([postmortem], [issue("OPS-1")], today=TODAY)
+    storage = render_state_section(review)
+    assert "INC-1 (row 1)" in storage
+    assert "INC-1 (table 2, row 1)" in storage
+    assert ["OPS-1", "table 2, row 1 of INC-1"] == [i.ref for i in review.items]
 
 
 def test_hostile_text_is_escaped_everywhere():

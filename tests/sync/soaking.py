@@ -47,6 +47,7 @@ _WORDS = ("alert", "rotate", "disk", "replica", "backup", "runbook", "canary", "
 _DUES = ("2026-12-04", "2026-12-11", "2026-12-18", "2027-01-15")
 _JIRA_STATUS = {"todo": "To Do", "in_progress": "In Progress", "done": "Done"}
 _RUNS = ("A", "B", "C")
+_VERBS = {"sync": "syncs", "plan": "plans", "apply": "applies its plan"}
 
 
 @attrs.define
@@ -79,6 +80,7 @@ class _World:
 
     def attempt(self, tag: str, what: str) -> None:
         """Run ``tag`` syncs, plans or applies its kept plan; failures are allowed."""
+        self.log.append(f"{tag} {_VERBS[what]}")
         syncer, page_ids = self.runs[tag], list(self.pages)
         try:
             if what == "plan":
@@ -188,18 +190,11 @@ def _step(world: _World) -> None:
     tag = rng.choice(_RUNS)
     other = rng.choice([t for t in _RUNS if t != tag])
     roll = rng.random()
-    if roll < 0.12:
-        world.log.append(f"{tag} syncs")
-        world.attempt(tag, "sync")
-    elif roll < 0.24:
-        world.log.append(f"{tag} plans")
-        world.attempt(tag, "plan")
-    elif roll < 0.36:
-        world.log.append(f"{tag} applies its plan")
-        world.attempt(tag, "apply")
+    if roll < 0.36:
+        world.attempt(tag, ("sync", "plan", "apply")[int(roll / 0.12)])
     elif roll < 0.48:
         # the issue's reproductions, in general: plan, another run, people, a late apply
-        world.log.append(f"{tag} plans; {other} syncs; people act; {tag} applies")
+        world.log.append("a late plan:")
         world.attempt(tag, "plan")
         world.attempt(other, "sync")
         for _ in range(rng.randint(1, 3)):
@@ -209,14 +204,12 @@ def _step(world: _World) -> None:
         at = rng.randint(1, 12)
         what = rng.choice(("sync", "apply", "person"))
         inner = world.person_acts if what == "person" else lambda: world.attempt(other, what)
-        who = "a person acts" if what == "person" else f"{other} {what}s"
-        world.log.append(f"{tag} syncs; before its request {at}, {who}")
+        world.log.append(f"overlap: before request {at} of this run,")
         world.overlap(tag, at, inner)
     elif roll < 0.89:
         world.person_acts()
     elif roll < 0.97:
         world.arm_faults()
-        world.log.append(f"{tag} syncs under faults")
         world.attempt(tag, "sync")
         world.emu.faults.clear()
     else:

@@ -12,6 +12,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 
+import attrs
 import pytest
 from races import (
     CAROL,
@@ -34,6 +35,15 @@ import pmsync
 from pmsync.testing import Emulator, PendingRequest
 
 _CREATE = re.compile(r"/rest/api/[^/]+/issue(/bulk)?$")
+_LATER_VALUES = {"owner": BOB, "due": "2026-12-18", "status": "in_progress"}
+
+
+def _edit_in_jira(emu: Emulator, key: str, field: str, value: str) -> None:
+    """A person changes the issue's assignee, due date or status (by category) in Jira."""
+    if field == "status":
+        emu.transition_issue(key, {"todo": "To Do", "in_progress": "In Progress"}[value])
+    else:
+        emu.edit_issue(key, {"assignee" if field == "owner" else "duedate": value})
 
 
 @pytest.fixture(params=LAGS, ids=lambda lag: f"lag{lag:g}")
@@ -145,6 +155,38 @@ class TestStalePlans:
         assert [] == settle(emu, run_a, page_id)
         assert {} == broken_promises(emu, page_id, [above, first])
 
+    @pytest.mark.parametrize(
+        ("planned", "later", "side"),
+        [
+            (planned, later, side)
+            for planned in _LATER_VALUES
+            for later in _LATER_VALUES
+            for side in ("page", "jira")
+            if planned != later
+        ],
+        ids=str,
+    )
+    def test_a_late_plan_keeps_a_persons_later_change_to_another_field(
+        self, emu, planned, later, side
+    ):
+        """The plan moves one field; a person changes another since: both changes stay."""
+        row = Row("Add a disk usage alert", ALICE, "2026-12-04", "todo")
+        page_id = add_page(emu, [row])
+        syncer = run(emu, "A")
+        syncer.sync(page_ids=[page_id])
+        edit_cell(emu, page_id, row.summary, planned, _LATER_VALUES[planned])
+        plan = syncer.plan(page_ids=[page_id])
+        if side == "page":
+            edit_cell(emu, page_id, row.summary, later, _LATER_VALUES[later])
+        else:
+            _edit_in_jira(emu, managed(emu, page_id)[0]["key"], later, _LATER_VALUES[later])
+
+        syncer.apply(plan)
+
+        assert [] == settle(emu, run(emu, "C"), page_id)
+        wanted = attrs.evolve(row, **{planned: _LATER_VALUES[planned], later: _LATER_VALUES[later]})
+        assert {} == broken_promises(emu, page_id, [wanted])
+
     @pytest.mark.parametrize("other_run", [False, True], ids=["alone", "after-another-run"])
     @pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")
     def test_a_late_plan_does_what_a_fresh_plan_does_and_says_what_changed(self, other_run, lag):
@@ -223,3 +265,30 @@ class TestStaleMentions:
         again = syncer.sync(page_ids=[page_id])
         assert again.ok, again.errors
         assert 0 == emu.request_count(mutating=True)
+
+
+class TestRefusedWrites:
+    @pytest.mark.parametrize("method", ["GET", "POST"])
+    def test_a_move_jira_refuses_is_not_recorded_as_agreed(self, emu, method):
+        """Soak seed 145: the row's owner and status changed on the page; Jira answers the
+        run's transition requests with 500. The owner goes through, the status does not,
+        and the next run still moves the issue to Done: it never writes To Do over the
+        person's Done because the agreed status was recorded before Jira moved."""
+        row = Row("Add a disk usage alert", ALICE, "2026-12-04")
+        page_id = add_page(emu, [row])
+        run(emu, "S").sync(page_ids=[page_id])
+        edit_cell(emu, page_id, row.summary, "owner", BOB)
+        edit_cell(emu, page_id, row.summary, "status", "done")
+
+        def gate(request: PendingRequest) -> None:
+            refused = request.method == method and request.path.endswith("/transitions")
+            if refused and request.headers.get("X-Pmsync-Test-Run") == "A":
+                raise RuntimeError("Jira refuses the transition")  # answered 500
+
+        emu.set_request_gate(gate)
+        with contextlib.suppress(pmsync.PmsyncError):
+            run(emu, "A").sync(page_ids=[page_id])
+        emu.set_request_gate(None)
+
+        assert [] == settle(emu, run(emu, "B"), page_id)
+        assert {} == broken_promises(emu, page_id, [attrs.evolve(row, owner=BOB, status="done")])

@@ -95,3 +95,23 @@ def test_the_public_planner_runs_on_a_snapshot_without_http():
     (create,) = plan.of_kind("create")
     record = SyncRecord.read(create.prop)
     assert ("7", postmortem.items[0].item_id) == record.identity
+
+
+def test_a_sync_keeps_reminders_recorded_since_its_plan(emu, syncer):
+    """remind() writes the reminder state; a late apply writes bases and keeps it."""
+    from sync_helpers import ALICE, row, table_page
+
+    page_id = emu.add_page(
+        "SRE", "Disk full", table_page([row("Add an alert", ALICE, "2026-12-04")])
+    )
+    syncer.sync(page_ids=[page_id])
+    emu.edit_page(page_id, emu.page(page_id)["storage"].replace("2026-12-04", "2027-01-20"))
+    plan = syncer.plan(page_ids=[page_id])
+    (issue,) = emu.issues("OPS")
+    sent = {"due": "2026-12-04", "overdue_count": 2}
+    record = SyncRecord.read(issue["properties"]["pmsync"])
+    emu.set_issue_property(issue["key"], "pmsync", {**record.to_json(), "reminders": sent})
+    result = syncer.apply(plan)
+    assert result.ok, result.errors
+    after = SyncRecord.read(emu.issue(issue["key"])["properties"]["pmsync"])
+    assert (sent, "2027-01-20") == (dict(after.reminders), after.base["due"])

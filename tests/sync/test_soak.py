@@ -14,10 +14,16 @@ from races import LAGS
 from soaking import play
 
 SCENARIOS = int(os.environ.get("PMSYNC_SOAK", "6"))
+#: Seeds that once broke a promise, kept as regressions: 11 (a late plan set a person's
+#: page status back), 61 (a late plan wrote a key into a look-alike row), 145 (a transition
+#: answered 5xx was recorded as agreed, and the next run set the person's status back).
+REGRESSIONS = (11, 61, 145)
 
 
 @pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")
-@pytest.mark.parametrize("seed", range(SCENARIOS), ids=lambda seed: f"seed{seed}")
+@pytest.mark.parametrize(
+    "seed", sorted({*range(SCENARIOS), *REGRESSIONS}), ids=lambda seed: f"seed{seed}"
+)
 def test_a_random_scenario_keeps_every_promise(seed, lag):
     """Runs, late plans, people and faults, then reruns: every promise holds."""
     broken, story = play(seed, lag=lag)

@@ -210,7 +210,10 @@ class EmulatorApp:
         mutating = service.is_mutating(endpoint, values)
         outcome["mutating"] = mutating
         if self._gate is not None:
-            self._gate(_pending(request, name, mutating))
+            try:
+                self._gate(_pending(request, name, mutating))
+            except ConnectionAbortedError as exc:  # the gate plays a client that went away
+                raise DroppedConnectionError(str(exc)) from exc
         if mutating:
             drop = self._faults.drop_for_mutation(name)
             if drop == "before":

@@ -711,7 +711,9 @@ class Emulator:
 
         The gate runs in the server thread that serves the request, after routing and
         authentication and before ``drop_after`` and the handler, and may block: only that
-        request waits. Race tests use it to pause a run between two requests (see
+        request waits. If it raises ``ConnectionAbortedError`` the connection closes without
+        an answer; any other exception is answered 500. Either way the request is not
+        handled. Race tests use it to pause a run between two requests (see
         docs/testing.md, "Pausing requests").
         """
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import pmsync
 from pmsync._storage.edit import OwnerRef, RowUpdate, write_back
 
@@ -76,3 +78,22 @@ def test_a_status_word_above_notes_becomes_the_lozenge_and_the_notes_stay():
     assert "<p>waiting on vendor</p>" in result.storage
     (item,) = pmsync.parse_page(result.storage, page_id="1").items
     assert pmsync.Status.DONE == item.status
+
+
+@pytest.mark.parametrize(
+    "empty", ["", " ", "<br />", "<p />", "<p></p>", "<p><br /></p>", "<p>&nbsp;</p>"]
+)
+def test_an_empty_owner_cell_gets_jiras_assignee(empty):
+    """A blank owner cell (as the editors save it) holds no one's work: Jira's owner goes in."""
+    page = PAGE.replace(
+        '<td><p><ac:link><ri:user ri:account-id="557058:a" /></ac:link></p></td>',
+        f"<td>{empty}</td>",
+    )
+    tables = pmsync.parse_page(page, page_id="1").tables
+    update = RowUpdate(table=0, row=0, owner=OwnerRef(account_id="557058:b"))
+
+    result = write_back(page, tables, [update])
+
+    assert ((update,), ()) == (result.written, result.skipped)
+    (item,) = pmsync.parse_page(result.storage, page_id="1").items
+    assert "557058:b" == item.owner.account_id

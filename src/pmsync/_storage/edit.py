@@ -911,7 +911,8 @@ class _Writer:
                 not words.strip("@ ")
                 if users
                 else (
-                    _ONE_NAME.fullmatch(words) is not None
+                    not words
+                    or _ONE_NAME.fullmatch(words) is not None
                     or _ONE_EMAIL.fullmatch(words) is not None
                 )
             )

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hmac
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -31,6 +32,11 @@ from pmsync.testing._users import User
 __all__ = ["Credentials", "DroppedConnectionError", "EmulatorApp", "RequestRecord", "ServiceHttp"]
 
 _log = logging.getLogger("pmsync.testing")
+
+# werkzeug compiles each route with ast.parse, and CPython 3.11 can fail ast.parse run in
+# two threads at once ("SystemError: AST constructor recursion depth mismatch"): emulators
+# started from several threads build their route maps one at a time.
+_ROUTES_LOCK = threading.Lock()
 
 
 class DroppedConnectionError(ConnectionAbortedError):
@@ -139,10 +145,11 @@ class EmulatorApp:
         gate: Callable[[PendingRequest], None] | None = None,
     ) -> None:
         self._services = {"jira": jira, "confluence": confluence, "slack": slack}
-        self._maps = {
-            name: Map(service.rules(), strict_slashes=False, merge_slashes=False)
-            for name, service in self._services.items()
-        }
+        with _ROUTES_LOCK:
+            self._maps = {
+                name: Map(service.rules(), strict_slashes=False, merge_slashes=False)
+                for name, service in self._services.items()
+            }
         self._context = confluence_context
         self._faults = faults
         self._credentials = credentials

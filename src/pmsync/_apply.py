@@ -150,7 +150,10 @@ class Applier:
         self.host = socket.gethostname()
         self.server = server
         self.now = now
-        self.findings = tuple(findings)
+        # per page: looking them up page by page grew with the square of the corpus
+        self.findings: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            self.findings[finding.page_id or ""].append(finding)
         self.text_keys: frozenset[str] = frozenset()
         self.progress = progress
         self.created: list[str] = []
@@ -174,6 +177,8 @@ class Applier:
         self.unresolved: dict[str, set[str]] = defaultdict(set)
         # (page id, item id) of creates whose outcome is unknown (a lost answer)
         self.uncertain: set[tuple[str, str]] = set()
+        # issues as the re-plan under the lease just read them (used once, then re-read)
+        self.fresh_issues: dict[str, JiraIssue] = {}
 
     def replan(self, plan: Plan, page_ids: Sequence[str], intents: Collection[str]) -> Plan:
         """The fresh plan for the leased pages (and for issues announced by other runs)."""
@@ -240,6 +245,8 @@ class Applier:
                 )
             return
         self.warnings.extend(fresh.warnings)
+        if fresh.snapshot is not None:
+            self.fresh_issues.update((i.key, i) for i in fresh.snapshot.issues)
         fresh_pages = {p.page_id: p for p in fresh.pages}
         todo: dict[str, list[Change]] = {}
         for page in group:
@@ -532,14 +539,11 @@ class Applier:
         wanted = set(keys)
         try:
             quoted = ", ".join(keys)
-            for issue in self.jira.search(f"key in ({quoted})", fields=("status",)):
+            found = list(self.jira.search(f"key in ({quoted})", fields=("status", "issuetype")))
+            found += [self.jira.issue(k) for k in sorted(wanted - {i.key for i in found})]
+            for issue in found:  # (keys not in the search index yet were read directly)
                 if issue.status and issue.status_category:
                     self.status[issue.key] = (issue.status, issue.status_category)
-                    wanted.discard(issue.key)
-            for key in sorted(wanted):  # not in the search index yet: read them directly
-                issue = self.jira.issue(key)
-                if issue.status and issue.status_category:
-                    self.status[key] = (issue.status, issue.status_category)
         except PmsyncError as exc:
             self.warnings.append(
                 f"could not read the status of new issues ({exc}); the "
@@ -602,7 +606,7 @@ class Applier:
         record = SyncRecord.read(change.prop)
         if not change.expect and record is None:
             return payload, None
-        issue = self.jira.issue(key)
+        issue = self.read(key)
         now = jira_values(issue, cloud=self.jira.cloud)
         current = issue.record
         if (
@@ -698,6 +702,14 @@ class Applier:
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
 
+    def read(self, key: str) -> JiraIssue:
+        """The issue as the re-plan under the lease read it a moment ago, else read now.
+
+        The re-plan's read is the re-check (docs/sync.md): reading it again before each
+        write would only double the requests.
+        """
+        return self.fresh_issues.pop(key, None) or self.jira.issue(key)
+
     def apply_orphan(self, page: PagePlan, change: Change) -> None:
         key = change.issue_key or ""
         try:
@@ -738,7 +750,7 @@ class Applier:
 
     def write_back(self, page: PagePlan, changes: Sequence[Change]) -> None:
         targets = self.targets(page, changes)
-        findings = [f for f in self.findings if f.page_id == page.page_id]
+        findings = self.findings[page.page_id]
         if not targets and not (
             self.config.lint_writeback
             and any(c.kind == "writeback" and "lint_note" in c.fields for c in changes)

@@ -58,6 +58,10 @@ _TOP: dict[str, tuple[type, ...]] = {
     "date_order": (str,),
     "columns": (dict,),
     "confluence_api": (str,),
+    "cursor_page": (str,),
+    "cursor_file": (str,),
+    "cursor_margin": (str,),
+    "full_every": (str,),
     "metrics_file": (str,),
     "ca_bundle": (str,),
     "review": (dict,),
@@ -345,6 +349,15 @@ lint_writeback = false
 
 # Keep an "Action item status" panel up to date on each page.
 report_writeback = false
+
+# Reruns read only what changed since the last run: a page whose content property keeps
+# where the last run left off (every machine sees it), or else a local file.
+# cursor_page = "123456"
+# cursor_file = "~/.cache/pmsync/cursor.json"
+# How far before the last run's start a rerun looks (clock skew, search index lag).
+# cursor_margin = "5m"
+# How often a rerun reads everything instead (and reports what the others missed).
+# full_every = "24h"
 
 # Where sync, remind and report write Prometheus metrics for node_exporter's textfile
 # collector (the same as --metrics-file); {{command}} becomes sync, remind or report, so

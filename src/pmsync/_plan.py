@@ -24,6 +24,7 @@ from pmsync.config import Ownership
 from pmsync.exceptions import ApplyError
 
 if TYPE_CHECKING:
+    from pmsync._cursor import Selection
     from pmsync._diff import Snapshot
 
 __all__ = [
@@ -225,6 +226,8 @@ class Plan:
     text_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
     #: What the plan was made from; apply re-plans each page against it (docs/sync.md).
     snapshot: Snapshot | None = attrs.field(default=None, repr=False, eq=False)
+    #: How the pages were chosen: a full pass or what changed since the cursor.
+    selection: Selection | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def is_empty(self) -> bool:
@@ -354,6 +357,9 @@ class SyncResult:
     notified: tuple[str, ...] = ()
     skipped: tuple[SkippedPage, ...] = ()
     replanned: tuple[str, ...] = ()
+    #: What a full pass found to do that the incremental runs since the last one did not
+    #: look at (docs/sync.md, "Incremental reruns and the full pass").
+    missed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -383,6 +389,7 @@ class SyncResult:
             "notified": list(self.notified),
             "skipped": [s.to_dict() for s in self.skipped],
             "replanned": list(self.replanned),
+            "missed": list(self.missed),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -402,5 +409,6 @@ class SyncResult:
         lines.extend(f"error: {e}" for e in self.errors)
         lines.extend(f"skipped: {s.describe()}" for s in self.skipped)
         lines.extend(f"replanned: {r}" for r in self.replanned)
+        lines.extend(f"missed by incremental runs: {m}" for m in self.missed)
         lines.extend(map(warning_line, self.warnings))
         return "\n".join(lines)

@@ -229,6 +229,11 @@ def plan(session: _session.Session, page_ids: tuple[str, ...], cql: str | None) 
 @click.option(
     "-y", "--yes", is_flag=True, help="Apply without asking, even on an interactive terminal."
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Read every page and issue, not only what changed since the last run (with a cursor).",
+)
 def sync(
     *,
     session: _session.Session,
@@ -236,19 +241,22 @@ def sync(
     cql: str | None,
     dry_run: bool,
     yes: bool,
+    full: bool,
 ) -> int:
     """Make Jira match the pages, write keys and statuses back, and notify owners.
 
     Plans like `pmsync plan`, then applies the plan. On an interactive terminal it shows
     the plan and asks before changing anything (--yes skips the question); under cron it
     just runs. Only one run per configuration at a time: a second run exits 4. Exits 1 when
-    some changes failed (the others are applied; rerun to retry the rest).
+    some changes failed (the others are applied; rerun to retry the rest). With a cursor
+    (`cursor_page` or `cursor_file`), a run reads only what changed since the last one;
+    --full reads everything and reports what the incremental runs missed.
     """
     config, path = session.load_config()
     syncer = session.syncer(config)
     if dry_run:
         with session.status("Reading pages and issues"):
-            the_plan = syncer.plan(**_session.selection(page_ids, cql))
+            the_plan = syncer.plan(**_session.selection(page_ids, cql), full=full)
         if session.as_json:
             session.emit_json(the_plan.to_json())
         else:
@@ -256,13 +264,15 @@ def sync(
         return EXIT_PARTIAL if session.check_pages(page_ids, the_plan.pages) else EXIT_OK
     with session.lock(path):
         with session.status("Reading pages and issues"):
-            the_plan = syncer.plan(**_session.selection(page_ids, cql))
+            the_plan = syncer.plan(**_session.selection(page_ids, cql), full=full)
         missing = session.check_pages(page_ids, the_plan.pages)
         if session.metrics is not None:
             session.metrics.add_postmortems(
                 [page.postmortem for page in the_plan.pages], syncer.clock().date()
             )
         if the_plan.is_empty:
+            if the_plan.selection is not None:
+                syncer.apply(the_plan)  # nothing to write; the cursor moves on
             if session.as_json:
                 session.emit_json(_empty_result(the_plan))
             else:

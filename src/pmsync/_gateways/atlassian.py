@@ -52,6 +52,7 @@ ISSUE_FIELDS = (
     "created",
     "updated",
     "resolutiondate",
+    "issuetype",
 )
 _PAGE_BATCH = 50
 #: Jira takes at most this many ids in ``reconcileIssues``.
@@ -147,6 +148,7 @@ def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
         updated=_parse_datetime(fields.get("updated")),
         prop=properties.get(PROPERTY_KEY) if isinstance(properties, Mapping) else None,
         url=f"{base_url}/browse/{raw['key']}",
+        issue_type=(fields.get("issuetype") or {}).get("name"),
         resolution=resolution.get("name") if isinstance(resolution, Mapping) else None,
         due_moves=due_moves(changelog) if isinstance(changelog, Mapping) else None,
     )
@@ -184,6 +186,7 @@ class ConfluenceGateway:
         author = person_from_user((raw.get("history") or {}).get("createdBy"))
         if raw.get("authorId"):  # REST v2
             author = Person(account_id=str(raw["authorId"]))
+        version = raw.get("version") or {}  # v1 says when, v2 createdAt
         return Page(
             id=str(raw["id"]),
             title=str(raw.get("title") or ""),
@@ -192,6 +195,7 @@ class ConfluenceGateway:
             space=(raw.get("space") or {}).get("key"),
             url=f"{base}{webui}" if webui else f"{base}/pages/viewpage.action?pageId={raw['id']}",
             author=author,
+            modified=_parse_datetime(version.get("when") or version.get("createdAt")),
         )
 
     def _page_request(
@@ -351,6 +355,27 @@ class ConfluenceGateway:
         if not (raw.get("body") or {}).get("storage"):
             return attrs.evolve(page, version=page.version + 1, storage=storage)
         return attrs.evolve(self._page(raw), space=page.space, author=page.author)
+
+    def page_version(self, page_id: str, version: int) -> Page | None:
+        """An earlier version of a page with its body, or None when it has no such version."""
+        try:
+            raw = self.http.json(
+                "GET",
+                f"rest/api/content/{page_id}",
+                params={
+                    "status": "historical",
+                    "version": version,
+                    "expand": "body.storage,version",
+                },
+            )
+        except NotFoundError:
+            return None
+        return self._page(raw)
+
+    def time_zone(self) -> str | None:
+        """The time zone Confluence reads this account's CQL dates in, when it says."""
+        raw = self.http.json("GET", "rest/api/user/current") or {}
+        return raw.get("timeZone") or None
 
     # -- pages pmsync keeps itself (the review's roll-up page) --------------------------
 
@@ -620,6 +645,11 @@ class JiraGateway:
                 )
             )
         return list(self.search(jql + " ORDER BY key ASC", reconcile_all=True))
+
+    def time_zone(self) -> str | None:
+        """The time zone Jira reads this account's JQL dates in (its profile's)."""
+        raw = self.http.json("GET", "rest/api/2/myself") or {}
+        return raw.get("timeZone") or None
 
     def recently_created(self, project: str, label: str, *, minutes: int) -> list[JiraIssue]:
         """The newest managed issues created in the last ``minutes``: one request, at most 100.

@@ -177,6 +177,8 @@ class ConfluenceGateway:
         self.pages_api: Literal["v1", "v2"] = ("v2" if cloud else "v1") if api == "auto" else api
         self._space_keys: dict[str, str | None] = {}
         self._switched = False  # "auto" switches at most once per run
+        # REST v2 writes a property by its id: (page id, key) -> id, as last seen
+        self._property_ids: dict[tuple[str, str], str] = {}
 
     def _page(self, raw: Mapping[str, Any]) -> Page:
         links = raw.get("_links") or {}
@@ -199,17 +201,33 @@ class ConfluenceGateway:
         )
 
     def _page_request(
-        self, method: str, page_id: str, *, body: Any = None, accept: Collection[int] = ()
+        self,
+        method: str,
+        page_id: str,
+        *,
+        body: Any = None,
+        accept: Collection[int] = (),
+        version: int | None = None,
     ) -> requests.Response:
-        """One page read or write through the page API in use, switching once if told."""
+        """One page read or write through the page API in use, switching once if told.
+
+        ``version`` reads that earlier version of the page instead of the current one.
+        """
         for _ in range(2):
             api = self.pages_api
+            params: dict[str, Any] | None = None
             if api == "v2":
                 path = f"api/v2/pages/{page_id}"
-                params = {"body-format": "storage"} if method == "GET" else None
+                if method == "GET":
+                    params = {"body-format": "storage"}
             else:
                 path = f"rest/api/content/{page_id}"
-                params = {"expand": "body.storage,version,space"} if method == "GET" else None
+                if method == "GET":
+                    params = {"expand": "body.storage,version,space"}
+                    if version is not None:
+                        params["status"] = "historical"
+            if params is not None and version is not None:
+                params["version"] = version
             response = self.http.request(
                 method,
                 path,
@@ -359,15 +377,7 @@ class ConfluenceGateway:
     def page_version(self, page_id: str, version: int) -> Page | None:
         """An earlier version of a page with its body, or None when it has no such version."""
         try:
-            raw = self.http.json(
-                "GET",
-                f"rest/api/content/{page_id}",
-                params={
-                    "status": "historical",
-                    "version": version,
-                    "expand": "body.storage,version",
-                },
-            )
+            raw = self._page_request("GET", page_id, version=version).json()
         except NotFoundError:
             return None
         return self._page(raw)
@@ -460,26 +470,40 @@ class ConfluenceGateway:
             if version == 0:
                 path, method = base, "POST"
             else:
-                current = self._property_v2(page_id, key)
-                if current is None or (current.get("version") or {}).get("number") != version:
-                    return None  # gone or moved on: someone else wrote it
-                path, method = f"{base}/{current['id']}", "PUT"
+                property_id = self._property_ids.get((page_id, key))
+                if property_id is None:
+                    current = self._property_v2(page_id, key)
+                    if current is None or (current.get("version") or {}).get("number") != version:
+                        return None  # gone or moved on: someone else wrote it
+                    property_id = str(current["id"])
+                path, method = f"{base}/{property_id}", "PUT"
         elif version == 0:
             path, method = f"rest/api/content/{page_id}/property", "POST"
         else:
             path, method = f"rest/api/content/{page_id}/property/{key}", "PUT"
-        response = self.http.request(method, path, body=body, accept=(409,))
-        if response.status_code == 409:
+        # 409: another writer got there first; 404 (v2, by id): it was deleted meanwhile
+        response = self.http.request(
+            method, path, body=body, accept=(409, 404) if method == "PUT" else (409,)
+        )
+        if response.status_code in (404, 409):
+            self._property_ids.pop((page_id, key), None)
             return None
-        return int((response.json().get("version") or {}).get("number") or version + 1)
+        written = response.json()
+        if self.pages_api == "v2" and written.get("id") is not None:
+            self._property_ids[(page_id, key)] = str(written["id"])
+        return int((written.get("version") or {}).get("number") or version + 1)
 
     def delete_content_property(self, page_id: str, key: str) -> None:
         """Delete a content property (absent already: nothing to do)."""
         if self.pages_api == "v2":
-            current = self._property_v2(page_id, key)
-            if current is not None:
+            property_id = self._property_ids.pop((page_id, key), None)
+            if property_id is None:
+                current = self._property_v2(page_id, key)
+                property_id = None if current is None else str(current["id"])
+                self._property_ids.pop((page_id, key), None)
+            if property_id is not None:
                 self.http.request(
-                    "DELETE", f"api/v2/pages/{page_id}/properties/{current['id']}", accept=(404,)
+                    "DELETE", f"api/v2/pages/{page_id}/properties/{property_id}", accept=(404,)
                 )
             return
         self.http.request("DELETE", f"rest/api/content/{page_id}/property/{key}", accept=(404,))
@@ -488,7 +512,12 @@ class ConfluenceGateway:
         """The page's property ``key`` as REST v2 shows it (with its id), or None."""
         found = self.http.json("GET", f"api/v2/pages/{page_id}/properties", params={"key": key})
         results = (found or {}).get("results") or []
-        return results[0] if results else None
+        if not results:
+            self._property_ids.pop((page_id, key), None)
+            return None
+        found_property: Mapping[str, Any] = results[0]
+        self._property_ids[(page_id, key)] = str(found_property["id"])
+        return found_property
 
     # -- end of content properties ---------------------------------------------------
 

@@ -56,6 +56,7 @@ from pmsync.exceptions import (
     NotFoundError,
     ParseError,
     PmsyncError,
+    QuotaExhaustedError,
     RateLimitError,
     ServiceError,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "Plan",
     "PmsyncError",
     "Postmortem",
+    "QuotaExhaustedError",
     "RateLimitError",
     "Reminder",
     "ReminderPolicy",

@@ -158,7 +158,10 @@ class Applier:
         self.host = socket.gethostname()
         self.server = server
         self.now = now
-        self.findings = tuple(findings)
+        # per page: looking them up page by page grew with the square of the corpus
+        self.findings: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            self.findings[finding.page_id or ""].append(finding)
         self.text_keys: frozenset[str] = frozenset()
         self.progress = progress
         self.created: list[str] = []
@@ -182,6 +185,8 @@ class Applier:
         self.unresolved: dict[str, set[str]] = defaultdict(set)
         # (page id, item id) of creates whose outcome is unknown (a lost answer)
         self.uncertain: set[tuple[str, str]] = set()
+        # issues as the re-plan under the lease just read them (used once, then re-read)
+        self.fresh_issues: dict[str, JiraIssue] = {}
 
     def replan(self, plan: Plan, page_ids: Sequence[str], intents: Collection[str]) -> Plan:
         """The fresh plan for the leased pages (and for issues announced by other runs)."""
@@ -247,6 +252,8 @@ class Applier:
                 )
             return
         self.warnings.extend(fresh.warnings)
+        if fresh.snapshot is not None:
+            self.fresh_issues.update((i.key, i) for i in fresh.snapshot.issues)
         fresh_pages = {p.page_id: p for p in fresh.pages}
         todo: dict[str, list[Operation]] = {}
         for page in group:
@@ -608,14 +615,13 @@ class Applier:
                 self.jira.edit(key, payload)
             if prop is not None:
                 self.jira.set_property(key, prop)
-            if not payload and prop is None:
-                return
         except PmsyncError as exc:
             self.fail(
                 f"updating {key} ({change.describe()}) failed: {exc}", change, key=key, cause=exc
             )
             return
-        self.updated.append(key)
+        if payload:  # a property alone (the agreed base) is bookkeeping, not an update
+            self.updated.append(key)
 
     def recheck(
         self, key: str, change: UpdateIssue
@@ -631,7 +637,7 @@ class Applier:
         record = SyncRecord.read(change.prop)
         if not change.expect and record is None:
             return payload, None
-        issue = self.jira.issue(key)
+        issue = self.read(key)
         now = jira_values(issue, cloud=self.jira.cloud)
         current = issue.record
         if (
@@ -730,6 +736,14 @@ class Applier:
         except PmsyncError as exc:
             log.warning("could not record the status of %s after a failed move: %s", key, exc)
 
+    def read(self, key: str) -> JiraIssue:
+        """The issue as the re-plan under the lease read it a moment ago, else read now.
+
+        The re-plan's read is the re-check (docs/sync.md): reading it again before each
+        write would only double the requests.
+        """
+        return self.fresh_issues.pop(key, None) or self.jira.issue(key)
+
     def apply_orphan(self, page: PagePlan, change: CommentOrphan) -> None:
         key = change.issue_key or ""
         try:
@@ -758,7 +772,7 @@ class Applier:
         known = {issue.key for issue in issues}
         issues.extend(issue for key, issue in self.after.items() if key not in known)
         snapshot = attrs.evolve(before, pages=(page,), issues=tuple(issues), warnings=())
-        findings = [f for f in self.findings if f.page_id == page.page_id]
+        findings = self.findings[page.page_id]
         planned = diff(snapshot, self.config, now=self.now(), findings=findings, approved=intent)
         self.warnings.extend(w for w in planned.warnings if w not in self.warnings)
         return next((op for op in planned.operations if isinstance(op, WritePage)), None)

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 import click
 
-from pmsync._cli_session import EXIT_OK, EXIT_PARTIAL, Session
+from pmsync._cli_session import EXIT_OK, EXIT_PARTIAL, NO_TABLE_FOUND, Session
 from pmsync._lint import Finding, lint
 from pmsync._model import Postmortem
 from pmsync._storage.parse import parse_page
@@ -73,8 +73,19 @@ def _parse_local(text: str, page_id: str, title: str, config: Config | None) -> 
 
 
 def _parse_findings(pm: Postmortem) -> list[Finding]:
-    """The parser's warnings about ``pm`` as lint findings, so one report shows both."""
+    """The parser's warnings about ``pm`` as lint findings, so one report shows both; a
+    page without action items is one too (lint would otherwise find "no problems")."""
     where = f"page {pm.title!r}" if pm.title else f"page {pm.page_id}"
+    if not pm.items and not pm.warnings:
+        return [
+            Finding(
+                code="no-action-items",
+                severity="warning",
+                message=f"{where}: {NO_TABLE_FOUND}",
+                item_id=None,
+                page_id=pm.page_id,
+            )
+        ]
     return [
         Finding(
             code=warning.code,

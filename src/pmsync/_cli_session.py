@@ -11,6 +11,7 @@ into a message that says what to do and an exit code:
  2   usage or configuration error
  3   cannot reach or authenticate to a service
  4   another run holds the lock
+130  interrupted (Ctrl-C), as shells report a process that SIGINT ended
 ===  =====================================================================
 """
 
@@ -51,11 +52,13 @@ from pmsync.exceptions import (
 )
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "EXIT_LOCKED",
     "EXIT_OK",
     "EXIT_PARTIAL",
     "EXIT_SERVICE",
     "EXIT_USAGE",
+    "NO_TABLE_FOUND",
     "Session",
     "advice_for",
     "common_options",
@@ -78,6 +81,7 @@ EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
 EXIT_LOCKED = 4
+EXIT_INTERRUPTED = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,6 +109,8 @@ def _cloud_hint(environ: Mapping[str, str]) -> bool:
 
 def exit_code_for(error: BaseException) -> int:
     """The exit code for an error that stopped a command (see the module docstring)."""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
     if isinstance(error, LockError):
         return EXIT_LOCKED
     if isinstance(error, ConfigError | click.UsageError):
@@ -255,6 +261,18 @@ def describe_apply_error(error: ApplyError, plan: Plan | None) -> str:
     return message
 
 
+def _no_items_warning(title: str, page_id: str) -> str:
+    return f"warning: page {title!r} ({page_id}) has no action items: {NO_TABLE_FOUND}"
+
+
+#: Why a page can hold no action items, and what to do about it.
+NO_TABLE_FOUND = (
+    "no action-item table found (a header row naming an action column and an owner, due, "
+    "status, priority or ticket column; add unusual header names to [columns] in the "
+    "configuration)"
+)
+
+
 @attrs.define
 class Session:
     """One command invocation: its options, its output and its log setup."""
@@ -368,8 +386,12 @@ class Session:
 
     def check_pages(self, page_ids: Sequence[str], pages: Sequence[PagePlan]) -> int:
         """Report each page of ``--page`` that was not found (an error) or holds no action
-        items (a warning), even with ``-q``; return the number of errors."""
+        items (a warning), even with ``-q``, and each page the CQL query selected that
+        holds no action items (a warning, unless ``-q``); return the number of errors."""
         found = {page.page_id: (page.title, len(page.postmortem.items)) for page in pages}
+        for page_id, (title, items) in found.items():
+            if not items and page_id not in page_ids and not self.quiet:
+                self.echo(_no_items_warning(title, page_id), err=True)
         return self.check_selection(page_ids, found)
 
     def check_selection(self, page_ids: Sequence[str], found: Mapping[str, tuple[str, int]]) -> int:
@@ -384,13 +406,7 @@ class Session:
                     "(check the id in the page's URL and the account's space permissions)"
                 )
             elif not items:
-                self.echo(
-                    f"warning: page {title!r} ({page_id}) has no action items: no "
-                    "action-item table found (a header row naming an action column and an "
-                    "owner, due, status, priority or ticket column; add unusual header "
-                    "names to [columns] in the configuration)",
-                    err=True,
-                )
+                self.echo(_no_items_warning(title, page_id), err=True)
         if errors and self.metrics is not None:
             self.metrics.done["errors"] += errors
         return errors
@@ -433,6 +449,14 @@ class Session:
                 EXIT_LOCKED: "locked",
             }.get(code, "error")
             message = f"{kind}: {error}"
+        elif code == EXIT_INTERRUPTED:
+            context = click.get_current_context(silent=True)
+            command = f"pmsync {context.info_name}" if context else "the command"
+            message = (
+                f"interrupted. What this run already changed stays changed; run `{command}` "
+                "again to finish: it carries on from where this run stopped, without "
+                "creating anything twice."
+            )
         else:
             message = (
                 f"unexpected error ({type(error).__name__}): {error}. This is a bug in "
@@ -450,7 +474,7 @@ class Session:
                         "exit_code": code,
                         "error": {
                             "type": type(error).__name__,
-                            "message": self.redact(str(error)),
+                            "message": self.redact(str(error) or message),
                             "advice": advice or None,
                         },
                     },
@@ -476,6 +500,10 @@ class Session:
             raise  # a closed pipe ends the command quietly (see cli.main)
         except click.UsageError:
             raise  # click prints usage errors itself, with exit code 2
+        except KeyboardInterrupt as interrupt:
+            # Not click's "Aborted!" and exit 1 ("some items failed"): say what happened
+            # and what to do. Every write is recorded as it lands, so a rerun carries on.
+            return self.fail(interrupt)
         except Exception as error:  # every error gets a message and an exit code
             return self.fail(error)
 

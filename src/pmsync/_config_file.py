@@ -57,6 +57,11 @@ _TOP: dict[str, tuple[type, ...]] = {
     "reminders": (dict,),
     "date_order": (str,),
     "columns": (dict,),
+    "confluence_api": (str,),
+    "cursor_page": (str,),
+    "cursor_file": (str,),
+    "cursor_margin": (str,),
+    "full_every": (str,),
     "metrics_file": (str,),
     "ca_bundle": (str,),
     "review": (dict,),
@@ -224,11 +229,17 @@ def config_from_mapping(
 def load_config(path: Path) -> Config:
     """Read and validate a ``pmsync.toml`` file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark, as some Windows editors write, is no error.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("the configuration file does not exist", path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "not UTF-8 text: TOML files are UTF-8; save it as UTF-8",
+            path=str(path),
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -307,6 +318,10 @@ writeback = true
 # The Slack channel for one summary per postmortem, escalations and unassigned items.
 # slack_channel = "#incidents"
 
+# Which Confluence REST API reads and writes pages: "auto" (v2 on Cloud, v1 on Server/
+# Data Center; switches once if the site answers otherwise), "v1" or "v2".
+# confluence_api = "auto"
+
 # Put Done, New due date, Not mine and Open buttons on assignment messages and
 # reminders. They need `pmsync serve` (or pmsync.slack.register in a bolt app) behind
 # the Slack app's interactivity URL; see docs/recipes/slack-app.md.
@@ -334,6 +349,15 @@ lint_writeback = false
 
 # Keep an "Action item status" panel up to date on each page.
 report_writeback = false
+
+# Reruns read only what changed since the last run: a page whose content property keeps
+# where the last run left off (every machine sees it), or else a local file.
+# cursor_page = "123456"
+# cursor_file = "~/.cache/pmsync/cursor.json"
+# How far before the last run's start a rerun looks (clock skew, search index lag).
+# cursor_margin = "5m"
+# How often a rerun reads everything instead (and reports what the others missed).
+# full_every = "24h"
 
 # Where sync, remind and report write Prometheus metrics for node_exporter's textfile
 # collector (the same as --metrics-file); {{command}} becomes sync, remind or report, so

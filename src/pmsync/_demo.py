@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import attrs
 
 from pmsync._model import ActionItem, Person, Postmortem
-from pmsync._plan import Plan, SyncResult, warning_line
+from pmsync._plan import Plan, SyncResult, shown_kind, warning_line
 from pmsync._review import STATES
 from pmsync._storage.parse import parse_page
 from pmsync.config import Config, ReviewSettings
@@ -44,10 +44,6 @@ class DemoError(PmsyncError):
         super().__init__(f"the demo failed at the {step}: {reason}")
         self.step = step
         self.reason = reason
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _short(text: str | None, limit: int = 44) -> str:
@@ -227,31 +223,18 @@ class _Demo:
         return names
 
     def view(self, plan: Plan) -> PlanView:
-        """``plan`` as rows: creates list their fields but the summary, owners by name."""
+        """``plan`` as rows: creates list their fields but the summary (it is the item)."""
         titles = {p.page_id: p.title for p in plan.pages}
-        names = self.names()
         rows = []
-        for change in plan.changes:
-            if change.kind == "noop" and not self.verbose:
-                continue
-            details = []
-            for field, (old, new) in change.fields.items():
-                if change.kind == "create" and field == "summary":
-                    continue
-                before, after = _text(old), _text(new)
-                if field == "owner":
-                    before = names.get(before or "", before)
-                    after = names.get(after or "", after)
-                details.append(f"{field}: {_short(before, 24)} → {_short(after, 24)}")
-            if change.reason:
-                details.append(change.reason)
+        for change in plan.changes if self.verbose else plan.to_review:
+            omit = ("summary",) if change.kind == "create" else ()
             rows.append(
                 (
-                    change.kind,
+                    shown_kind(change),
                     _short(titles.get(change.page_id or "", change.page_id), 32),
                     change.issue_key or ("(new)" if change.kind == "create" else "-"),
                     _short(change.summary, 44),
-                    "; ".join(details),
+                    change.describe(width=24, omit=omit),
                 )
             )
         head = plan.render().splitlines()[0]

@@ -78,8 +78,9 @@ class Snapshot:
     """Everything the planner needs, as read from the services.
 
     ``owners`` maps each page owner's :attr:`Person.identity` to the Jira users that
-    match it (none: unknown; several: ambiguous). ``missing_keys`` are keys linked from
-    pages that Jira does not know or does not show.
+    match it (none: unknown; several: ambiguous; a Cloud mention maps to its account, for
+    its display name, or is absent when Jira does not know it). ``missing_keys`` are keys
+    linked from pages that Jira does not know or does not show.
     """
 
     pages: tuple[PagePlan, ...]
@@ -119,10 +120,12 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _owner_display(person: Person | None, user: JiraUser | None = None) -> str | None:
-    if user is not None:
-        return user.display_name or user.email or user.id
-    return str(person) if person else None
+#: Lint findings about an owner; the planner's own "matches no Jira user" is not repeated.
+_OWNER_FINDINGS: Final = frozenset({"owner-is-team", "owner-unresolved"})
+_UNASSIGNED: Final = (
+    " Until then pmsync assigns nobody: a new issue stays unassigned, an existing one "
+    "keeps its assignee."
+)
 
 
 class _Planner:
@@ -173,12 +176,24 @@ class _Planner:
         self.matched: set[str] = set()
         # (page id, item id) -> the id a reworded row had when the approved plan read it
         self.reworded: dict[tuple[str, str], str] = {}
-        # Display names Jira already told us (assignees), to show owners by name.
+        # Display names by Jira user id (the assignees read, the owners resolved), so that
+        # plans show people by name while their changes hold the ids Jira takes.
         self.names = {
-            issue.assignee.account_id: issue.assignee.display_name
-            for issue in snapshot.issues
-            if issue.assignee and issue.assignee.account_id and issue.assignee.display_name
+            user.id: user.display_name
+            for users in snapshot.owners.values()
+            for user in users
+            if user.display_name
         }
+        for issue in snapshot.issues:
+            assignee = issue.assignee
+            user_id = assignee and (assignee.account_id if snapshot.cloud else assignee.username)
+            if assignee and user_id and assignee.display_name:
+                self.names[user_id] = assignee.display_name
+        # Items whose owner lint flags (a team, no Jira user): one warning line per row.
+        self.owner_flagged = {
+            (f.page_id, f.item_id) for f in self.findings if f.code in _OWNER_FINDINGS
+        }
+        self.unassigned: set[tuple[str | None, str | None]] = set()
         # (page id, item id) -> Jira's status to show on the page, None when it must not
         # be written (a transition is pending, or a status conflict is only reported).
         self.page_status: dict[tuple[str, str], tuple[str, Status] | None] = {}
@@ -201,48 +216,47 @@ class _Planner:
 
     # -- values ----------------------------------------------------------------------
 
-    def owner_value(self, page: PagePlan, item: ActionItem) -> tuple[Any, JiraUser | None]:
+    def owner_value(self, page: PagePlan, item: ActionItem) -> Any:
         """The Jira user id the page asks for, None (no owner) or UNKNOWN."""
         person = item.owner
         if person is None:
-            return None, None
+            return None
         if person.account_id and self.snapshot.cloud:
-            name = person.display_name or self.names.get(person.account_id)
-            return person.account_id, JiraUser(id=person.account_id, display_name=name)
+            return person.account_id
         users = self.snapshot.owners.get(person.identity or "", ())
         where = f"{page.title!r} (page {page.page_id}), {_where(item)}"
         if len(users) == 1:
-            return users[0].id, users[0]
-        if not users:
+            return users[0].id
+        if (page.page_id, item.item_id) in self.owner_flagged:
+            # Lint names the row and says what to do; its line adds what pmsync does.
+            self.unassigned.add((page.page_id, item.item_id))
+        elif not users:
             self.warnings.append(
                 f"{where}: owner {str(person)!r} matches no Jira user; pmsync does not "
                 "assign it (a new issue stays unassigned, an existing one keeps its "
                 "assignee). Use a mention (@name) or the user's exact name or email."
             )
         else:
-            names = ", ".join(sorted(_owner_display(None, u) or u.id for u in users))
+            names = ", ".join(sorted(u.display_name or u.email or u.id for u in users))
             self.warnings.append(
                 f"{where}: owner {str(person)!r} matches several Jira users ({names}); "
                 "pmsync does not guess. Use a mention or an email address."
             )
-        return UNKNOWN, None
+        return UNKNOWN
 
-    def page_values(
-        self, page: PagePlan, item: ActionItem
-    ) -> tuple[dict[str, Any], JiraUser | None]:
-        owner, user = self.owner_value(page, item)
+    def page_values(self, page: PagePlan, item: ActionItem) -> dict[str, Any]:
         return {
             "summary": jira_summary(item.summary),
             # No extra text in the summary cell says nothing about the issue's description:
             # it never clears one (a person may have written it in Jira).
             "description": page_body(item) or UNKNOWN,
-            "owner": owner,
+            "owner": self.owner_value(page, item),
             "due": item.due.isoformat() if item.due else None,
             # An empty priority or status cell says nothing: it never clears Jira's value
             # (an empty status cell gets Jira's status written into it instead).
             "priority": self.priority_value(page, item),
             "status": item.status.value if item.status else UNKNOWN,
-        }, user
+        }
 
     def jira_values(self, issue: JiraIssue) -> dict[str, Any]:
         return jira_values(issue, cloud=self.snapshot.cloud)
@@ -268,7 +282,11 @@ class _Planner:
         for page in self.snapshot.pages:
             self.plan_page(page)
         self.plan_orphans()
-        notes = [f"lint {f.severity} [{f.code}]: {f.message}" for f in self.findings]
+        notes = [
+            f"lint {f.severity} [{f.code}]: {f.message}"
+            + (_UNASSIGNED if (f.page_id, f.item_id) in self.unassigned else "")
+            for f in self.findings
+        ]
         return Plan(
             operations=tuple(self.operations),
             warnings=tuple(dict.fromkeys(self.warnings + notes)),
@@ -444,11 +462,12 @@ class _Planner:
         return self.allowed is None or (page_id, item_id) in self.allowed
 
     def add(self, kind: ChangeKind, page: PagePlan, item: ActionItem, **details: Any) -> None:
-        """Plan one operation about one item of a page."""
+        """Plan one operation about one item of a page (owners it names by display name)."""
         where: dict[str, Any] = {
             "page_id": page.page_id,
             "item_id": item.item_id,
             "summary": item.summary,
+            "names": self.owner_names(details.get("fields")),
         }
         if kind == "create":
             self.operations.append(CreateIssue(**where, **details))
@@ -461,6 +480,11 @@ class _Planner:
             self.operations.append(Conflict(**where, **details))
         else:
             self.operations.append(Noop(**where, **details))
+
+    def owner_names(self, fields: Mapping[str, tuple[Any, Any]] | None) -> dict[str, str]:
+        """The display names of the owners a change's ``fields`` name, by user id."""
+        owners = dict(fields or {}).get("owner") or ()
+        return {v: self.names[v] for v in owners if v in self.names}
 
     def approves(self, page: PagePlan, item: ActionItem, field: str) -> bool:
         """Whether resolving a conflict on ``field`` was approved (always, unless re-planning)."""
@@ -495,7 +519,7 @@ class _Planner:
         self.add("noop", page, item, issue_key=key, reason=reason)
 
     def plan_create(self, page: PagePlan, item: ActionItem) -> None:
-        values, user = self.page_values(page, item)
+        values = self.page_values(page, item)
         fields: dict[str, Any] = {
             "project": {"key": self.config.project},
             "issuetype": {"name": self.config.issue_type},
@@ -518,7 +542,7 @@ class _Planner:
                 continue
             fields.update(jira_field(name, value, page, item, cloud=self.snapshot.cloud))
             base[name] = value
-            shown[name] = (None, _owner_display(item.owner, user) if name == "owner" else value)
+            shown[name] = (None, value)
         fields.setdefault("description", jira_description(None, page, item))
         status = values["status"]
         base["status"] = Status.TODO.value
@@ -548,7 +572,7 @@ class _Planner:
         ``shown_cells`` says which of Jira's owner/due/priority values the row's cells can
         show (``None``: assume all, to find the candidates).
         """
-        values, user = self.page_values(page, item)
+        values = self.page_values(page, item)
         jira = self.jira_values(issue)
         record = self.record(issue)
         base: Mapping[str, Any] | None = record.base if record and record.has_base else None
@@ -602,9 +626,7 @@ class _Planner:
                     status_target = p
                 else:
                     to_jira[name] = p
-                    old = _owner_display(issue.assignee) if name == "owner" else j
-                    new = _owner_display(item.owner, user) if name == "owner" else p
-                    shown[name] = (old, new)
+                    shown[name] = (j, p)
                 new_base[name] = p
             elif name == "status" and self.status_shown(page, item):
                 new_base[name] = j  # Jira wins: the page shows Jira's status (write-back)
@@ -678,13 +700,18 @@ class _Planner:
             )
             if not self.approves(page, item, name):
                 rule, why = "report", "changed on both sides since the plan was made; "
+            said = why + RESOLUTION[rule]
+            shows_jira = name in to_page or (name == "status" and self.status_shown(page, item))
+            if rule == "jira" and not shows_jira:
+                rule, said = "report", said + ", but the page cannot show it: both stay"
             self.add(
                 "conflict",
                 page,
                 item,
                 issue_key=key,
                 fields={name: (p, j)},
-                reason=why + RESOLUTION[rule],
+                reason=said,
+                resolution=rule,
             )
         payload: dict[str, Any] = {}
         jira_now = self.jira_values(issue)
@@ -813,8 +840,12 @@ class _Planner:
                 shown["jira_key"] = (item.jira_key, key)
             values = self.cell_values.get((page.page_id, item.item_id), {})
             for name, value in values.items():
-                old = item.owner if name == "owner" else getattr(item, name)
-                shown[name] = (str(old) if old is not None else None, _value_display(value))
+                if name == "owner":  # both known: Jira's only goes to a row naming a user
+                    ident = value["account_id"] if self.snapshot.cloud else value["username"]
+                    shown[name] = (self.owner_value(page, item), ident)
+                else:
+                    old = getattr(item, name)
+                    shown[name] = (str(old) if old is not None else None, value)
             if status is not None and (item.status is not status[1] or not shown):
                 # The lozenge is rewritten in any case; it is news when the category moved.
                 shown["status"] = (item.status.value if item.status else None, status[0])
@@ -826,6 +857,7 @@ class _Planner:
                     issue_key=key,
                     fields=shown,
                     summary=item.summary,
+                    names=self.owner_names(shown),
                 )
             )
         for skipped in result.skipped:
@@ -915,12 +947,6 @@ def _cell_values(to_page: Mapping[str, Any], issue: JiraIssue) -> dict[str, Any]
         else:
             values[name] = value
     return values
-
-
-def _value_display(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return value.get("display_name") or value.get("username") or value.get("account_id")
-    return value
 
 
 def writeback_update(

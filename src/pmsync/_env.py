@@ -7,6 +7,7 @@ message.
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from collections.abc import Mapping
@@ -15,7 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
+import requests
 
+from pmsync._gateways.cloud import cloud_urls
 from pmsync.exceptions import ConfigError
 
 __all__ = ["ENVIRONMENT", "Clients", "clients_from_env", "read_secret"]
@@ -43,15 +46,29 @@ ENVIRONMENT: Mapping[str, str] = {
     "PMSYNC_WEBHOOK_SECRET": "pmsync serve: the secret Jira and Confluence webhooks are signed"
     " with",
     "PMSYNC_WEBHOOK_SECRET_FILE": "pmsync serve: a file holding the webhook secret",
+    "PMSYNC_TOKEN_KIND": "Cloud: classic (default) or scoped (a scoped API token or a service"
+    " account: calls go through api.atlassian.com/ex/{jira,confluence}/{cloudId})",
+    "PMSYNC_CLOUD_ID": "Cloud, scoped tokens: the site's cloud id (default: read from the"
+    " site's /_edge/tenant_info)",
+    "PMSYNC_GATEWAY_URL": "Cloud, scoped tokens: the API gateway (default"
+    " https://api.atlassian.com; set it for a proxy or the emulator)",
     "PMSYNC_CONFIG": "The configuration file (the same as --config)",
     "REQUESTS_CA_BUNDLE": "A CA bundle (PEM) to verify TLS certificates with, for networks"
     " that inspect TLS (the ca_bundle setting takes precedence)",
+    "HTTPS_PROXY": "A proxy for every request to Jira, Confluence and Slack (read by the HTTP"
+    " clients, as are HTTP_PROXY and NO_PROXY)",
+    "NO_COLOR": "Any value turns colours off on a terminal",
     "XDG_CACHE_HOME": "Where the lock file goes when the configuration's directory is not"
     " writable (default ~/.cache)",
 }
 
 #: Environment variables that hold URLs, checked before any request is made.
-_URL_VARIABLES = ("PMSYNC_JIRA_URL", "PMSYNC_CONFLUENCE_URL", "PMSYNC_SLACK_URL")
+_URL_VARIABLES = (
+    "PMSYNC_JIRA_URL",
+    "PMSYNC_CONFLUENCE_URL",
+    "PMSYNC_SLACK_URL",
+    "PMSYNC_GATEWAY_URL",
+)
 
 
 @attrs.frozen
@@ -72,10 +89,16 @@ def read_secret(environ: Mapping[str, str], name: str) -> str | None:
     if not path:
         return None
     try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
+        return Path(path).read_text(encoding="utf-8-sig").strip() or None
     except OSError as exc:
         raise ConfigError(
             f"cannot read the file named by {name}_FILE: {exc.strerror}", key=f"{name}_FILE"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"the file named by {name}_FILE is not UTF-8 text; write the secret into it as "
+            "UTF-8 (or ASCII)",
+            key=f"{name}_FILE",
         ) from None
 
 
@@ -119,7 +142,9 @@ def clients_from_env(
         raise ConfigError("set PMSYNC_JIRA_URL to the Jira base URL", key="PMSYNC_JIRA_URL")
     host = urlsplit(jira_url).hostname or ""
     deployment = (env.get("PMSYNC_DEPLOYMENT") or "").lower() or (
-        "cloud" if host.endswith((".atlassian.net", ".jira.com")) else "server"
+        "cloud"
+        if host.endswith((".atlassian.net", ".jira.com")) or host == "api.atlassian.com"
+        else "server"
     )
     if deployment not in ("cloud", "server"):
         raise ConfigError(f"{deployment!r} is not cloud or server", key="PMSYNC_DEPLOYMENT")
@@ -141,10 +166,14 @@ def clients_from_env(
             raise ConfigError(
                 "Cloud needs PMSYNC_EMAIL and PMSYNC_API_TOKEN (an API token from "
                 "id.atlassian.com), or PMSYNC_API_TOKEN_FILE",
-                key="PMSYNC_API_TOKEN",
+                key="PMSYNC_EMAIL" if not email else "PMSYNC_API_TOKEN",
             )
-        # cloud=False keeps Confluence's v1 REST methods: the client would otherwise
-        # pick its v2-only class for *.atlassian.net hosts.
+        # Scoped tokens call api.atlassian.com/ex/{jira,confluence}/{cloudId} instead.
+        get = functools.partial(requests.get, verify=bundle or True)
+        jira_url, confluence_url = cloud_urls(env, jira_url, confluence_url, get=get)
+        # cloud=False keeps the client's plain request methods that pmsync sends its REST
+        # calls through (v2 for pages, v1 for CQL); it would otherwise pick its v2-only
+        # class for *.atlassian.net hosts.
         confluence = Confluence(  # type: ignore[no-untyped-call]
             url=confluence_url, username=email, password=token, cloud=False, verify_ssl=True
         )

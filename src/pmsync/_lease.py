@@ -20,7 +20,8 @@ __all__ = ["LEASE_KEY", "Lease", "SkippedPage"]
 LEASE_KEY: Final = "pmsync.lease"
 
 
-def _when(value: Any) -> dt.datetime | None:
+def read_time(value: Any) -> dt.datetime | None:
+    """A stored ISO timestamp as an aware datetime (naive: UTC); None if unreadable."""
     if not isinstance(value, str):
         return None
     try:
@@ -53,14 +54,14 @@ class Lease:
         intent: dict[str, dt.datetime] = {}
         if isinstance(intent_raw, Mapping):
             for item_id, when in intent_raw.items():
-                stamp = _when(when)
+                stamp = read_time(when)
                 if stamp is not None:
                     intent[str(item_id)] = stamp
         run_id = raw.get("run")
         return cls(
             run_id=str(run_id) if run_id else None,
             host=str(raw["host"]) if raw.get("host") else None,
-            expires=_when(raw.get("expires")),
+            expires=read_time(raw.get("expires")),
             intent=intent,
             version=version,
         )

@@ -62,7 +62,8 @@ def _read_secret_file(path: str | None) -> str | None:
     if not path:
         return None
     try:
-        return Path(path).read_text(encoding="utf-8")
+        # As _env.read_secret reads it: what pmsync sends is what it must hide.
+        return Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None  # the Syncer reports an unreadable file with a clear message
 

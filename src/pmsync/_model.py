@@ -240,6 +240,8 @@ class Page:
     space: str | None = None
     url: str | None = None
     author: Person | None = None
+    #: When the version read was saved (what CQL's ``lastmodified`` compares).
+    modified: dt.datetime | None = None
 
 
 @attrs.frozen
@@ -281,6 +283,8 @@ class JiraIssue:
         default=None, converter=_optional_frozen_mapping, hash=False, eq=attrs.cmp_using(eq=_same)
     )
     url: str | None = None
+    #: The issue type's name (its workflow's transitions depend on it).
+    issue_type: str | None = None
     resolution: str | None = None
     due_moves: int | None = None
 

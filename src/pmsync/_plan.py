@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -21,9 +21,11 @@ from pmsync._lease import SkippedPage
 from pmsync._lint import Finding
 from pmsync._model import ItemTable, Postmortem, Status
 from pmsync._storage.edit import RowUpdate, TaskUpdate
+from pmsync.config import Ownership
 from pmsync.exceptions import ApplyError
 
 if TYPE_CHECKING:
+    from pmsync._cursor import Selection
     from pmsync._diff import Snapshot
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "SyncResult",
     "UpdateIssue",
     "WritePage",
+    "shown_kind",
     "warning_line",
 ]
 
@@ -81,11 +84,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, width: int = 40) -> str:
     if value is None:
         return "-"
     text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @attrs.frozen
@@ -95,8 +98,14 @@ class Change:
     The public, read-only view of the plan's operations (:attr:`Plan.changes`). ``kind``
     is one of ``create``, ``update``, ``transition``, ``writeback``, ``conflict``,
     ``orphan`` and ``noop``. ``fields`` maps each field concerned to ``(old, new)``: for a
-    conflict, ``(page value, Jira value)``. ``reason`` says why, for conflicts, orphans and
-    no-ops (and for updates that adopt an issue).
+    conflict, ``(page value, Jira value)``. An owner is a Jira user id (the account id on
+    Cloud, the username on Server/Data Center); ``names`` holds the display names that
+    :meth:`describe` shows for them. ``resolution`` says, for a conflict, which side's
+    value is kept (``page`` or ``jira``; ``report``: both stay). ``reason`` says why, for
+    conflicts, orphans and no-ops (and for updates that adopt an issue or only record
+    the values both sides agree on: ``bookkeeping``, an update that sends Jira no field
+    and only records, in the issue's ``pmsync`` property, what both sides agree on:
+    nothing a person reviews, yet it is applied, as the next three-way merge needs it).
     """
 
     kind: ChangeKind
@@ -108,6 +117,11 @@ class Change:
     )
     reason: str | None = None
     summary: str | None = None
+    names: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_ro, eq=False, hash=False, repr=False
+    )
+    resolution: Ownership | None = None
+    bookkeeping: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of this change."""
@@ -118,16 +132,37 @@ class Change:
             "issue_key": self.issue_key,
             "summary": self.summary,
             "fields": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in self.fields.items()},
+            "names": dict(self.names),
             "reason": self.reason,
+            "resolution": self.resolution,
+            "bookkeeping": self.bookkeeping,
         }
 
-    def describe(self) -> str:
-        """One line saying what this change does."""
+    def describe(self, *, width: int = 40, omit: Collection[str] = ()) -> str:
+        """One line saying what this change does, people by their display names.
+
+        Values longer than ``width`` are cut; fields named in ``omit`` are left out.
+        """
         what = ", ".join(
-            f"{name}: {_show(old)} → {_show(new)}" for name, (old, new) in self.fields.items()
+            self._describe_field(name, old, new, width)
+            for name, (old, new) in self.fields.items()
+            if name not in omit
         )
         parts = [p for p in (what, self.reason) if p]
         return "; ".join(parts)
+
+    def _describe_field(self, name: str, old: Any, new: Any, width: int) -> str:
+        if name == "owner":
+            old, new = (self.names.get(v, v) if isinstance(v, str) else v for v in (old, new))
+        if self.kind != "conflict":
+            return f"{name}: {_show(old, width)} → {_show(new, width)}"
+        # A conflict holds (page value, Jira value): say which one stays, not an arrow.
+        page, jira = _show(old, width), _show(new, width)
+        if self.resolution == "page":
+            return f"{name}: page {page} kept over Jira {jira}"
+        if self.resolution == "jira":
+            return f"{name}: Jira {jira} kept over page {page}"
+        return f"{name}: page {page}, Jira {jira}"
 
 
 def _view(op: Operation) -> Change:
@@ -139,6 +174,9 @@ def _view(op: Operation) -> Change:
         fields=op.fields,
         reason=op.reason,
         summary=op.summary,
+        names=op.names,
+        resolution=op.resolution if isinstance(op, Conflict) else None,
+        bookkeeping=isinstance(op, UpdateIssue) and not op.jira,
     )
 
 
@@ -155,6 +193,10 @@ class _Operation:
         factory=dict, converter=_ro, eq=attrs.cmp_using(eq=_same), hash=False
     )
     reason: str | None = None
+    #: Display names of the owners in ``fields``, by user id.
+    names: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_ro, eq=False, hash=False, repr=False
+    )
 
     @property
     def changes(self) -> tuple[Change, ...]:
@@ -271,9 +313,11 @@ class CommentOrphan(_Operation):
 
 @attrs.frozen(kw_only=True)
 class Conflict(_Operation):
-    """A field changed on both sides; ``reason`` says how ownership resolves it."""
+    """A field changed on both sides; ``resolution`` says which side's value is kept
+    (``report``: both stay) and ``reason`` why."""
 
     kind: ClassVar[ChangeKind] = "conflict"
+    resolution: Ownership | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -304,6 +348,11 @@ class PagePlan:
         return self.postmortem.tables
 
 
+def shown_kind(change: Change) -> ChangeKind:
+    """How a change is listed: bookkeeping is a no-op to a reader (its reason says why)."""
+    return "noop" if change.bookkeeping else change.kind
+
+
 def warning_line(warning: str) -> str:
     """A warning as printed: ``warning: ...``, except that lint notes carry their own
     severity (``lint error [no-owner]: ...``) and are not called warnings twice."""
@@ -315,8 +364,10 @@ class Plan:
     """What a sync would change, item by item. Build it with :meth:`pmsync.Syncer.plan`.
 
     ``changes`` lists every decision, no-ops included; ``is_empty`` is true when every
-    change is a no-op; ``warnings`` holds everything worth a human's attention (parse
-    problems, owners that match no Jira user, links to missing issues...).
+    change is a no-op; :attr:`to_review` leaves out the no-ops and the bookkeeping (updates
+    that only record what both sides agree on: applied, but nothing a person reviews);
+    ``warnings`` holds everything worth a human's attention (parse problems, owners that
+    match no Jira user, links to missing issues...).
     """
 
     operations: tuple[Operation, ...] = ()
@@ -328,6 +379,8 @@ class Plan:
     text_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
     #: What the plan was made from; apply re-plans each page against it (docs/sync.md).
     snapshot: Snapshot | None = attrs.field(default=None, repr=False, eq=False)
+    #: How the pages were chosen: a full pass or what changed since the cursor.
+    selection: Selection | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def changes(self) -> tuple[Change, ...]:
@@ -336,12 +389,18 @@ class Plan:
 
     @property
     def is_empty(self) -> bool:
-        """True when applying this plan would change nothing."""
+        """True when applying this plan would change nothing (not even a recorded base)."""
         return all(change.kind == "noop" for change in self.changes)
 
+    @property
+    def to_review(self) -> tuple[Change, ...]:
+        """The changes a person reviews: neither no-ops nor :attr:`Change.bookkeeping`."""
+        return tuple(c for c in self.changes if c.kind != "noop" and not c.bookkeeping)
+
     def counts(self) -> dict[str, int]:
-        """How many changes of each kind, in the order kinds are listed."""
-        found = Counter(change.kind for change in self.changes)
+        """How many changes of each kind, in the order kinds are listed; bookkeeping
+        updates count as no-ops, as they are shown."""
+        found = Counter(shown_kind(change) for change in self.changes)
         return {kind: found[kind] for kind in CHANGE_KINDS if found[kind]}
 
     def of_kind(self, *kinds: ChangeKind) -> tuple[Change, ...]:
@@ -373,11 +432,12 @@ class Plan:
         titles = {p.page_id: p.title for p in self.pages}
         rows: list[tuple[str, str, str, str, str]] = []
         for change in self.changes:
-            if change.kind == "noop" and not verbose:
+            kind = shown_kind(change)
+            if kind == "noop" and not verbose:
                 continue
             rows.append(
                 (
-                    change.kind,
+                    kind,
                     _show(titles.get(change.page_id or "", change.page_id)),
                     change.issue_key or ("(new)" if change.kind == "create" else "-"),
                     _show(change.summary),
@@ -389,8 +449,8 @@ class Plan:
     def render(self, *, verbose: bool = False) -> str:
         """The plan as an aligned text table; ``verbose`` also lists the no-ops."""
         counts = self.counts()
-        if self.is_empty:
-            head = f"Nothing to do: {len(self.changes)} item(s) in sync."
+        if not self.to_review:
+            head = f"Nothing to do: {counts.get('noop', 0)} item(s) in sync."
         else:
             head = "Plan: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())
         lines = [head]
@@ -432,7 +492,8 @@ class Plan:
 class SyncResult:
     """What :meth:`pmsync.Syncer.apply` did.
 
-    ``created``, ``updated`` and ``transitioned`` are issue keys, ``pages_written`` page
+    ``created``, ``updated`` (issues whose fields changed; recording the agreed base
+    alone is bookkeeping) and ``transitioned`` are issue keys, ``pages_written`` page
     ids, ``conflicts`` the conflict changes met (resolved or reported), and ``errors`` one
     :class:`~pmsync.ApplyError` per change that failed, naming the page, item and cause.
     ``skipped`` lists the pages left alone because another run held their lease, and
@@ -454,6 +515,9 @@ class SyncResult:
     notified: tuple[str, ...] = ()
     skipped: tuple[SkippedPage, ...] = ()
     replanned: tuple[str, ...] = ()
+    #: What a full pass found to do that the incremental runs since the last one did not
+    #: look at (docs/sync.md, "Incremental reruns and the full pass").
+    missed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -483,6 +547,7 @@ class SyncResult:
             "notified": list(self.notified),
             "skipped": [s.to_dict() for s in self.skipped],
             "replanned": list(self.replanned),
+            "missed": list(self.missed),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -502,5 +567,6 @@ class SyncResult:
         lines.extend(f"error: {e}" for e in self.errors)
         lines.extend(f"skipped: {s.describe()}" for s in self.skipped)
         lines.extend(f"replanned: {r}" for r in self.replanned)
+        lines.extend(f"missed by incremental runs: {m}" for m in self.missed)
         lines.extend(map(warning_line, self.warnings))
         return "\n".join(lines)

@@ -7,22 +7,40 @@ at the bundled emulator, or at its own test double built on the same clients.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from pmsync._apply import INTENT_WINDOW, LEASE_TTL, Applier, as_read, write_page
+from pmsync._cursor import (
+    Cursor,
+    CursorStore,
+    FileCursorStore,
+    PageCursorStore,
+    Selection,
+    cql_since,
+    cursor_key,
+    is_quiet,
+    jql_since,
+    missed_pages,
+    page_ids_of,
+    pending_pages,
+)
 from pmsync._diff import Snapshot, diff
 from pmsync._env import ENVIRONMENT, clients_from_env
-from pmsync._gateways._transport import RetryPolicy
+from pmsync._gateways._transport import Pacing, RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
 from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
+from pmsync._payload import jira_values
 from pmsync._plan import PagePlan, Plan, SyncResult
+from pmsync._quote import cql_string, jql_string
 from pmsync._record import SyncRecord
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
 from pmsync._report import STATUS_MARKER, Report, build_report, render_status_panel
@@ -65,6 +83,17 @@ def _page_of(issue: JiraIssue) -> str | None:
     return record.page_id if record else None
 
 
+def _assignees(issues: Iterable[JiraIssue]) -> dict[str, JiraUser]:
+    """The Cloud users the issues are assigned to, with the names the search returned."""
+    return {
+        person.account_id: JiraUser(
+            id=person.account_id, display_name=person.display_name, email=person.email
+        )
+        for issue in issues
+        if (person := issue.assignee) and person.account_id and person.display_name
+    }
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -83,6 +112,11 @@ class Syncer:
     ``lease_ttl`` is how long a page's lease lasts if its run dies without releasing it;
     ``intent_window`` how long creates another run announced for a page, and that Jira's
     search does not show, keep this run from creating them again (docs/sync.md).
+
+    ``cursor`` keeps where the last run left off, so that reruns read only what changed;
+    by default it is the content property on ``Config.cursor_page`` or the file
+    ``Config.cursor_file``; with neither, every run reads everything (docs/sync.md,
+    "Incremental reruns and the full pass").
     """
 
     def __init__(
@@ -96,6 +130,7 @@ class Syncer:
         clock: Callable[[], dt.datetime] = _utcnow,
         lease_ttl: dt.timedelta = LEASE_TTL,
         intent_window: dt.timedelta = INTENT_WINDOW,
+        cursor: CursorStore | None = None,
     ) -> None:
         for name, client in (("confluence", confluence), ("jira", jira)):
             if getattr(client, "backoff_and_retry", False):
@@ -106,12 +141,21 @@ class Syncer:
                     key=f"{name}.backoff_and_retry",
                 )
         self.config = config
-        self.confluence = ConfluenceGateway(confluence, retry)
-        self.jira = JiraGateway(jira, retry)
+        #: Rate-limit pacing shared by both gateways; it also stops the run on a long wait.
+        self.pacing = Pacing()
+        self.jira = JiraGateway(jira, retry, pacing=self.pacing)
+        self.confluence = ConfluenceGateway(
+            confluence,
+            retry,
+            cloud=self.jira.cloud,
+            api=config.confluence_api,
+            pacing=self.pacing,
+        )
         self.slack = slack
         self.clock = clock
         self.lease_ttl = lease_ttl
         self.intent_window = intent_window
+        self.cursor = cursor if cursor is not None else self.cursor_store()
         self._notifier: SlackNotifier | None = None
 
     def __repr__(self) -> str:
@@ -181,7 +225,7 @@ class Syncer:
                 for page_id in missing
             )
         if cql:
-            query = cql if "type" in cql.lower() else f"type = page AND ({cql})"
+            query = page_query(cql)
             try:
                 pages.update((p.id, p) for p in self.confluence.search(query))
             except ServiceError as exc:
@@ -193,16 +237,33 @@ class Syncer:
         ordered = sorted(pages.values(), key=lambda p: (len(p.id), p.id))
         return ordered, warnings
 
-    def resolve_owners(self, people: Iterable[Person]) -> dict[str, tuple[JiraUser, ...]]:
-        """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses."""
+    def resolve_owners(
+        self, people: Iterable[Person], *, known: Mapping[str, JiraUser] | None = None
+    ) -> dict[str, tuple[JiraUser, ...]]:
+        """Jira users matching each page owner, by :attr:`Person.identity`. Never guesses.
+
+        A Cloud mention is an account id already: only its display name is needed, for
+        plans to show. ``known`` users (the assignees of the issues read) cost nothing; the
+        others are looked up in one request per 50 accounts. An account Jira does not know
+        is left out.
+        """
+        known = known or {}
         found: dict[str, tuple[JiraUser, ...]] = {}
+        mentions: list[str] = []
         for person in people:
             ident = person.identity
             if not ident or ident in found:
                 continue
             if person.account_id and self.jira.cloud:
-                continue  # a Cloud mention is an account id already
+                if ident in known:
+                    found[ident] = (known[ident],)
+                else:
+                    mentions.append(ident)
+                continue
             found[ident] = self._match(person)
+        found.update(
+            (ident, (user,)) for ident, user in self.jira.users_by_account(mentions).items()
+        )
         return found
 
     def _match(self, person: Person) -> tuple[JiraUser, ...]:
@@ -291,14 +352,28 @@ class Syncer:
         """Read everything a plan needs: pages, managed and linked issues, owners."""
         pages, warnings = self.read_pages(page_ids=page_ids, cql=cql)
         plans = self.page_plans(pages, warnings)
-        issues = self.managed_issues()
+        return self.assemble(plans, self.managed_issues(), warnings)
+
+    def assemble(
+        self,
+        plans: list[PagePlan],
+        issues: list[JiraIssue],
+        warnings: list[str],
+        *,
+        keys: Iterable[str] = (),
+        priorities: frozenset[str] | None = None,
+    ) -> Snapshot:
+        """The snapshot of ``plans``: ``issues``, the issues the pages (or ``keys``) name,
+        the owners... (``priorities``: Jira's priority names, if known already)."""
         known = {issue.key for issue in issues}
         linked = {item.jira_key for p in plans for item in p.postmortem.items if item.jira_key}
+        linked.update(keys)
         extra, missing, not_keys = self.linked_issues(
             linked - known, known_projects={self.config.project}
         )
         owners = self.resolve_owners(
-            item.owner for p in plans for item in p.postmortem.items if item.owner
+            (item.owner for p in plans for item in p.postmortem.items if item.owner),
+            known=_assignees((*issues, *extra)),
         )
         return Snapshot(
             pages=tuple(plans),
@@ -307,7 +382,7 @@ class Syncer:
             missing_keys=frozenset(missing),
             not_keys=frozenset(not_keys),
             priorities=(
-                self.jira.priorities()
+                (priorities or self.jira.priorities())
                 if any(i.priority for p in plans for i in p.postmortem.items)
                 else frozenset()
             ),
@@ -358,7 +433,12 @@ class Syncer:
             )
         people = [i.owner for p in pages for i in p.postmortem.items if i.owner]
         owners = dict(before.owners)
-        owners.update(self.resolve_owners(p for p in people if (p.identity or "") not in owners))
+        owners.update(
+            self.resolve_owners(
+                (p for p in people if (p.identity or "") not in owners),
+                known=_assignees(issues),
+            )
+        )
         fresh = attrs.evolve(
             before,
             pages=tuple(pages),
@@ -400,14 +480,22 @@ class Syncer:
 
     # -- planning and applying -------------------------------------------------------
 
-    def plan(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> Plan:
+    def plan(
+        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None, full: bool = False
+    ) -> Plan:
         """Read the pages (by id or CQL) and the managed issues, and say what would change.
 
         Reads only: nothing is written anywhere. The plan's warnings include the action-item
-        lint findings (:func:`pmsync.lint`), which are also in :attr:`Plan.findings`.
+        lint findings (:func:`pmsync.lint`), which are also in :attr:`Plan.findings`. With
+        a cursor (and no ``page_ids``), only what changed since the last run is read,
+        unless ``full`` or a full pass is due (docs/sync.md).
         """
+        if page_ids is None and self.cursor is not None:
+            return self.plan_since_cursor(self.cursor, cql=cql, full=full)
         now = self.clock()
-        return diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
+        plan = diff(self.snapshot(page_ids=page_ids, cql=cql), self.config, now=now)
+        self.pacing.raise_if_stopped()
+        return plan
 
     def apply(
         self, plan: Plan, *, progress: Callable[[int, int], None] | None = None
@@ -433,6 +521,9 @@ class Syncer:
             intent_window=self.intent_window,
         )
         result = applier.run(plan)
+        self.pacing.raise_if_stopped()  # an exhausted quota stops the run: exit code 3
+        if plan.selection is not None and self.cursor is not None:
+            result = self.advance_cursor(self.cursor, plan, result, applier.keys)
         if self.slack is not None:
             result = self.notify(plan, result, applier.keys)
         return result
@@ -622,9 +713,208 @@ class Syncer:
         panel = render_status_panel(report, page.page_id)
         return self.write_blocks(as_read(page), [(STATUS_MARKER, panel)], what="status panel")
 
-    def sync(self, *, page_ids: Sequence[str] | None = None, cql: str | None = None) -> SyncResult:
-        """Plan and apply in one go."""
-        return self.apply(self.plan(page_ids=page_ids, cql=cql))
+    def sync(
+        self, *, page_ids: Sequence[str] | None = None, cql: str | None = None, full: bool = False
+    ) -> SyncResult:
+        """Plan and apply in one go (``full``: read everything, not only what changed)."""
+        return self.apply(self.plan(page_ids=page_ids, cql=cql, full=full))
+
+    # -- incremental reruns (docs/sync.md, "Incremental reruns and the full pass") -------
+
+    def cursor_store(self) -> CursorStore | None:
+        """Where the configuration names a cursor: a page's property, else a file."""
+        if self.config.cursor_page:
+            return PageCursorStore(self.confluence, self.config.cursor_page)
+        if self.config.cursor_file:
+            return FileCursorStore(Path(self.config.cursor_file).expanduser())
+        return None
+
+    def time_zones(self) -> dict[str, str]:
+        """The time zones Jira and Confluence read this account's date values in."""
+        zones: dict[str, str] = {}
+        for name, gateway in (("jira", self.jira), ("confluence", self.confluence)):
+            try:
+                zone = gateway.time_zone()
+            except (NotFoundError, ServiceError) as exc:
+                log.info("no time zone from %s (%s); assuming the other's, or UTC", name, exc)
+                zone = None
+            zones[name] = zone or zones.get("jira") or "UTC"
+        return zones
+
+    def plan_since_cursor(self, store: CursorStore, *, cql: str | None, full: bool) -> Plan:
+        """A plan of what changed since the cursor, or of everything when a full pass is due.
+
+        A full pass happens when asked (``full``), when there is no cursor (a first run, a
+        lost property) and every ``Config.full_every``; it also says what it found that
+        the incremental runs missed (:attr:`SyncResult.missed`).
+        """
+        started = self.clock()
+        query = page_query(cql or self.config.cql or "")
+        if not query:
+            raise ConfigError(
+                "say which pages to sync: a CQL query, or `cql` in the configuration", key="cql"
+            )
+        key = cursor_key(self.config.project, self.config.label, query)
+        previous = store.load(key)
+        reason = ""
+        if full:
+            reason = "asked for"
+        elif previous is None:
+            reason = "no cursor yet (a first run, or the cursor was lost)"
+        elif started - previous.full_at >= self.config.full_every:
+            reason = f"due (full_every = {self.config.full_every})"
+        warnings: list[str] = []
+        if not reason:
+            assert previous is not None
+            snapshot = self.changed_snapshot(previous, query, warnings)
+            plan = diff(snapshot, self.config, now=self.clock())
+            selection = Selection(
+                full=False, started=started, key=key, cursor=previous, zones=previous.zones
+            )
+            return attrs.evolve(plan, selection=selection)
+        log.info("a full pass: %s", reason)
+        zones = self.time_zones()
+        pages, warnings = self.read_pages(cql=query)
+        snapshot = self.assemble(self.page_plans(pages, warnings), self.managed_issues(), warnings)
+        plan = diff(snapshot, self.config, now=self.clock())
+        missed: tuple[str, ...] = ()
+        if previous is not None:
+            modified = {p.id: p.modified for p in pages}
+            missed = missed_pages(plan, modified, snapshot.issues, previous)
+        selection = Selection(
+            full=True,
+            started=started,
+            key=key,
+            cursor=previous,
+            reason=reason,
+            zones=zones,
+            missed=missed,
+            priorities=snapshot.priorities or None,
+        )
+        return attrs.evolve(plan, selection=selection)
+
+    def changed_snapshot(self, previous: Cursor, query: str, warnings: list[str]) -> Snapshot:
+        """The snapshot of the pages that changed since ``previous``, and of changed issues.
+
+        Reads the issues updated since the cursor (one search), then in one CQL search the
+        pages modified since or named by those issues (pages of many issues: by id, 50 per
+        request). pmsync's own page versions and issues that agree with their sync record
+        are left out; a page a person edited is compared with the version before the
+        window too, so that rows deleted from it still make orphans.
+        """
+        since, zones, cloud = previous.since, previous.zones, self.jira.cloud
+        recent = jql_since(since, zones.get("jira"), cloud=cloud)
+        jql = (
+            f"project = {jql_string(self.config.project)} AND labels = "
+            f"{jql_string(self.config.label)} AND {recent}"
+        )
+        try:
+            issues = list(self.jira.search(jql + " ORDER BY key ASC"))
+        except ServiceError as exc:
+            if exc.status != 400:
+                raise
+            raise ConfigError(f"Jira rejected the search {jql!r}: {exc}", key="project") from None
+        loud = page_ids_of(i for i in issues if not is_quiet(i, jira_values(i, cloud=cloud)))
+        born = page_ids_of(i for i in issues if i.created is not None and i.created >= since)
+        wanted = loud | born | previous.pending
+        modified = cql_since(since, zones.get("confluence"), cloud=cloud)
+        changed = f"({query}) AND {modified}"
+        ids = sorted(wanted)
+        if 0 < len(ids) <= 25:  # few: in the same search
+            listed = ", ".join(cql_string(i) for i in ids)
+            changed = f"({query}) AND ({modified} OR id in ({listed}))"
+            ids = []
+        found = {p.id: p for p in self.confluence.search(changed)}
+        for start in range(0, len(ids), 50):
+            listed = ", ".join(cql_string(i) for i in ids[start : start + 50])
+            found.update(
+                (p.id, p) for p in self.confluence.search(f"({query}) AND id in ({listed})")
+            )
+        pages = [
+            p
+            for p in found.values()
+            if previous.own_version(p.id) != p.version or p.id in loud | previous.pending
+        ]
+        pages.sort(key=lambda p: (len(p.id), p.id))
+        plans = self.page_plans(pages, warnings)
+        ids_now = {p.page_id for p in plans}
+        edited = [
+            p
+            for p in pages
+            if (p.modified is None or p.modified >= since)
+            and previous.own_version(p.id) != p.version
+        ]
+        earlier, complete = self.earlier_keys(edited, previous)
+        related = [i for i in issues if str((i.prop or {}).get("page_id")) in ids_now]
+        if previous.pending or not complete:
+            # Unfinished pages, or edits too many to walk back: their issues by search.
+            known = {i.key for i in related}
+            related += [
+                i
+                for i in self.managed_issues()
+                if str((i.prop or {}).get("page_id")) in ids_now and i.key not in known
+            ]
+        return self.assemble(
+            plans, related, warnings, keys=earlier, priorities=previous.priorities or None
+        )
+
+    def earlier_keys(self, pages: Sequence[Page], previous: Cursor) -> tuple[set[str], bool]:
+        """The issue keys the pages showed before the window (rows since deleted included).
+
+        Reads each page's versions backwards, from the one before the current, until one
+        older than the cursor or one pmsync wrote (up to 5 per page). Returns the keys and
+        whether every walk ended (otherwise the caller searches the pages' issues).
+        """
+        keys: set[str] = set()
+        complete = True
+        for page in pages:
+            version = page.version - 1
+            for _ in range(5):
+                if version < 1:
+                    break
+                old = self.confluence.page_version(page.id, version)
+                if old is None:
+                    break
+                # An unreadable old version links nothing pmsync can use.
+                with contextlib.suppress(ParseError):
+                    keys.update(i.jira_key for i in self.parse(old).items if i.jira_key)
+                if old.modified is None or old.modified < previous.since:
+                    break
+                if previous.own_version(page.id) == version:
+                    break
+                version -= 1
+            else:
+                complete = False
+        return keys, complete
+
+    def advance_cursor(
+        self,
+        store: CursorStore,
+        plan: Plan,
+        result: SyncResult,
+        keys: Mapping[tuple[str, str], str],
+    ) -> SyncResult:
+        """Store the cursor after a run: its start minus the margin, and its own writes."""
+        selection = plan.selection
+        assert selection is not None
+        written = {
+            p.page_id: p.version + 1 for p in plan.pages if p.page_id in result.pages_written
+        }
+        start = selection.cursor or Cursor(since=selection.started, full_at=selection.started)
+        cursor = start.advanced(
+            started=selection.started,
+            ended=self.clock(),
+            margin=self.config.cursor_margin,
+            written=written,
+            pending=pending_pages(plan, result, keys.keys()),
+            full=selection.full,
+            zones=selection.zones,
+            priorities=selection.priorities,
+        )
+        store.save(selection.key, cursor)
+        for line in selection.missed:
+            log.warning("a full pass found what incremental runs missed: %s", line)
+        return attrs.evolve(result, missed=selection.missed)
 
     # -- the review meeting ------------------------------------------------------------
 
@@ -806,3 +1096,10 @@ class Syncer:
             return storage
 
         return write_page(self.confluence, page, edit, message=f"pmsync: {what}")
+
+
+def page_query(cql: str) -> str:
+    """The CQL that selects pages: ``cql``, limited to pages unless it names a type."""
+    if not cql:
+        return ""
+    return cql if "type" in cql.lower() else f"type = page AND ({cql})"

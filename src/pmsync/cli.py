@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import socket
 import sys
 import tomllib
 from collections import Counter
@@ -32,6 +33,7 @@ EXIT_PARTIAL = _session.EXIT_PARTIAL
 EXIT_USAGE = _session.EXIT_USAGE
 EXIT_SERVICE = _session.EXIT_SERVICE
 EXIT_LOCKED = _session.EXIT_LOCKED
+EXIT_INTERRUPTED = _session.EXIT_INTERRUPTED
 # What a shell reports for a process that SIGPIPE ended (128 + 13).
 EXIT_CLOSED_PIPE = 141
 
@@ -75,6 +77,7 @@ def main() -> None:
       2  usage or configuration error
       3  cannot reach or authenticate to a service
       4  another run of the same configuration holds the lock
+      130  interrupted (Ctrl-C); run the command again to finish
     """
 
 
@@ -153,6 +156,23 @@ def _print_postmortem(pm: object) -> None:
         click.echo("  ".join([*cells, row[5]]))
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another program listens on as a usage error naming ``--port``
+    (werkzeug would print its own advice and exit 1, which reads as a partial run)."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot listen on {host}:{port}: {exc.strerror}; choose another port, "
+                "or 0 for any free one",
+                param_hint="--port",
+            ) from None
+
+
 @main.command()
 @_FLAVOUR
 @click.option(
@@ -170,6 +190,7 @@ def emulator(flavour: str, seed: str | None, port: int) -> None:
     """
     from pmsync.testing._serve import serve  # noqa: PLC0415  (keep werkzeug off the fast path)
 
+    _check_port("127.0.0.1", port)
     serve(flavour=flavour, seed=seed, port=port)
 
 
@@ -208,6 +229,11 @@ def plan(session: _session.Session, page_ids: tuple[str, ...], cql: str | None) 
 @click.option(
     "-y", "--yes", is_flag=True, help="Apply without asking, even on an interactive terminal."
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Read every page and issue, not only what changed since the last run (with a cursor).",
+)
 def sync(
     *,
     session: _session.Session,
@@ -215,19 +241,22 @@ def sync(
     cql: str | None,
     dry_run: bool,
     yes: bool,
+    full: bool,
 ) -> int:
     """Make Jira match the pages, write keys and statuses back, and notify owners.
 
     Plans like `pmsync plan`, then applies the plan. On an interactive terminal it shows
     the plan and asks before changing anything (--yes skips the question); under cron it
     just runs. Only one run per configuration at a time: a second run exits 4. Exits 1 when
-    some changes failed (the others are applied; rerun to retry the rest).
+    some changes failed (the others are applied; rerun to retry the rest). With a cursor
+    (`cursor_page` or `cursor_file`), a run reads only what changed since the last one;
+    --full reads everything and reports what the incremental runs missed.
     """
     config, path = session.load_config()
     syncer = session.syncer(config)
     if dry_run:
         with session.status("Reading pages and issues"):
-            the_plan = syncer.plan(**_session.selection(page_ids, cql))
+            the_plan = syncer.plan(**_session.selection(page_ids, cql), full=full)
         if session.as_json:
             session.emit_json(the_plan.to_json())
         else:
@@ -235,26 +264,33 @@ def sync(
         return EXIT_PARTIAL if session.check_pages(page_ids, the_plan.pages) else EXIT_OK
     with session.lock(path):
         with session.status("Reading pages and issues"):
-            the_plan = syncer.plan(**_session.selection(page_ids, cql))
+            the_plan = syncer.plan(**_session.selection(page_ids, cql), full=full)
         missing = session.check_pages(page_ids, the_plan.pages)
         if session.metrics is not None:
             session.metrics.add_postmortems(
                 [page.postmortem for page in the_plan.pages], syncer.clock().date()
             )
         if the_plan.is_empty:
+            if the_plan.selection is not None:
+                syncer.apply(the_plan)  # nothing to write; the cursor moves on
             if session.as_json:
                 session.emit_json(_empty_result(the_plan))
             else:
                 session.say(the_plan.render(verbose=session.verbose))
             return EXIT_PARTIAL if missing else EXIT_OK
-        if not yes and _session.is_interactive():
+        if not yes and _session.is_interactive() and the_plan.to_review:
             session.echo(the_plan.render(verbose=session.verbose), err=session.as_json)
-            if not click.confirm("Apply these changes?", default=False, err=session.as_json):
+            try:
+                apply_it = click.confirm("Apply these changes?", default=False, err=session.as_json)
+            except click.Abort:  # Ctrl-C or the end of input at the question
+                session.echo("\nNot applied: nothing was changed.", err=session.as_json)
+                return EXIT_INTERRUPTED
+            if not apply_it:
                 session.echo("Not applied: nothing was changed.", err=session.as_json)
                 return EXIT_OK
         elif not session.as_json:
             session.say(the_plan.render(verbose=session.verbose))
-        changes = sum(1 for change in the_plan.changes if change.kind != "noop")
+        changes = len(the_plan.to_review)
         with session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick:
             result = syncer.apply(the_plan, progress=tick)
     if session.metrics is not None:
@@ -561,6 +597,7 @@ def serve(session: _session.Session, host: str, port: int) -> int:
     from pmsync.web import serve as run  # noqa: PLC0415
     from pmsync.web import wsgi_app  # noqa: PLC0415
 
+    _check_port(host, port)
     config, _path = session.load_config()
     syncer = session.syncer(config)
     app = wsgi_app(

@@ -7,6 +7,7 @@ credentials come from the environment (see :meth:`pmsync.Syncer.from_env`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -62,6 +63,30 @@ def _status_map(value: Mapping[str, Any] | None) -> Mapping[str, Status]:
                 key=f"status_map.{word}",
             ) from None
     return MappingProxyType(out)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(value: Any, key: str) -> dt.timedelta:
+    """A duration: a timedelta, or text such as ``5m``, ``24h``, ``1d`` (TOML has none)."""
+    if isinstance(value, dt.timedelta):
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(
+            f"{value!r} is not a duration; write a number and a unit: 5m, 24h, 1d", key=key
+        )
+    return dt.timedelta(**{_UNIT[match[2]]: int(match[1])})
+
+
+def _margin(value: Any) -> dt.timedelta:
+    return _duration(value, "cursor_margin")
+
+
+def _full_every(value: Any) -> dt.timedelta:
+    return _duration(value, "full_every")
 
 
 def _days(value: Any) -> tuple[str, ...]:
@@ -182,6 +207,16 @@ class Config:
         review: The review meeting's digest and roll-up page (:class:`ReviewSettings`).
         date_order: How to read ambiguous numeric dates on pages: ``DMY`` or ``MDY``.
         columns: Extra header names per field, added to the built-in vocabulary.
+        confluence_api: Which Confluence REST API reads and writes pages: ``auto`` (v2
+            on Cloud, v1 on Server/Data Center, switching once if the site answers 404 to
+            v2 or 410 to v1), ``v1`` or ``v2``. CQL search is always v1.
+        cursor_page: The id of a Confluence page whose content property keeps this
+            configuration's cursor, so that reruns read only what changed (every machine
+            sees it). See docs/sync.md, "Incremental reruns and the full pass".
+        cursor_file: A local file for the cursor instead (one machine only).
+        cursor_margin: How far before the last run's start a rerun looks (clock skew,
+            search indexes that lag); ``5m`` by default.
+        full_every: How often a rerun reads everything instead of what changed; ``24h``.
         metrics_file: Where ``sync``, ``remind`` and ``report`` write Prometheus metrics
             (the same as ``--metrics-file``), for node_exporter's textfile collector.
         ca_bundle: A CA bundle (PEM file) to verify TLS certificates with, for networks
@@ -210,6 +245,11 @@ class Config:
     reminders: ReminderPolicy = attrs.field(factory=ReminderPolicy)
     date_order: Literal["DMY", "MDY"] | None = None
     columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns, eq=False)
+    confluence_api: Literal["auto", "v1", "v2"] = "auto"
+    cursor_page: str | None = None
+    cursor_file: str | None = None
+    cursor_margin: dt.timedelta = attrs.field(default=dt.timedelta(minutes=5), converter=_margin)
+    full_every: dt.timedelta = attrs.field(default=dt.timedelta(hours=24), converter=_full_every)
     metrics_file: str | None = None
     ca_bundle: str | None = None
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
@@ -237,8 +277,20 @@ class Config:
                 raise ConfigError(
                     f"{owner!r} is not one of page, jira, report", key=f"ownership.{field}"
                 )
+        if self.cursor_page is not None and not str(self.cursor_page).isdigit():
+            raise ConfigError(
+                f"{self.cursor_page!r} is not a Confluence page id (digits only)",
+                key="cursor_page",
+            )
+        for name in ("cursor_margin", "full_every"):
+            if getattr(self, name) < dt.timedelta():
+                raise ConfigError("must not be negative", key=name)
         if self.date_order not in (None, "DMY", "MDY"):
             raise ConfigError(f"{self.date_order!r} is not DMY or MDY", key="date_order")
+        if self.confluence_api not in ("auto", "v1", "v2"):
+            raise ConfigError(
+                f"{self.confluence_api!r} is not auto, v1 or v2", key="confluence_api"
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Config:

@@ -15,6 +15,7 @@ This module exists on its own to avoid import loops; it imports nothing from pms
     │   ├── AuthError        401/403: credentials missing, wrong or not allowed
     │   ├── NotFoundError    404: the page or issue does not exist (or is hidden)
     │   └── RateLimitError   429 after the retry budget ran out (retry_after)
+    │       └── QuotaExhaustedError  asked to wait longer than the run allows; run stopped
     ├── ConflictError        the page changed under pmsync too often to write back (page)
     ├── LockError            another run holds the lock (path)
     └── ApplyError           one change of a plan failed (page, item, issue, cause)
@@ -36,6 +37,7 @@ __all__ = [
     "NotFoundError",
     "ParseError",
     "PmsyncError",
+    "QuotaExhaustedError",
     "RateLimitError",
     "ServiceError",
 ]
@@ -120,6 +122,27 @@ class RateLimitError(ServiceError):
     ) -> None:
         super().__init__(message, service=service, status=status, url=url)
         self.retry_after = retry_after
+
+
+class QuotaExhaustedError(RateLimitError):
+    """A service asked pmsync to wait longer than a run may (an hourly quota ran out).
+
+    The run stops cleanly: no request is sent after this one, so no page is left
+    half-written, and the next run picks up where this one stopped. ``reason`` is the
+    service's ``RateLimit-Reason``, when it gave one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        url: str | None = None,
+        retry_after: float | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message, service=service, url=url, retry_after=retry_after)
+        self.reason = reason
 
 
 class ConflictError(PmsyncError):

@@ -75,6 +75,9 @@ def test_notebook_renders_the_plan_as_an_html_table(executed: nbformat.NotebookN
     assert 1 == len(plans)
     assert "<table>" in plans[0]
     assert "create" in plans[0]
+    # Owners by name, as the team reviews them; Cloud account ids stay in the JSON.
+    assert "owner: - → Alice Chen" in plans[0]
+    assert "5b10ac8d82e05b22cc7d" not in plans[0]
 
 
 def test_notebook_renders_the_report_and_dataframes(executed: nbformat.NotebookNode) -> None:

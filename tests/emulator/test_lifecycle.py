@@ -54,7 +54,7 @@ def test_start_twice_is_an_error() -> None:
 
 def test_state_survives_a_restart() -> None:
     """stop() keeps the state; start() serves it again (on a new port)."""
-    emu = Emulator()
+    emu = Emulator(v1_pages="ok")
     page_id = emu.add_page("SRE", "Kept", "<p>x</p>")
     with emu:
         assert "Kept" == emu.confluence().get_page_by_id(page_id)["title"]

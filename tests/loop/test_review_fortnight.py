@@ -233,7 +233,9 @@ def test_two_reviews_at_the_same_moment_post_one_digest(emu, world):
     results = []
 
     def the_other_machine(record) -> None:
-        if not results and record.path.endswith(f"/property/{REVIEW_PROPERTY}"):
+        v1 = record.path.endswith(f"/property/{REVIEW_PROPERTY}")
+        v2 = record.path.endswith("/properties") and record.query.get("key") == REVIEW_PROPERTY
+        if not results and (v1 or v2):  # Cloud reads content properties through REST v2
             results.append(None)  # once: the other review's own reads come here too
             results.append(other.review())
 
@@ -339,7 +341,8 @@ def test_the_page_is_well_formed_and_renders_tables(emu, world):
     world["syncer"].review()
     page = rollup(emu)
     etree.fromstring(f'<r xmlns:ac="urn:ac" xmlns:ri="urn:ri">{page["storage"]}</r>')
-    view = emu.confluence().get_page_by_id(page["id"], expand="body.view")["body"]["view"]
+    read = emu.confluence().get(f"api/v2/pages/{page['id']}", params={"body-format": "view"})
+    view = read["body"]["view"]
     tree = etree.fromstring(f'<r xmlns:ac="urn:ac" xmlns:ri="urn:ri">{view["value"]}</r>')
     tables = tree.findall(".//table")
     assert 2 == len(tables)

@@ -16,9 +16,17 @@ def flavour(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=[0, 5], ids=["consistent", "search-lag"])
+def search_lag(request: pytest.FixtureRequest) -> float:
+    """Jira Cloud's search lags behind writes; every sync test also runs with a lag of
+    5 s, longer than any test, so that no issue written in a test is ever found by a
+    search that does not reconcile it."""
+    return float(request.param)
+
+
 @pytest.fixture
-def emu(flavour: str) -> Iterator[Emulator]:
-    with Emulator(flavour=flavour) as emulator:
+def emu(flavour: str, search_lag: float) -> Iterator[Emulator]:
+    with Emulator(flavour=flavour, search_lag=search_lag) as emulator:
         if flavour == "cloud":
             emulator.add_user(
                 account_id=ALICE,

@@ -108,9 +108,16 @@ def mutating(emu: Emulator) -> list[str]:
     return [f"{r.method} {r.path}" for r in emu.requests if r.mutating]
 
 
+def is_page_property(path: str) -> bool:
+    """A page content-property request: REST v1 (Server/DC) or v2 (Cloud)."""
+    return ("/wiki/rest/api/content/" in path and "/property" in path) or (
+        "/wiki/api/v2/pages/" in path and "/properties" in path
+    )
+
+
 def changes_made(emu: Emulator) -> list[str]:
     """The mutating requests other than taking and releasing page leases."""
-    return [m for m in mutating(emu) if "/wiki/rest/api/content/" not in m or "/property" not in m]
+    return [m for m in mutating(emu) if not is_page_property(m)]
 
 
 def by_summary(emu: Emulator) -> dict[str, dict]:

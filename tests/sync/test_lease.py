@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
-from sync_helpers import ALICE, BOB, by_summary, make_syncer, row, table_page
+from sync_helpers import ALICE, BOB, by_summary, is_page_property, make_syncer, row, table_page
 
 import pmsync
 from pmsync._diff import restrict
@@ -62,7 +62,7 @@ class TestLease:
         syncer.sync(page_ids=[page_id])
         emu.clear_requests()
         syncer.sync(page_ids=[page_id])
-        assert [] == [r.path for r in emu.requests if "/property" in r.path]
+        assert [] == [r.path for r in emu.requests if is_page_property(r.path)]
 
 
 class TestSlowRuns:
@@ -81,7 +81,7 @@ class TestSlowRuns:
         page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
         result = self._slow_syncer(emu, config).sync(page_ids=[page_id])
         assert result.ok, result.errors
-        renewals = [r for r in emu.requests if r.method == "PUT" and LEASE_KEY in r.path]
+        renewals = [r for r in emu.requests if r.method == "PUT" and is_page_property(r.path)]
         assert renewals
         assert 1 == len(result.created)
 
@@ -89,7 +89,7 @@ class TestSlowRuns:
         page_id = _page(emu, [row("Add a disk usage alert", ALICE)])
 
         def take_over(record):
-            if record.method == "POST" and record.path.endswith("/property"):
+            if record.method == "POST" and is_page_property(record.path):
                 emu.set_content_property(page_id, LEASE_KEY, _lease(run="r2", host="other"))
 
         emu.add_request_listener(take_over)

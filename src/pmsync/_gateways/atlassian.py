@@ -1,7 +1,11 @@
 """Thin gateways over atlassian-python-api: Confluence pages and Jira issues.
 
 Each method is one REST conversation (paged where the API pages) and returns pmsync
-values. Requests go through :class:`~pmsync._gateways._transport.Transport`, which retries
+values. Confluence pages are read and written through REST v2 on Cloud (Atlassian
+retired the v1 page endpoints there) and v1 on Server/Data Center; CQL search is v1
+everywhere. Jira's search on Cloud is eventually consistent, so the gateway names the
+issues it wrote this run in ``reconcileIssues`` on later searches. Requests go through
+:class:`~pmsync._gateways._transport.Transport`, which retries
 what is safe to retry and turns vendor errors into pmsync errors. Nothing here decides
 what to change: that is the planner's job.
 """
@@ -11,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
+import requests
 
-from pmsync._gateways._transport import RetryPolicy, Transport, error_message
+from pmsync._gateways._transport import Pacing, RetryPolicy, Transport, error_message
 from pmsync._model import CreateOutcome, JiraIssue, JiraUser, Page, Person, Status, Transition
 from pmsync._quote import cql_string, jql_string
 from pmsync.exceptions import NotFoundError, ServiceError
@@ -47,8 +52,12 @@ ISSUE_FIELDS = (
     "created",
     "updated",
     "resolutiondate",
+    "issuetype",
 )
 _PAGE_BATCH = 50
+#: Jira takes at most this many ids in ``reconcileIssues``.
+_RECONCILE_MAX = 50
+ConfluenceApi = Literal["auto", "v1", "v2"]
 _CATEGORY = {"new": Status.TODO, "indeterminate": Status.IN_PROGRESS, "done": Status.DONE}
 
 
@@ -139,30 +148,127 @@ def issue_from_json(raw: Mapping[str, Any], *, base_url: str) -> JiraIssue:
         updated=_parse_datetime(fields.get("updated")),
         prop=properties.get(PROPERTY_KEY) if isinstance(properties, Mapping) else None,
         url=f"{base_url}/browse/{raw['key']}",
+        issue_type=(fields.get("issuetype") or {}).get("name"),
         resolution=resolution.get("name") if isinstance(resolution, Mapping) else None,
         due_moves=due_moves(changelog) if isinstance(changelog, Mapping) else None,
     )
 
 
 class ConfluenceGateway:
-    """Read and write Confluence pages through a real ``atlassian.Confluence`` client."""
+    """Read and write Confluence pages through a real ``atlassian.Confluence`` client.
 
-    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
-        self.http = Transport(client, "confluence", policy)
+    ``cloud`` says which page API ``api="auto"`` starts with: REST v2 on Cloud, v1 on
+    Server/Data Center. ``"auto"`` switches once (and logs it) when v2 answers 404 for
+    want of the API or v1 answers 410 Gone; ``"v1"`` or ``"v2"`` force one.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        policy: RetryPolicy | None = None,
+        *,
+        cloud: bool = False,
+        api: ConfluenceApi = "auto",
+        pacing: Pacing | None = None,
+    ) -> None:
+        self.http = Transport(client, "confluence", policy, pacing)
+        self.api = api
+        #: The page API in use: ``"v1"`` or ``"v2"``.
+        self.pages_api: Literal["v1", "v2"] = ("v2" if cloud else "v1") if api == "auto" else api
+        self._space_keys: dict[str, str | None] = {}
+        self._switched = False  # "auto" switches at most once per run
+        # REST v2 writes a property by its id: (page id, key) -> id, as last seen
+        self._property_ids: dict[tuple[str, str], str] = {}
 
     def _page(self, raw: Mapping[str, Any]) -> Page:
         links = raw.get("_links") or {}
         base = str(links.get("base") or self.http.base_url)
         webui = links.get("webui")
+        body = raw.get("body") or {}
+        author = person_from_user((raw.get("history") or {}).get("createdBy"))
+        if raw.get("authorId"):  # REST v2
+            author = Person(account_id=str(raw["authorId"]))
+        version = raw.get("version") or {}  # v1 says when, v2 createdAt
         return Page(
             id=str(raw["id"]),
             title=str(raw.get("title") or ""),
             version=int((raw.get("version") or {}).get("number") or 1),
-            storage=str(((raw.get("body") or {}).get("storage") or {}).get("value") or ""),
+            storage=str((body.get("storage") or {}).get("value") or ""),
             space=(raw.get("space") or {}).get("key"),
             url=f"{base}{webui}" if webui else f"{base}/pages/viewpage.action?pageId={raw['id']}",
-            author=person_from_user((raw.get("history") or {}).get("createdBy")),
+            author=author,
+            modified=_parse_datetime(version.get("when") or version.get("createdAt")),
         )
+
+    def _page_request(
+        self,
+        method: str,
+        page_id: str,
+        *,
+        body: Any = None,
+        accept: Collection[int] = (),
+        version: int | None = None,
+    ) -> requests.Response:
+        """One page read or write through the page API in use, switching once if told.
+
+        ``version`` reads that earlier version of the page instead of the current one.
+        """
+        for _ in range(2):
+            api = self.pages_api
+            params: dict[str, Any] | None = None
+            if api == "v2":
+                path = f"api/v2/pages/{page_id}"
+                if method == "GET":
+                    params = {"body-format": "storage"}
+            else:
+                path = f"rest/api/content/{page_id}"
+                if method == "GET":
+                    params = {"expand": "body.storage,version,space"}
+                    if version is not None:
+                        params["status"] = "historical"
+            if params is not None and version is not None:
+                params["version"] = version
+            response = self.http.request(
+                method,
+                path,
+                params=params,
+                body=body(api) if callable(body) else body,
+                idempotent=True,
+                accept=(*accept, 404, 410),
+            )
+            gone = response.status_code == 410 and api == "v1"
+            missing = response.status_code == 404 and api == "v2" and not _v2_error(response)
+            if not (gone or missing) or self._switched:
+                break
+            if self.api != "auto":
+                hint = (
+                    'it has retired the v1 page API: set confluence_api = "v2" (or "auto")'
+                    if gone
+                    else 'it has no REST v2: set confluence_api = "v1" (or "auto")'
+                )
+                raise ServiceError(
+                    f"confluence: {method} /{path} answered {response.status_code}: "
+                    f"{error_message(response)}. This Confluence site does not serve pages "
+                    f"through {api}; {hint} in the configuration, or upgrade pmsync.",
+                    service="confluence",
+                    status=response.status_code,
+                )
+            self.pages_api = "v2" if api == "v1" else "v1"
+            self._switched = True
+            log.info(
+                "Confluence answered %s to %s /%s: using REST %s for pages for this run",
+                response.status_code,
+                method,
+                path,
+                self.pages_api,
+            )
+        if response.status_code in (404, 410) and response.status_code not in accept:
+            message = error_message(response)
+            text = f"confluence: {method} page {page_id} answered {response.status_code}: {message}"
+            if response.status_code == 404:
+                raise NotFoundError(text, service="confluence", status=404)
+            raise ServiceError(text, service="confluence", status=410)
+        return response
 
     def search(self, cql: str, *, history: bool = False) -> Iterator[Page]:
         """Every page matching ``cql``, bodies included, 50 per request.
@@ -218,13 +324,19 @@ class ConfluenceGateway:
         return [found[i] for i in unique if i in found], [i for i in unique if i not in found]
 
     def get_page(self, page_id: str) -> Page:
-        """Read one page with its body and version."""
-        raw = self.http.json(
-            "GET",
-            f"rest/api/content/{page_id}",
-            params={"expand": "body.storage,version,space"},
-        )
-        return self._page(raw)
+        """Read one page with its body, version and space key.
+
+        REST v2 names the space by id; its key is read once per space and run.
+        """
+        raw = self._page_request("GET", page_id).json()
+        page = self._page(raw)
+        space_id = raw.get("spaceId")
+        if page.space is None and space_id:
+            if space_id not in self._space_keys:
+                space = self.http.json("GET", f"api/v2/spaces/{space_id}") or {}
+                self._space_keys[space_id] = str(space.get("key") or "") or None
+            page = attrs.evolve(page, space=self._space_keys[space_id])
+        return page
 
     def update_page(self, page: Page, storage: str, *, message: str) -> Page | None:
         """Write ``storage`` as version ``page.version + 1``.
@@ -232,25 +344,48 @@ class ConfluenceGateway:
         Returns the new page, or ``None`` when Confluence answers 409: someone saved a
         newer version first, and nothing was written.
         """
-        body = {
-            "id": page.id,
-            "type": "page",
-            "title": page.title,
-            "version": {"number": page.version + 1, "minorEdit": True, "message": message},
-            "body": {"storage": {"value": storage, "representation": "storage"}},
-        }
-        response = self.http.request(
-            "PUT", f"rest/api/content/{page.id}", body=body, idempotent=True, accept=(409,)
-        )
+
+        def body(api: str) -> dict[str, Any]:
+            version = {"number": page.version + 1, "minorEdit": True, "message": message}
+            if api == "v2":
+                return {
+                    "id": page.id,
+                    "status": "current",
+                    "title": page.title,
+                    "body": {"representation": "storage", "value": storage},
+                    "version": version,
+                }
+            return {
+                "id": page.id,
+                "type": "page",
+                "title": page.title,
+                "version": version,
+                "body": {"storage": {"value": storage, "representation": "storage"}},
+            }
+
+        response = self._page_request("PUT", page.id, body=body, accept=(409,))
         if response.status_code == 409:
             log.info(
                 "page %s: version %s is stale (%s)", page.id, page.version, error_message(response)
             )
             return None
         raw = response.json()
-        if "body" not in raw:
+        if not (raw.get("body") or {}).get("storage"):
             return attrs.evolve(page, version=page.version + 1, storage=storage)
+        return attrs.evolve(self._page(raw), space=page.space, author=page.author)
+
+    def page_version(self, page_id: str, version: int) -> Page | None:
+        """An earlier version of a page with its body, or None when it has no such version."""
+        try:
+            raw = self._page_request("GET", page_id, version=version).json()
+        except NotFoundError:
+            return None
         return self._page(raw)
+
+    def time_zone(self) -> str | None:
+        """The time zone Confluence reads this account's CQL dates in, when it says."""
+        raw = self.http.json("GET", "rest/api/user/current") or {}
+        return raw.get("timeZone") or None
 
     # -- pages pmsync keeps itself (the review's roll-up page) --------------------------
 
@@ -294,6 +429,11 @@ class ConfluenceGateway:
 
     def content_property(self, page_id: str, key: str) -> tuple[Any, int] | None:
         """A content property's value and version number, or None when it is not set."""
+        if self.pages_api == "v2":
+            found = self._property_v2(page_id, key)
+            if found is None:
+                return None
+            return found.get("value"), int((found.get("version") or {}).get("number") or 1)
         try:
             raw = self.http.json("GET", f"rest/api/content/{page_id}/property/{key}")
         except NotFoundError:
@@ -311,6 +451,7 @@ class ConfluenceGateway:
         return self.put_content_property(page_id, key, value, version=version or 0) is not None
 
     # -- content properties (the per-page lease, docs/sync.md) -------------------------
+    # REST v2 on Cloud (found by key, written by id), v1 on Server/Data Center.
 
     def put_content_property(
         self, page_id: str, key: str, value: Any, *, version: int
@@ -321,42 +462,104 @@ class ConfluenceGateway:
         there first; nothing was written). Creating is a POST: a replay after a lost
         answer meets its own property and answers 409, which reads as "taken".
         """
-        if version == 0:
-            response = self.http.request(
-                "POST",
-                f"rest/api/content/{page_id}/property",
-                body={"key": key, "value": value},
-                accept=(409,),
-            )
+        body: dict[str, Any] = {"key": key, "value": value}
+        if version:
+            body["version"] = {"number": version + 1, "minorEdit": True}
+        if self.pages_api == "v2":
+            base = f"api/v2/pages/{page_id}/properties"
+            if version == 0:
+                path, method = base, "POST"
+            else:
+                property_id = self._property_ids.get((page_id, key))
+                if property_id is None:
+                    current = self._property_v2(page_id, key)
+                    if current is None or (current.get("version") or {}).get("number") != version:
+                        return None  # gone or moved on: someone else wrote it
+                    property_id = str(current["id"])
+                path, method = f"{base}/{property_id}", "PUT"
+        elif version == 0:
+            path, method = f"rest/api/content/{page_id}/property", "POST"
         else:
-            response = self.http.request(
-                "PUT",
-                f"rest/api/content/{page_id}/property/{key}",
-                body={
-                    "key": key,
-                    "value": value,
-                    "version": {"number": version + 1, "minorEdit": True},
-                },
-                accept=(409,),
-            )
-        if response.status_code == 409:
+            path, method = f"rest/api/content/{page_id}/property/{key}", "PUT"
+        # 409: another writer got there first; 404 (v2, by id): it was deleted meanwhile
+        response = self.http.request(
+            method, path, body=body, accept=(409, 404) if method == "PUT" else (409,)
+        )
+        if response.status_code in (404, 409):
+            self._property_ids.pop((page_id, key), None)
             return None
-        return int((response.json().get("version") or {}).get("number") or version + 1)
+        written = response.json()
+        if self.pages_api == "v2" and written.get("id") is not None:
+            self._property_ids[(page_id, key)] = str(written["id"])
+        return int((written.get("version") or {}).get("number") or version + 1)
 
     def delete_content_property(self, page_id: str, key: str) -> None:
         """Delete a content property (absent already: nothing to do)."""
+        if self.pages_api == "v2":
+            property_id = self._property_ids.pop((page_id, key), None)
+            if property_id is None:
+                current = self._property_v2(page_id, key)
+                property_id = None if current is None else str(current["id"])
+                self._property_ids.pop((page_id, key), None)
+            if property_id is not None:
+                self.http.request(
+                    "DELETE", f"api/v2/pages/{page_id}/properties/{property_id}", accept=(404,)
+                )
+            return
         self.http.request("DELETE", f"rest/api/content/{page_id}/property/{key}", accept=(404,))
 
+    def _property_v2(self, page_id: str, key: str) -> Mapping[str, Any] | None:
+        """The page's property ``key`` as REST v2 shows it (with its id), or None."""
+        found = self.http.json("GET", f"api/v2/pages/{page_id}/properties", params={"key": key})
+        results = (found or {}).get("results") or []
+        if not results:
+            self._property_ids.pop((page_id, key), None)
+            return None
+        found_property: Mapping[str, Any] = results[0]
+        self._property_ids[(page_id, key)] = str(found_property["id"])
+        return found_property
+
     # -- end of content properties ---------------------------------------------------
+
+
+def _v2_error(response: requests.Response) -> bool:
+    """Whether an error answer is REST v2's own (a list of errors), not a missing route."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("errors"), list)
 
 
 class JiraGateway:
     """Read and write Jira issues through a real ``atlassian.Jira`` client."""
 
-    def __init__(self, client: Any, policy: RetryPolicy | None = None) -> None:
-        self.http = Transport(client, "jira", policy)
+    def __init__(
+        self, client: Any, policy: RetryPolicy | None = None, *, pacing: Pacing | None = None
+    ) -> None:
+        self.http = Transport(client, "jira", policy, pacing)
         self.cloud = bool(getattr(client, "cloud", False))
         self._users: dict[str, list[JiraUser]] = {}
+        # Jira Cloud's search lags behind writes: the ids of the issues this run wrote,
+        # newest last, go into reconcileIssues so that later searches see them.
+        self._ids: dict[str, str] = {}
+        self._written: dict[str, None] = {}
+
+    def _wrote(self, key: str, issue_id: str | None = None) -> None:
+        """Remember a write to an issue, so that later searches reconcile it."""
+        if issue_id:
+            self._ids[key] = issue_id
+        found = self._ids.get(key)
+        if found:
+            self._written.pop(found, None)
+            self._written[found] = None
+
+    def reconcile_ids(self, *, every: bool = False) -> list[list[str]]:
+        """The ``reconcileIssues`` of each Cloud search to run: the ids written this run,
+        newest first, at most 50 per search; only the newest 50 unless ``every``."""
+        newest = list(reversed(self._written))
+        chunks = [newest[i : i + _RECONCILE_MAX] for i in range(0, len(newest), _RECONCILE_MAX)]
+        return (chunks if every else chunks[:1]) or [[]]
 
     @property
     def base_url(self) -> str:
@@ -371,12 +574,18 @@ class JiraGateway:
         *,
         fields: Iterable[str] = ISSUE_FIELDS,
         page_size: int = 100,
+        reconcile_all: bool = False,
         expand: str | None = None,
     ) -> Iterator[JiraIssue]:
         """Every issue matching ``jql``, with the planner's fields and the pmsync property.
 
         Cloud pages with ``nextPageToken`` on ``search/jql``; Server/DC with ``startAt`` on
-        ``search`` (Cloud removed that endpoint). ``expand`` is Jira's (``changelog``).
+        ``search`` (Cloud removed that endpoint). Cloud's search lags behind writes, so
+        it names the newest 50 issues this gateway wrote in ``reconcileIssues``; with
+        ``reconcile_all`` it runs once per 50 written issues, so that none is missed.
+        An issue written by someone else seconds ago may still be missing: absent from
+        a search means "not known yet", never "does not exist". ``expand`` is Jira's
+        (``changelog``).
         """
         params: dict[str, Any] = {
             "jql": jql,
@@ -387,14 +596,13 @@ class JiraGateway:
         if expand:
             params["expand"] = expand
         if self.cloud:
-            while True:
-                body = self.http.json("GET", "rest/api/2/search/jql", params=params) or {}
-                for raw in body.get("issues") or ():
-                    yield issue_from_json(raw, base_url=self.base_url)
-                token = body.get("nextPageToken")
-                if not token or body.get("isLast") or not body.get("issues"):
-                    return
-                params["nextPageToken"] = token
+            seen: set[str] = set()
+            for reconcile in self.reconcile_ids(every=reconcile_all):
+                for issue in self._search_jql(params, reconcile):
+                    if issue.key not in seen:
+                        seen.add(issue.key)
+                        yield issue
+            return
         start = 0
         while True:
             params["startAt"] = start
@@ -414,10 +622,39 @@ class JiraGateway:
                 return
             issues = body.get("issues") or []
             for raw in issues:
-                yield issue_from_json(raw, base_url=self.base_url)
+                yield self._issue(raw)
             start += len(issues)
             if not issues or start >= int(body.get("total") or 0):
                 return
+
+    def _search_jql(self, params: Mapping[str, Any], reconcile: list[str]) -> Iterator[JiraIssue]:
+        """One Cloud ``search/jql`` conversation, paged, reconciling ``reconcile``."""
+        query = dict(params)
+        while True:
+            if reconcile:  # ids are JSON numbers: only the POST form carries them plainly
+                request = {
+                    **query,
+                    "fields": str(query["fields"]).split(","),
+                    "properties": [PROPERTY_KEY],
+                    "reconcileIssues": [int(i) for i in reconcile],
+                }
+                body = self.http.json(
+                    "POST", "rest/api/2/search/jql", body=request, idempotent=True
+                )
+            else:
+                body = self.http.json("GET", "rest/api/2/search/jql", params=query)
+            body = body or {}
+            for raw in body.get("issues") or ():
+                yield self._issue(raw)
+            token = body.get("nextPageToken")
+            if not token or body.get("isLast") or not body.get("issues"):
+                return
+            query["nextPageToken"] = token
+
+    def _issue(self, raw: Mapping[str, Any]) -> JiraIssue:
+        if raw.get("id"):
+            self._ids[str(raw["key"])] = str(raw["id"])
+        return issue_from_json(raw, base_url=self.base_url)
 
     def managed(self, project: str, label: str, *, history: bool = False) -> list[JiraIssue]:
         """Every issue pmsync manages in ``project`` (found by its label), paged.
@@ -428,8 +665,20 @@ class JiraGateway:
         jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
         if history:
             fields = (*ISSUE_FIELDS, "resolution")
-            return list(self.search(jql + " ORDER BY key ASC", fields=fields, expand="changelog"))
-        return list(self.search(jql + " ORDER BY key ASC"))
+            return list(
+                self.search(
+                    jql + " ORDER BY key ASC",
+                    fields=fields,
+                    expand="changelog",
+                    reconcile_all=True,
+                )
+            )
+        return list(self.search(jql + " ORDER BY key ASC", reconcile_all=True))
+
+    def time_zone(self) -> str | None:
+        """The time zone Jira reads this account's JQL dates in (its profile's)."""
+        raw = self.http.json("GET", "rest/api/2/myself") or {}
+        return raw.get("timeZone") or None
 
     def recently_created(self, project: str, label: str, *, minutes: int) -> list[JiraIssue]:
         """The newest managed issues created in the last ``minutes``: one request, at most 100.
@@ -454,7 +703,7 @@ class JiraGateway:
             f"rest/api/2/issue/{key}",
             params={"fields": ",".join(ISSUE_FIELDS), "properties": PROPERTY_KEY},
         )
-        return issue_from_json(raw, base_url=self.base_url)
+        return self._issue(raw)
 
     def find_users(self, query: str) -> list[JiraUser]:
         """Users matching a name, username or email (cached per gateway)."""
@@ -492,10 +741,51 @@ class JiraGateway:
         users = self._users[cache_key]
         return users[0] if users else None
 
+    def users_by_account(self, account_ids: Iterable[str]) -> dict[str, JiraUser]:
+        """Cloud users by account id, in one request per 50 ids (``user/bulk``).
+
+        Ids Jira does not know are left out. Shares its cache with :meth:`user_by_account`,
+        so a later look-up of the same account (a Slack notice's email) costs nothing.
+        """
+        ids = list(dict.fromkeys(account_ids))
+        wanted = [a for a in ids if f"account:{a}" not in self._users]
+        for start in range(0, len(wanted), 50):
+            chunk = wanted[start : start + 50]
+            found: dict[str, JiraUser] = {}
+            offset = 0
+            while True:
+                params = {"accountId": chunk, "startAt": offset, "maxResults": len(chunk)}
+                body = self.http.json("GET", "rest/api/2/user/bulk", params=params) or {}
+                values = body.get("values") or []
+                found.update((user.id, user) for user in map(self._user, values))
+                offset += len(values)
+                if body.get("isLast", True) or not values:
+                    break
+            for account_id in chunk:
+                user = found.get(account_id)
+                self._users[f"account:{account_id}"] = [user] if user else []
+        return {a: users[0] for a in ids if (users := self._users[f"account:{a}"])}
+
     def priorities(self) -> frozenset[str]:
-        """The names of Jira's priorities (one request, cached)."""
+        """The names of Jira's priorities (cached): ``priority/search``, paged, on Cloud
+        (its ``GET priority`` is gone from the current API); ``GET priority`` on Server/DC."""
         if "priorities" not in self._users:
-            raw = self.http.json("GET", "rest/api/2/priority") or []
+            raw: list[Any] = []
+            if self.cloud:
+                start = 0
+                while True:
+                    page = self.http.json(
+                        "GET",
+                        "rest/api/3/priority/search",
+                        params={"startAt": start, "maxResults": 50},
+                    )
+                    values = (page or {}).get("values") or []
+                    raw += values
+                    start += len(values)
+                    if not values or (page or {}).get("isLast", True):
+                        break
+            else:
+                raw = self.http.json("GET", "rest/api/2/priority") or []
             self._users["priorities"] = [
                 JiraUser(id=str(p.get("name"))) for p in raw if isinstance(p, Mapping)
             ]
@@ -569,6 +859,8 @@ class JiraGateway:
                     outcomes.append(CreateOutcome(None, errors[index]))
                 else:
                     raw = next(created, None)
+                    if raw:
+                        self._wrote(str(raw["key"]), str(raw.get("id") or ""))
                     outcomes.append(
                         CreateOutcome(str(raw["key"]))
                         if raw
@@ -579,12 +871,14 @@ class JiraGateway:
     def edit(self, key: str, fields: Mapping[str, Any]) -> None:
         """Set fields of one issue (one PUT, all fields together; notifies watchers)."""
         self.http.request("PUT", f"rest/api/2/issue/{key}", body={"fields": dict(fields)})
+        self._wrote(key)
 
     def set_property(self, key: str, value: Mapping[str, Any]) -> None:
         """Store the pmsync entity property (a PUT: idempotent, safe to retry)."""
         self.http.request(
             "PUT", f"rest/api/2/issue/{key}/properties/{PROPERTY_KEY}", body=dict(value)
         )
+        self._wrote(key)
 
     def transition(self, key: str, transition_id: str) -> None:
         """Move an issue through one transition (a POST: never replayed blindly)."""
@@ -593,6 +887,7 @@ class JiraGateway:
             f"rest/api/2/issue/{key}/transitions",
             body={"transition": {"id": transition_id}},
         )
+        self._wrote(key)
 
     def comment(self, key: str, text: str) -> None:
         """Add a comment (wiki markup) to an issue."""

@@ -1,9 +1,11 @@
 """The emulator's WSGI application: one site, three services, faults and a request log.
 
-Every request goes through the same steps: pick the service by path (``/slack/api/``,
-the Confluence context path, else Jira), apply scripted latency and fault statuses,
-authenticate as that service does, route, apply ``drop_after``, run the handler, and log
-a :class:`RequestRecord`. Handlers live in the per-service HTTP modules.
+Every request goes through the same steps: on Cloud, take the API gateway's prefix
+(``/ex/jira/{cloudId}``, ``/ex/confluence/{cloudId}``) off the path; pick the service by
+path (``/slack/api/``, the Confluence context path, else Jira), apply scripted latency,
+fault statuses and the request quota, authenticate as that service does, route, apply
+``drop_after``, run the handler, add the ``X-RateLimit-*`` headers (Jira and Confluence)
+and log a :class:`RequestRecord`. Handlers live in the per-service HTTP modules.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -120,9 +124,13 @@ class Credentials:
     token: str
     slack_token: str
     user: User
+    cloud_id: str = ""
 
     def __repr__(self) -> str:
         return f"Credentials(flavour={self.flavour!r}, email={self.email!r}, tokens=<hidden>)"
+
+
+_GATEWAY = re.compile(r"^/ex/(jira|confluence)/([^/]+)(/.*)?$")
 
 
 def _same(given: str, expected: str) -> bool:
@@ -158,21 +166,42 @@ class EmulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Serve one request (WSGI)."""
+        wsgi = environ  # (named apart from os.environ: these are WSGI keys, not variables)
+        gateway = _GATEWAY.match(wsgi.get("PATH_INFO", ""))
+        if gateway and self._credentials.flavour == "cloud":
+            # api.atlassian.com/ex/{product}/{cloudId}/...: the site's own paths behind it.
+            wsgi["pmsync.original_path"] = wsgi["PATH_INFO"]
+            wsgi["PATH_INFO"] = gateway.group(3) or "/"
+            wsgi["pmsync.gateway"] = gateway.group(1)
         request = Request(environ)
+        if request.path == "/_edge/tenant_info":
+            response = Response(
+                json.dumps({"cloudId": self._credentials.cloud_id}),
+                content_type="application/json",
+            )
+            self._log(request, "jira", 200, mutating=False)
+            return response(environ, start_response)
         name = self._service_name(request.path)
         service = self._services[name]
         delay = self._faults.delay_for(name)
         if delay:
             time.sleep(delay)
-        outcome: dict[str, Any] = {"mutating": False, "drop": None}
+        outcome: dict[str, Any] = {"mutating": False, "drop": None, "limits": {}}
         try:
-            response = self._respond(request, name, service, outcome)
+            if gateway and (
+                gateway.group(2) != self._credentials.cloud_id or gateway.group(1) != name
+            ):
+                response = service.not_found(request)
+            else:
+                response = self._respond(request, name, service, outcome)
         except DroppedConnectionError:
             self._log(request, name, None, mutating=True)
             raise
         except Exception:
             _log.exception("emulator: %s %s failed", request.method, request.path)
             response = service.internal_error()
+        for header, value in outcome["limits"].items():
+            response.headers.setdefault(header, value)
         self._log(
             request, name, None if outcome["drop"] else response.status_code, outcome["mutating"]
         )
@@ -191,6 +220,9 @@ class EmulatorApp:
         self, request: Request, name: str, service: ServiceHttp, outcome: dict[str, Any]
     ) -> Response:
         fault = self._faults.status_fault_for(name)
+        if name != "slack":
+            over_quota, outcome["limits"] = self._faults.take_quota(name)
+            fault = fault or over_quota
         if fault is not None:
             return service.fault(fault)
         adapter = self._maps[name].bind_to_environ(request.environ)
@@ -272,7 +304,7 @@ class EmulatorApp:
         self._record(
             RequestRecord(
                 method=request.method,
-                path=request.path,
+                path=request.environ.get("pmsync.original_path", request.path),
                 query=query,
                 status=status,
                 mutating=mutating,

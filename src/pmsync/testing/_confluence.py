@@ -42,6 +42,7 @@ Flavour = Literal["cloud", "server"]
 
 _REASONS = {
     400: "Bad Request",
+    410: "Gone",
     403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
@@ -195,6 +196,8 @@ class ConfluenceBackend:
         self._lock = lock
         self.directory = directory
         self.flavour: Flavour = flavour
+        #: ``"gone"``: v1 page reads and writes answer 410 on Cloud, as newer sites do.
+        self.v1_pages: Literal["ok", "gone"] = "gone"
         self._spaces: dict[str, Space] = {}
         self._pages: dict[str, Page] = {}
         self._next_id = 100000
@@ -230,6 +233,11 @@ class ConfluenceBackend:
         """The space with this key."""
         with self._lock:
             return self._spaces.get(key)
+
+    def space_by_id(self, space_id: str) -> Space | None:
+        """The space with this id (how REST v2 names spaces)."""
+        with self._lock:
+            return next((s for s in self._spaces.values() if s.id == str(space_id)), None)
 
     def page(self, page_id: str) -> Page:
         """The page with this id; raise a 404 ConfluenceError if there is none."""
@@ -456,6 +464,17 @@ class ConfluenceBackend:
                 )
             return self._store_property(page, key, value, number), False
 
+    def property_by_id(self, page_id: str, property_id: str) -> ContentProperty:
+        """A content property by its id (how REST v2 names it); 404 if absent."""
+        with self._lock:
+            page = self.page(page_id)
+            for prop in page.properties.values():
+                if prop.id == str(property_id):
+                    return prop
+            raise ConfluenceError(
+                404, f"No content property with id: {property_id} found on content {page_id}"
+            )
+
     def delete_property(self, page_id: str, key: str) -> None:
         """``DELETE .../property/{key}``; 404 if absent."""
         with self._lock:
@@ -624,6 +643,59 @@ class ConfluenceBackend:
             },
             "_expandable": {"content": f"/rest/api/content/{page.id}"},
         }
+
+    def property_v2_json(self, prop: ContentProperty) -> dict[str, Any]:
+        """A content property as REST v2 shows it (``ContentProperty`` in the v2 spec)."""
+        return {
+            "id": prop.id,
+            "key": prop.key,
+            "value": json.loads(json.dumps(prop.value)),
+            "version": {
+                "createdAt": confluence_time(prop.when),
+                "message": "",
+                "number": prop.version,
+                "minorEdit": False,
+                "authorId": "",
+            },
+        }
+
+    def page_v2_json(
+        self, page: Page, links: Links, *, body_format: str | None, version: Version | None = None
+    ) -> dict[str, Any]:
+        """A page as REST v2 returns it (``PageSingle``): ``spaceId``, not the space key."""
+        with self._lock:
+            shown = version or page.current
+            first = page.versions[0]
+            body: dict[str, Any] = {}
+            if body_format:
+                body[body_format] = {"representation": body_format, "value": shown.storage}
+            return {
+                "id": page.id,
+                "status": "historical" if version and version is not page.current else page.status,
+                "title": shown.title,
+                "spaceId": page.space.id,
+                "parentId": page.parent_id,
+                "parentType": "page" if page.parent_id else None,
+                "position": None,
+                "authorId": first.by.account_id if first.by else "",
+                "ownerId": first.by.account_id if first.by else None,
+                "lastOwnerId": None,
+                "createdAt": confluence_time(first.when),
+                "version": {
+                    "createdAt": confluence_time(shown.when),
+                    "message": shown.message,
+                    "number": shown.number,
+                    "minorEdit": shown.minor_edit,
+                    "authorId": shown.by.account_id if shown.by else "",
+                },
+                "body": body,
+                "_links": {
+                    "editui": f"/pages/resumedraft.action?draftId={page.id}",
+                    "webui": self.webui(page),
+                    "tinyui": f"/x/{page.id}",
+                    "base": links.base,
+                },
+            }
 
     def webui(self, page: Page) -> str:
         """The page's web UI path relative to the context."""

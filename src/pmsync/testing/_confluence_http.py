@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from pmsync.testing._clock import confluence_time, now
 from pmsync.testing._confluence import ConfluenceBackend, ConfluenceError, Links, Page
 from pmsync.testing._cql import CqlError
-from pmsync.testing._faults import Faults, StatusFault
+from pmsync.testing._faults import Faults, StatusFault, rate_limit_headers
 from pmsync.testing._service_http import AtlassianHttp, html_not_found
 from pmsync.testing._users import User
 from pmsync.testing._wire import (
@@ -40,10 +40,25 @@ _SEARCH_CAP = 100
 _CONTENT_CAP = 200
 _BODY_CAP = 50
 _UPDATE_EXPAND = ("body.storage", "version", "space", "history", "ancestors")
+# Body formats REST v2 serves; like v1's, the rendered ones hold the storage text.
+_V2_BODIES = ("storage", "view", "export_view", "styled_view")
+_V2_CODES = {400: "INVALID_REQUEST_PARAMETER", 404: "NOT_FOUND", 409: "CONFLICT", 413: "TOO_LARGE"}
+_V1_GONE = (
+    "This v1 REST endpoint has been removed (Atlassian changelog CHANGE-864). "
+    "Use the v2 API: /wiki/api/v2/pages/{id}"
+)
 
 
 def _error(status: int, message: str) -> Response:
     return json_response(ConfluenceError(status, message).body(), status)
+
+
+def _v2_error(status: int, message: str) -> Response:
+    """An error in REST v2's shape: a list of ``{status, code, title, detail}``."""
+    code = _V2_CODES.get(status, "ERROR")
+    return json_response(
+        {"errors": [{"status": status, "code": code, "title": message, "detail": None}]}, status
+    )
 
 
 def _cursor(start: int) -> str:
@@ -105,6 +120,40 @@ class ConfluenceHttp(AtlassianHttp):
         )
         r(f"{base}/space/<key>", ["GET"], self._space)
         r(f"{base}/user/current", ["GET"], self._current_user)
+        if self.cloud:
+            r(f"{self.context}/api/v2/spaces/<space_id>", ["GET"], self._v2_space)
+            v2 = f"{self.context}/api/v2/pages/<page_id>"
+            r(v2, ["GET"], self._v2_get_page)
+            r(v2, ["PUT"], self._v2_update_page, mutating=True)
+            r(f"{v2}/properties", ["GET"], self._v2_properties)
+            r(f"{v2}/properties", ["POST"], self._v2_create_property, mutating=True)
+            r(f"{v2}/properties/<property_id>", ["GET"], self._v2_get_property)
+            r(f"{v2}/properties/<property_id>", ["PUT"], self._v2_update_property, mutating=True)
+            r(
+                f"{v2}/properties/<property_id>",
+                ["DELETE"],
+                self._v2_delete_property,
+                mutating=True,
+            )
+
+    def handle(
+        self, endpoint: str, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        """Serve a routed request; REST v2 answers errors in its own shape."""
+        if not endpoint.startswith("confluence.v2_"):
+            return super().handle(endpoint, request, values, user)
+        try:
+            return self.handlers[endpoint](request, values, user)
+        except ConfluenceError as exc:
+            return _v2_error(exc.status, exc.message)
+        except self.client_errors as exc:
+            return _v2_error(400, str(exc))
+
+    def _v1_gone(self, request: Request) -> bool:
+        """Whether v1 page reads and writes answer 410 Gone (newer Cloud sites, the gateway)."""
+        return self.cloud and (
+            self.backend.v1_pages == "gone" or bool(request.environ.get("pmsync.gateway"))
+        )
 
     # -- answers the app needs ----------------------------------------------------------
 
@@ -128,7 +177,9 @@ class ConfluenceHttp(AtlassianHttp):
 
     def fault(self, fault: StatusFault) -> Response:
         """A scripted 429 or 5xx in Confluence's shape."""
-        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        headers = rate_limit_headers(fault)
+        if fault.reason:
+            headers["RateLimit-Reason"] = fault.reason
         if fault.kind == "rate_limit":
             body = ConfluenceError(429, "Rate limit exceeded.").body()
             body["reason"] = "Too Many Requests"
@@ -269,6 +320,8 @@ class ConfluenceHttp(AtlassianHttp):
 
     def _get_content(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
         del user
+        if self._v1_gone(request):
+            return _gone()
         page = self.backend.page(values["page_id"])
         version = None
         wanted = request.args.get("version")
@@ -293,12 +346,10 @@ class ConfluenceHttp(AtlassianHttp):
         self, request: Request, values: dict[str, Any], user: User | None
     ) -> Response:
         page_id = values["page_id"]
+        if self._v1_gone(request):
+            return _gone()
         body = read_json(request)
-        self.backend.page(page_id)  # 404 before anything else, as Confluence does
-        callback = self.faults.take_page_write_callback()
-        if callback is not None:
-            # A human saves the page just before this update is processed.
-            callback(page_id)
+        self._before_page_write(page_id)
         if not isinstance(body, dict):
             return _error(400, "A content object is required in the request body.")
         version = body.get("version")
@@ -333,6 +384,152 @@ class ConfluenceHttp(AtlassianHttp):
         return json_response(
             self.backend.content_json(page, self.links, _UPDATE_EXPAND, top_level=True)
         )
+
+    def _before_page_write(self, page_id: str) -> None:
+        self.backend.page(page_id)  # 404 before anything else, as Confluence does
+        callback = self.faults.take_page_write_callback()
+        if callback is not None:
+            # A human saves the page just before this update is processed.
+            callback(page_id)
+
+    # -- REST v2 pages and page properties (Cloud) -----------------------------------------
+
+    def _v2_get_page(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
+        del user
+        page = self.backend.page(values["page_id"])
+        body_format = request.args.get("body-format")
+        if body_format not in (None, "", *_V2_BODIES):
+            return _v2_error(
+                400,
+                f"The emulator serves body-format {', '.join(_V2_BODIES)}, not {body_format!r}.",
+            )
+        version = None
+        wanted = request.args.get("version")
+        if wanted:
+            number = int_param(request, "version", 0, minimum=1)
+            if number > len(page.versions):
+                return _v2_error(404, f"Page {page.id} has no version {number}.")
+            version = page.versions[number - 1]
+        return json_response(
+            self.backend.page_v2_json(page, self.links, body_format=body_format, version=version)
+        )
+
+    def _v2_space(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
+        del request, user
+        space = self.backend.space_by_id(values["space_id"])
+        if space is None:
+            return _v2_error(404, f"No space with id {values['space_id']}.")
+        return json_response(
+            {
+                "id": space.id,
+                "key": space.key,
+                "name": space.name,
+                "type": "global",
+                "status": "current",
+                "_links": {"webui": f"/spaces/{space.key}", "base": self.links.base},
+            }
+        )
+
+    def _v2_update_page(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        page_id = values["page_id"]
+        body = read_json(request)
+        self._before_page_write(page_id)
+        if not isinstance(body, dict):
+            return _v2_error(400, "A page object is required in the request body.")
+        missing = [f for f in ("id", "status", "title", "body", "version") if not body.get(f)]
+        if missing:
+            return _v2_error(400, f"Missing required fields: {', '.join(missing)}.")
+        if str(body["id"]) != page_id:
+            return _v2_error(400, "The id in the request body does not match the id in the path.")
+        if body["status"] != "current":
+            return _v2_error(
+                400, f"The emulator saves status 'current' only, not {body['status']!r}."
+            )
+        version = body["version"]
+        number = version.get("number") if isinstance(version, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool):
+            return _v2_error(400, "version.number must be an integer.")
+        raw = body["body"]
+        storage = raw.get("storage") if isinstance(raw, dict) and "storage" in raw else raw
+        if not isinstance(storage, dict) or storage.get("representation") != "storage":
+            return _v2_error(400, "The emulator takes body.representation 'storage' only.")
+        if not isinstance(storage.get("value"), str):
+            return _v2_error(400, "body.value must be a string.")
+        assert isinstance(version, dict)
+        page = self.backend.save_version(
+            page_id,
+            number=number,
+            title=str(body["title"]),
+            storage=storage["value"],
+            author=user,
+            message=str(version.get("message") or ""),
+            minor_edit=bool(version.get("minorEdit", False)),
+            parent_id=str(body["parentId"]) if body.get("parentId") else None,
+        )
+        return json_response(self.backend.page_v2_json(page, self.links, body_format="storage"))
+
+    def _v2_properties(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del user
+        page = self.backend.page(values["page_id"])
+        key = request.args.get("key")
+        limit = min(int_param(request, "limit", 25, minimum=1), 250)
+        props = [p for p in page.properties.values() if key is None or p.key == key]
+        start = self._start(request)
+        chosen = props[start : start + limit]
+        links: dict[str, str] = {"base": self.links.base}
+        if start + len(chosen) < len(props):
+            links["next"] = f"{self.context}/api/v2/pages/{page.id}/properties?" + urlencode(
+                {"cursor": _cursor(start + len(chosen)), "limit": limit}
+            )
+        return json_response(
+            {"results": [self.backend.property_v2_json(p) for p in chosen], "_links": links}
+        )
+
+    def _v2_create_property(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del user
+        body = read_json(request)
+        if not isinstance(body, dict) or "key" not in body or "value" not in body:
+            return _v2_error(400, "A content property needs a 'key' and a 'value'.")
+        prop = self.backend.create_property(values["page_id"], body["key"], body["value"])
+        return json_response(self.backend.property_v2_json(prop))
+
+    def _v2_get_property(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del request, user
+        prop = self.backend.property_by_id(values["page_id"], values["property_id"])
+        return json_response(self.backend.property_v2_json(prop))
+
+    def _v2_update_property(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del user
+        body = read_json(request)
+        existing = self.backend.property_by_id(values["page_id"], values["property_id"])
+        if not isinstance(body, dict) or "value" not in body or "key" not in body:
+            return _v2_error(400, "A content property update needs a 'key', 'value' and 'version'.")
+        if body["key"] != existing.key:
+            return _v2_error(400, "The key of a content property cannot be changed.")
+        version = body.get("version")
+        number = version.get("number") if isinstance(version, dict) else None
+        prop, _ = self.backend.update_property(
+            values["page_id"], existing.key, body["value"], number
+        )
+        return json_response(self.backend.property_v2_json(prop))
+
+    def _v2_delete_property(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del request, user
+        prop = self.backend.property_by_id(values["page_id"], values["property_id"])
+        self.backend.delete_property(values["page_id"], prop.key)
+        return empty_response(204)
 
     def _delete_content(
         self, request: Request, values: dict[str, Any], user: User | None
@@ -546,6 +743,12 @@ class ConfluenceHttp(AtlassianHttp):
     ) -> Response:
         del request, values
         return json_response(self.backend.user_json(user, self.links))
+
+
+def _gone() -> Response:
+    body = ConfluenceError(410, _V1_GONE).body()
+    body["reason"] = "Gone"
+    return json_response(body, 410)
 
 
 def _storage_of(body: dict[str, Any]) -> str | None:

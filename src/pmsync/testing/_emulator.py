@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import secrets
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal
@@ -55,6 +56,20 @@ class Emulator:
     ``seed`` seeds the random generator behind fractional faults, so runs repeat.
     ``port=0`` picks a free port.
 
+    Cloud speaks as Atlassian Cloud does today: ``v1_pages="gone"`` (the default)
+    answers 410 Gone to the v1 page endpoints ``GET``/``PUT /wiki/rest/api/content/{id}``,
+    as newer sites do; the REST v2 pages (``/wiki/api/v2/pages/{id}``) and page
+    properties serve instead. ``v1_pages="ok"`` serves both, like older sites. CQL search
+    and the other v1 endpoints stay. The API gateway paths
+    (``/ex/jira/{cloud_id}/...``, ``/ex/confluence/{cloud_id}/wiki/...``, see
+    :attr:`gateway_url`) and ``/_edge/tenant_info`` are served too.
+
+    ``search_lag`` (seconds) makes Jira's search eventually consistent, as Jira Cloud's
+    is: an issue created or edited through the REST API is matched by JQL as it was
+    before the write (a new one not at all) until the lag has passed on the emulator's
+    clock (freeze or move it with time-machine), unless the search names it in
+    ``reconcileIssues``. Issues seeded with :meth:`add_issue` are indexed at once.
+
     JQL can search every issue entity property (``issue.property[pmsync].page_id``) by
     default. Real Jira only searches properties that an installed app declares for
     indexing; pass ``indexed_properties=("pmsync.page_id", ...)`` (``key.path`` strings,
@@ -71,9 +86,15 @@ class Emulator:
         token: str = "emulator-api-token",
         slack_token: str = "xoxb-emulator-token",
         indexed_properties: Iterable[str] | None = None,
+        v1_pages: Literal["ok", "gone"] = "gone",
+        search_lag: float = 0.0,
     ) -> None:
         if flavour not in _CONTEXTS:
             raise ValueError(f"flavour must be 'cloud' or 'server', not {flavour!r}")
+        if v1_pages not in ("ok", "gone"):
+            raise ValueError(f"v1_pages must be 'ok' or 'gone', not {v1_pages!r}")
+        if search_lag < 0:
+            raise ValueError(f"search_lag must not be negative, not {search_lag!r}")
         self.flavour: Flavour = flavour
         #: The email address the emulated site accepts as the login (with :attr:`token`).
         self.email = email
@@ -89,6 +110,10 @@ class Emulator:
         if indexed_properties is not None:
             self._jira.indexed_properties = frozenset(indexed_properties)
         self._confluence = ConfluenceBackend(self._lock, self._directory, flavour)
+        self._confluence.v1_pages = v1_pages
+        self._jira.search_lag = float(search_lag)
+        #: The Cloud site's id, as ``/_edge/tenant_info`` tells it.
+        self.cloud_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"pmsync-emulator-{seed}"))
         self._slack = SlackBackend(self._lock, self._directory)
         #: Scriptable faults: rate limits, server errors, latency, dropped connections.
         self.faults = Faults(self._lock, seed)
@@ -135,6 +160,7 @@ class Emulator:
                 token=self.token,
                 slack_token=self.slack_token,
                 user=self._bot,
+                cloud_id=self.cloud_id,
             ),
             record=self._record,
             gate=self._pass_gate,
@@ -183,6 +209,36 @@ class Emulator:
     def confluence_url(self) -> str:
         """The Confluence base URL: ``url + "/wiki"`` (Cloud) or ``url + "/confluence"``."""
         return self.url + _CONTEXTS[self.flavour]
+
+    @property
+    def v1_pages(self) -> Literal["ok", "gone"]:
+        """``"gone"``: Cloud answers 410 to v1 page reads and writes; ``"ok"``: it serves them."""
+        return self._confluence.v1_pages
+
+    @v1_pages.setter
+    def v1_pages(self, mode: Literal["ok", "gone"]) -> None:
+        if mode not in ("ok", "gone"):
+            raise ValueError(f"v1_pages must be 'ok' or 'gone', not {mode!r}")
+        self._confluence.v1_pages = mode
+
+    @property
+    def search_lag(self) -> float:
+        """Seconds before Jira's search sees an issue written through the REST API."""
+        return self._jira.search_lag
+
+    @search_lag.setter
+    def search_lag(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"search_lag must not be negative, not {seconds!r}")
+        self._jira.search_lag = float(seconds)
+
+    def gateway_url(self, product: Literal["jira", "confluence"]) -> str:
+        """The API gateway's base URL for ``product``, as scoped tokens must use it:
+        ``.../ex/jira/{cloud_id}`` or ``.../ex/confluence/{cloud_id}/wiki`` (Cloud only)."""
+        if self.flavour != "cloud":
+            raise ValueError("the api.atlassian.com gateway serves Cloud sites only")
+        suffix = _CONTEXTS["cloud"] if product == "confluence" else ""
+        return f"{self.url}/ex/{product}/{self.cloud_id}{suffix}"
 
     @property
     def slack_url(self) -> str:

@@ -7,17 +7,29 @@ when the emulator is created (and again on ``reset()``), so a run repeats exactl
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import math
 import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Literal
 
 import attrs
 
-__all__ = ["Faults", "Service"]
+from pmsync.testing._clock import now
+
+__all__ = ["Faults", "RetryHeader", "Service", "rate_limit_headers"]
 
 Service = Literal["jira", "confluence", "slack"]
+#: How a 429 says when to come back: ``Retry-After`` in seconds or as an HTTP date,
+#: ``Beta-Retry-After`` (seconds) alone, or nothing at all.
+RetryHeader = Literal["seconds", "http-date", "beta", "none"]
 _SERVICES = ("jira", "confluence", "slack")
+_HEADERS = ("seconds", "http-date", "beta", "none")
+#: What ``X-RateLimit-Limit`` says when no quota is armed (nothing is enforced).
+_NOMINAL_LIMIT = 1000
 
 
 @attrs.define
@@ -28,6 +40,8 @@ class _StatusRule:
     remaining: int | None
     fraction: float | None
     service: str | None
+    header: RetryHeader = "seconds"
+    reason: str | None = None
 
 
 @attrs.define
@@ -37,13 +51,52 @@ class _DropRule:
     service: str | None
 
 
+@attrs.define
+class _Quota:
+    """A token bucket: ``limit`` requests, refilled at ``limit`` per ``per`` seconds."""
+
+    limit: int
+    per: float
+    tokens: float
+    stamp: float
+
+    def take(self) -> float | None:
+        """Spend a token; return ``None``, or the seconds until one is free when empty."""
+        moment = time.monotonic()
+        rate = self.limit / self.per
+        self.tokens = min(self.limit, self.tokens + (moment - self.stamp) * rate)
+        self.stamp = moment
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return (1 - self.tokens) / rate
+
+
 @attrs.frozen
 class StatusFault:
-    """A fault answer decided for one request: the status and the ``Retry-After`` header."""
+    """A fault answer decided for one request: the status, when to retry and how to say it.
+
+    ``header`` is the form of the retry hint (see :data:`RetryHeader`), ``reason`` the
+    ``RateLimit-Reason`` a 429 carries (Jira), if any.
+    """
 
     kind: Literal["rate_limit", "server_error"]
     status: int
     retry_after: int | None
+    header: RetryHeader = "seconds"
+    reason: str | None = None
+
+
+def rate_limit_headers(fault: StatusFault) -> dict[str, str]:
+    """The retry headers of a fault answer, in the form the fault asks for."""
+    if fault.retry_after is None or fault.header == "none":
+        return {}
+    if fault.header == "beta":
+        return {"Beta-Retry-After": str(fault.retry_after)}
+    if fault.header == "http-date":
+        moment = now() + dt.timedelta(seconds=fault.retry_after)
+        return {"Retry-After": email.utils.format_datetime(moment, usegmt=True)}
+    return {"Retry-After": str(fault.retry_after)}
 
 
 def _check_service(service: str | None) -> None:
@@ -76,6 +129,7 @@ class Faults:
         self._latency: dict[str | None, float] = {}
         self._drops: list[_DropRule] = []
         self._page_write_callbacks: list[Callable[[str], object]] = []
+        self._quotas: dict[str | None, _Quota] = {}
 
     def rate_limit(
         self,
@@ -84,8 +138,17 @@ class Faults:
         retry_after: int = 1,
         *,
         service: Service | None = None,
+        header: RetryHeader = "seconds",
+        reason: str | None = None,
     ) -> None:
-        """Answer requests with 429 and ``Retry-After: retry_after`` (integer seconds).
+        """Answer requests with 429 and a hint to come back after ``retry_after`` seconds.
+
+        ``header`` picks how the hint is sent: ``"seconds"`` (``Retry-After: 30``),
+        ``"http-date"`` (``Retry-After: Fri, 04 Dec 2026 21:00:30 GMT``, from the
+        emulator's clock), ``"beta"`` (only ``Beta-Retry-After: 30``) or ``"none"``.
+        ``reason`` sets Jira's ``RateLimit-Reason`` (default ``jira-burst-based`` on
+        Cloud); a point-based hourly quota running out looks like
+        ``rate_limit(retry_after=1800, reason="jira-quota-tenant-based")``.
 
         Each service answers in its own shape: Jira and Confluence with their JSON error
         bodies, Slack with ``{"ok": false, "error": "ratelimited"}``.
@@ -94,10 +157,29 @@ class Faults:
         _check_service(service)
         if not isinstance(retry_after, int) or retry_after < 0:
             raise ValueError(f"retry_after must be a non-negative integer, not {retry_after!r}")
+        if header not in _HEADERS:
+            raise ValueError(f"header must be one of {', '.join(_HEADERS)}, not {header!r}")
         with self._lock:
             self._status_rules.append(
-                _StatusRule("rate_limit", 429, retry_after, count, fraction, service)
+                _StatusRule(
+                    "rate_limit", 429, retry_after, count, fraction, service, header, reason
+                )
             )
+
+    def quota(self, requests: int, per: float = 1.0, *, service: Service | None = None) -> None:
+        """Enforce a request quota: ``requests`` per ``per`` seconds (a token bucket).
+
+        Jira and Confluence then report the bucket on every response
+        (``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-NearLimit`` below
+        a fifth, ``X-RateLimit-FillRate`` and ``X-RateLimit-Interval-Seconds``) and answer
+        429 with ``Retry-After`` once it is empty. Without a quota they report a nominal
+        limit that is never reached. The bucket runs on real (monotonic) time.
+        """
+        _check_service(service)
+        if not isinstance(requests, int) or requests < 1 or per <= 0:
+            raise ValueError(f"a quota needs requests >= 1 and per > 0, not {requests!r}/{per!r}")
+        with self._lock:
+            self._quotas[service] = _Quota(requests, float(per), float(requests), time.monotonic())
 
     def server_error(
         self,
@@ -161,6 +243,7 @@ class Faults:
         """Disarm every fault."""
         with self._lock:
             self._status_rules.clear()
+            self._quotas.clear()
             self._latency.clear()
             self._drops.clear()
             self._page_write_callbacks.clear()
@@ -189,8 +272,32 @@ class Faults:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         self._status_rules.remove(rule)
-                return StatusFault(rule.kind, rule.status, rule.retry_after)
+                return StatusFault(
+                    rule.kind, rule.status, rule.retry_after, rule.header, rule.reason
+                )
         return None
+
+    def take_quota(self, service: str) -> tuple[StatusFault | None, dict[str, str]]:
+        """Spend one request of the service's quota: a 429 fault when it is empty, and the
+        ``X-RateLimit-*`` headers every response carries."""
+        with self._lock:
+            quota = self._quotas.get(service, self._quotas.get(None))
+            if quota is None:
+                limit = str(_NOMINAL_LIMIT)
+                return None, {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": limit}
+            wait = quota.take()
+            remaining = int(quota.tokens)
+            headers = {
+                "X-RateLimit-Limit": str(quota.limit),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-FillRate": str(quota.limit),
+                "X-RateLimit-Interval-Seconds": f"{quota.per:g}",
+            }
+            if remaining < quota.limit / 5:
+                headers["X-RateLimit-NearLimit"] = "true"
+            if wait is None:
+                return None, headers
+            return StatusFault("rate_limit", 429, math.ceil(wait)), headers
 
     def drop_for_mutation(self, service: str) -> Literal["before", "after"] | None:
         """Count one mutating request; say whether to drop it, before or after applying."""

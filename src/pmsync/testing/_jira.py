@@ -11,11 +11,12 @@ Errors a client can cause raise :class:`JiraError`, which carries Jira's
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -391,6 +392,11 @@ class JiraBackend:
         self.flavour: Flavour = flavour
         #: ``key.path`` strings JQL may search, or ``None`` for every property.
         self.indexed_properties: frozenset[str] | None = None
+        #: Seconds before a created or edited issue shows in JQL search as it now is.
+        self.search_lag: float = 0.0
+        # What search still sees of recently written issues: key -> (the issue as it was
+        # before the write, None for a new one; when the index catches up).
+        self._index_lag: dict[str, tuple[Issue | None, dt.datetime]] = {}
         self._projects: dict[str, Project] = {}
         self._issues: dict[str, Issue] = {}
         self._statuses: dict[str, StatusDef] = {}
@@ -406,6 +412,7 @@ class JiraBackend:
         with self._lock:
             self._projects.clear()
             self._issues.clear()
+            self._index_lag.clear()
             self._statuses = {
                 name.lower(): StatusDef(sid, name, cat) for sid, name, cat in _DEFAULT_STATUSES
             }
@@ -817,6 +824,7 @@ class JiraBackend:
             reporter=actor,
         )
         project.next_number += 1
+        self._written(issue.key, None)
         self._assign_values(issue, values)
         for body in comments:
             self._append_comment(issue, body, actor)
@@ -843,6 +851,7 @@ class JiraBackend:
         """Apply a REST edit (``fields`` and ``update``); all or nothing."""
         with self._lock:
             issue = self.issue(ref)
+            self._written(issue.key, issue)
             if not isinstance(body, Mapping):
                 raise JiraError(400, ["Can not deserialize the request body."])
             fields = body.get("fields") or {}
@@ -984,6 +993,7 @@ class JiraBackend:
         """``PUT /issue/{key}/assignee``: set or clear the assignee."""
         with self._lock:
             issue = self.issue(ref)
+            self._written(issue.key, issue)
             if body is not None and not isinstance(body, Mapping):
                 raise JiraError(400, ["Can not deserialize the request body."])
             try:
@@ -1036,6 +1046,7 @@ class JiraBackend:
             raise JiraError(400, [f"Transition id '{tid}' is not valid for this issue."])
 
     def _move(self, issue: Issue, target: StatusDef) -> None:
+        self._written(issue.key, issue)
         moment = now()
         was_done = issue.status_category == "done"
         before = issue.status
@@ -1056,6 +1067,7 @@ class JiraBackend:
         with self._lock:
             issue = self.issue(ref)
             _check_property(key, value)
+            self._written(issue.key, issue)
             created = key not in issue.properties
             issue.properties[key] = json.loads(json.dumps(value))
             return created
@@ -1074,6 +1086,7 @@ class JiraBackend:
             issue = self.issue(ref)
             if key not in issue.properties:
                 raise JiraError(404, [f"The property with key '{key}' does not exist."])
+            self._written(issue.key, issue)
             del issue.properties[key]
 
     # -- comments --------------------------------------------------------------------------
@@ -1090,6 +1103,7 @@ class JiraBackend:
                 raise JiraError(400, errors={"comment": str(exc)}) from None
             if not text.strip():
                 raise JiraError(400, errors={"comment": "Comment body can not be empty!"})
+            self._written(issue.key, issue)
             comment = self._append_comment(issue, text, actor)
             issue.updated = comment.created
             return comment
@@ -1103,11 +1117,43 @@ class JiraBackend:
 
     # -- search ----------------------------------------------------------------------------
 
-    def search(self, jql: str, *, current_user: User | None) -> tuple[CompiledJql, list[Issue]]:
-        """Run ``jql``; return the compiled query and the matching issues in order."""
+    def _written(self, key: str, before: Issue | None) -> None:
+        """Note a write to an issue: search shows ``before`` until the lag has passed."""
+        if self.search_lag <= 0:
+            return
+        until = now() + dt.timedelta(seconds=self.search_lag)
+        pending = self._index_lag.get(key)
+        if pending is not None and pending[1] > now():
+            self._index_lag[key] = (pending[0], until)  # the index has not caught up yet
+        else:
+            self._index_lag[key] = (None if before is None else _snapshot(before), until)
+
+    def _as_indexed(self, issue: Issue, reconcile: Collection[str]) -> Issue | None:
+        """The issue as search sees it now (``None``: not in the index yet)."""
+        pending = self._index_lag.get(issue.key)
+        if pending is None or issue.id in reconcile:
+            return issue
+        if pending[1] <= now():
+            del self._index_lag[issue.key]
+            return issue
+        return pending[0]
+
+    def search(
+        self, jql: str, *, current_user: User | None, reconcile: Collection[str] = ()
+    ) -> tuple[CompiledJql, list[Issue]]:
+        """Run ``jql``; return the compiled query and the matching issues in order.
+
+        With a :attr:`search_lag`, recently written issues are matched as the index
+        last saw them (a new one not at all), unless their id is in ``reconcile``
+        (Jira Cloud's ``reconcileIssues``). The issues returned are always current.
+        """
         with self._lock:
             compiled = compile_jql(jql, self, current_user=current_user)
-            matching = [i for i in self._issues.values() if compiled.matches(i)]
+            matching = []
+            for issue in self._issues.values():
+                seen = self._as_indexed(issue, reconcile)
+                if seen is not None and compiled.matches(seen):
+                    matching.append(issue)
             return compiled, compiled.sort(matching)
 
     # JqlScope
@@ -1230,6 +1276,8 @@ class JiraBackend:
                 issue.created = issue.updated = created.astimezone(dt.UTC)
             if status != issue.status:
                 self._human_move(issue, status)
+            # Seeded issues stand for the site's past: search has already indexed them.
+            self._index_lag.pop(issue.key, None)
             return issue
 
     def _human_fields(self, **given: Any) -> dict[str, Any]:
@@ -1604,6 +1652,18 @@ class JiraBackend:
                         }
                     )
             return result
+
+
+def _snapshot(issue: Issue) -> Issue:
+    """A copy of an issue's searchable state, as the search index holds it."""
+    return attrs.evolve(
+        issue,
+        labels=list(issue.labels),
+        components=list(issue.components),
+        custom=copy.deepcopy(issue.custom),
+        properties=copy.deepcopy(issue.properties),
+        comments=list(issue.comments),
+    )
 
 
 def _check_label(label: str) -> None:

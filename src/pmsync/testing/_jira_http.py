@@ -9,6 +9,7 @@ in the backend.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 from typing import Any, ClassVar
@@ -16,7 +17,7 @@ from typing import Any, ClassVar
 from werkzeug.wrappers import Request, Response
 
 from pmsync.testing._clock import jira_time, now
-from pmsync.testing._faults import StatusFault
+from pmsync.testing._faults import StatusFault, rate_limit_headers
 from pmsync.testing._jira import PRIORITIES, FieldSpec, JiraBackend, JiraError
 from pmsync.testing._jql import JqlError
 from pmsync.testing._service_http import AtlassianHttp, html_not_found
@@ -36,6 +37,7 @@ __all__ = ["JiraHttp"]
 _MAX_RESULTS_WITH_FIELDS = 100
 _MAX_RESULTS_IDS_ONLY = 5000
 _MAX_RESULTS_SERVER = 1000
+_MAX_RECONCILE = 50
 _SEARCH_REMOVED = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at "
@@ -119,6 +121,8 @@ class JiraHttp(AtlassianHttp):
         r(f"{base}/user", ["GET"], self._get_user)
         r(f"{base}/user/search", ["GET"], self._user_search)
         if self.cloud:
+            r(f"{base}/priority/search", ["GET"], self._priority_search)
+            r(f"{base}/user/bulk", ["GET"], self._user_bulk)
             r(f"{base}/search/jql", ["GET", "POST"], self._search_jql)
             r(f"{base}/search", ["GET", "POST"], self._search_removed)
         else:
@@ -148,19 +152,19 @@ class JiraHttp(AtlassianHttp):
 
     def fault(self, fault: StatusFault) -> Response:
         """A scripted 429 or 5xx in Jira's shape."""
-        headers: dict[str, str] = {}
-        if fault.retry_after is not None:
-            headers["Retry-After"] = str(fault.retry_after)
+        headers = rate_limit_headers(fault)
         if fault.kind == "rate_limit":
+            back = now() + dt.timedelta(seconds=fault.retry_after or 0)
             headers.update(
                 {
                     "X-RateLimit-Limit": "100",
                     "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": now().strftime("%Y-%m-%dT%H:%MZ"),
+                    "X-RateLimit-Reset": back.strftime("%Y-%m-%dT%H:%MZ"),
                 }
             )
-            if self.cloud:
-                headers["RateLimit-Reason"] = "jira-burst-based"
+            reason = fault.reason or ("jira-burst-based" if self.cloud else None)
+            if reason:
+                headers["RateLimit-Reason"] = reason
             return json_response(
                 {"errorMessages": ["Rate limit exceeded."], "errors": {}}, 429, headers
             )
@@ -225,6 +229,26 @@ class JiraHttp(AtlassianHttp):
         del request, values, user
         return json_response(
             [self.backend.priority_json(name, self.base_url) for _, name in PRIORITIES]
+        )
+
+    def _priority_search(
+        self, request: Request, values: dict[str, Any], user: User | None
+    ) -> Response:
+        del user
+        start = int_param(request, "startAt", 0)
+        limit = min(int_param(request, "maxResults", 50, minimum=1), 50)
+        everything = [self.backend.priority_json(name, self.base_url) for _, name in PRIORITIES]
+        chosen = everything[start : start + limit]
+        return json_response(
+            {
+                "self": f"{self.base_url}/rest/api/{values['ver']}/priority/search"
+                f"?maxResults={limit}&startAt={start}",
+                "maxResults": limit,
+                "startAt": start,
+                "total": len(everything),
+                "isLast": start + len(chosen) >= len(everything),
+                "values": chosen,
+            }
         )
 
     def _statuses(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
@@ -484,6 +508,31 @@ class JiraHttp(AtlassianHttp):
         page = users[start : start + limit]
         return json_response([self.backend.user_json(u, self.base_url) for u in page])
 
+    def _user_bulk(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
+        """Cloud's bulk get users: one page of the accounts named by ``accountId``.
+
+        Unknown account ids are left out, like Jira does; ``maxResults`` defaults to 10.
+        """
+        del values, user
+        wanted = request.args.getlist("accountId")
+        if not wanted:
+            return _error(400, ["The query parameter 'accountId' is required."])
+        start = int_param(request, "startAt", 0)
+        limit = min(int_param(request, "maxResults", 10, minimum=1), 200)
+        directory = self.backend.directory
+        found = [u for u in map(directory.by_account_id, dict.fromkeys(wanted)) if u]
+        page = found[start : start + limit]
+        return json_response(
+            {
+                "self": request.url,
+                "maxResults": limit,
+                "startAt": start,
+                "total": len(found),
+                "isLast": start + limit >= len(found),
+                "values": [self.backend.user_json(u, self.base_url) for u in page],
+            }
+        )
+
     # -- search ----------------------------------------------------------------------------
 
     def _search_params(self, request: Request) -> dict[str, Any]:
@@ -506,6 +555,7 @@ class JiraHttp(AtlassianHttp):
                 "maxResults": body.get("maxResults"),
                 "startAt": body.get("startAt"),
                 "nextPageToken": body.get("nextPageToken"),
+                "reconcileIssues": [str(i) for i in body.get("reconcileIssues") or []],
                 "expand": str(body.get("expand") or ""),
             }
         return {
@@ -515,6 +565,7 @@ class JiraHttp(AtlassianHttp):
             "maxResults": request.args.get("maxResults"),
             "startAt": request.args.get("startAt"),
             "nextPageToken": request.args.get("nextPageToken"),
+            "reconcileIssues": list_param(request, "reconcileIssues"),
             "expand": request.args.get("expand", ""),
         }
 
@@ -533,7 +584,16 @@ class JiraHttp(AtlassianHttp):
     def _search_jql(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
         params = self._search_params(request)
         jql = str(params["jql"])
-        compiled, issues = self.backend.search(jql, current_user=user)
+        reconcile = params["reconcileIssues"]
+        if len(reconcile) > _MAX_RECONCILE:
+            return _error(
+                400,
+                [
+                    f"reconcileIssues takes at most {_MAX_RECONCILE} issue ids, "
+                    f"not {len(reconcile)}."
+                ],
+            )
+        compiled, issues = self.backend.search(jql, current_user=user, reconcile=reconcile)
         if not compiled.bounded:
             return _error(
                 400,

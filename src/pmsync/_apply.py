@@ -770,7 +770,11 @@ class Applier:
             return None
         issues = [self.after.get(issue.key, issue) for issue in before.issues]
         known = {issue.key for issue in issues}
-        issues.extend(issue for key, issue in self.after.items() if key not in known)
+        issues.extend(  # the issues this run created for the page
+            self.after[key]
+            for (page_id, _), key in self.keys.items()
+            if page_id == page.page_id and key in self.after and key not in known
+        )
         snapshot = attrs.evolve(before, pages=(page,), issues=tuple(issues), warnings=())
         findings = self.findings[page.page_id]
         planned = diff(snapshot, self.config, now=self.now(), findings=findings, approved=intent)

@@ -8,6 +8,7 @@ re-derives what the planner decided.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 from collections import Counter
@@ -382,7 +383,7 @@ class Plan:
     #: How the pages were chosen: a full pass or what changed since the cursor.
     selection: Selection | None = attrs.field(default=None, repr=False, eq=False)
 
-    @property
+    @functools.cached_property
     def changes(self) -> tuple[Change, ...]:
         """Every decision as a read-only :class:`Change`, no-ops included."""
         return tuple(change for op in self.operations for change in op.changes)

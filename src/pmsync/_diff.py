@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import attrs
 
-from pmsync._lint import LINT_MARKER, Finding, lint, render_lint_note
+from pmsync._lint import LINT_MARKER, Finding, lint_corpus, render_lint_note
 from pmsync._merge import RESOLUTION, UNKNOWN, field_rule, task_status
 from pmsync._model import ActionItem, JiraIssue, JiraUser, Person, Postmortem, Status
 from pmsync._payload import (
@@ -109,11 +109,7 @@ def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
     # Only owners nobody matches: several matches get their own plan warning (not guessed).
     unresolved = {ident for ident, users in snapshot.owners.items() if not users}
     postmortems = [page.postmortem for page in snapshot.pages]
-    findings: list[Finding] = []
-    for postmortem in postmortems:
-        others = [pm for pm in postmortems if pm is not postmortem]
-        findings.extend(lint(postmortem, today=today, others=others, unresolved=unresolved))
-    return tuple(findings)
+    return lint_corpus(postmortems, today=today, unresolved=unresolved)
 
 
 def _norm(text: str) -> str:

@@ -598,9 +598,16 @@ class Applier:
                 for op in changes
                 if isinstance(op, CreateIssue | MoveIssue)
             )
-            self.write_back(page, fresh, intent, planned=planned, replan=moved_on)
+            shown = self.write_back(page, fresh, intent, planned=planned, replan=moved_on)
+        else:
+            shown = True
         for change in changes:
             if isinstance(change, UpdateIssue):
+                if not shown:
+                    # The page does not show Jira's values: recording them as agreed would
+                    # make the rerun take the unwritten page for a person's change and
+                    # revert Jira. The rerun plans these updates again (docs/sync.md).
+                    continue
                 self.apply_update(change)
             elif isinstance(change, CommentOrphan) and change.prop is not None:
                 self.apply_orphan(page, change)
@@ -789,12 +796,13 @@ class Applier:
         *,
         planned: WritePage | None,
         replan: bool,
-    ) -> None:
+    ) -> bool:
         """Write the page write the planner computed; a person's save (409) means re-read,
         plan that page again, and write the new result (bounded: :func:`write_page`).
 
         ``planned`` is the fresh plan's page write (None: nothing to write); ``replan``
         plans it again first, when this run's creates or moves changed what to show.
+        Returns False when the write failed (the page does not show what was planned).
         """
         first = as_read(page)
         linked: set[str] = set()
@@ -823,7 +831,7 @@ class Applier:
                 page_id=page.page_id,
                 cause=exc,
             )
-            return
+            return False
         if written:
             self.pages_written.append(page.page_id)
         self.unresolved[page.page_id] -= linked
@@ -833,6 +841,7 @@ class Applier:
                     f"{key}: its row was not found on the page any more (edited while pmsync "
                     "ran?); the key was not written back"
                 )
+        return True
 
 
 def _page_plan(page: PagePlan, current: Page, parse: ParseFn) -> PagePlan:

@@ -618,9 +618,9 @@ class Applier:
             return
         try:
             payload, prop = self.recheck(key, change)
-            if payload:
-                self.jira.edit(key, payload)
-            if prop is not None:
+            if payload:  # the record goes with the edit: one request, all or nothing
+                self.jira.edit(key, payload, record=prop)
+            elif prop is not None:
                 self.jira.set_property(key, prop)
         except PmsyncError as exc:
             self.fail(
@@ -682,12 +682,11 @@ class Applier:
             return  # its create failed and was reported
         target = change.target
         try:
-            # The transitions first, the issue second: its status is then checked after
-            # the routes were read, so a person's move in between is seen and kept. Jira
-            # has no compare-and-set for transitions; one in the instant between this read
-            # and the POST is the window left (docs/sync.md).
-            routes = self.jira.transitions(key)
-            issue = self.jira.issue(key)
+            # One read right before the move: the issue's status and the routes from it,
+            # as of one moment, so a person's move before it is seen and kept. Jira has no
+            # compare-and-set for transitions; one in the instant between this read and
+            # the POST is the window left (docs/sync.md).
+            issue, routes = self.jira.issue_and_transitions(key)
             planned = change.fields["status"][0]
             # A new issue starts in a to-do status: elsewhere, a person moved it already.
             moved_since = (
@@ -703,16 +702,17 @@ class Applier:
                 self.blocked_status.add(ident)
                 self.after[key] = issue  # the page write plans from what Jira shows now
                 return
+            wanted = _with_current_reminders(SyncRecord.read(change.prop), issue.record)
+            record = wanted.to_json() if wanted is not None and issue.record != wanted else None
             if issue.status_category is target and issue.status:
                 moved = False  # already there: nothing to move
-            else:
-                status, category = move_issue(self.jira, key, target, issue, routes)
+                if record is not None:
+                    self.jira.set_property(key, record)
+            else:  # the record goes with the move that reaches the target
+                status, category = move_issue(self.jira, key, target, issue, routes, record=record)
                 issue = attrs.evolve(issue, status=status, status_category=category)
                 moved = True
             self.after[key] = _moved(issue, wanted=SyncRecord.read(change.prop))
-            wanted = _with_current_reminders(SyncRecord.read(change.prop), issue.record)
-            if wanted is not None and issue.record != wanted:
-                self.jira.set_property(key, wanted.to_json())
             if not moved:
                 return
         except PmsyncError as exc:
@@ -892,13 +892,16 @@ def move_issue(
     target: Status,
     issue: JiraIssue,
     transitions: Sequence[Transition] | None = None,
+    *,
+    record: Mapping[str, Any] | None = None,
 ) -> StatusInfo:
     """Take the issue to a status of category ``target`` by the shortest route found.
 
     Direct transitions come first; otherwise one step through an in-progress status
     (To Do → In Progress → Done workflows). A transition is a POST and is never
     replayed blindly: after an unclear failure pmsync re-reads the issue first.
-    ``transitions`` are the routes from ``issue``'s status, if already read.
+    ``transitions`` are the routes from ``issue``'s status, if already read;
+    ``record`` (the pmsync property) is set by the step that reaches ``target``.
     """
     current = issue.status or "its current status"
     visited: set[str] = {current}
@@ -922,14 +925,15 @@ def move_issue(
                     issue_key=key,
                 )
             step = via[0]
+        last = step.to_category is target
         try:
-            jira.transition(key, step.id)
+            jira.transition(key, step.id, record=record if last else None)
         except ServiceError:
             issue = jira.issue(key)  # did it land? (the POST is not replayed)
             if issue.status != step.to_status:
                 raise
         visited.add(step.to_status)
         current = step.to_status
-        if step.to_category is target:
+        if last:
             return step.to_status, target
     raise ApplyError(f"no route to a {target.value} status within 3 steps", issue_key=key)

@@ -61,8 +61,14 @@ class IssueGateway(Protocol):
         """Create issues; one outcome per element, in order."""
         ...
 
-    def edit(self, key: str, fields: Mapping[str, Any]) -> None:
-        """Set fields of one issue."""
+    def issue_and_transitions(self, key: str) -> tuple[JiraIssue, list[Transition]]:
+        """One issue and the transitions available from its status, read together."""
+        ...
+
+    def edit(
+        self, key: str, fields: Mapping[str, Any], *, record: Mapping[str, Any] | None = None
+    ) -> None:
+        """Set fields of one issue (and the ``pmsync`` property ``record``, if given)."""
         ...
 
     def set_property(self, key: str, value: Mapping[str, Any]) -> None:
@@ -73,8 +79,11 @@ class IssueGateway(Protocol):
         """The transitions available from the issue's status."""
         ...
 
-    def transition(self, key: str, transition_id: str) -> None:
-        """Move the issue through one transition."""
+    def transition(
+        self, key: str, transition_id: str, *, record: Mapping[str, Any] | None = None
+    ) -> None:
+        """Move the issue through one transition (setting the ``pmsync`` property
+        ``record`` with the move, if given)."""
         ...
 
     def comment(self, key: str, text: str) -> None:

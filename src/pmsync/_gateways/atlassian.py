@@ -705,6 +705,23 @@ class JiraGateway:
         )
         return self._issue(raw)
 
+    def issue_and_transitions(self, key: str) -> tuple[JiraIssue, list[Transition]]:
+        """One issue and the transitions available from its status, in one request.
+
+        ``expand=transitions`` on GET issue (Cloud and Server/DC) answers both as of the
+        same moment: the status a move starts from and its routes cannot disagree.
+        """
+        raw = self.http.json(
+            "GET",
+            f"rest/api/2/issue/{key}",
+            params={
+                "fields": ",".join(ISSUE_FIELDS),
+                "properties": PROPERTY_KEY,
+                "expand": "transitions",
+            },
+        )
+        return self._issue(raw), _transitions(raw)
+
     def find_users(self, query: str) -> list[JiraUser]:
         """Users matching a name, username or email (cached per gateway)."""
         cache_key = query.casefold()
@@ -813,19 +830,7 @@ class JiraGateway:
 
     def transitions(self, key: str) -> list[Transition]:
         """The transitions available from the issue's current status."""
-        body = self.http.json("GET", f"rest/api/2/issue/{key}/transitions") or {}
-        out = []
-        for raw in body.get("transitions") or ():
-            to = raw.get("to") or {}
-            out.append(
-                Transition(
-                    id=str(raw.get("id")),
-                    name=str(raw.get("name") or ""),
-                    to_status=str(to.get("name") or raw.get("name") or ""),
-                    to_category=category_of(to),
-                )
-            )
-        return out
+        return _transitions(self.http.json("GET", f"rest/api/2/issue/{key}/transitions") or {})
 
     # -- writing -------------------------------------------------------------------------
 
@@ -868,9 +873,15 @@ class JiraGateway:
                     )
         return outcomes
 
-    def edit(self, key: str, fields: Mapping[str, Any]) -> None:
-        """Set fields of one issue (one PUT, all fields together; notifies watchers)."""
-        self.http.request("PUT", f"rest/api/2/issue/{key}", body={"fields": dict(fields)})
+    def edit(
+        self, key: str, fields: Mapping[str, Any], *, record: Mapping[str, Any] | None = None
+    ) -> None:
+        """Set fields of one issue (one PUT, all fields together; notifies watchers).
+
+        ``record``: the pmsync property, set by the same request (all or nothing).
+        """
+        body = {"fields": dict(fields), **_with_record(record)}
+        self.http.request("PUT", f"rest/api/2/issue/{key}", body=body)
         self._wrote(key)
 
     def set_property(self, key: str, value: Mapping[str, Any]) -> None:
@@ -880,15 +891,41 @@ class JiraGateway:
         )
         self._wrote(key)
 
-    def transition(self, key: str, transition_id: str) -> None:
-        """Move an issue through one transition (a POST: never replayed blindly)."""
-        self.http.request(
-            "POST",
-            f"rest/api/2/issue/{key}/transitions",
-            body={"transition": {"id": transition_id}},
-        )
+    def transition(
+        self, key: str, transition_id: str, *, record: Mapping[str, Any] | None = None
+    ) -> None:
+        """Move an issue through one transition (a POST: never replayed blindly).
+
+        ``record``: the pmsync property, set by the same request, with the move or not
+        at all (the transition body takes ``properties`` like create and edit).
+        """
+        body = {"transition": {"id": transition_id}, **_with_record(record)}
+        self.http.request("POST", f"rest/api/2/issue/{key}/transitions", body=body)
         self._wrote(key)
 
     def comment(self, key: str, text: str) -> None:
         """Add a comment (wiki markup) to an issue."""
         self.http.request("POST", f"rest/api/2/issue/{key}/comment", body={"body": text})
+
+
+def _with_record(record: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``properties`` of an issue write that also sets the pmsync property."""
+    if record is None:
+        return {}
+    return {"properties": [{"key": PROPERTY_KEY, "value": dict(record)}]}
+
+
+def _transitions(body: Mapping[str, Any]) -> list[Transition]:
+    """The ``transitions`` of a Jira answer (GET transitions, or an issue expanded)."""
+    out = []
+    for raw in body.get("transitions") or ():
+        to = raw.get("to") or {}
+        out.append(
+            Transition(
+                id=str(raw.get("id")),
+                name=str(raw.get("name") or ""),
+                to_status=str(to.get("name") or raw.get("name") or ""),
+                to_category=category_of(to),
+            )
+        )
+    return out

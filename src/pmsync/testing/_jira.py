@@ -1016,6 +1016,23 @@ class JiraBackend:
                 if target != issue.status
             ]
 
+    def transitions_json(self, issue: Issue, base_url: str) -> list[dict[str, Any]]:
+        """The transitions available from the issue's status, as Jira lists them."""
+        return [
+            {
+                "id": tid,
+                "name": target.name,
+                "to": self.status_json(target, base_url),
+                "hasScreen": False,
+                "isGlobal": True,
+                "isInitial": False,
+                "isAvailable": True,
+                "isConditional": False,
+                "isLooped": False,
+            }
+            for tid, target in self.transitions(issue.key)
+        ]
+
     def transition(self, ref: str, body: Any) -> Issue:
         """``POST /issue/{key}/transitions``; ids may be int or str."""
         with self._lock:
@@ -1039,9 +1056,16 @@ class JiraBackend:
                             for f in extra
                         },
                     )
+            # Like create and edit, a transition takes entity properties, set with the
+            # move or not at all.
+            errors: dict[str, str] = {}
+            properties = _properties_list(body.get("properties"), errors)
+            if errors:
+                raise JiraError(400, errors=errors)
             for candidate, target in self.transitions(issue.key):
                 if candidate == str(tid).strip():
                     self._move(issue, target)
+                    issue.properties.update(properties)
                     return issue
             raise JiraError(400, [f"Transition id '{tid}' is not valid for this issue."])
 
@@ -1503,10 +1527,13 @@ class JiraBackend:
         fields: FieldSpec,
         properties: Sequence[str] = (),
         changelog: bool = False,
+        transitions: bool = False,
     ) -> dict[str, Any]:
         """An issue as Jira's REST API returns it (GET issue, search results).
 
-        ``changelog`` adds the issue's changes, newest first (``expand=changelog``).
+        ``changelog`` adds the issue's changes, newest first (``expand=changelog``);
+        ``transitions`` the transitions available from the status shown, read in the
+        same instant (``expand=transitions`` on GET issue).
         """
         with self._lock:
             data: dict[str, Any] = {
@@ -1525,6 +1552,8 @@ class JiraBackend:
                     for k in wanted
                     if k in issue.properties
                 }
+            if transitions:
+                data["transitions"] = self.transitions_json(issue, base_url)
             if changelog:
                 histories = [
                     {

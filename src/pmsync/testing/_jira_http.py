@@ -318,16 +318,17 @@ class JiraHttp(AtlassianHttp):
         del user
         issue = self.backend.issue(values["ref"])
         spec = FieldSpec.parse(request.args.getlist("fields"), "*all")
-        return json_response(
-            self.backend.issue_json(
-                issue,
-                base_url=self.base_url,
-                api_version=_api_version(values),
-                fields=spec,
-                properties=list_param(request, "properties"),
-                changelog="changelog" in list_param(request, "expand"),
-            )
+        expand = list_param(request, "expand")
+        body = self.backend.issue_json(
+            issue,
+            base_url=self.base_url,
+            api_version=_api_version(values),
+            fields=spec,
+            properties=list_param(request, "properties"),
+            changelog="changelog" in expand,
+            transitions="transitions" in expand,
         )
+        return json_response(body)
 
     def _edit_issue(self, request: Request, values: dict[str, Any], user: User | None) -> Response:
         version = _api_version(values)
@@ -361,20 +362,8 @@ class JiraHttp(AtlassianHttp):
         self, request: Request, values: dict[str, Any], user: User | None
     ) -> Response:
         del request, user
-        transitions = [
-            {
-                "id": tid,
-                "name": target.name,
-                "to": self.backend.status_json(target, self.base_url),
-                "hasScreen": False,
-                "isGlobal": True,
-                "isInitial": False,
-                "isAvailable": True,
-                "isConditional": False,
-                "isLooped": False,
-            }
-            for tid, target in self.backend.transitions(values["ref"])
-        ]
+        issue = self.backend.issue(values["ref"])
+        transitions = self.backend.transitions_json(issue, self.base_url)
         return json_response({"expand": "transitions", "transitions": transitions})
 
     def _do_transition(

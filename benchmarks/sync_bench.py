@@ -34,7 +34,7 @@ from typing import Any
 
 import pmsync
 from pmsync._cursor import Cursor
-from pmsync.testing import Emulator
+from pmsync.testing import Emulator, RequestRecord
 
 ACCOUNT = "557058:bench-owner"
 
@@ -158,6 +158,15 @@ def measured(emu: Emulator, run: Callable[[], pmsync.SyncResult]) -> tuple[int, 
     return len(emu.requests), elapsed, result
 
 
+def _moving(request: RequestRecord) -> bool:
+    """A request of a move: the issue read with its routes, a transition, a record PUT."""
+    return (
+        "transitions" in request.query.get("expand", "")
+        or request.path.endswith("/transitions")
+        or request.path.endswith("/properties/pmsync")
+    )
+
+
 def scale_row(pages: int) -> dict[str, Any]:
     """The request counts of the incremental runs over ``pages`` postmortems."""
     import time_machine  # noqa: PLC0415  (a test dependency)
@@ -179,6 +188,7 @@ def scale_row(pages: int) -> dict[str, Any]:
             clock.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes))
 
         row["first"], row["first_s"], first = measured(emu, sync)
+        row["move_requests"] = sum(map(_moving, emu.requests))
         row["items"] = pages * SCALE_ITEMS
         row["moved"] = len(first.transitioned)
         row["written"] = len(first.pages_written)
@@ -268,7 +278,9 @@ def print_scale(rows: list[dict[str, Any]]) -> bool:
         print(
             f"  first sync: {row['first']:,} requests for {row['items']:,} items, "
             f"{row['written']:,} pages written, {row['moved']:,} items moved "
-            f"(budget {budget_first:,.0f}); no-op rerun {row['noop']} (budget 5), "
+            f"(budget {budget_first:,.0f}; the moves cost {row['move_requests']:,}: "
+            f"{row['move_requests'] / max(row['moved'], 1):.2f} per item moved); "
+            f"no-op rerun {row['noop']} (budget 5), "
             f"{row['noop_s']:.2f}s; edit+change {row['edit']} (budget 15), carried: "
             f"{row['edit_carried']}; full pass found {row['full_missed']} missed page(s)"
         )

@@ -9,6 +9,7 @@ private and may change without notice.
 
 from __future__ import annotations
 
+from pmsync._cursor import Cursor, CursorStore, FileCursorStore, PageCursorStore
 from pmsync._diff import Snapshot, diff
 
 # What Syncer.from_env reads; a constant, so kept out of __all__ (star-imports).
@@ -72,6 +73,9 @@ __all__ = [
     "Conflict",
     "ConflictError",
     "CreateIssue",
+    "Cursor",
+    "CursorStore",
+    "FileCursorStore",
     "Finding",
     "IssueGateway",
     "ItemTable",
@@ -81,6 +85,7 @@ __all__ = [
     "Noop",
     "NotFoundError",
     "Operation",
+    "PageCursorStore",
     "PageGateway",
     "PagePlan",
     "ParseError",

@@ -312,7 +312,12 @@ class PropertyGateway(Protocol):
 
 @attrs.define
 class PageCursorStore:
-    """Cursors as content properties of a Confluence page named in the configuration."""
+    """Cursors as content properties of a Confluence page named in the configuration.
+
+    What ``Config.cursor_page`` builds. ``confluence`` reads and writes content
+    properties by compare-and-set, as :class:`pmsync.PageGateway` does (a Syncer's own is
+    ``syncer.confluence``); every machine running the configuration sees the cursor.
+    """
 
     confluence: PropertyGateway
     page_id: str
@@ -350,7 +355,11 @@ class PageCursorStore:
 
 @attrs.define
 class FileCursorStore:
-    """Cursors in a local JSON file (one machine only), one entry per configuration."""
+    """Cursors in a local JSON file (one machine only), one entry per configuration.
+
+    What ``Config.cursor_file`` builds; ``Syncer(..., cursor=FileCursorStore(path))``
+    does the same from code.
+    """
 
     path: Path
 

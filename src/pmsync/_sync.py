@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from pmsync._cursor import (
     page_ids_of,
     pending_pages,
 )
-from pmsync._diff import Snapshot, diff
+from pmsync._diff import Snapshot, diff, lint_all
 from pmsync._env import ENVIRONMENT, clients_from_env
 from pmsync._gateways._transport import Pacing, RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
@@ -40,7 +40,7 @@ from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
 from pmsync._model import JiraIssue, Person, Postmortem
 from pmsync._payload import jira_values
-from pmsync._plan import Notify, PagePlan, Plan, SyncResult
+from pmsync._plan import Notify, Operation, PagePlan, Plan, SyncResult, WritePage
 from pmsync._quote import cql_string, jql_string
 from pmsync._record import SyncRecord
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
@@ -77,6 +77,10 @@ __all__ = ["ENVIRONMENT", "Syncer"]
 
 log = logging.getLogger("pmsync")
 
+#: Pages a run that reads them all (a full pass) reads, plans and applies at a time:
+#: their bodies are held for one batch, not for the whole site (docs/sync.md).
+FULL_BATCH = 200
+
 
 def _page_of(issue: JiraIssue) -> str | None:
     """The page id in the issue's ``pmsync`` property, if any."""
@@ -93,6 +97,30 @@ def _assignees(issues: Iterable[JiraIssue]) -> dict[str, JiraUser]:
         for issue in issues
         if (person := issue.assignee) and person.account_id and person.display_name
     }
+
+
+def _id_order(page_id: str) -> tuple[int, str]:
+    """Page ids in numeric order (they are digits)."""
+    return (len(page_id), page_id)
+
+
+def _page_order(page: Page | PagePlan) -> tuple[int, str]:
+    return _id_order(page.id if isinstance(page, Page) else page.page_id)
+
+
+def _written(plan: Plan, result: SyncResult) -> dict[str, int]:
+    """The page versions a run wrote: each page written over the version its plan read."""
+    return {p.page_id: p.version + 1 for p in plan.pages if p.page_id in result.pages_written}
+
+
+def _merged(results: Sequence[SyncResult], plan: Plan) -> SyncResult:
+    """One result for the batches of a run, in order."""
+    joined = {
+        field.name: tuple(x for r in results for x in getattr(r, field.name))
+        for field in attrs.fields(SyncResult)
+        if field.name != "plan"
+    }
+    return SyncResult(**joined, plan=plan)
 
 
 def _utcnow() -> dt.datetime:
@@ -226,17 +254,20 @@ class Syncer:
                 for page_id in missing
             )
         if cql:
-            query = page_query(cql)
-            try:
-                pages.update((p.id, p) for p in self.confluence.search(query))
-            except ServiceError as exc:
-                if exc.status != 400:
-                    raise
-                raise ConfigError(
-                    f"Confluence rejected the CQL query {cql!r}: {exc}", key="cql"
-                ) from None
-        ordered = sorted(pages.values(), key=lambda p: (len(p.id), p.id))
+            pages.update((p.id, p) for p in self.search_pages(page_query(cql)))
+        ordered = sorted(pages.values(), key=_page_order)
         return ordered, warnings
+
+    def search_pages(self, query: str) -> Iterator[Page]:
+        """The pages a CQL query selects, as Confluence pages them (50 per request)."""
+        try:
+            yield from self.confluence.search(query)
+        except ServiceError as exc:
+            if exc.status != 400:
+                raise
+            raise ConfigError(
+                f"Confluence rejected the CQL query {query!r}: {exc}", key="cql"
+            ) from None
 
     def resolve_owners(
         self, people: Iterable[Person], *, known: Mapping[str, JiraUser] | None = None
@@ -508,7 +539,25 @@ class Syncer:
         items go ahead. Applying a plan whose changes already happened changes nothing.
         ``progress(done, total)`` is called after each page (for progress bars).
         """
-        server = self.jira_server(plan.pages)
+        result, keys = self.carry_out(plan, progress)
+        if plan.selection is not None and self.cursor is not None:
+            result = self.advance_cursor(
+                self.cursor,
+                plan.selection,
+                result,
+                written=_written(plan, result),
+                pending=pending_pages(plan, result, keys.keys()),
+            )
+        if self.slack is not None:
+            result = self.notify(plan, result, keys)
+        return result
+
+    def carry_out(
+        self, plan: Plan, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[SyncResult, Mapping[tuple[str, str], str]]:
+        """Run the executor over ``plan``: the result, and the keys of the issues it
+        created or adopted by (page id, item id)."""
+        server = plan.snapshot.server if plan.snapshot else self.jira_server(plan.pages)
         applier = Applier(
             self.confluence,
             self.jira,
@@ -524,11 +573,7 @@ class Syncer:
         )
         result = applier.run(plan)
         self.pacing.raise_if_stopped()  # an exhausted quota stops the run: exit code 3
-        if plan.selection is not None and self.cursor is not None:
-            result = self.advance_cursor(self.cursor, plan, result, applier.keys)
-        if self.slack is not None:
-            result = self.notify(plan, result, applier.keys)
-        return result
+        return result, applier.keys
 
     # -- Slack -----------------------------------------------------------------------
 
@@ -714,8 +759,105 @@ class Syncer:
     def sync(
         self, *, page_ids: Sequence[str] | None = None, cql: str | None = None, full: bool = False
     ) -> SyncResult:
-        """Plan and apply in one go (``full``: read everything, not only what changed)."""
-        return self.apply(self.plan(page_ids=page_ids, cql=cql, full=full))
+        """Plan and apply in one go (``full``: read everything, not only what changed).
+
+        A run that reads every selected page (a full pass, or any run without a cursor)
+        reads, plans and applies them :data:`FULL_BATCH` pages at a time, so that the
+        bodies of a whole site are never held at once; the duplicate lint still compares
+        every page with all the others (docs/sync.md, "Incremental reruns and the full
+        pass"). The result's plan then names every operation but keeps no page bodies.
+        """
+        query = page_query(cql or self.config.cql or "") if page_ids is None else ""
+        if not query:
+            return self.apply(self.plan(page_ids=page_ids, cql=cql, full=full))
+        if self.cursor is None:
+            return self.sync_in_batches(query, None)
+        selection = self.select(self.cursor, query, full=full)
+        if not selection.full:
+            return self.apply(self.plan_changed(selection, query))
+        return self.sync_in_batches(query, selection)
+
+    def sync_in_batches(self, query: str, selection: Selection | None) -> SyncResult:
+        """Sync every page ``query`` selects, :data:`FULL_BATCH` pages at a time.
+
+        One read of every page keeps what the duplicate lint and the batches need (the
+        items, not the bodies); then each batch re-reads its pages by id (50 per
+        request), is planned against its issues with the findings made against the whole
+        corpus, and is carried out before the next is read. The cursor moves once, after
+        the last batch (a run that raises leaves it where it was).
+        """
+        issues = self.managed_issues()
+        warnings: list[str] = []
+        corpus: list[PagePlan] = []
+        modified: dict[str, dt.datetime | None] = {}
+        server = None
+        for page in self.search_pages(query):
+            modified[page.id] = page.modified
+            for planned in self.page_plans([page], warnings):
+                server = server or self.jira_server([planned])
+                corpus.append(attrs.evolve(planned, storage=""))
+        corpus.sort(key=_page_order)
+        owners = self.resolve_owners(
+            (item.owner for p in corpus for item in p.postmortem.items if item.owner),
+            known=_assignees(issues),
+        )
+        view = Snapshot(pages=tuple(corpus), issues=(), owners=owners)
+        findings = lint_all(view, self.clock().date())
+        # Each issue goes with the batch of the page that links it, else of its record's.
+        linked: dict[str, str] = {}
+        for p in corpus:
+            for item in p.postmortem.items:
+                if item.jira_key:
+                    linked.setdefault(item.jira_key, p.page_id)
+        results: list[SyncResult] = []
+        operations: list[Operation] = []
+        plan_warnings: list[str] = []
+        written: dict[str, int] = {}
+        pending: set[str] = set()
+        missed: list[str] = []
+        priorities: frozenset[str] = frozenset()
+        for start in range(0, len(corpus), FULL_BATCH):
+            ids = {p.page_id for p in corpus[start : start + FULL_BATCH]}
+            found, _ = self.confluence.pages(sorted(ids, key=_id_order))
+            mine = [i for i in issues if linked.get(i.key, _page_of(i)) in ids]
+            snapshot = self.assemble(self.page_plans(found, warnings), mine, warnings)
+            snapshot = attrs.evolve(snapshot, server=server)
+            warnings = []  # the warnings of the first read go with the first batch
+            plan = diff(
+                snapshot,
+                self.config,
+                now=self.clock(),
+                findings=[f for f in findings if f.page_id in ids],
+            )
+            result, keys = self.carry_out(plan)
+            written.update(_written(plan, result))
+            pending.update(pending_pages(plan, result, keys.keys()))
+            if selection is not None and selection.cursor is not None:
+                missed += missed_pages(plan, modified, snapshot.issues, selection.cursor)
+            priorities = priorities or snapshot.priorities
+            if self.slack is not None:
+                result = self.notify(plan, result, keys)
+            results.append(result)
+            # Kept for the result: what was done, without the bodies written.
+            operations += (
+                attrs.evolve(op, storage="") if isinstance(op, WritePage) else op
+                for op in plan.operations
+            )
+            plan_warnings += plan.warnings
+        whole = Plan(
+            operations=tuple(operations),
+            warnings=tuple(dict.fromkeys(plan_warnings)),
+            pages=tuple(corpus),
+            created_at=selection.started if selection else None,
+            findings=findings,
+        )
+        result = _merged(results, whole)
+        if selection is None or self.cursor is None:
+            return result
+        selection = attrs.evolve(selection, missed=tuple(missed), priorities=priorities or None)
+        whole = attrs.evolve(whole, selection=selection)
+        result = attrs.evolve(result, plan=whole)
+        return self.advance_cursor(self.cursor, selection, result, written=written, pending=pending)
 
     # -- incremental reruns (docs/sync.md, "Incremental reruns and the full pass") -------
 
@@ -744,14 +886,30 @@ class Syncer:
 
         A full pass happens when asked (``full``), when there is no cursor (a first run, a
         lost property) and every ``Config.full_every``; it also says what it found that
-        the incremental runs missed (:attr:`SyncResult.missed`).
+        the incremental runs missed (:attr:`SyncResult.missed`). A full pass's plan holds
+        every page it read and every page write (:meth:`sync` goes in batches instead).
         """
-        started = self.clock()
         query = page_query(cql or self.config.cql or "")
         if not query:
             raise ConfigError(
                 "say which pages to sync: a CQL query, or `cql` in the configuration", key="cql"
             )
+        selection = self.select(store, query, full=full)
+        if not selection.full:
+            return self.plan_changed(selection, query)
+        pages, warnings = self.read_pages(cql=query)
+        snapshot = self.assemble(self.page_plans(pages, warnings), self.managed_issues(), warnings)
+        plan = diff(snapshot, self.config, now=self.clock())
+        missed: tuple[str, ...] = ()
+        if selection.cursor is not None:
+            modified = {p.id: p.modified for p in pages}
+            missed = missed_pages(plan, modified, snapshot.issues, selection.cursor)
+        selection = attrs.evolve(selection, missed=missed, priorities=snapshot.priorities or None)
+        return attrs.evolve(plan, selection=selection)
+
+    def select(self, store: CursorStore, query: str, *, full: bool) -> Selection:
+        """Whether this run is a full pass or reads what changed since the stored cursor."""
+        started = self.clock()
         key = cursor_key(self.config.project, self.config.label, query)
         previous = store.load(key)
         reason = ""
@@ -761,34 +919,26 @@ class Syncer:
             reason = "no cursor yet (a first run, or the cursor was lost)"
         elif started - previous.full_at >= self.config.full_every:
             reason = f"due (full_every = {self.config.full_every})"
-        warnings: list[str] = []
         if not reason:
             assert previous is not None
-            snapshot = self.changed_snapshot(previous, query, warnings)
-            plan = diff(snapshot, self.config, now=self.clock())
-            selection = Selection(
+            return Selection(
                 full=False, started=started, key=key, cursor=previous, zones=previous.zones
             )
-            return attrs.evolve(plan, selection=selection)
         log.info("a full pass: %s", reason)
-        zones = self.time_zones()
-        pages, warnings = self.read_pages(cql=query)
-        snapshot = self.assemble(self.page_plans(pages, warnings), self.managed_issues(), warnings)
-        plan = diff(snapshot, self.config, now=self.clock())
-        missed: tuple[str, ...] = ()
-        if previous is not None:
-            modified = {p.id: p.modified for p in pages}
-            missed = missed_pages(plan, modified, snapshot.issues, previous)
-        selection = Selection(
+        return Selection(
             full=True,
             started=started,
             key=key,
             cursor=previous,
             reason=reason,
-            zones=zones,
-            missed=missed,
-            priorities=snapshot.priorities or None,
+            zones=self.time_zones(),
         )
+
+    def plan_changed(self, selection: Selection, query: str) -> Plan:
+        """The plan of an incremental run: what changed since the selection's cursor."""
+        assert selection.cursor is not None
+        snapshot = self.changed_snapshot(selection.cursor, query, [])
+        plan = diff(snapshot, self.config, now=self.clock())
         return attrs.evolve(plan, selection=selection)
 
     def changed_snapshot(self, previous: Cursor, query: str, warnings: list[str]) -> Snapshot:
@@ -888,23 +1038,22 @@ class Syncer:
     def advance_cursor(
         self,
         store: CursorStore,
-        plan: Plan,
+        selection: Selection,
         result: SyncResult,
-        keys: Mapping[tuple[str, str], str],
+        *,
+        written: Mapping[str, int],
+        pending: Collection[str],
     ) -> SyncResult:
-        """Store the cursor after a run: its start minus the margin, and its own writes."""
-        selection = plan.selection
-        assert selection is not None
-        written = {
-            p.page_id: p.version + 1 for p in plan.pages if p.page_id in result.pages_written
-        }
+        """Store the cursor after a run: its start minus the margin, and its own writes
+        (``written``: page id -> the version pmsync wrote; ``pending``: pages to plan
+        again whatever changes)."""
         start = selection.cursor or Cursor(since=selection.started, full_at=selection.started)
         cursor = start.advanced(
             started=selection.started,
             ended=self.clock(),
             margin=self.config.cursor_margin,
             written=written,
-            pending=pending_pages(plan, result, keys.keys()),
+            pending=pending,
             full=selection.full,
             zones=selection.zones,
             priorities=selection.priorities,

@@ -26,6 +26,7 @@ import attrs
 
 from pmsync.testing._clock import confluence_time, now
 from pmsync.testing._cql import CompiledCql, compile_cql
+from pmsync.testing._querylang import ChangedSince
 from pmsync.testing._users import Directory, User
 
 __all__ = [
@@ -200,6 +201,7 @@ class ConfluenceBackend:
         self.v1_pages: Literal["ok", "gone"] = "gone"
         self._spaces: dict[str, Space] = {}
         self._pages: dict[str, Page] = {}
+        self._changed = ChangedSince()  # page ids by the time of their versions
         self._next_id = 100000
         self._next_space_id = 1000
 
@@ -208,6 +210,7 @@ class ConfluenceBackend:
         with self._lock:
             self._spaces.clear()
             self._pages.clear()
+            self._changed.clear()
             self._next_id = 100000
             self._next_space_id = 1000
 
@@ -294,6 +297,7 @@ class ConfluenceBackend:
                 labels=list(dict.fromkeys(label_names)),
             )
             self._pages[page.id] = page
+            self._changed.touch(page.id, version.when)
             return page
 
     def _check_title(self, space: Space, title: str, page_id: str | None) -> None:
@@ -359,6 +363,7 @@ class ConfluenceBackend:
                     new_storage,
                 )
             )
+            self._changed.touch(page.id, page.last_modified)
             return page
 
     def ancestor_ids(self, page: Page) -> list[str]:
@@ -501,7 +506,11 @@ class ConfluenceBackend:
         """Pages matching ``cql``, in the query's order (creation order by default)."""
         with self._lock:
             compiled: CompiledCql = compile_cql(cql, self, current_user=current_user)
-            return compiled.sort([p for p in self.pages() if compiled.matches(p)])
+            pool = self.pages()
+            if compiled.since is not None:  # a date range: only the pages changed since
+                changed = (self._pages.get(i) for i in self._changed.since(compiled.since))
+                pool = [p for p in changed if p is not None and p.status == "current"]
+            return compiled.sort([p for p in pool if compiled.matches(p)])
 
     def list_content(
         self, *, space_key: str | None, title: str | None, content_type: str

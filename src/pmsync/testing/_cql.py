@@ -32,6 +32,7 @@ from pmsync.testing._querylang import (
     ValueList,
     compare_to,
     compile_tree,
+    conjunct_bound,
     parse_moment,
     parse_period,
     parse_query,
@@ -84,6 +85,8 @@ class CompiledCql:
 
     matches: Predicate
     order_by: tuple[SortKey, ...]
+    #: Every match was modified at or after this moment (a top-level ``lastmodified >=``).
+    since: dt.datetime | None = None
 
     def sort(self, pages: Sequence[Page]) -> list[Page]:
         """Order ``pages`` as asked; creation order (id ascending) by default."""
@@ -120,7 +123,9 @@ def compile_cql(text: str, scope: CqlScope, *, current_user: User | None) -> Com
         if key.field.lower() not in _SORTABLE:
             raise CqlError(f"Could not parse cql : {text} (cannot order by '{key.field}')")
     compiler = _Compiler(text, scope, current_user)
-    return CompiledCql(matches=compile_tree(query.where, compiler.clause), order_by=query.order_by)
+    matches = compile_tree(query.where, compiler.clause)
+    since = conjunct_bound(query.where, compiler.modified_since)
+    return CompiledCql(matches=matches, order_by=query.order_by, since=since)
 
 
 def _plain_text(storage: str) -> str:
@@ -138,6 +143,8 @@ class _Compiler:
         self.text = text
         self.scope = scope
         self.current_user = current_user
+        # clause id -> the moment of a ``lastmodified >=`` (or ``>``) clause
+        self.modified_since: dict[int, dt.datetime] = {}
 
     def error(self, detail: str) -> CqlError:
         return CqlError(f"Could not parse cql : {self.text} ({detail})")
@@ -263,6 +270,8 @@ class _Compiler:
             raise self.error(f"the operator '{clause.op}' is not supported by '{clause.field}'")
         assert not isinstance(clause.value, ValueList)
         bound = self.date(clause, clause.value)
+        if field == "lastmodified" and clause.op in (">=", ">"):
+            self.modified_since[id(clause)] = bound
 
         def value(page: Page) -> dt.datetime:
             return page.created if field == "created" else page.last_modified

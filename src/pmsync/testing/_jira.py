@@ -23,6 +23,7 @@ import attrs
 
 from pmsync.testing._clock import jira_time, now
 from pmsync.testing._jql import PRIORITY_IDS, CompiledJql, compile_jql
+from pmsync.testing._querylang import ChangedSince
 from pmsync.testing._users import Directory, User
 
 __all__ = [
@@ -399,6 +400,7 @@ class JiraBackend:
         self._index_lag: dict[str, tuple[Issue | None, dt.datetime]] = {}
         self._projects: dict[str, Project] = {}
         self._issues: dict[str, Issue] = {}
+        self._changed = ChangedSince()  # issue keys by the time of their updates
         self._statuses: dict[str, StatusDef] = {}
         self._next_issue_id = 10000
         self._next_comment_id = 10000
@@ -413,6 +415,7 @@ class JiraBackend:
             self._projects.clear()
             self._issues.clear()
             self._index_lag.clear()
+            self._changed.clear()
             self._statuses = {
                 name.lower(): StatusDef(sid, name, cat) for sid, name, cat in _DEFAULT_STATUSES
             }
@@ -832,6 +835,7 @@ class JiraBackend:
             issue.resolutiondate = moment
         issue.properties.update(properties)
         self._issues[issue.key] = issue
+        self._changed.touch(issue.key, moment)
         return issue
 
     @staticmethod
@@ -892,7 +896,7 @@ class JiraBackend:
                 self._append_comment(issue, text, actor)
             issue.properties.update(properties)
             if values or comments:
-                issue.updated = now()
+                self._stamp(issue, now())
             if changed:
                 self._log_change(issue, actor, changed)
             return issue
@@ -1001,7 +1005,7 @@ class JiraBackend:
             except _FieldError as exc:
                 raise JiraError(400, errors={"assignee": str(exc)}) from None
             issue.assignee = user
-            issue.updated = now()
+            self._stamp(issue, now())
 
     # -- workflow --------------------------------------------------------------------------
 
@@ -1080,7 +1084,7 @@ class JiraBackend:
             issue.resolutiondate = moment
         elif target.category != "done":
             issue.resolutiondate = None
-        issue.updated = moment
+        self._stamp(issue, moment)
         if before != target.name:
             self._log_change(issue, None, (("status", before, target.name),))
 
@@ -1129,7 +1133,7 @@ class JiraBackend:
                 raise JiraError(400, errors={"comment": "Comment body can not be empty!"})
             self._written(issue.key, issue)
             comment = self._append_comment(issue, text, actor)
-            issue.updated = comment.created
+            self._stamp(issue, comment.created)
             return comment
 
     def _append_comment(self, issue: Issue, text: str, actor: User | None) -> Comment:
@@ -1140,6 +1144,11 @@ class JiraBackend:
         return comment
 
     # -- search ----------------------------------------------------------------------------
+
+    def _stamp(self, issue: Issue, moment: dt.datetime) -> None:
+        """Set the issue's ``updated`` (what ``updated >=`` searches find it by)."""
+        issue.updated = moment
+        self._changed.touch(issue.key, moment)
 
     def _written(self, key: str, before: Issue | None) -> None:
         """Note a write to an issue: search shows ``before`` until the lag has passed."""
@@ -1173,8 +1182,12 @@ class JiraBackend:
         """
         with self._lock:
             compiled = compile_jql(jql, self, current_user=current_user)
+            pool: Iterable[Issue] = self._issues.values()
+            if compiled.since is not None:  # a date range: only the issues updated since
+                changed = (self._issues.get(k) for k in self._changed.since(compiled.since))
+                pool = [issue for issue in changed if issue is not None]
             matching = []
-            for issue in self._issues.values():
+            for issue in pool:
                 seen = self._as_indexed(issue, reconcile)
                 if seen is not None and compiled.matches(seen):
                     matching.append(issue)
@@ -1297,7 +1310,8 @@ class JiraBackend:
             actor = values.get("reporter")
             issue = self._insert(project, values, props, actor)
             if created is not None:
-                issue.created = issue.updated = created.astimezone(dt.UTC)
+                issue.created = created.astimezone(dt.UTC)
+                self._stamp(issue, issue.created)
             if status != issue.status:
                 self._human_move(issue, status)
             # Seeded issues stand for the site's past: search has already indexed them.

@@ -40,6 +40,7 @@ from pmsync.testing._querylang import (
     ValueList,
     compare_to,
     compile_tree,
+    conjunct_bound,
     parse_moment,
     parse_period,
     parse_query,
@@ -168,6 +169,8 @@ class CompiledJql:
     matches: Predicate
     order_by: tuple[SortKey, ...]
     bounded: bool
+    #: Every match was updated at or after this moment (a top-level ``updated >=``).
+    since: dt.datetime | None = None
 
     def sort(self, issues: Sequence[Issue]) -> list[Issue]:
         """Order ``issues`` as the query asks; newest first (key descending) by default."""
@@ -211,7 +214,12 @@ def compile_jql(text: str, scope: JqlScope, *, current_user: User | None) -> Com
             raise JqlError(
                 f"Field '{key.field}' does not exist or you do not have permission to view it."
             )
-    return CompiledJql(matches=predicate, order_by=query.order_by, bounded=query.where is not None)
+    return CompiledJql(
+        matches=predicate,
+        order_by=query.order_by,
+        bounded=query.where is not None,
+        since=conjunct_bound(query.where, compiler.updated_since),
+    )
 
 
 def _always(issue: Issue) -> bool:
@@ -366,6 +374,8 @@ class _Compiler:
     def __init__(self, scope: JqlScope, current_user: User | None) -> None:
         self.scope = scope
         self.current_user = current_user
+        # clause id -> the moment of an ``updated >=`` (or ``>``) clause
+        self.updated_since: dict[int, dt.datetime] = {}
 
     def clause(self, clause: Clause) -> Predicate:
         field = _canonical_field(clause.field)
@@ -666,6 +676,8 @@ class _Compiler:
             raise JqlError(f"The operator '{op}' needs a single date for field '{clause.field}'.")
         bound = moments[0]
         compare = compare_to(op, bound)
+        if field == "updated" and op in (">=", ">"):
+            self.updated_since[id(clause)] = bound
 
         def predicate(issue: Issue) -> bool:
             moment = value(issue)

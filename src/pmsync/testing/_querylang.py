@@ -15,6 +15,7 @@ query once it is quoted, and unquoted reserved words are rejected, never reinter
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import operator
@@ -27,6 +28,7 @@ import attrs
 __all__ = [
     "DATE_FORMATS",
     "And",
+    "ChangedSince",
     "Clause",
     "Empty",
     "Function",
@@ -41,6 +43,7 @@ __all__ = [
     "ValueList",
     "compare_to",
     "compile_tree",
+    "conjunct_bound",
     "parse_moment",
     "parse_period",
     "parse_query",
@@ -521,6 +524,50 @@ def compile_tree(
         inner = compile_tree(node.item, clause)
         return lambda item: not inner(item)
     return clause(node)
+
+
+def conjunct_bound(node: Node | None, bounds: dict[int, dt.datetime]) -> dt.datetime | None:
+    """The latest lower bound every match of ``node`` must meet: ``bounds`` holds, by
+    clause id, the moments of the ``>=``/``>`` date clauses the compiler met; only those
+    among ``node``'s top-level ``AND`` count (one under ``OR`` or ``NOT`` binds nothing)."""
+    found: list[dt.datetime] = []
+    todo = [node] if node is not None else []
+    while todo:
+        current = todo.pop()
+        if isinstance(current, And):
+            todo.extend(current.items)
+        elif isinstance(current, Clause) and id(current) in bounds:
+            found.append(bounds[id(current)])
+    return max(found, default=None)
+
+
+@attrs.define
+class ChangedSince:
+    """What a search index's date range gives: the records changed at or after a moment,
+    without scanning them all (``updated >=`` in JQL, ``lastmodified >=`` in CQL).
+
+    Every change of a record's date is noted with :meth:`touch`, in any order (a seeded
+    record may be backdated); :meth:`since` returns a superset of the records whose date
+    is at or after the moment (a record changed again later is listed by both changes):
+    the caller still matches each against the whole query.
+    """
+
+    _stamps: list[tuple[dt.datetime, int, str]] = attrs.field(factory=list)
+    _count: int = 0
+
+    def touch(self, ident: str, moment: dt.datetime) -> None:
+        """Note that record ``ident`` now carries the date ``moment``."""
+        self._count += 1
+        bisect.insort(self._stamps, (moment, self._count, ident))
+
+    def since(self, moment: dt.datetime) -> list[str]:
+        """The records noted at or after ``moment``, each once, oldest first."""
+        start = bisect.bisect_left(self._stamps, (moment,))
+        return list(dict.fromkeys(ident for _, _, ident in self._stamps[start:]))
+
+    def clear(self) -> None:
+        """Forget every record (the site was emptied)."""
+        self._stamps.clear()
 
 
 # -- values both dialects share ------------------------------------------------------------

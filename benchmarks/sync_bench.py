@@ -26,15 +26,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
+import os
 import random
 import resource
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 import pmsync
-from pmsync._cursor import Cursor
+from pmsync._cursor import Cursor, cursor_key
+from pmsync._sync import FULL_BATCH
 from pmsync.testing import Emulator, RequestRecord
+from pmsync.testing._serve import exports
 
 ACCOUNT = "557058:bench-owner"
 
@@ -122,8 +127,10 @@ def scale_summary(page: int, item: int) -> str:
     return "Add " + " ".join(pick.sample(_WORDS, 6))
 
 
-def scale_markup(page: int, keys: list[str] | None = None) -> str:
-    """A postmortem of 5 items, 40% in progress or done on the page (keys: already linked)."""
+def scale_markup(page: int, keys: list[str] | None = None, *, prose: int = 0) -> str:
+    """A postmortem of 5 items, 40% in progress or done on the page (keys: already linked;
+    ``prose``: that many paragraphs of timeline and analysis before the table, 400 bytes
+    each, as real postmortems have)."""
     rows = []
     for n in range(SCALE_ITEMS):
         key = (
@@ -136,13 +143,73 @@ def scale_markup(page: int, keys: list[str] | None = None) -> str:
             f"<tr><td><p>{scale_summary(page, n)}</p></td>"
             f'<td><ac:link><ri:user ri:account-id="{ACCOUNT}" /></ac:link></td>'
             f'<td><time datetime="2026-12-{(n % 28) + 1:02d}" /></td><td>P2</td>'
-            f"<td>{_STATUSES[(page + n) % 5]}</td><td>{key}</td></tr>"
+            f"<td>{_status_cell(_STATUSES[(page + n) % 5], linked=bool(keys))}</td>"
+            f"<td>{key}</td></tr>"
         )
+    story = "".join(
+        f"<p>{n:02d}:00 {' '.join(random.Random(page * 1000 + n).choices(_WORDS, k=96))}</p>"
+        for n in range(prose)
+    )
     return (
+        f"<h2>Timeline and analysis</h2>{story}"
         "<h2>Action items</h2><table><tbody><tr><th>Action item</th><th>Owner</th>"
         "<th>Due date</th><th>Priority</th><th>Status</th><th>Jira</th></tr>"
         f"{''.join(rows)}</tbody></table>"
     )
+
+
+#: The Jira status a page status of the scale corpus stands for once synced.
+_JIRA_STATUS = {"todo": "To Do", "in progress": "In Progress", "done": "Done"}
+_CATEGORY = {"todo": "todo", "in progress": "in_progress", "done": "done"}
+_COLOUR = {"todo": "Grey", "in progress": "Blue", "done": "Green"}
+
+
+def _status_cell(status: str, *, linked: bool) -> str:
+    """The status as a person types it, or once synced as the lozenge pmsync writes."""
+    if not linked:
+        return status
+    return (
+        '<p><ac:structured-macro ac:name="status" ac:schema-version="1"><ac:parameter '
+        f'ac:name="title">{_JIRA_STATUS[status]}</ac:parameter><ac:parameter '
+        f'ac:name="colour">{_COLOUR[status]}</ac:parameter></ac:structured-macro></p>'
+    )
+
+
+def seed_synced(emu: Emulator, pages: int, *, prose: int = 0) -> str:
+    """Seed ``pages`` postmortems as a first sync leaves them (keys on the pages, each
+    issue in its page's status with the sync record pmsync writes); a first sync of
+    10,000 pages would take too long here. Returns the id of the cursor's page."""
+    emu.add_user(account_id=ACCOUNT, display_name="Bench Owner", email="bench@example.com")
+    emu.add_project("OPS")
+    holder = emu.add_page("OPS", "pmsync state", "<p>Kept by pmsync.</p>")
+    for p in range(pages):
+        keys = [f"OPS-{p * SCALE_ITEMS + n + 1}" for n in range(SCALE_ITEMS)]
+        markup = scale_markup(p, keys, prose=prose)
+        page_id = emu.add_page("SRE", f"Postmortem {p}", markup, labels=("postmortem",))
+        items = pmsync.parse_page(markup, page_id=page_id).items
+        for n, item in enumerate(items):
+            status = _STATUSES[(p + n) % 5]
+            due = f"2026-12-{(n % 28) + 1:02d}"
+            base = {
+                "summary": item.summary,
+                "description": None,
+                "owner": ACCOUNT,
+                "due": due,
+                "priority": "Medium",
+                "status": _CATEGORY[status],
+            }
+            record = {"v": 1, "page_id": page_id, "item_id": item.item_id, "base": base}
+            emu.add_issue(
+                "OPS",
+                summary=item.summary,
+                assignee=ACCOUNT,
+                duedate=due,
+                priority="Medium",
+                status=_JIRA_STATUS[status],
+                labels=("pmsync",),
+                properties={"pmsync": record},
+            )
+    return holder
 
 
 def scale_config(holder: str) -> pmsync.Config:
@@ -218,43 +285,89 @@ def scale_row(pages: int) -> dict[str, Any]:
 
 def seeded_noop(pages: int) -> tuple[float, float, int]:
     """Wall time, pmsync's own CPU time and the requests of a no-op rerun over ``pages``
-    already-synced postmortems.
-
-    The corpus is seeded as a sync leaves it (keys on the pages, issues with their sync
-    records, a cursor), a day old: a first sync of 10,000 pages would take too long here.
-    """
+    already-synced postmortems (seeded as a sync leaves them, a day old)."""
     import time_machine  # noqa: PLC0415
 
     with time_machine.travel(T0 - dt.timedelta(days=1), tick=False) as clock, Emulator() as emu:
-        emu.add_user(account_id=ACCOUNT, display_name="Bench Owner", email="bench@example.com")
-        emu.add_project("OPS")
-        holder = emu.add_page("OPS", "pmsync state", "<p>Kept by pmsync.</p>")
-        next_key = 1
-        for p in range(pages):
-            keys = [f"OPS-{next_key + n}" for n in range(SCALE_ITEMS)]
-            next_key += SCALE_ITEMS
-            page_id = emu.add_page("SRE", f"Postmortem {p}", scale_markup(p, keys))
-            for n in range(SCALE_ITEMS):
-                emu.add_issue(
-                    "OPS",
-                    summary=scale_summary(p, n),
-                    labels=("pmsync",),
-                    properties={"pmsync": {"v": 1, "page_id": page_id, "item_id": f"i{n}"}},
-                )
+        holder = seed_synced(emu, pages)
         clock.move_to(T0)
         config = scale_config(holder)
         syncer = syncer_for(emu, config)
         assert syncer.cursor is not None
-        plan = syncer.plan()
-        assert plan.selection is not None
+        key = cursor_key("OPS", "pmsync", f"type = page AND ({config.cql})")
         # The cursor a full pass an hour ago would have left.
-        key = plan.selection.key
         hour_ago = T0 - dt.timedelta(hours=1)
         syncer.cursor.save(key, Cursor(since=hour_ago - _MARGIN, full_at=hour_ago))
         cpu = time.thread_time()  # this thread only: pmsync and the clients, not the emulator
         requests, elapsed, _ = measured(emu, lambda: syncer_for(emu, config).sync())
         cpu = time.thread_time() - cpu
     return elapsed, cpu, requests
+
+
+def _serve_corpus(pages: int, prose: int, conn: Connection) -> None:
+    """In a process of its own: serve an emulator holding ``pages`` synced postmortems,
+    send the environment that points pmsync at it, serve until told to stop."""
+    with Emulator() as emu:
+        seed_synced(emu, pages, prose=prose)
+        conn.send(exports(emu))
+        conn.recv()
+
+
+def _full_pass(env: dict[str, str], batched: bool, conn: Connection) -> None:
+    """In a fresh process: one full pass over the served corpus (``Syncer.sync()`` in
+    batches, or one plan of everything then ``apply``); sends the peak RSS in MB, the
+    RSS before the pass, the pages planned and the writes made."""
+    os.environ.update(env)
+    config = pmsync.Config(project="OPS", cql='label = "postmortem"')
+    syncer = pmsync.Syncer.from_env(config)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = syncer.sync() if batched else syncer.apply(syncer.plan())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    plan = result.plan
+    writes = len(result.created) + len(result.updated) + len(result.pages_written)
+    conn.send((peak, before, len(plan.pages) if plan else 0, writes, result.ok))
+
+
+def print_rss(pages: int, prose: int = 40) -> bool:
+    """Peak RSS of pmsync's own process in a full pass over ``pages`` synced postmortems,
+    in batches (``sync()``) and as one plan (``plan()`` then ``apply()``), side by side.
+
+    The emulator runs in another process, so the figures are pmsync's alone (its
+    interpreter, the clients, the managed issues, the pages it holds); each pass runs in
+    a fresh process of its own, so neither inherits the other's peak.
+    """
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    server = spawn.Process(target=_serve_corpus, args=(pages, prose, theirs))
+    server.start()
+    try:
+        env = ours.recv()
+        figures = {}
+        for batched in (True, False):
+            mine, child_end = spawn.Pipe()
+            child = spawn.Process(target=_full_pass, args=(env, batched, child_end))
+            child.start()
+            figures[batched] = mine.recv()
+            child.join()
+    finally:
+        ours.send("stop")
+        server.join()
+    size = len(scale_markup(0, [f"OPS-{n}" for n in range(5)], prose=prose)) / 1024
+    ok = True
+    for batched, (peak, before, planned, writes, clean) in figures.items():
+        how = f"in batches of {FULL_BATCH} (sync())" if batched else "as one plan (plan, apply)"
+        print(
+            f"full pass over {pages:,} synced postmortems of {size:.0f} KB, {how}: peak RSS "
+            f"{peak:,.0f} MB ({peak - before:,.0f} MB above the {before:,.0f} MB before it), "
+            f"{planned:,} pages planned, {writes} writes"
+        )
+        ok = ok and clean and planned == pages and writes == 0
+    ratio = figures[True][0] / figures[False][0]
+    print(
+        f"peak RSS in batches / as one plan: {ratio:.2f}x (pmsync's own process; the "
+        "emulator ran in another)"
+    )
+    return ok
 
 
 def print_scale(rows: list[dict[str, Any]]) -> bool:
@@ -314,6 +427,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, action="append", help="scale rows (default 1000)")
     parser.add_argument("--wall-pages", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--rss-pages", type=int, default=10000, help="0: skip")
     parser.add_argument("--items", type=int, default=10)
     parser.add_argument("--latency-pages", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.05)
@@ -369,6 +483,8 @@ def main() -> None:
     ok = first <= budget_first and noop <= 20
     ok = print_scale([scale_row(n) for n in args.pages or [1000]]) and ok
     ok = print_wall(args.wall_pages) and ok
+    if args.rss_pages:
+        ok = print_rss(args.rss_pages) and ok
     print("budgets:", "met" if ok else "MISSED")
     if not ok:
         raise SystemExit(1)

@@ -47,16 +47,24 @@ def _record(emu: Emulator, key: str) -> dict:
     return dict(emu.issue(key)["properties"]["pmsync"]["base"])
 
 
-def test_a_page_status_change_costs_one_read_and_one_move(emu, config):
-    """The page says Done: the issue is read with its transitions, then moved, and the
-    move carries the new agreed status; nothing else is asked about the issue."""
+def _synced(
+    emu: Emulator, config: pmsync.Config, old: str, new: str
+) -> tuple[pmsync.Syncer, str, str]:
+    """A row synced in To Do, then edited on the page (``old`` -> ``new``): the syncer,
+    the page and the issue's key; the request log starts empty."""
     syncer = make_syncer(emu, config)
     page_id = _page(emu, "todo")
     syncer.sync(page_ids=[page_id])
-    (issue,) = emu.issues("OPS")
-    key = issue["key"]
-    _edit(emu, page_id, ">To Do<", ">Done<")
+    (issue,) = emu.issues(config.project)
+    _edit(emu, page_id, old, new)
     emu.clear_requests()
+    return syncer, page_id, str(issue["key"])
+
+
+def test_a_page_status_change_costs_one_read_and_one_move(emu, config):
+    """The page says Done: the issue is read with its transitions, then moved, and the
+    move carries the new agreed status; nothing else is asked about the issue."""
+    syncer, page_id, key = _synced(emu, config, ">To Do<", ">Done<")
     result = syncer.sync(page_ids=[page_id])
     assert result.ok, result.errors
     assert (key,) == result.transitioned
@@ -87,13 +95,7 @@ def test_a_new_item_in_progress_costs_one_read_and_one_move(emu, config):
 
 def test_an_edit_carries_its_record(emu, config):
     """The page moves the due date: one PUT of the issue sets the field and the new base."""
-    syncer = make_syncer(emu, config)
-    page_id = _page(emu, "todo")
-    syncer.sync(page_ids=[page_id])
-    (issue,) = emu.issues("OPS")
-    key = issue["key"]
-    _edit(emu, page_id, "2026-12-04", "2026-12-18")
-    emu.clear_requests()
+    syncer, page_id, key = _synced(emu, config, "2026-12-04", "2026-12-18")
     result = syncer.sync(page_ids=[page_id])
     assert result.ok, result.errors
     assert (key,) == result.updated
@@ -106,12 +108,7 @@ def test_a_move_made_in_jira_before_the_read_is_kept(emu, config):
     """A person moves the issue to In Progress after the re-plan under the lease (page:
     Done), just before pmsync's read of the issue: that read sees it, so pmsync neither
     moves the issue nor records Done as agreed (soak seed 47)."""
-    syncer = make_syncer(emu, config)
-    page_id = _page(emu, "todo")
-    syncer.sync(page_ids=[page_id])
-    (issue,) = emu.issues("OPS")
-    key = issue["key"]
-    _edit(emu, page_id, ">To Do<", ">Done<")
+    syncer, page_id, key = _synced(emu, config, ">To Do<", ">Done<")
 
     def person_moves_first(request: PendingRequest) -> None:
         if "transitions" in request.query.get("expand", ""):
@@ -135,13 +132,7 @@ def test_a_refused_move_leaves_the_record_as_it_was(emu, config):
         name="Narrow",
         workflow={"To Do": [], "Done": ["To Do"]},
     )
-    config = pmsync.Config(project="NAR")
-    syncer = make_syncer(emu, config)
-    page_id = _page(emu, "todo")
-    syncer.sync(page_ids=[page_id])
-    (issue,) = emu.issues("NAR")
-    key = issue["key"]
-    _edit(emu, page_id, ">To Do<", ">Done<")
+    syncer, page_id, key = _synced(emu, pmsync.Config(project="NAR"), ">To Do<", ">Done<")
     result = syncer.sync(page_ids=[page_id])
     assert [key] == [e.issue_key for e in result.errors]
     assert "To Do" == emu.issue(key)["fields"]["status"]["name"]

@@ -837,7 +837,7 @@ class Syncer:
             priorities = priorities or snapshot.priorities
             if self.slack is not None:
                 result = self.notify(plan, result, keys)
-            results.append(result)
+            results.append(attrs.evolve(result, plan=None))  # the batch's bodies go
             # Kept for the result: what was done, without the bodies written.
             operations += (
                 attrs.evolve(op, storage="") if isinstance(op, WritePage) else op

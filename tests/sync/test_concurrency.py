@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import re
 import threading
 from collections.abc import Iterator
@@ -87,42 +86,6 @@ def site(flavour: str, lag: float) -> Iterator[Emulator]:
         yield emu
 
 
-def end_state(emu: Emulator) -> dict[str, Any]:
-    """Pages and issues as a person sees them, issue keys replaced by the row they belong
-    to (the workers create in another order, so the numbers differ)."""
-    titles = {p["id"]: p["title"] for p in emu.pages()}
-    issues = emu.issues("OPS")
-    rows = {
-        i["key"]: f"{titles[i['properties']['pmsync']['page_id']]}#"
-        + i["properties"]["pmsync"]["item_id"]
-        for i in issues
-    }
-
-    def named(text: str) -> str:
-        return re.sub(r"\bOPS-\d+\b", lambda m: rows.get(m.group(0), m.group(0)), text)
-
-    def person(user: dict[str, Any] | None) -> str | None:
-        return None if user is None else user.get("accountId") or user.get("name")
-
-    return {
-        "pages": {
-            p["title"]: (p["version"], named(p["storage"]), p["properties"]) for p in emu.pages()
-        },
-        "issues": {
-            rows[i["key"]]: (
-                i["fields"]["summary"],
-                i["fields"]["status"]["name"],
-                person(i["fields"].get("assignee")),
-                i["fields"].get("duedate"),
-                (i["fields"].get("priority") or {}).get("name"),
-                sorted(i["fields"].get("labels") or []),
-                named(json.dumps(i["properties"], sort_keys=True)),
-            )
-            for i in issues
-        },
-    }
-
-
 def first_sync(flavour: str, lag: float, concurrency: int) -> tuple[dict[str, Any], Any]:
     with site(flavour, lag) as emu:
         seed_corpus(emu)
@@ -135,7 +98,7 @@ def first_sync(flavour: str, lag: float, concurrency: int) -> tuple[dict[str, An
             [titles[p] for p in result.pages_written],
             result.errors,
         )
-        return end_state(emu), summary
+        return emu.state_by_row("OPS"), summary
 
 
 @both_flavours

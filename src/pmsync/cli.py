@@ -182,7 +182,34 @@ def _check_port(host: str, port: int) -> None:
     help="Seed the emulator with the demo postmortems.",
 )
 @click.option("--port", type=int, default=0, help="Port to listen on (default: any free one).")
-def emulator(flavour: str, seed: str | None, port: int) -> None:
+@click.option(
+    "--v1-pages",
+    type=click.Choice(["gone", "ok"]),
+    default="gone",
+    show_default=True,
+    help="Cloud: answer 410 Gone to the REST v1 page endpoints, as newer sites do, or "
+    "serve them like older sites.",
+)
+@click.option(
+    "--search-lag",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Let Jira's search show new and edited issues only after this many seconds, "
+    "as Jira Cloud's does (unless named in reconcileIssues).",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Delay every request by this many seconds, like a site far away.",
+)
+def emulator(
+    *, flavour: str, seed: str | None, port: int, v1_pages: str, search_lag: float, latency: float
+) -> None:
     """Serve the Confluence, Jira and Slack emulator on 127.0.0.1 until interrupted.
 
     Prints the URLs, the (fake) credentials and the `export` lines that point the pmsync
@@ -191,7 +218,14 @@ def emulator(flavour: str, seed: str | None, port: int) -> None:
     from pmsync.testing._serve import serve  # noqa: PLC0415  (keep werkzeug off the fast path)
 
     _check_port("127.0.0.1", port)
-    serve(flavour=flavour, seed=seed, port=port)
+    serve(
+        flavour=flavour,
+        seed=seed,
+        port=port,
+        v1_pages="ok" if v1_pages == "ok" else "gone",
+        search_lag=search_lag,
+        latency=latency,
+    )
 
 
 # -- commands that talk to the services ------------------------------------------------

@@ -132,10 +132,10 @@ def test_serve_refuses_an_unknown_seed() -> None:
 
 
 def test_cli_emulator_help_lists_the_options() -> None:
-    """`pmsync emulator --help` documents flavour, seed and port."""
+    """`pmsync emulator --help` documents its options."""
     result = CliRunner().invoke(main, ["emulator", "--help"])
     assert 0 == result.exit_code
-    for option in ("--flavour", "--seed", "--port"):
+    for option in ("--flavour", "--seed", "--port", "--v1-pages", "--search-lag", "--latency"):
         assert option in result.output
 
 
@@ -164,3 +164,40 @@ def test_pmsync_emulator_serves_until_interrupted() -> None:
     assert 0 == process.returncode
     assert any("Postmortem pages:" in line for line in lines)
     assert "Stopping." in output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
+def test_pmsync_emulator_takes_v1_pages_search_lag_and_latency() -> None:
+    """The flags reach the emulator: its banner says how it behaves."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pmsync",
+            "emulator",
+            "--v1-pages",
+            "ok",
+            "--search-lag",
+            "2.5",
+            "--latency",
+            "0.01",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or (lines[-1] and not lines[-1].startswith("Serving")):
+        lines.append(process.stdout.readline())
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=10)
+    text = "".join(lines)
+    assert "v1 pages ok, search lag 2.5 s, latency 0.01 s per request" in text
+
+
+def test_cli_emulator_refuses_a_negative_search_lag() -> None:
+    result = CliRunner().invoke(main, ["emulator", "--search-lag", "-1"])
+    assert 2 == result.exit_code
+    assert "--search-lag" in result.output

@@ -14,7 +14,7 @@ import socket
 import sys
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -173,6 +173,18 @@ def _check_port(host: str, port: int) -> None:
             ) from None
 
 
+def _seconds_option(name: str, help_text: str) -> Callable[[_session.F], _session.F]:
+    """An option of seconds, 0 or more, 0 by default."""
+    return click.option(
+        name,
+        type=click.FloatRange(min=0),
+        default=0.0,
+        show_default=True,
+        metavar="SECONDS",
+        help=help_text,
+    )
+
+
 @main.command()
 @_FLAVOUR
 @click.option(
@@ -190,23 +202,12 @@ def _check_port(host: str, port: int) -> None:
     help="Cloud: answer 410 Gone to the REST v1 page endpoints, as newer sites do, or "
     "serve them like older sites.",
 )
-@click.option(
+@_seconds_option(
     "--search-lag",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Let Jira's search show new and edited issues only after this many seconds, "
-    "as Jira Cloud's does (unless named in reconcileIssues).",
+    "Let Jira's search show new and edited issues only after this many seconds, as Jira "
+    "Cloud's does (unless named in reconcileIssues).",
 )
-@click.option(
-    "--latency",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Delay every request by this many seconds, like a site far away.",
-)
+@_seconds_option("--latency", "Delay every request by this many seconds, like a site far away.")
 def emulator(
     *, flavour: str, seed: str | None, port: int, v1_pages: str, search_lag: float, latency: float
 ) -> None:

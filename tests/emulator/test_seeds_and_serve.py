@@ -139,11 +139,10 @@ def test_cli_emulator_help_lists_the_options() -> None:
         assert option in result.output
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
-def test_pmsync_emulator_serves_until_interrupted() -> None:
-    """The command prints the banner, serves the demo, and stops cleanly on Ctrl-C."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pmsync", "emulator", "--seed", "demo"],
+def _serving(*flags: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """``pmsync emulator`` started with ``flags``, and its banner up to "Serving"."""
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [sys.executable, "-m", "pmsync", "emulator", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -157,6 +156,13 @@ def test_pmsync_emulator_serves_until_interrupted() -> None:
         lines.append(line)
         if line.startswith("Serving") or not line:
             break
+    return process, lines
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
+def test_pmsync_emulator_serves_until_interrupted() -> None:
+    """The command prints the banner, serves the demo, and stops cleanly on Ctrl-C."""
+    process, lines = _serving("--seed", "demo")
     jira_url = next(line.split()[-1] for line in lines if line.strip().startswith("Jira"))
     assert 401 == requests.get(f"{jira_url}/rest/api/2/myself", timeout=5).status_code
     process.send_signal(signal.SIGINT)
@@ -169,32 +175,11 @@ def test_pmsync_emulator_serves_until_interrupted() -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
 def test_pmsync_emulator_takes_v1_pages_search_lag_and_latency() -> None:
     """The flags reach the emulator: its banner says how it behaves."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pmsync",
-            "emulator",
-            "--v1-pages",
-            "ok",
-            "--search-lag",
-            "2.5",
-            "--latency",
-            "0.01",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    while not lines or (lines[-1] and not lines[-1].startswith("Serving")):
-        lines.append(process.stdout.readline())
+    flags = ("--v1-pages", "ok", "--search-lag", "2.5", "--latency", "0.01")
+    process, lines = _serving(*flags)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=10)
-    text = "".join(lines)
-    assert "v1 pages ok, search lag 2.5 s, latency 0.01 s per request" in text
+    assert "v1 pages ok, search lag 2.5 s, latency 0.01 s per request" in "".join(lines)
 
 
 def test_cli_emulator_refuses_a_negative_search_lag() -> None:

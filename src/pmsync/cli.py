@@ -10,11 +10,13 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -326,7 +328,10 @@ def sync(
         elif not session.as_json:
             session.say(the_plan.render(verbose=session.verbose))
         changes = len(the_plan.to_review)
-        with session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick:
+        with (
+            session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick,
+            _terminate_as_interrupt(),
+        ):
             result = syncer.apply(the_plan, progress=tick)
     if session.metrics is not None:
         session.metrics.add_sync(result)
@@ -335,6 +340,25 @@ def sync(
     else:
         _print_sync_result(session, result)
     return EXIT_OK if result.ok and not missing else EXIT_PARTIAL
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While pages are written, SIGTERM (a cron timeout, ``kill``) stops the run as
+    Ctrl-C does: every worker finishes the request it is sending and stops."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread (an embedding app's own)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _empty_result(the_plan: object) -> str:

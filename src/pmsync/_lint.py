@@ -460,11 +460,17 @@ class _Corpus:
     def __init__(self, postmortems: Iterable[Postmortem], threshold: float) -> None:
         self.threshold = threshold
         self.by_words: dict[frozenset[str], list[_Ref]] = defaultdict(list)
+        # The page of the word sets found on one page only (None: on several), so that
+        # the search passes over an item's own page's rows without looking at them.
+        self.one_page: dict[frozenset[str], object] = {}
         for pm in postmortems:
+            page = _page(pm)
             for item in pm.items:
                 tokens = _tokens(item.summary)
                 if tokens:
                     self.by_words[tokens].append(_Ref(pm, item))
+                    if self.one_page.setdefault(tokens, page) != page:
+                        self.one_page[tokens] = None
         frequency: dict[str, int] = defaultdict(int)
         for words in self.by_words:
             for word in words:
@@ -497,6 +503,7 @@ class _Corpus:
         seen = {mine}
         compared = 0
         low, high = self.threshold * len(mine), len(mine) / self.threshold
+        page = _page(postmortem)
         for words in self.candidates(mine):
             if len(found) >= wanted or compared >= _MOST_COMPARED:
                 break
@@ -504,6 +511,8 @@ class _Corpus:
                 continue
             seen.add(words)
             compared += 1
+            if self.one_page[words] == page:  # no copies there, however similar
+                continue
             similarity = _jaccard(mine, words) if low <= len(words) <= high else 0.0
             if similarity >= self.threshold:
                 copies = self.on_other_pages(words, postmortem, wanted - len(found))
@@ -529,8 +538,12 @@ class _Corpus:
 
 
 def _other_page(ref: _Ref, postmortem: Postmortem) -> bool:
-    pm = ref.postmortem
-    return pm is not postmortem and (pm.page_id is None or pm.page_id != postmortem.page_id)
+    return _page(ref.postmortem) != _page(postmortem)
+
+
+def _page(postmortem: Postmortem) -> object:
+    """What tells pages apart: the page id, or the postmortem itself when it has none."""
+    return postmortem.page_id if postmortem.page_id is not None else id(postmortem)
 
 
 _LAST_CORPUS: list[tuple[set[int], list[Postmortem], _Corpus]] = []

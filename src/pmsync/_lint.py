@@ -39,6 +39,7 @@ import functools
 import itertools
 import math
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -419,7 +420,9 @@ def _stem(word: str) -> str:
 def _tokens(summary: str) -> frozenset[str]:
     folded = unicodedata.normalize("NFKD", summary.casefold())
     words = re.findall(r"[a-z0-9]+", folded)
-    return frozenset(_stem(w) for w in words if w not in _STOPWORDS)
+    # Interned: the word sets of a corpus share one string per word, which keeps the
+    # set operations of the duplicate search to pointer comparisons in a big corpus.
+    return frozenset(sys.intern(_stem(w)) for w in words if w not in _STOPWORDS)
 
 
 class _Ref(NamedTuple):
@@ -621,7 +624,9 @@ def lint_corpus(
     :func:`lint` for each with ``others=postmortems`` does, with the duplicate index
     built once. The findings come page by page, in page order."""
     today = today or dt.date.today()
-    corpus = _Corpus(postmortems, DUPLICATE_THRESHOLD)
+    # Copies are looked for on other pages only: one page has none to find.
+    several = len({_page(pm) for pm in postmortems}) > 1
+    corpus = _Corpus(postmortems, DUPLICATE_THRESHOLD) if several else None
     unresolved_set = frozenset(unresolved)
     return tuple(
         finding for pm in postmortems for finding in _lint(pm, today, corpus, unresolved_set)

@@ -167,6 +167,8 @@ def parse_attributes(text: str, start: int, stop: int) -> dict[str, Attribute]:
     The first occurrence wins when a name repeats (as in HTML).
     """
     found: dict[str, Attribute] = {}
+    if start == stop:  # most cells and rows have none: no regex call for them
+        return found
     for match in _ATTRIBUTE.finditer(text, start, stop):
         name = match.group(1).lower()
         if name in found:

@@ -37,6 +37,8 @@ from pmsync._plan import (
     CreateIssue,
     MoveIssue,
     Noop,
+    Notify,
+    NotifyAfter,
     Operation,
     PagePlan,
     Plan,
@@ -94,6 +96,8 @@ class Snapshot:
     cloud: bool = True
     server: JiraServer | None = None
     warnings: tuple[str, ...] = ()
+    #: Whether Slack is configured: the plan then holds the notices (:class:`Notify`).
+    slack: bool = False
 
 
 def lint_note(findings: Sequence[Finding], postmortem: Postmortem) -> Block:
@@ -368,6 +372,71 @@ class _Planner:
         for item, issue in merges:
             self.plan_merge(page, item, issue, shown_cells)
         self.plan_writeback(page, first_change)
+        if self.snapshot.slack:
+            self.plan_notices(page, self.operations[first_change:])
+
+    def plan_notices(self, page: PagePlan, operations: Sequence[Operation]) -> None:
+        """Slack notices for the page's new and reassigned items (docs/sync.md, "Slack").
+
+        New: an issue this plan creates, or one an earlier run created whose key the page
+        write shows for the first time (that run could not announce it). Reassigned: an
+        owner the page changed that this plan sets in Jira.
+        """
+        items = {item.item_id: item for item in page.postmortem.items}
+        created = {op.item_id for op in operations if isinstance(op, CreateIssue)}
+        notices: list[tuple[ActionItem, str | None, NotifyAfter]] = []
+        for op in operations:
+            item = items.get(op.item_id or "")
+            if item is None:
+                continue
+            if isinstance(op, CreateIssue):
+                notices.append((item, None, "create"))
+            elif isinstance(op, UpdateIssue) and op.jira and "owner" in op.fields:
+                notices.append((item, op.issue_key, "update"))
+        for op in operations:
+            if not isinstance(op, WritePage):
+                continue
+            for row in op.rows:
+                item = items.get(row.item_id or "")
+                if (
+                    item is not None
+                    and row.issue_key
+                    and not item.jira_key
+                    and item.item_id not in created
+                    and (row.fields.get("jira_key") or (0,))[0] is None
+                ):
+                    notices.append((item, row.issue_key, "writeback"))
+        channel = self.config.slack_channel
+        for item, key, after in notices:
+            # An owner lint flags (a team, nobody Jira knows) gets no DM: the lint says why.
+            owner = None if (page.page_id, item.item_id) in self.owner_flagged else item.owner
+            if owner is None and channel is None:
+                continue
+            self.operations.append(
+                Notify(
+                    page_id=page.page_id,
+                    item_id=item.item_id,
+                    issue_key=key,
+                    summary=item.summary,
+                    names=self.display_name(owner),
+                    item=item,
+                    recipient=owner,
+                    channel=channel,
+                    after=after,
+                )
+            )
+
+    def display_name(self, person: Person | None) -> dict[str, str]:
+        """``{identity: display name}`` for a page owner, when pmsync knows the name."""
+        if person is None or not person.identity:
+            return {}
+        users = self.snapshot.owners.get(person.identity, ())
+        name = (
+            person.display_name
+            or (users[0].display_name if len(users) == 1 else None)
+            or self.names.get(person.account_id or "")
+        )
+        return {person.identity: name} if name else {}
 
     def cells_that_can_show_jira(
         self, page: PagePlan, merges: Sequence[tuple[ActionItem, JiraIssue]]
@@ -1033,7 +1102,7 @@ _NEEDS_APPROVAL: Final = frozenset({"create", "orphan"})
 def _by_item(changes: Iterable[Change]) -> dict[tuple[str | None, str], list[Change]]:
     found: dict[tuple[str | None, str], list[Change]] = defaultdict(list)
     for change in changes:
-        if change.kind != "noop":
+        if change.kind not in ("noop", "notify"):  # notices follow what is done
             found[(change.item_id, change.kind)].append(change)
     return found
 

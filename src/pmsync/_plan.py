@@ -20,7 +20,7 @@ import attrs
 
 from pmsync._lease import SkippedPage
 from pmsync._lint import Finding
-from pmsync._model import ItemTable, Postmortem, Status
+from pmsync._model import ActionItem, ItemTable, Person, Postmortem, Status
 from pmsync._storage.edit import RowUpdate, TaskUpdate
 from pmsync.config import Ownership
 from pmsync.exceptions import ApplyError
@@ -38,6 +38,8 @@ __all__ = [
     "CreateIssue",
     "MoveIssue",
     "Noop",
+    "Notify",
+    "NotifyAfter",
     "Operation",
     "PagePlan",
     "Plan",
@@ -48,7 +50,9 @@ __all__ = [
     "warning_line",
 ]
 
-ChangeKind = Literal["create", "update", "transition", "writeback", "conflict", "orphan", "noop"]
+ChangeKind = Literal[
+    "create", "update", "transition", "writeback", "conflict", "orphan", "notify", "noop"
+]
 #: Every kind of change, in the order plans list them.
 CHANGE_KINDS: tuple[ChangeKind, ...] = (
     "create",
@@ -57,6 +61,7 @@ CHANGE_KINDS: tuple[ChangeKind, ...] = (
     "writeback",
     "conflict",
     "orphan",
+    "notify",
     "noop",
 )
 
@@ -98,7 +103,8 @@ class Change:
 
     The public, read-only view of the plan's operations (:attr:`Plan.changes`). ``kind``
     is one of ``create``, ``update``, ``transition``, ``writeback``, ``conflict``,
-    ``orphan`` and ``noop``. ``fields`` maps each field concerned to ``(old, new)``: for a
+    ``orphan``, ``notify`` (a Slack notice; ``reason`` says to whom and when) and
+    ``noop``. ``fields`` maps each field concerned to ``(old, new)``: for a
     conflict, ``(page value, Jira value)``. An owner is a Jira user id (the account id on
     Cloud, the username on Server/Data Center); ``names`` holds the display names that
     :meth:`describe` shows for them. ``resolution`` says, for a conflict, which side's
@@ -328,8 +334,86 @@ class Noop(_Operation):
     kind: ClassVar[ChangeKind] = "noop"
 
 
+#: What a notice waits for: the issue created, the owner changed in Jira, the key written.
+NotifyAfter = Literal["create", "update", "writeback"]
+
+
+@attrs.frozen(kw_only=True)
+class Notify(_Operation):
+    """A Slack notice about one item: a direct message to ``recipient`` (the row's owner)
+    saying the item's issue is theirs, and the item's line in the page's summary in
+    ``channel``. Either may be ``None``.
+
+    A notice is sent only once what it announces happened in this run (``after``): the
+    issue was created by this run, the owner this run set in Jira, or (for an issue an
+    earlier run created but could not announce) the page written with its key. A run that
+    finds the work already done by another run announces nothing: that run did.
+    """
+
+    kind: ClassVar[ChangeKind] = "notify"
+    item: ActionItem = attrs.field(repr=False)
+    recipient: Person | None = None
+    channel: str | None = None
+    after: NotifyAfter = "create"
+
+    @property
+    def reassigned(self) -> bool:
+        """Whether the notice hands an existing issue to a new owner."""
+        return self.after == "update"
+
+    def audience(self) -> str:
+        """To whom the notice goes, as a plan says it."""
+        who = []
+        if self.recipient is not None:
+            name = self.names.get(self.recipient.identity or "") or str(self.recipient)
+            who.append(f"DM to {name}")
+        if self.channel is not None:
+            who.append(f"the {self.channel} summary")
+        return " and ".join(who)
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """The notice as a ``notify`` change: ``reason`` says to whom and when."""
+        when = {
+            "create": "once the issue is created",
+            "update": "once the new owner is set in Jira",
+            "writeback": "once the key is on the page",
+        }[self.after]
+        return (
+            Change(
+                kind="notify",
+                page_id=self.page_id,
+                item_id=self.item_id,
+                issue_key=self.issue_key,
+                summary=self.summary,
+                reason=f"{self.audience()}, {when}",
+            ),
+        )
+
+    def describe(self) -> str:
+        """One line saying who is told, and after what."""
+        return self.changes[0].describe()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the view, the recipient, the channel and the condition."""
+        recipient = self.recipient
+        return {
+            "operation": "Notify",
+            **self.changes[0].to_dict(),
+            "recipient": (
+                None
+                if recipient is None
+                else {"identity": recipient.identity, "name": str(recipient)}
+            ),
+            "channel": self.channel,
+            "after": self.after,
+        }
+
+
 #: Any operation of a plan.
-Operation = CreateIssue | UpdateIssue | MoveIssue | WritePage | CommentOrphan | Conflict | Noop
+Operation = (
+    CreateIssue | UpdateIssue | MoveIssue | WritePage | CommentOrphan | Conflict | Notify | Noop
+)
 
 
 @attrs.frozen
@@ -409,11 +493,13 @@ class Plan:
         return tuple(c for c in self.changes if c.kind in kinds)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: counts, changes, warnings and the pages read."""
+        """A JSON-ready dict: counts, changes (the read-only views), the operations (with
+        their type and what they carry), warnings and the pages read."""
         return {
             "is_empty": self.is_empty,
             "counts": self.counts(),
             "changes": [change.to_dict() for change in self.changes],
+            "operations": [op.to_dict() for op in self.operations],
             "warnings": list(self.warnings),
             "findings": [finding.to_dict() for finding in self.findings],
             "pages": [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,9 @@ from pmsync._gateways._transport import Pacing, RetryPolicy
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
 from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
-from pmsync._model import ActionItem, JiraIssue, Person, Postmortem
+from pmsync._model import JiraIssue, Person, Postmortem
 from pmsync._payload import jira_values
-from pmsync._plan import PagePlan, Plan, SyncResult
+from pmsync._plan import Notify, PagePlan, Plan, SyncResult
 from pmsync._quote import cql_string, jql_string
 from pmsync._record import SyncRecord
 from pmsync._remind import ReminderResult, is_quiet_day, select_reminders
@@ -389,6 +390,7 @@ class Syncer:
             cloud=self.jira.cloud,
             server=self.jira_server(plans),
             warnings=tuple(warnings),
+            slack=self.slack is not None,
         )
 
     def replan(self, plan: Plan, page_ids: Sequence[str], announced: bool = False) -> Plan:
@@ -560,71 +562,67 @@ class Syncer:
     def notify(
         self, plan: Plan, result: SyncResult, keys: Mapping[tuple[str, str], str]
     ) -> SyncResult:
-        """Tell owners what they got (DMs) and the channel what each postmortem produced."""
+        """Send the plan's Slack notices (:class:`Notify`) whose work this run did.
+
+        A notice waits for what it announces: the issue created by this run, the owner
+        set in Jira by this run, or the page written with the key of an issue an earlier
+        run created. Each owner gets a direct message; the channel gets one summary per
+        postmortem of the notices sent for it.
+        """
         notifier = self.notifier()
         sent: list[str] = []
         errors: list[ApplyError] = list(result.errors)
-        created = set(result.created)
-        updated = set(result.updated)
+        happened = {
+            "create": set(result.created),
+            "update": set(result.updated),
+        }
+        written = set(result.pages_written)
+        by_page: dict[str, list[tuple[Notify, str]]] = defaultdict(list)
+        for op in plan.operations:
+            if not isinstance(op, Notify):
+                continue
+            key = op.issue_key or keys.get((op.page_id or "", op.item_id or ""))
+            done = (
+                op.page_id in written
+                if op.after == "writeback"
+                else key is not None and key in happened[op.after]
+            )
+            if key is not None and done:
+                by_page[op.page_id or ""].append((op, key))
         for page in plan.pages:
-            items = {item.item_id: item for item in page.postmortem.items}
-            # The page did not show the new keys when it was read: the messages should.
-            new: list[tuple[ActionItem, str]] = [
-                (attrs.evolve(items[item_id], jira_key=key), key)
-                for (page_id, item_id), key in keys.items()
-                if page_id == page.page_id and key in created and item_id in items
-            ]
-            # Issues an earlier run created but could not announce (it died before the
-            # key reached the page): their key is written now, so they are news now.
-            if page.page_id in result.pages_written:
-                new += [
-                    (attrs.evolve(items[c.item_id], jira_key=c.issue_key), c.issue_key)
-                    for c in plan.changes
-                    if c.page_id == page.page_id
-                    and c.kind == "writeback"
-                    and c.issue_key
-                    and c.item_id in items
-                    and "jira_key" in c.fields
-                    and c.fields["jira_key"][0] is None
-                    and not items[c.item_id].jira_key
-                ]
-            moved: list[tuple[ActionItem, str]] = [
-                (items[c.item_id], c.issue_key)
-                for c in plan.changes
-                if c.page_id == page.page_id
-                and c.kind == "update"
-                and "owner" in c.fields
-                and c.issue_key in updated
-                and c.item_id in items
-            ]
-            urls = {key: f"{self.jira.base_url}/browse/{key}" for _, key in new + moved}
+            notices = by_page.get(page.page_id)
+            if not notices:
+                continue
+            urls = {key: f"{self.jira.base_url}/browse/{key}" for _, key in notices}
+            # The page did not show the new keys when it was read: the messages do.
+            shown = [(op, attrs.evolve(op.item, jira_key=key)) for op, key in notices]
             try:
-                for (item, key), reassigned in [(n, False) for n in new] + [
-                    (m, True) for m in moved
-                ]:
-                    if item.owner is None:
+                for op, item in shown:
+                    if op.recipient is None:
                         continue
-                    person = self.person_for_slack(item.owner)
+                    person = self.person_for_slack(op.recipient)
                     text, blocks = assignment_message(
                         item,
-                        urls[key],
+                        urls[item.jira_key or ""],
                         page.url,
                         page.title,
-                        reassigned=reassigned,
+                        reassigned=op.reassigned,
                         buttons=self.config.slack_buttons,
                     )
                     if notifier.send_dm(person, text, blocks) is not None:
-                        sent.append(f"DM {person}: {key}")
-                if self.config.slack_channel and (new or moved):
+                        sent.append(f"DM {person}: {item.jira_key}")
+                channels = dict.fromkeys(op.channel for op, _ in shown if op.channel)
+                for channel in channels:
+                    mine = [(op, item) for op, item in shown if op.channel == channel]
                     text, blocks = postmortem_summary(
                         page.title,
                         page.url,
-                        [i for i, _ in new],
-                        [i for i, _ in moved],
+                        [item for op, item in mine if not op.reassigned],
+                        [item for op, item in mine if op.reassigned],
                         issue_urls=urls,
                     )
-                    notifier.post(self.config.slack_channel, text, blocks)
-                    sent.append(f"{self.config.slack_channel}: {page.title}")
+                    notifier.post(channel, text, blocks)
+                    sent.append(f"{channel}: {page.title}")
             except AuthError:
                 raise
             except PmsyncError as exc:

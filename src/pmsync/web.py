@@ -76,12 +76,14 @@ class _Coalescer:
 
     Each event for a page pushes its run to ``quiet`` seconds after the event (by
     ``clock``). A page whose run is going is not started again until that run ends; events
-    arriving meanwhile make one more run afterwards.
+    arriving meanwhile make one more run afterwards. A run that returns True (it found the
+    page's lease held by another pmsync run) is tried once more after the quiet period;
+    if the page is still held then, the next cron run syncs it.
     """
 
     def __init__(
         self,
-        run: Callable[[str, int], None],
+        run: Callable[[str, int], bool],
         pool: ThreadPoolExecutor,
         *,
         quiet: float,
@@ -94,6 +96,7 @@ class _Coalescer:
         self._cond = threading.Condition()
         self._due: dict[str, tuple[float, int]] = {}  # page -> (when, events)
         self._running: set[str] = set()
+        self._retried: set[str] = set()  # pages whose pending run is the one retry
         self._busy = 0  # other jobs on the pool (Slack presses, webhook look-ups)
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -149,13 +152,19 @@ class _Coalescer:
                 self._cond.wait(timeout=max(min(waits), 0.01) if waits else None)
 
     def _page_job(self, page_id: str, events: int) -> None:
+        again = False
         try:
-            self._run(page_id, events)
+            again = self._run(page_id, events)
         except Exception:
             log.exception("pmsync web: the sync of page %s failed", page_id)
         finally:
             with self._cond:
                 self._running.discard(page_id)
+                if again and page_id not in self._retried and page_id not in self._due:
+                    self._retried.add(page_id)
+                    self._due[page_id] = (self._clock() + self._quiet, events)
+                else:
+                    self._retried.discard(page_id)
                 self._cond.notify_all()
 
     def wait_idle(self, timeout: float | None = None, *, quiet_too: bool = True) -> bool:
@@ -332,14 +341,15 @@ class WebApp:
         if _PAGE_ID.fullmatch(page_id) and self.syncer.config.label in issue.labels:
             self._work.add(page_id)
 
-    def _sync_page(self, page_id: str, events: int) -> None:
+    def _sync_page(self, page_id: str, events: int) -> bool:
+        """Sync one page; True when another run held its lease (worth one retry)."""
         cql = self.syncer.config.cql
         try:
             if cql and not any(
                 True for _ in self.syncer.confluence.search(f"id = {page_id} AND ({cql})")
             ):
                 log.info("webhook: page %s does not match the configured CQL; ignored", page_id)
-                return
+                return False
             result = self.syncer.sync(page_ids=[page_id])
         except PmsyncError as exc:
             log.warning(
@@ -347,7 +357,7 @@ class WebApp:
                 page_id,
                 exc,
             )
-            return
+            return False
         log.info(
             "webhook: synced page %s after %d event(s): %d created, %d updated, %d errors",
             page_id,
@@ -356,6 +366,9 @@ class WebApp:
             len(result.updated),
             len(result.errors),
         )
+        # Held by another run (a cron run, say): the page is tried once more after the
+        # quiet period, since the holder may have read it before these events.
+        return bool(result.skipped)
 
     # -- lifecycle -----------------------------------------------------------------------
 

@@ -41,8 +41,11 @@ def test_plan_writes_nothing(runner, emu, page_id, config_file) -> None:
 def test_plan_json_is_the_plan_document(runner, emu, page_id, config_file) -> None:
     result = runner.invoke(main, ["plan", "--json"], env=emulator_env(emu))
     document = json.loads(result.stdout)
-    assert {"create": 2, "writeback": 2} == document["counts"]
+    # Slack is configured: the plan also lists the notices the apply would send.
+    assert {"create": 2, "writeback": 2, "notify": 2} == document["counts"]
     assert [page_id] == [p["page_id"] for p in document["pages"]]
+    operations = [op["operation"] for op in document["operations"]]
+    assert ["CreateIssue", "CreateIssue", "WritePage", "Notify", "Notify"] == operations
 
 
 def test_plan_page_option_selects_only_that_page(runner, emu, page_id, config_file) -> None:

@@ -7,6 +7,7 @@ manual clock that the tests move (no sleeps).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import attrs
@@ -14,6 +15,7 @@ import pytest
 import requests
 from interactive_helpers import ALICE, WEBHOOK_SECRET, action_page, make_syncer
 
+from pmsync._lease import LEASE_KEY
 from pmsync.testing._outbound import hub_signature
 
 SYNCED = "webhook: synced page"
@@ -242,3 +244,26 @@ def test_webhook_sync_lands_in_the_middle_of_a_cron_run(emu, page_id, web, clock
         final.count('<ac:parameter ac:name="title">Done</ac:parameter>'),
     )
     assert "<p>Reviewed.</p>" in final
+
+
+def test_a_page_held_by_another_run_is_tried_once_more(emu, page_id, web, clock, caplog):
+    """The webhook's sync finds a cron run holding the page's lease: it skips the page,
+    and tries once more after the quiet period, carrying the person's edit then."""
+
+    def lease(expires: dt.datetime) -> dict:
+        return {"v": 1, "run": "cron", "host": "cron-1", "expires": expires.isoformat()}
+
+    now = dt.datetime.now(dt.UTC)
+    emu.set_content_property(page_id, LEASE_KEY, lease(now + dt.timedelta(minutes=10)))
+    key = only_issue(emu)["key"]
+    emu.edit_page(page_id, action_page([("Add disk alerts now", ALICE, "2026-12-20")], key=key))
+    clock.now += 60
+    web.app.wake()
+    assert web.app.wait_idle(timeout=30, quiet_too=False)
+    assert any("holds its lease" in m for m in caplog.messages)
+    assert "Add disk alerts now" != only_issue(emu)["fields"]["summary"]
+    # the cron run ends (its lease has lapsed), and the retry carries the edit
+    emu.set_content_property(page_id, LEASE_KEY, lease(now - dt.timedelta(minutes=1)))
+    web.settle(clock)
+    assert "Add disk alerts now" == only_issue(emu)["fields"]["summary"]
+    assert 2 == len(synced(caplog))

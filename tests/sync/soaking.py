@@ -158,6 +158,11 @@ class _World:
             return
         row, key = self.pages[page_id][summary], issues[summary]
         value = self._value(field, getattr(row, field))
+        if _jira_value(self.emu, key, field) == value:
+            # Jira already shows it (say, a status pmsync has not moved yet): setting a
+            # value to what it is changes nothing, so there is nothing of the person's to keep
+            self.log.append(f"person finds {field} of {key} already {value!r} in Jira")
+            return
         if field == "status":
             self.emu.transition_issue(key, _JIRA_STATUS[value])
         else:
@@ -183,6 +188,17 @@ class _World:
         else:
             faults.drop_after(rng.randint(1, 6), applied=rng.random() < 0.6)
         self.log.append(f"faults: {kind}")
+
+
+def _jira_value(emu: Emulator, key: str, field: str) -> str | None:
+    """What Jira shows now for ``field`` of ``key``, in the soak's own words."""
+    fields = emu.issue(key)["fields"]
+    if field == "status":
+        names = {name: word for word, name in _JIRA_STATUS.items()}
+        return names.get(fields["status"]["name"])
+    if field == "owner":
+        return (fields.get("assignee") or {}).get("accountId")
+    return fields.get("duedate")
 
 
 def _step(world: _World) -> None:

@@ -223,3 +223,32 @@ def test_issues_adopted_after_a_crash_are_announced(emu, slack_syncer, search_la
     assert result.ok, result.errors
     assert () == result.created
     assert 3 == len(emu.slack_messages())
+
+
+def test_the_plan_lists_the_notices_it_will_send(emu, slack_syncer):
+    """`pmsync plan` shows who will be told what; nothing is sent by planning."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE), row("Rotate logs", BOB)])
+    plan = slack_syncer.plan(page_ids=[page_id])
+    notices = plan.of_kind("notify")
+    assert 2 == len(notices)
+    assert any("Alice Example" in n.describe() for n in notices), [n.describe() for n in notices]
+    assert [] == emu.slack_messages()
+    result = slack_syncer.apply(plan)
+    assert 3 == len(result.notified)
+
+
+def test_a_late_plan_does_not_announce_what_another_run_created(emu, slack_syncer):
+    """Run A plans; run B creates and announces; A's late apply adopts and stays quiet."""
+    page_id = _page(emu, [row("Add a disk alert", ALICE)])
+    late = slack_syncer.plan(page_ids=[page_id])
+    assert 1 == len(late.of_kind("notify"))
+    other = pmsync.Syncer(
+        emu.confluence(), emu.jira(), config=slack_syncer.config, slack=emu.slack()
+    )
+    assert other.sync(page_ids=[page_id]).created
+    sent = len(emu.slack_messages())
+    result = slack_syncer.apply(late)
+    assert result.ok, result.errors
+    assert ((), ()) == (result.created, result.notified)
+    assert sent == len(emu.slack_messages())
+    assert 1 == len(emu.issues("OPS"))

@@ -214,3 +214,77 @@ class TestExecutorWritesThePlannedPage:
         assert storage.endswith("<p>Reviewed by Bob.</p>")
         (item,) = pmsync.parse_page(storage, page_id=page_id).items
         assert (key, pmsync.Status.DONE) == (item.jira_key, item.status)
+
+
+class TestNotices:
+    """With Slack configured the plan holds its notices (Notify), each waiting for its work."""
+
+    def _plan(self, pages, issues, *, slack=True, channel="#incidents"):
+        snapshot = pmsync.Snapshot(pages=tuple(pages), issues=tuple(issues), slack=slack)
+        config = attrs.evolve(CONFIG, slack_channel=channel)
+        return pmsync.diff(snapshot, config, now=NOW)
+
+    def test_a_new_row_is_announced_to_its_owner_and_the_channel_once_created(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04")])
+        (notice,) = _of(self._plan([page], []), pmsync.Notify)
+        assert ("create", ALICE, "#incidents") == (
+            notice.after,
+            notice.recipient.account_id,
+            notice.channel,
+        )
+        assert page.postmortem.items[0] == notice.item
+        assert "DM to" in notice.describe()
+        assert "once the issue is created" in notice.describe()
+
+    def test_without_slack_the_plan_holds_no_notice(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04")])
+        plan = self._plan([page], [], slack=False)
+        assert [] == _of(plan, pmsync.Notify)
+        assert "notify" not in plan.counts()
+
+    def test_an_owner_changed_on_the_page_is_announced_once_set_in_jira(self):
+        page = _page([row("Add a disk alert", BOB, "2026-12-04", status="[To Do]", key="OPS-1")])
+        plan = self._plan([page], [_issue("OPS-1", page.postmortem.items[0].item_id)])
+        (notice,) = _of(plan, pmsync.Notify)
+        assert ("update", "OPS-1", BOB) == (
+            notice.after,
+            notice.issue_key,
+            notice.recipient.account_id,
+        )
+        assert notice.reassigned
+
+    def test_an_issue_an_earlier_run_created_is_announced_once_its_key_is_written(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04", status="[To Do]")])
+        plan = self._plan([page], [_issue("OPS-7", page.postmortem.items[0].item_id)])
+        (notice,) = _of(plan, pmsync.Notify)
+        assert ("writeback", "OPS-7") == (notice.after, notice.issue_key)
+
+    def test_an_item_in_sync_is_not_announced(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04", status="[To Do]", key="OPS-1")])
+        plan = self._plan([page], [_issue("OPS-1", page.postmortem.items[0].item_id)])
+        assert [] == _of(plan, pmsync.Notify)
+
+    def test_an_ownerless_row_goes_to_the_channel_only_and_nowhere_without_one(self):
+        page = _page([row("Add a disk alert", None, "2026-12-04")])
+        (notice,) = _of(self._plan([page], []), pmsync.Notify)
+        assert (None, "#incidents") == (notice.recipient, notice.channel)
+        assert [] == _of(self._plan([page], [], channel=None), pmsync.Notify)
+
+    def test_a_notice_lists_in_the_plan_and_serialises_with_its_condition(self):
+        page = _page([row("Add a disk alert", ALICE, "2026-12-04")])
+        plan = self._plan([page], [])
+        assert 1 == plan.counts()["notify"]
+        assert "notify" in plan.render()
+        (notice,) = [op for op in plan.to_dict()["operations"] if op["operation"] == "Notify"]
+        assert ("create", "#incidents", ALICE) == (
+            notice["after"],
+            notice["channel"],
+            notice["recipient"]["identity"],
+        )
+        (view,) = plan.of_kind("notify")
+        assert view.describe() == _of(plan, pmsync.Notify)[0].describe()
+
+    def test_an_owner_lint_flags_as_a_team_gets_no_direct_message(self):
+        page = _page([row("Document the cache warm-up", "Platform team", "2026-12-04")])
+        (notice,) = _of(self._plan([page], []), pmsync.Notify)
+        assert (None, "#incidents") == (notice.recipient, notice.channel)

@@ -19,7 +19,7 @@ SCENARIOS = int(os.environ.get("PMSYNC_SOAK", "6"))
 #: answered 5xx was recorded as agreed, and the next run set the person's status back),
 #: 2016 (a page write refused under rate limiting, then Jira's owner recorded as agreed: the
 #: rerun took the unwritten page for a person's change and reverted Jira).
-REGRESSIONS = (11, 61, 145, 2016)
+REGRESSIONS = (11, 61, 145, 2016, 2113)
 
 
 @pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")

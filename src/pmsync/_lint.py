@@ -35,7 +35,6 @@ Items that are already done are only checked for ``too-long`` and ``duplicate``.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import math
 import re
@@ -416,7 +415,6 @@ def _stem(word: str) -> str:
     return word
 
 
-@functools.lru_cache(maxsize=16384)
 def _tokens(summary: str) -> frozenset[str]:
     folded = unicodedata.normalize("NFKD", summary.casefold())
     words = re.findall(r"[a-z0-9]+", folded)
@@ -442,7 +440,8 @@ _SHARED_WORDS = 3
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
+    shared = len(a & b)  # the union's size follows: no second set built
+    return shared / (len(a) + len(b) - shared) if a or b else 0.0
 
 
 class _Corpus:
@@ -466,10 +465,14 @@ class _Corpus:
         # The page of the word sets found on one page only (None: on several), so that
         # the search passes over an item's own page's rows without looking at them.
         self.one_page: dict[frozenset[str], object] = {}
+        # Each summary's word set, worked out once for the index and the search.
+        self.words: dict[str, frozenset[str]] = {}
         for pm in postmortems:
             page = _page(pm)
             for item in pm.items:
-                tokens = _tokens(item.summary)
+                tokens = self.words.get(item.summary)
+                if tokens is None:
+                    tokens = self.words[item.summary] = _tokens(item.summary)
                 if tokens:
                     self.by_words[tokens].append(_Ref(pm, item))
                     if self.one_page.setdefault(tokens, page) != page:
@@ -495,9 +498,10 @@ class _Corpus:
         return [" ".join(combination) for combination in itertools.combinations(prefix, k)]
 
     def copies(self, postmortem: Postmortem, item: ActionItem) -> tuple[list[_Ref], bool]:
-        """A few copies of ``item`` on other pages (identical wording first, then the
-        most similar of those found), and whether there are more than those."""
-        mine = _tokens(item.summary)
+        """A few copies of ``item`` (an item of the corpus) on other pages (identical
+        wording first, then the most similar of those found), and whether there are more
+        than those."""
+        mine = self.words[item.summary]
         if not mine:
             return [], False
         wanted = DUPLICATES_NAMED + 1  # one more than named tells whether there are more

@@ -35,6 +35,7 @@ Items that are already done are only checked for ``too-long`` and ``duplicate``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 import re
@@ -415,6 +416,7 @@ def _stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=16384)
 def _tokens(summary: str) -> frozenset[str]:
     folded = unicodedata.normalize("NFKD", summary.casefold())
     words = re.findall(r"[a-z0-9]+", folded)
@@ -470,9 +472,7 @@ class _Corpus:
         for pm in postmortems:
             page = _page(pm)
             for item in pm.items:
-                tokens = self.words.get(item.summary)
-                if tokens is None:
-                    tokens = self.words[item.summary] = _tokens(item.summary)
+                tokens = self.words[item.summary] = _tokens(item.summary)
                 if tokens:
                     self.by_words[tokens].append(_Ref(pm, item))
                     if self.one_page.setdefault(tokens, page) != page:

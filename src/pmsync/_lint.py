@@ -41,6 +41,7 @@ import math
 import re
 import sys
 import unicodedata
+from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from html import escape as _xml_escape
@@ -446,6 +447,14 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return shared / (len(a) + len(b) - shared) if a or b else 0.0
 
 
+def _signature(words: frozenset[str]) -> int:
+    """64 bits, one set for each word (by its hash; words may share a bit)."""
+    bits = 0
+    for word in words:
+        bits |= 1 << (hash(word) & 63)
+    return bits
+
+
 class _Corpus:
     """The items of a set of postmortems, indexed for the duplicate search.
 
@@ -459,6 +468,12 @@ class _Corpus:
     for an item stops once it has found more than :data:`DUPLICATES_NAMED` copies.
     Building the index and asking it about every item both cost time linear in the
     items.
+
+    The index holds the word sets by number, in arrays the garbage collector does not
+    walk, beside a 64-bit signature of each (:func:`_signature`). A bit of one signature
+    missing from the other stands for at least one word missing from the other set, so
+    the signatures alone bound the similarity from above: most candidates are ruled out
+    without reading their sets, which in a big corpus are scattered through memory.
     """
 
     def __init__(self, postmortems: Iterable[Postmortem], threshold: float) -> None:
@@ -482,10 +497,13 @@ class _Corpus:
             for word in words:
                 frequency[word] += 1
         self.rank = {word: (count, word) for word, count in frequency.items()}
-        self.index: dict[str, list[frozenset[str]]] = defaultdict(list)
-        for words in self.by_words:
+        self.sets = list(self.by_words)
+        self.number = {words: number for number, words in enumerate(self.sets)}
+        self.signatures = array("Q", map(_signature, self.sets))
+        self.index: dict[str, array[int]] = defaultdict(lambda: array("l"))
+        for number, words in enumerate(self.sets):
             for key in self.keys(words):
-                self.index[key].append(words)
+                self.index[key].append(number)
 
     def keys(self, words: frozenset[str]) -> list[str]:
         """The index keys of ``words``: the ``k``-word combinations of its prefix, each
@@ -507,17 +525,25 @@ class _Corpus:
         wanted = DUPLICATES_NAMED + 1  # one more than named tells whether there are more
         found = self.on_other_pages(mine, postmortem, wanted)
         similar: list[tuple[float, list[_Ref]]] = []
-        seen = {mine}
+        me = self.number[mine]
+        seen = {me}
         compared = 0
-        low, high = self.threshold * len(mine), len(mine) / self.threshold
+        size, signature = len(mine), self.signatures[me]
+        low, high = self.threshold * size, size / self.threshold
         page = _page(postmortem)
-        for words in self.candidates(mine):
+        for number in self.candidates(mine):
             if len(found) >= wanted or compared >= _MOST_COMPARED:
                 break
-            if words in seen:
+            if number in seen:
                 continue
-            seen.add(words)
+            seen.add(number)
             compared += 1
+            other = self.signatures[number]
+            # At least this many words of mine are not in it, and of its not in mine.
+            missing, extra = (signature & ~other).bit_count(), (other & ~signature).bit_count()
+            if size - missing < self.threshold * (size + extra):
+                continue  # cannot be similar enough
+            words = self.sets[number]
             if self.one_page[words] == page:  # no copies there, however similar
                 continue
             similarity = _jaccard(mine, words) if low <= len(words) <= high else 0.0
@@ -531,8 +557,8 @@ class _Corpus:
             ordered.extend(copies)
         return ordered[:DUPLICATES_NAMED], len(ordered) > DUPLICATES_NAMED
 
-    def candidates(self, words: frozenset[str]) -> Iterator[frozenset[str]]:
-        """The word sets that share an index key with ``words``."""
+    def candidates(self, words: frozenset[str]) -> Iterator[int]:
+        """The numbers of the word sets that share an index key with ``words``."""
         # Chained in C: an item meets dozens of candidates in a big corpus.
         return itertools.chain.from_iterable(self.index.get(key, ()) for key in self.keys(words))
 

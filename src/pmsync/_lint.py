@@ -539,10 +539,13 @@ class _Corpus:
             seen.add(number)
             compared += 1
             other = self.signatures[number]
-            # At least this many words of mine are not in it, and of its not in mine.
-            missing, extra = (signature & ~other).bit_count(), (other & ~signature).bit_count()
-            if size - missing < self.threshold * (size + extra):
-                continue  # cannot be similar enough
+            # At least this many words of mine are not in it (and of its not in mine):
+            # too many, and it cannot be similar enough. Most candidates stop at the first.
+            missing = (signature & ~other).bit_count()
+            if size - missing < low:
+                continue
+            if size - missing < self.threshold * (size + (other & ~signature).bit_count()):
+                continue
             words = self.sets[number]
             if self.one_page[words] == page:  # no copies there, however similar
                 continue

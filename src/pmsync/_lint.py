@@ -500,7 +500,7 @@ class _Corpus:
         self.sets = list(self.by_words)
         self.number = {words: number for number, words in enumerate(self.sets)}
         self.signatures = array("Q", map(_signature, self.sets))
-        self.index: dict[str, array[int]] = defaultdict(lambda: array("l"))
+        self.index: dict[str, array[int]] = defaultdict(functools.partial(array, "l"))
         for number, words in enumerate(self.sets):
             for key in self.keys(words):
                 self.index[key].append(number)

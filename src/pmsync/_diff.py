@@ -163,6 +163,9 @@ class _Planner:
         self.operations: list[Operation] = []
         self.warnings: list[str] = list(snapshot.warnings)
         self.findings = lint_all(snapshot, now.date()) if findings is None else tuple(findings)
+        self.page_findings: dict[str | None, list[Finding]] = defaultdict(list)
+        for finding in self.findings:
+            self.page_findings[finding.page_id].append(finding)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
         self.records: dict[str, SyncRecord | None] = {}
         # (page id, item id) -> a merge that the row's cells cannot change
@@ -891,7 +894,7 @@ class _Planner:
         findings: list[Finding] = []
         note: Block | None = None
         if self.config.lint_writeback and self.named(page.page_id, None):
-            findings = [f for f in self.findings if f.page_id == page.page_id]
+            findings = self.page_findings[page.page_id]
             note = lint_note(findings, page.postmortem)
         try:
             result = (

@@ -7,21 +7,31 @@ them, and carries out the fresh plan restricted to the items the approved plan n
 creates, updates, transitions, then the page write; then it releases the lease
 (docs/sync.md, "Two runs at once"). One item's failure is recorded in
 :attr:`~pmsync.SyncResult.errors` and the others go ahead.
+
+The groups are independent units of work, so ``concurrency`` of them run at once on a
+thread pool, each on an :class:`Applier` of its own that shares only the run's
+settings, gateways and pacing; their results are merged in the plan's order, so the
+result does not depend on which finished first (docs/sync.md, "Concurrency").
 """
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import datetime as dt
 import logging
+import math
 import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import attrs
 
 from pmsync._diff import diff, restrict
+from pmsync._gateways._transport import Pacing
 from pmsync._gateways.atlassian import PROPERTY_KEY
 from pmsync._lease import LEASE_KEY, Lease, SkippedPage
 from pmsync._lint import Finding
@@ -64,6 +74,8 @@ LEASE_TTL = dt.timedelta(minutes=15)
 #: How long an announced create blocks other runs from creating the same items.
 INTENT_WINDOW = dt.timedelta(minutes=10)
 _CREATE_BATCH = 50
+#: With several workers, groups are made small enough for this many per worker.
+_GROUPS_PER_WORKER = 4
 
 ParseFn = Callable[[Page], Postmortem]
 #: Re-read the given pages and their issues and plan them again (``since``: also the
@@ -83,14 +95,17 @@ def as_read(page: PagePlan) -> Page:
     )
 
 
-def _groups(pages: Sequence[PagePlan], creates: Mapping[str, int]) -> list[list[PagePlan]]:
-    """Consecutive pages whose new issues fit in one bulk create (50), one group each."""
+def _groups(
+    pages: Sequence[PagePlan], creates: Mapping[str, int], most: int
+) -> list[list[PagePlan]]:
+    """Consecutive pages whose new issues fit in one bulk create (50), at most ``most``
+    pages, one group each."""
     groups: list[list[PagePlan]] = []
     current: list[PagePlan] = []
     count = 0
     for page in pages:
         n = creates.get(page.page_id, 0)
-        if current and count + n > _CREATE_BATCH:
+        if current and (count + n > _CREATE_BATCH or len(current) == most):
             groups.append(current)
             current, count = [], 0
         current.append(page)
@@ -146,6 +161,8 @@ class Applier:
         progress: Callable[[int, int], None] | None = None,
         lease_ttl: dt.timedelta = LEASE_TTL,
         intent_window: dt.timedelta = INTENT_WINDOW,
+        concurrency: int = 1,
+        pacing: Pacing | None = None,
     ) -> None:
         self.confluence = confluence
         self.jira = jira
@@ -164,6 +181,13 @@ class Applier:
             self.findings[finding.page_id or ""].append(finding)
         self.text_keys: frozenset[str] = frozenset()
         self.progress = progress
+        self.concurrency = max(1, concurrency)
+        # shared by every worker: a quota stop or an interrupt stops them all
+        self.pacing = pacing
+        self.begin()
+
+    def begin(self) -> None:
+        """Start with nothing done: the state of one run, or of one unit of it."""
         self.created: list[str] = []
         self.updated: list[str] = []
         self.transitioned: list[str] = []
@@ -171,6 +195,8 @@ class Applier:
         self.conflicts: list[Change] = []
         self.errors: list[ApplyError] = []
         self.warnings: list[str] = []
+        # positions in warnings of those said once per run (merged units keep the first)
+        self.once: set[int] = set()
         # (page id, item id) -> issue key, for issues this run created or adopted
         self.keys: dict[tuple[str, str], str] = {}
         # issue key -> the issue as this run's creates and transitions left it
@@ -210,18 +236,19 @@ class Applier:
         self.conflicts.extend(
             c for c in plan.changes if c.kind == "conflict" and c.page_id not in writing
         )
-        for group in _groups(busy, creates):
-            self.leases = self.take_leases(group, by_page)
-            try:
-                if self.leases:
-                    mine = [p for p in group if p.page_id in self.leases]
-                    self.apply_group(plan, mine, by_page)
-            finally:
-                for page_id, lease in self.leases.items():
-                    self.release(page_id, lease)
-            done += len(group)
-            if self.progress is not None:
-                self.progress(done, len(plan.pages))
+        # Workers stay busy to the end when there are several groups for each of them.
+        most = len(busy)
+        if self.concurrency > 1:
+            most = math.ceil(len(busy) / (_GROUPS_PER_WORKER * self.concurrency))
+        groups = _groups(busy, creates, most)
+        if self.concurrency == 1 or len(groups) < 2:
+            for group in groups:
+                self.absorb(self.unit(plan, group, by_page))
+                done += len(group)
+                if self.progress is not None:
+                    self.progress(done, len(plan.pages))
+        else:
+            self.run_pool(plan, groups, by_page, done)
         return SyncResult(
             created=tuple(self.created),
             updated=tuple(dict.fromkeys(self.updated)),
@@ -234,6 +261,74 @@ class Applier:
             skipped=tuple(self.skipped),
             replanned=tuple(self.replanned),
         )
+
+    def run_pool(
+        self,
+        plan: Plan,
+        groups: Sequence[Sequence[PagePlan]],
+        by_page: Mapping[str, Sequence[Change]],
+        done: int,
+    ) -> None:
+        """Carry out ``groups`` on ``concurrency`` workers, merging them in their order.
+
+        On an interrupt (Ctrl-C) or any other escape, the workers' requests are refused
+        from then on: each finishes the request it is sending and stops; groups not
+        started never start. Their leases expire (docs/sync.md, "Concurrency").
+        """
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="pmsync")
+        try:
+            # Each worker counts its requests into this run's metrics (a context variable).
+            futures: list[Future[Applier]] = [
+                pool.submit(contextvars.copy_context().run, self.unit, plan, group, by_page)
+                for group in groups
+            ]
+            for group, future in zip(groups, futures, strict=True):
+                self.absorb(future.result())
+                done += len(group)
+                if self.progress is not None:
+                    self.progress(done, len(plan.pages))
+        except BaseException:
+            if self.pacing is not None:
+                self.pacing.interrupt()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            if self.pacing is not None:
+                self.pacing.resume()
+
+    def unit(
+        self, plan: Plan, group: Sequence[PagePlan], by_page: Mapping[str, Sequence[Change]]
+    ) -> Applier:
+        """Carry out one group under its leases, on an applier of its own (merged by
+        :meth:`absorb`); nothing starts once a quota stopped the run."""
+        unit = copy.copy(self)
+        unit.begin()
+        if self.pacing is not None and self.pacing.stopped is not None:
+            return unit
+        unit.leases = unit.take_leases(group, by_page)
+        try:
+            if unit.leases:
+                mine = [p for p in group if p.page_id in unit.leases]
+                unit.apply_group(plan, mine, by_page)
+        finally:
+            for page_id, lease in unit.leases.items():
+                unit.release(page_id, lease)
+        return unit
+
+    def absorb(self, unit: Applier) -> None:
+        """Add what one unit of work did to the run's result, in the plan's order."""
+        self.created.extend(unit.created)
+        self.updated.extend(unit.updated)
+        self.transitioned.extend(unit.transitioned)
+        self.pages_written.extend(unit.pages_written)
+        self.conflicts.extend(unit.conflicts)
+        self.errors.extend(unit.errors)
+        self.skipped.extend(unit.skipped)
+        self.replanned.extend(unit.replanned)
+        self.keys.update(unit.keys)
+        for i, warning in enumerate(unit.warnings):
+            if i not in unit.once or warning not in self.warnings:
+                self.warnings.append(warning)
 
     def apply_group(
         self, plan: Plan, group: Sequence[PagePlan], approved: Mapping[str, Sequence[Change]]
@@ -783,9 +878,12 @@ class Applier:
             if page_id == page.page_id and key in self.after and key not in known
         )
         snapshot = attrs.evolve(before, pages=(page,), issues=tuple(issues), warnings=())
-        findings = self.findings[page.page_id]
+        findings = self.findings.get(page.page_id, [])
         planned = diff(snapshot, self.config, now=self.now(), findings=findings, approved=intent)
-        self.warnings.extend(w for w in planned.warnings if w not in self.warnings)
+        for warning in planned.warnings:
+            if warning not in self.warnings:
+                self.once.add(len(self.warnings))
+                self.warnings.append(warning)
         return next((op for op in planned.operations if isinstance(op, WritePage)), None)
 
     def write_back(

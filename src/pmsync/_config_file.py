@@ -58,6 +58,7 @@ _TOP: dict[str, tuple[type, ...]] = {
     "date_order": (str,),
     "columns": (dict,),
     "confluence_api": (str,),
+    "concurrency": (int,),
     "cursor_page": (str,),
     "cursor_file": (str,),
     "cursor_margin": (str,),
@@ -321,6 +322,9 @@ writeback = true
 # Which Confluence REST API reads and writes pages: "auto" (v2 on Cloud, v1 on Server/
 # Data Center; switches once if the site answers otherwise), "v1" or "v2".
 # confluence_api = "auto"
+
+# How many pages a sync writes at once (1 to 16): 1 writes one page after another.
+# concurrency = 4
 
 # Put Done, New due date, Not mine and Open buttons on assignment messages and
 # reminders. They need `pmsync serve` (or pmsync.slack.register in a bolt app) behind

@@ -46,19 +46,19 @@ from pmsync._plan import (
     WritePage,
 )
 from pmsync._record import SyncRecord
-from pmsync._storage.blocks import remove_block, upsert_block
 from pmsync._storage.edit import (
+    Block,
     JiraServer,
     MarkupError,
     OwnerRef,
+    PageEditor,
     RowUpdate,
     TaskUpdate,
     WriteBack,
-    write_back,
 )
 from pmsync.config import FIELDS, Config
 
-__all__ = ["Snapshot", "diff", "restrict", "with_lint_note", "writeback_update"]
+__all__ = ["Snapshot", "diff", "lint_note", "restrict", "writeback_update"]
 
 
 @attrs.frozen
@@ -100,12 +100,13 @@ class Snapshot:
     slack: bool = False
 
 
-def with_lint_note(storage: str, findings: Sequence[Finding], postmortem: Postmortem) -> str:
-    """The page with its lint note beside the first action-item table (or without one)."""
+def lint_note(findings: Sequence[Finding], postmortem: Postmortem) -> Block:
+    """The page's lint note, beside the first action-item table (or removed, when there
+    are no findings), for the editor to put on the page in the same pass as the rows."""
     if not findings:
-        return remove_block(storage, LINT_MARKER)
+        return Block(LINT_MARKER, None)
     anchor = postmortem.tables[0].index if postmortem.tables else None
-    return upsert_block(storage, LINT_MARKER, render_lint_note(findings), after_table=anchor)
+    return Block(LINT_MARKER, render_lint_note(findings), after_table=anchor)
 
 
 def lint_all(snapshot: Snapshot, today: dt.date) -> tuple[Finding, ...]:
@@ -162,6 +163,9 @@ class _Planner:
         self.operations: list[Operation] = []
         self.warnings: list[str] = list(snapshot.warnings)
         self.findings = lint_all(snapshot, now.date()) if findings is None else tuple(findings)
+        self.page_findings: dict[str | None, list[Finding]] = defaultdict(list)
+        for finding in self.findings:
+            self.page_findings[finding.page_id].append(finding)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
         self.records: dict[str, SyncRecord | None] = {}
         # (page id, item id) -> a merge that the row's cells cannot change
@@ -199,6 +203,17 @@ class _Planner:
         self.page_status: dict[tuple[str, str], tuple[str, Status] | None] = {}
         # (page id, item id) -> Jira's owner / due / priority to show in the row's cells.
         self.cell_values: dict[tuple[str, str], dict[str, Any]] = {}
+        # The page being planned and its one scan (docs/sync.md, "One scan per page").
+        self.scanned: tuple[PagePlan, PageEditor] | None = None
+
+    def editor(self, page: PagePlan) -> PageEditor:
+        """The scan of ``page`` that all of its write-backs start from, made once.
+
+        Raises :class:`MarkupError` when the page cannot be written safely.
+        """
+        if self.scanned is None or self.scanned[0] is not page:
+            self.scanned = (page, PageEditor(page.storage))
+        return self.scanned[1]
 
     def record(self, issue: JiraIssue) -> SyncRecord | None:
         """The issue's ``pmsync`` record, read once per plan."""
@@ -452,8 +467,8 @@ class _Planner:
                 if isinstance(update, RowUpdate):
                     candidates[update] = item.item_id
             try:
-                result = write_back(
-                    page.storage, page.tables, list(candidates), server=self.snapshot.server
+                result = self.editor(page).write(
+                    page.tables, list(candidates), server=self.snapshot.server
                 )
             except MarkupError:
                 continue
@@ -876,24 +891,32 @@ class _Planner:
             values = self.cell_values.get((page.page_id, item.item_id), {})
             update = writeback_update(item, key, status, values)
             by_update[update] = (item, key, status)
+        findings: list[Finding] = []
+        note: Block | None = None
+        if self.config.lint_writeback and self.named(page.page_id, None):
+            findings = self.page_findings[page.page_id]
+            note = lint_note(findings, page.postmortem)
         try:
             result = (
-                write_back(
-                    page.storage,
+                self.editor(page).write(
                     page.tables,
                     list(by_update),
                     server=self.snapshot.server,
                     text_keys=self.snapshot.not_keys,
+                    block=note,
                 )
-                if by_update
+                if by_update or note is not None
                 else WriteBack(storage=page.storage)
             )
+            noted = note is not None and bool(self.editor(page).block_edits(note))
         except MarkupError as exc:
-            self.warnings.append(
-                f"{page.title!r} (page {page.page_id}): the page markup is too broken to "
-                f"write keys and status back safely ({exc}); Jira is still synced"
-            )
-            return
+            if by_update:
+                self.warnings.append(
+                    f"{page.title!r} (page {page.page_id}): the page markup is too broken to "
+                    f"write keys and status back safely ({exc}); Jira is still synced"
+                )
+                return
+            result, noted = WriteBack(storage=page.storage), False  # no note in such a page
         refused = {skipped.update for skipped in result.skipped}
         linked: set[str] = set()
         for update in result.written:
@@ -932,9 +955,16 @@ class _Planner:
                 f"back: {skipped.reason}"
             )
         storage = result.storage
-        if self.config.lint_writeback and self.named(page.page_id, None):
-            storage, note = self.with_lint_note(page, storage)
-            rows.extend(note)
+        if noted:
+            rows.append(
+                Change(
+                    kind="writeback",
+                    page_id=page.page_id,
+                    item_id=None,
+                    fields={"lint_note": (None, f"{len(findings)} finding(s)")},
+                    reason="the action-item check note beside the table (lint_writeback)",
+                )
+            )
         if rows or storage != page.storage:
             self.operations.append(
                 WritePage(
@@ -946,25 +976,6 @@ class _Planner:
                     linked=frozenset(linked),
                 )
             )
-
-    def with_lint_note(self, page: PagePlan, storage: str) -> tuple[str, list[Change]]:
-        """``storage`` with the page's lint note, and the row saying so when it changed."""
-        mine = [f for f in self.findings if f.page_id == page.page_id]
-        try:
-            noted = with_lint_note(storage, mine, page.postmortem)
-        except MarkupError:
-            return storage, []
-        if noted == storage:
-            return storage, []
-        return noted, [
-            Change(
-                kind="writeback",
-                page_id=page.page_id,
-                item_id=None,
-                fields={"lint_note": (None, f"{len(mine)} finding(s)")},
-                reason="the action-item check note beside the table (lint_writeback)",
-            )
-        ]
 
     # -- orphans ---------------------------------------------------------------------
 

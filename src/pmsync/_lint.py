@@ -39,7 +39,9 @@ import functools
 import itertools
 import math
 import re
+import sys
 import unicodedata
+from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from html import escape as _xml_escape
@@ -419,7 +421,9 @@ def _stem(word: str) -> str:
 def _tokens(summary: str) -> frozenset[str]:
     folded = unicodedata.normalize("NFKD", summary.casefold())
     words = re.findall(r"[a-z0-9]+", folded)
-    return frozenset(_stem(w) for w in words if w not in _STOPWORDS)
+    # Interned: the word sets of a corpus share one string per word, which keeps the
+    # set operations of the duplicate search to pointer comparisons in a big corpus.
+    return frozenset(sys.intern(_stem(w)) for w in words if w not in _STOPWORDS)
 
 
 class _Ref(NamedTuple):
@@ -439,7 +443,16 @@ _SHARED_WORDS = 3
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
+    shared = len(a & b)  # the union's size follows: no second set built
+    return shared / (len(a) + len(b) - shared) if a or b else 0.0
+
+
+def _signature(words: frozenset[str]) -> int:
+    """64 bits, one set for each word (by its hash; words may share a bit)."""
+    bits = 0
+    for word in words:
+        bits |= 1 << (hash(word) & 63)
+    return bits
 
 
 class _Corpus:
@@ -455,25 +468,42 @@ class _Corpus:
     for an item stops once it has found more than :data:`DUPLICATES_NAMED` copies.
     Building the index and asking it about every item both cost time linear in the
     items.
+
+    The index holds the word sets by number, in arrays the garbage collector does not
+    walk, beside a 64-bit signature of each (:func:`_signature`). A bit of one signature
+    missing from the other stands for at least one word missing from the other set, so
+    the signatures alone bound the similarity from above: most candidates are ruled out
+    without reading their sets, which in a big corpus are scattered through memory.
     """
 
     def __init__(self, postmortems: Iterable[Postmortem], threshold: float) -> None:
         self.threshold = threshold
         self.by_words: dict[frozenset[str], list[_Ref]] = defaultdict(list)
+        # The page of the word sets found on one page only (None: on several), so that
+        # the search passes over an item's own page's rows without looking at them.
+        self.one_page: dict[frozenset[str], object] = {}
+        # Each summary's word set, worked out once for the index and the search.
+        self.words: dict[str, frozenset[str]] = {}
         for pm in postmortems:
+            page = _page(pm)
             for item in pm.items:
-                tokens = _tokens(item.summary)
+                tokens = self.words[item.summary] = _tokens(item.summary)
                 if tokens:
                     self.by_words[tokens].append(_Ref(pm, item))
+                    if self.one_page.setdefault(tokens, page) != page:
+                        self.one_page[tokens] = None
         frequency: dict[str, int] = defaultdict(int)
         for words in self.by_words:
             for word in words:
                 frequency[word] += 1
         self.rank = {word: (count, word) for word, count in frequency.items()}
-        self.index: dict[str, list[frozenset[str]]] = defaultdict(list)
-        for words in self.by_words:
+        self.sets = list(self.by_words)
+        self.number = {words: number for number, words in enumerate(self.sets)}
+        self.signatures = array("Q", map(_signature, self.sets))
+        self.index: dict[str, array[int]] = defaultdict(functools.partial(array, "l"))
+        for number, words in enumerate(self.sets):
             for key in self.keys(words):
-                self.index[key].append(words)
+                self.index[key].append(number)
 
     def keys(self, words: frozenset[str]) -> list[str]:
         """The index keys of ``words``: the ``k``-word combinations of its prefix, each
@@ -486,24 +516,39 @@ class _Corpus:
         return [" ".join(combination) for combination in itertools.combinations(prefix, k)]
 
     def copies(self, postmortem: Postmortem, item: ActionItem) -> tuple[list[_Ref], bool]:
-        """A few copies of ``item`` on other pages (identical wording first, then the
-        most similar of those found), and whether there are more than those."""
-        mine = _tokens(item.summary)
+        """A few copies of ``item`` (an item of the corpus) on other pages (identical
+        wording first, then the most similar of those found), and whether there are more
+        than those."""
+        mine = self.words[item.summary]
         if not mine:
             return [], False
         wanted = DUPLICATES_NAMED + 1  # one more than named tells whether there are more
         found = self.on_other_pages(mine, postmortem, wanted)
         similar: list[tuple[float, list[_Ref]]] = []
-        seen = {mine}
+        me = self.number[mine]
+        seen = {me}
         compared = 0
-        low, high = self.threshold * len(mine), len(mine) / self.threshold
-        for words in self.candidates(mine):
+        size, signature = len(mine), self.signatures[me]
+        low, high = self.threshold * size, size / self.threshold
+        page = _page(postmortem)
+        for number in self.candidates(mine):
             if len(found) >= wanted or compared >= _MOST_COMPARED:
                 break
-            if words in seen:
+            if number in seen:
                 continue
-            seen.add(words)
+            seen.add(number)
             compared += 1
+            other = self.signatures[number]
+            # At least this many words of mine are not in it (and of its not in mine):
+            # too many, and it cannot be similar enough. Most candidates stop at the first.
+            missing = (signature & ~other).bit_count()
+            if size - missing < low:
+                continue
+            if size - missing < self.threshold * (size + (other & ~signature).bit_count()):
+                continue
+            words = self.sets[number]
+            if self.one_page[words] == page:  # no copies there, however similar
+                continue
             similarity = _jaccard(mine, words) if low <= len(words) <= high else 0.0
             if similarity >= self.threshold:
                 copies = self.on_other_pages(words, postmortem, wanted - len(found))
@@ -515,10 +560,10 @@ class _Corpus:
             ordered.extend(copies)
         return ordered[:DUPLICATES_NAMED], len(ordered) > DUPLICATES_NAMED
 
-    def candidates(self, words: frozenset[str]) -> Iterator[frozenset[str]]:
-        """The word sets that share an index key with ``words``."""
-        for key in self.keys(words):
-            yield from self.index.get(key, ())
+    def candidates(self, words: frozenset[str]) -> Iterator[int]:
+        """The numbers of the word sets that share an index key with ``words``."""
+        # Chained in C: an item meets dozens of candidates in a big corpus.
+        return itertools.chain.from_iterable(self.index.get(key, ()) for key in self.keys(words))
 
     def on_other_pages(
         self, words: frozenset[str], postmortem: Postmortem, most: int
@@ -529,8 +574,12 @@ class _Corpus:
 
 
 def _other_page(ref: _Ref, postmortem: Postmortem) -> bool:
-    pm = ref.postmortem
-    return pm is not postmortem and (pm.page_id is None or pm.page_id != postmortem.page_id)
+    return _page(ref.postmortem) != _page(postmortem)
+
+
+def _page(postmortem: Postmortem) -> object:
+    """What tells pages apart: the page id, or the postmortem itself when it has none."""
+    return postmortem.page_id if postmortem.page_id is not None else id(postmortem)
 
 
 _LAST_CORPUS: list[tuple[set[int], list[Postmortem], _Corpus]] = []
@@ -608,7 +657,9 @@ def lint_corpus(
     :func:`lint` for each with ``others=postmortems`` does, with the duplicate index
     built once. The findings come page by page, in page order."""
     today = today or dt.date.today()
-    corpus = _Corpus(postmortems, DUPLICATE_THRESHOLD)
+    # Copies are looked for on other pages only: one page has none to find.
+    several = len({_page(pm) for pm in postmortems}) > 1
+    corpus = _Corpus(postmortems, DUPLICATE_THRESHOLD) if several else None
     unresolved_set = frozenset(unresolved)
     return tuple(
         finding for pm in postmortems for finding in _lint(pm, today, corpus, unresolved_set)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -56,20 +57,26 @@ def status_class(status: int | None) -> str:
     return "none" if status is None else f"{status // 100}xx"
 
 
+#: A sync's workers count at once (``+=`` on a Counter is a read and a write).
+_counting = threading.Lock()
+
+
 def count_request(service: str, status: int | None) -> None:
     """Count one HTTP request sent to ``service`` and its status (None: no response)."""
     run = _recording.get()
     if run is not None:
-        run.requests[service, status_class(status)] += 1
-        if status == 429:
-            run.rate_limited[(service,)] += 1
+        with _counting:
+            run.requests[service, status_class(status)] += 1
+            if status == 429:
+                run.rate_limited[(service,)] += 1
 
 
 def count_retry(service: str) -> None:
     """Count one retry of a request to ``service``."""
     run = _recording.get()
     if run is not None:
-        run.retries[(service,)] += 1
+        with _counting:
+            run.retries[(service,)] += 1
 
 
 def _last_success(path: Path, command: str) -> float | None:

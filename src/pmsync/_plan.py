@@ -20,7 +20,7 @@ import attrs
 
 from pmsync._lease import SkippedPage
 from pmsync._lint import Finding
-from pmsync._model import ActionItem, ItemTable, Person, Postmortem, Status
+from pmsync._model import ActionItem, ItemTable, Person, Postmortem, Status, _frozen_mapping
 from pmsync._storage.edit import RowUpdate, TaskUpdate
 from pmsync.config import Ownership
 from pmsync.exceptions import ApplyError
@@ -67,7 +67,9 @@ CHANGE_KINDS: tuple[ChangeKind, ...] = (
 
 
 def _ro(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
+    # Empty ones share one mapping: a big plan holds thousands of them, each of which the
+    # garbage collector would otherwise walk.
+    return _frozen_mapping(value)
 
 
 def _ro_optional(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:

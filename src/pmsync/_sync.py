@@ -34,7 +34,7 @@ from pmsync._cursor import (
 )
 from pmsync._diff import Snapshot, diff, lint_all
 from pmsync._env import ENVIRONMENT, clients_from_env
-from pmsync._gateways._transport import Pacing, RetryPolicy
+from pmsync._gateways._transport import Pacing, RetryPolicy, room_for
 from pmsync._gateways.atlassian import ConfluenceGateway, JiraGateway, JiraUser, Page
 from pmsync._gateways.slack import SlackNotifier, send_reminders
 from pmsync._messages import assignment_message, postmortem_summary
@@ -61,7 +61,7 @@ from pmsync._review import (
 from pmsync._storage.blocks import upsert_block
 from pmsync._storage.edit import JiraServer, find_jira_server
 from pmsync._storage.parse import parse_page
-from pmsync.config import Config
+from pmsync.config import Config, check_concurrency
 from pmsync.exceptions import (
     ApplyError,
     AuthError,
@@ -142,6 +142,9 @@ class Syncer:
     ``intent_window`` how long creates another run announced for a page, and that Jira's
     search does not show, keep this run from creating them again (docs/sync.md).
 
+    ``concurrency`` is how many pages :meth:`apply` writes at once (default
+    :attr:`Config.concurrency`, 4; ``1``: one after another; docs/sync.md, "Concurrency").
+
     ``cursor`` keeps where the last run left off, so that reruns read only what changed;
     by default it is the content property on ``Config.cursor_page`` or the file
     ``Config.cursor_file``; with neither, every run reads everything (docs/sync.md,
@@ -160,6 +163,7 @@ class Syncer:
         lease_ttl: dt.timedelta = LEASE_TTL,
         intent_window: dt.timedelta = INTENT_WINDOW,
         cursor: CursorStore | None = None,
+        concurrency: int | None = None,
     ) -> None:
         for name, client in (("confluence", confluence), ("jira", jira)):
             if getattr(client, "backoff_and_retry", False):
@@ -170,7 +174,14 @@ class Syncer:
                     key=f"{name}.backoff_and_retry",
                 )
         self.config = config
-        #: Rate-limit pacing shared by both gateways; it also stops the run on a long wait.
+        #: How many pages :meth:`apply` writes at once.
+        self.concurrency = check_concurrency(
+            config.concurrency if concurrency is None else concurrency
+        )
+        for client in (confluence, jira):  # every worker sends through the same session
+            room_for(client, self.concurrency)
+        #: Rate-limit pacing shared by both gateways and every worker; it also stops the
+        #: run on a long wait.
         self.pacing = Pacing()
         self.jira = JiraGateway(jira, retry, pacing=self.pacing)
         self.confluence = ConfluenceGateway(
@@ -570,6 +581,8 @@ class Syncer:
             progress=progress,
             lease_ttl=self.lease_ttl,
             intent_window=self.intent_window,
+            concurrency=self.concurrency,
+            pacing=self.pacing,
         )
         result = applier.run(plan)
         self.pacing.raise_if_stopped()  # an exhausted quota stops the run: exit code 3

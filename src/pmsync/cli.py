@@ -10,11 +10,13 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -173,6 +175,18 @@ def _check_port(host: str, port: int) -> None:
             ) from None
 
 
+def _seconds_option(name: str, help_text: str) -> Callable[[_session.F], _session.F]:
+    """An option of seconds, 0 or more, 0 by default."""
+    return click.option(
+        name,
+        type=click.FloatRange(min=0),
+        default=0.0,
+        show_default=True,
+        metavar="SECONDS",
+        help=help_text,
+    )
+
+
 @main.command()
 @_FLAVOUR
 @click.option(
@@ -182,7 +196,23 @@ def _check_port(host: str, port: int) -> None:
     help="Seed the emulator with the demo postmortems.",
 )
 @click.option("--port", type=int, default=0, help="Port to listen on (default: any free one).")
-def emulator(flavour: str, seed: str | None, port: int) -> None:
+@click.option(
+    "--v1-pages",
+    type=click.Choice(["gone", "ok"]),
+    default="gone",
+    show_default=True,
+    help="Cloud: answer 410 Gone to the REST v1 page endpoints, as newer sites do, or "
+    "serve them like older sites.",
+)
+@_seconds_option(
+    "--search-lag",
+    "Let Jira's search show new and edited issues only after this many seconds, as Jira "
+    "Cloud's does (unless named in reconcileIssues).",
+)
+@_seconds_option("--latency", "Delay every request by this many seconds, like a site far away.")
+def emulator(
+    *, flavour: str, seed: str | None, port: int, v1_pages: str, search_lag: float, latency: float
+) -> None:
     """Serve the Confluence, Jira and Slack emulator on 127.0.0.1 until interrupted.
 
     Prints the URLs, the (fake) credentials and the `export` lines that point the pmsync
@@ -191,7 +221,14 @@ def emulator(flavour: str, seed: str | None, port: int) -> None:
     from pmsync.testing._serve import serve  # noqa: PLC0415  (keep werkzeug off the fast path)
 
     _check_port("127.0.0.1", port)
-    serve(flavour=flavour, seed=seed, port=port)
+    serve(
+        flavour=flavour,
+        seed=seed,
+        port=port,
+        v1_pages="ok" if v1_pages == "ok" else "gone",
+        search_lag=search_lag,
+        latency=latency,
+    )
 
 
 # -- commands that talk to the services ------------------------------------------------
@@ -291,7 +328,10 @@ def sync(
         elif not session.as_json:
             session.say(the_plan.render(verbose=session.verbose))
         changes = len(the_plan.to_review)
-        with session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick:
+        with (
+            session.progress(f"Applying {changes} change(s)", len(the_plan.pages)) as tick,
+            _terminate_as_interrupt(),
+        ):
             result = syncer.apply(the_plan, progress=tick)
     if session.metrics is not None:
         session.metrics.add_sync(result)
@@ -300,6 +340,25 @@ def sync(
     else:
         _print_sync_result(session, result)
     return EXIT_OK if result.ok and not missing else EXIT_PARTIAL
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While pages are written, SIGTERM (a cron timeout, ``kill``) stops the run as
+    Ctrl-C does: every worker finishes the request it is sending and stops."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread (an embedding app's own)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _empty_result(the_plan: object) -> str:

@@ -65,6 +65,22 @@ def _status_map(value: Mapping[str, Any] | None) -> Mapping[str, Status]:
     return MappingProxyType(out)
 
 
+#: The most pages a sync writes at once: more only meets the sites' rate limits sooner.
+MAX_CONCURRENCY = 16
+
+
+def check_concurrency(value: Any) -> int:
+    """``value`` if it is a valid ``concurrency`` (1 to :data:`MAX_CONCURRENCY`)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{value!r} is not a whole number", key="concurrency")
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise ConfigError(
+            f"{value} is not between 1 (one page after another) and {MAX_CONCURRENCY}",
+            key="concurrency",
+        )
+    return value
+
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -210,6 +226,9 @@ class Config:
         confluence_api: Which Confluence REST API reads and writes pages: ``auto`` (v2
             on Cloud, v1 on Server/Data Center, switching once if the site answers 404 to
             v2 or 410 to v1), ``v1`` or ``v2``. CQL search is always v1.
+        concurrency: How many pages a sync writes at once (1 to 16; default 4): each
+            worker takes a page's lease, re-reads it, creates, moves and writes it.
+            ``1`` writes one page after another. See docs/sync.md, "Concurrency".
         cursor_page: The id of a Confluence page whose content property keeps this
             configuration's cursor, so that reruns read only what changed (every machine
             sees it). See docs/sync.md, "Incremental reruns and the full pass".
@@ -246,6 +265,7 @@ class Config:
     date_order: Literal["DMY", "MDY"] | None = None
     columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns, eq=False)
     confluence_api: Literal["auto", "v1", "v2"] = "auto"
+    concurrency: int = 4
     cursor_page: str | None = None
     cursor_file: str | None = None
     cursor_margin: dt.timedelta = attrs.field(default=dt.timedelta(minutes=5), converter=_margin)
@@ -291,6 +311,7 @@ class Config:
             raise ConfigError(
                 f"{self.confluence_api!r} is not auto, v1 or v2", key="confluence_api"
             )
+        check_concurrency(self.concurrency)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Config:

@@ -132,18 +132,17 @@ def test_serve_refuses_an_unknown_seed() -> None:
 
 
 def test_cli_emulator_help_lists_the_options() -> None:
-    """`pmsync emulator --help` documents flavour, seed and port."""
+    """`pmsync emulator --help` documents its options."""
     result = CliRunner().invoke(main, ["emulator", "--help"])
     assert 0 == result.exit_code
-    for option in ("--flavour", "--seed", "--port"):
+    for option in ("--flavour", "--seed", "--port", "--v1-pages", "--search-lag", "--latency"):
         assert option in result.output
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
-def test_pmsync_emulator_serves_until_interrupted() -> None:
-    """The command prints the banner, serves the demo, and stops cleanly on Ctrl-C."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pmsync", "emulator", "--seed", "demo"],
+def _serving(*flags: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """``pmsync emulator`` started with ``flags``, and its banner up to "Serving"."""
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [sys.executable, "-m", "pmsync", "emulator", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -157,6 +156,13 @@ def test_pmsync_emulator_serves_until_interrupted() -> None:
         lines.append(line)
         if line.startswith("Serving") or not line:
             break
+    return process, lines
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
+def test_pmsync_emulator_serves_until_interrupted() -> None:
+    """The command prints the banner, serves the demo, and stops cleanly on Ctrl-C."""
+    process, lines = _serving("--seed", "demo")
     jira_url = next(line.split()[-1] for line in lines if line.strip().startswith("Jira"))
     assert 401 == requests.get(f"{jira_url}/rest/api/2/myself", timeout=5).status_code
     process.send_signal(signal.SIGINT)
@@ -164,3 +170,19 @@ def test_pmsync_emulator_serves_until_interrupted() -> None:
     assert 0 == process.returncode
     assert any("Postmortem pages:" in line for line in lines)
     assert "Stopping." in output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
+def test_pmsync_emulator_takes_v1_pages_search_lag_and_latency() -> None:
+    """The flags reach the emulator: its banner says how it behaves."""
+    flags = ("--v1-pages", "ok", "--search-lag", "2.5", "--latency", "0.01")
+    process, lines = _serving(*flags)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=10)
+    assert "v1 pages ok, search lag 2.5 s, latency 0.01 s per request" in "".join(lines)
+
+
+def test_cli_emulator_refuses_a_negative_search_lag() -> None:
+    result = CliRunner().invoke(main, ["emulator", "--search-lag", "-1"])
+    assert 2 == result.exit_code
+    assert "--search-lag" in result.output

@@ -65,8 +65,11 @@ def seed_people(emu: Emulator, workflow: Mapping[str, Sequence[str]] | None = No
     emu.add_project("OPS", name="Operations", workflow=workflow)
 
 
-def run(emu: Emulator, tag: str, config: pmsync.Config | None = None) -> pmsync.Syncer:
-    """A Syncer whose requests carry ``RUN_HEADER: tag``, retrying without long waits."""
+def run(
+    emu: Emulator, tag: str, config: pmsync.Config | None = None, *, concurrency: int | None = None
+) -> pmsync.Syncer:
+    """A Syncer whose requests carry ``RUN_HEADER: tag``, retrying without long waits
+    (``concurrency``: its workers; the configuration's by default)."""
     clients = []
     for build in (emu.confluence, emu.jira):
         session = requests.Session()
@@ -76,6 +79,7 @@ def run(emu: Emulator, tag: str, config: pmsync.Config | None = None) -> pmsync.
         *clients,
         config=config or pmsync.Config(project="OPS"),
         retry=pmsync.RetryPolicy(attempts=6, budget=20, wait_initial=0.001, wait_max=0.01),
+        concurrency=concurrency,
     )
 
 

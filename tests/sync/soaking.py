@@ -234,12 +234,15 @@ def _step(world: _World) -> None:
         world.log.append(f"{minutes} minutes pass")
 
 
-def play(seed: int, *, lag: float = 0.0) -> tuple[dict[str, list[str]], list[str]]:
-    """Play scenario ``seed``; the promises it broke (by name) and what happened."""
+def play(
+    seed: int, *, lag: float = 0.0, concurrency: int | None = None
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Play scenario ``seed`` (its runs with ``concurrency`` workers, the default if
+    None); the promises it broke (by name) and what happened."""
     rng = random.Random(seed)
     with time_machine.travel(START, tick=False) as clock, races.emulator(lag, seed) as emu:
         world = _World(emu, rng, clock)
-        world.runs = {tag: races.run(emu, tag) for tag in (*_RUNS, "Z")}
+        world.runs = {tag: races.run(emu, tag, concurrency=concurrency) for tag in (*_RUNS, "Z")}
         for n in range(rng.randint(1, 2)):
             rows = [world.new_row() for _ in range(rng.randint(2, 4))]
             page_id = races.add_page(emu, rows, title=f"2026-11-0{n + 1} Outage {n + 1}")

@@ -22,11 +22,13 @@ SCENARIOS = int(os.environ.get("PMSYNC_SOAK", "6"))
 REGRESSIONS = (11, 61, 145, 2016, 2113)
 
 
+@pytest.mark.parametrize("workers", [1, 4], ids=lambda n: f"workers{n}")
 @pytest.mark.parametrize("lag", LAGS, ids=lambda lag: f"lag{lag:g}")
 @pytest.mark.parametrize(
     "seed", sorted({*range(SCENARIOS), *REGRESSIONS}), ids=lambda seed: f"seed{seed}"
 )
-def test_a_random_scenario_keeps_every_promise(seed, lag):
-    """Runs, late plans, people and faults, then reruns: every promise holds."""
-    broken, story = play(seed, lag=lag)
+def test_a_random_scenario_keeps_every_promise(seed, lag, workers):
+    """Runs, late plans, people and faults, then reruns: every promise holds, with one
+    worker per run or four (a scenario's two pages are then written at once)."""
+    broken, story = play(seed, lag=lag, concurrency=workers)
     assert {} == broken, "\n".join(story)

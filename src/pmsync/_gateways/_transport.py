@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 import requests
 import stamina
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from pmsync._metrics import count_request, count_retry
@@ -44,13 +45,16 @@ from pmsync.exceptions import (
     ServiceError,
 )
 
-__all__ = ["Pacing", "RetryPolicy", "Transport", "error_message", "retry_after"]
+__all__ = ["Pacing", "RetryPolicy", "Transport", "error_message", "retry_after", "room_for"]
 
 log = logging.getLogger("pmsync.http")
 
 _RETRY_STATUSES = frozenset({429, 502, 503, 504, 500})
 #: Below this share of the quota left, requests are paced (Jira's NearLimit threshold).
 _NEAR_LIMIT = 0.2
+#: Pacing ends once half the quota is left again: workers' answers arrive out of order,
+#: and one sent before the quota ran low must not end the pacing at once.
+_PACE_UNTIL = 0.5
 _PER_ISSUE = "jira-per-issue-on-write"
 _ISSUE_WRITE = re.compile(r"rest/api/[^/]+/issue/(?!bulk(?:[/?]|$))([^/?]+)")
 _RETIRED = (
@@ -187,24 +191,54 @@ def _reset_in(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
 
 
-class Pacing:
-    """What one run's transports share about rate limits.
+def room_for(client: Any, workers: int) -> None:
+    """Let the client's session keep a connection per worker to its site.
 
-    It paces each service once ``X-RateLimit-Remaining`` falls below a fifth of
-    ``X-RateLimit-Limit`` (or ``X-RateLimit-NearLimit: true``): one request per refill
-    (``X-RateLimit-Interval-Seconds`` / ``X-RateLimit-FillRate``), else the remaining
-    requests spread until ``X-RateLimit-Reset``. It spaces out writes to one Jira issue
-    once Jira has answered a per-issue write limit. And once a service has asked for a
-    wait longer than a run may take, it holds that error: every later request raises it
-    without being sent, so the run stops between requests and never half-way through one.
-    ``sleep`` is injectable for tests.
+    A run's workers share the client's ``requests.Session`` (safe: its connection pool
+    and cookie jar lock what they share). A plain ``HTTPAdapter`` keeps 10 connections
+    per host; with more workers, the extra ones would be opened and thrown away after
+    each request ("Connection pool is full"). Then a larger adapter (same retry
+    settings) is mounted for the client's URL; an adapter of the user's own is left as is.
+    """
+    session = getattr(client, "session", None)
+    url = str(getattr(client, "url", "") or "")
+    if not isinstance(session, requests.Session) or not url:
+        return
+    adapter = session.get_adapter(url)
+    if type(adapter) is not HTTPAdapter:
+        return
+    if adapter.poolmanager.connection_pool_kw.get("maxsize", 1) >= workers:
+        return
+    session.mount(url, HTTPAdapter(pool_maxsize=workers, max_retries=adapter.max_retries))
+
+
+class Pacing:
+    """What one run's transports share about rate limits; safe to share between threads.
+
+    A run's workers (``concurrency``) share one :class:`Pacing`, so a limit one of them
+    meets slows them all. It paces each service once ``X-RateLimit-Remaining`` falls
+    below a fifth of ``X-RateLimit-Limit`` (or ``X-RateLimit-NearLimit: true``): one
+    request per refill (``X-RateLimit-Interval-Seconds`` / ``X-RateLimit-FillRate``),
+    else the remaining requests spread until ``X-RateLimit-Reset``; the pace counts the
+    requests of every worker together, each taking the next free moment. A 429's wait
+    holds every worker's next request to that service, not only the one that met it.
+    It spaces out writes to one Jira issue once Jira has answered a per-issue write
+    limit. And once a service has asked for a wait longer than a run may take, it holds
+    that error: every later request raises it without being sent, so the run stops
+    between requests and never half-way through one (:meth:`interrupt` does the same
+    for a run being interrupted). ``sleep`` is injectable for tests.
     """
 
     def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
         self.sleep = sleep
         self.stopped: QuotaExhaustedError | None = None
+        self._interrupted = False
         self._lock = threading.Lock()
         self._pace: dict[str, float] = {}
+        # the monotonic moment of the run's last request sent (or booked), any service
+        self._last = 0.0
+        # service -> no request before this monotonic moment (a 429's wait)
+        self._hold: dict[str, float] = {}
         self._issue_gap = 0.0
         self._issue_writes: dict[str, float] = {}
 
@@ -215,22 +249,40 @@ class Pacing:
 
     def before(self, service: str, method: str, path: str) -> None:
         """Wait as the service's limits ask before sending a request (or refuse it)."""
-        self.raise_if_stopped()
-        wait = self._pace.get(service, 0.0)
+        self._refuse_if_ended(service)
         key = None
         if method.upper() != "GET" and service == "jira":
             match = _ISSUE_WRITE.match(path.lstrip("/"))
             key = match.group(1) if match else None
-        if key is not None and self._issue_gap:
-            with self._lock:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._hold.get(service, now))
+            # Jira and Confluence may draw on one quota (the headers do not say): the
+            # slowest pace asked for holds for every request.
+            pace = max(self._pace.values(), default=0.0)
+            if pace:  # a refill's time after now or the last request, whichever is later
+                start = max(start, self._last) + pace
+            if key is not None and self._issue_gap:
                 last = self._issue_writes.get(key)
-            if last is not None:
-                wait = max(wait, last + self._issue_gap - time.monotonic())
-        if wait > 0:
-            self.sleep(wait)
-        if key is not None:
+                if last is not None:
+                    start = max(start, last + self._issue_gap)
+            # booked now, so that the next worker's request takes the moment after it
+            self._last = max(self._last, start)
+        if start > now:
+            self.sleep(start - now)
+            self._refuse_if_ended(service)  # stopped while waiting: nothing is sent
+        if key is not None:  # one issue is written by one worker: its own clock
             with self._lock:
                 self._issue_writes[key] = time.monotonic()
+
+    def _refuse_if_ended(self, service: str) -> None:
+        self.raise_if_stopped()
+        if self._interrupted:
+            raise ServiceError(
+                f"{service}: the run was interrupted; this request was not sent. The next "
+                "run picks up where this one stopped.",
+                service=service,
+            )
 
     def after(self, service: str, headers: Mapping[str, str], cap: float) -> None:
         """Learn the pace from a response's ``X-RateLimit-*`` headers."""
@@ -238,7 +290,9 @@ class Pacing:
         remaining = _number(headers, "X-RateLimit-Remaining")
         near = (headers.get("X-RateLimit-NearLimit") or "").lower() == "true"
         if remaining is None or not (near or (limit and remaining < limit * _NEAR_LIMIT)):
-            self._pace[service] = 0.0
+            if remaining is None or not limit or remaining >= limit * _PACE_UNTIL:
+                with self._lock:
+                    self._pace[service] = 0.0
             return
         fill = _number(headers, "X-RateLimit-FillRate")
         interval = _number(headers, "X-RateLimit-Interval-Seconds")
@@ -249,7 +303,17 @@ class Pacing:
             pace = reset / max(remaining, 1.0) if reset is not None else 0.0
         if pace:
             log.debug("%s: %s requests left; pacing at %.3fs", service, int(remaining), pace)
-        self._pace[service] = min(pace, cap)
+        with self._lock:
+            self._pace[service] = min(pace, cap)
+
+    def rate_limited(self, service: str, wait: float | None) -> None:
+        """A 429 asked to wait ``wait`` seconds: every worker's next request to ``service``
+        waits as long (the one that met it waits in its retry)."""
+        if not wait:
+            return
+        with self._lock:
+            until = time.monotonic() + wait
+            self._hold[service] = max(self._hold.get(service, until), until)
 
     def per_issue_limit(self, wait: float | None) -> None:
         """Jira limited writes to one issue: space later writes to any issue that far."""
@@ -262,6 +326,18 @@ class Pacing:
             if self.stopped is None:
                 self.stopped = error
             return self.stopped
+
+    def interrupt(self) -> None:
+        """The run is being interrupted (Ctrl-C): refuse every request until :meth:`resume`.
+
+        Requests already sent finish; a worker's next request raises instead of being
+        sent, so a worker stops between requests, never half-way through a page write.
+        """
+        self._interrupted = True
+
+    def resume(self) -> None:
+        """Send requests again after :meth:`interrupt` (the interrupted run has ended)."""
+        self._interrupted = False
 
 
 class Transport:
@@ -397,6 +473,8 @@ class Transport:
             reason = response.headers.get("RateLimit-Reason")
             if reason == _PER_ISSUE:
                 self.pacing.per_issue_limit(wait)
+            elif wait is not None and wait <= self.policy.wait_max:
+                self.pacing.rate_limited(self.service, wait)
             if wait is not None and wait > self.policy.wait_max:
                 raise self.pacing.stop(
                     QuotaExhaustedError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -177,7 +178,9 @@ class ConfluenceGateway:
         self.pages_api: Literal["v1", "v2"] = ("v2" if cloud else "v1") if api == "auto" else api
         self._space_keys: dict[str, str | None] = {}
         self._switched = False  # "auto" switches at most once per run
-        # REST v2 writes a property by its id: (page id, key) -> id, as last seen
+        self._switch_lock = threading.Lock()
+        # REST v2 writes a property by its id: (page id, key) -> id, as last seen. Workers
+        # share it (one get, set or pop at a time is atomic); each page has one worker.
         self._property_ids: dict[tuple[str, str], str] = {}
 
     def _page(self, raw: Mapping[str, Any]) -> Page:
@@ -238,8 +241,25 @@ class ConfluenceGateway:
             )
             gone = response.status_code == 410 and api == "v1"
             missing = response.status_code == 404 and api == "v2" and not _v2_error(response)
-            if not (gone or missing) or self._switched:
+            if not (gone or missing) or not self._switch(api, response, method, path):
                 break
+        if response.status_code in (404, 410) and response.status_code not in accept:
+            message = error_message(response)
+            text = f"confluence: {method} page {page_id} answered {response.status_code}: {message}"
+            if response.status_code == 404:
+                raise NotFoundError(text, service="confluence", status=404)
+            raise ServiceError(text, service="confluence", status=410)
+        return response
+
+    def _switch(self, api: str, response: requests.Response, method: str, path: str) -> bool:
+        """Whether to ask again through the other page API, after ``api`` answered that
+        it does not serve pages here; switches ("auto") once per run, for every worker."""
+        with self._switch_lock:
+            if self.pages_api != api:
+                return True  # another worker switched meanwhile: ask again through it
+            if self._switched:
+                return False
+            gone = response.status_code == 410
             if self.api != "auto":
                 hint = (
                     'it has retired the v1 page API: set confluence_api = "v2" (or "auto")'
@@ -262,13 +282,7 @@ class ConfluenceGateway:
                 path,
                 self.pages_api,
             )
-        if response.status_code in (404, 410) and response.status_code not in accept:
-            message = error_message(response)
-            text = f"confluence: {method} page {page_id} answered {response.status_code}: {message}"
-            if response.status_code == 404:
-                raise NotFoundError(text, service="confluence", status=404)
-            raise ServiceError(text, service="confluence", status=410)
-        return response
+            return True
 
     def search(self, cql: str, *, history: bool = False) -> Iterator[Page]:
         """Every page matching ``cql``, bodies included, 50 per request.
@@ -544,20 +558,23 @@ class JiraGateway:
         # newest last, go into reconcileIssues so that later searches see them.
         self._ids: dict[str, str] = {}
         self._written: dict[str, None] = {}
+        self._written_lock = threading.Lock()  # a run's workers write and search at once
 
     def _wrote(self, key: str, issue_id: str | None = None) -> None:
         """Remember a write to an issue, so that later searches reconcile it."""
-        if issue_id:
-            self._ids[key] = issue_id
-        found = self._ids.get(key)
-        if found:
-            self._written.pop(found, None)
-            self._written[found] = None
+        with self._written_lock:
+            if issue_id:
+                self._ids[key] = issue_id
+            found = self._ids.get(key)
+            if found:
+                self._written.pop(found, None)
+                self._written[found] = None
 
     def reconcile_ids(self, *, every: bool = False) -> list[list[str]]:
         """The ``reconcileIssues`` of each Cloud search to run: the ids written this run,
         newest first, at most 50 per search; only the newest 50 unless ``every``."""
-        newest = list(reversed(self._written))
+        with self._written_lock:
+            newest = list(reversed(self._written))
         chunks = [newest[i : i + _RECONCILE_MAX] for i in range(0, len(newest), _RECONCILE_MAX)]
         return (chunks if every else chunks[:1]) or [[]]
 

@@ -72,20 +72,23 @@ _SECTIONS: Final = frozenset({"thead", "tbody", "tfoot"})
 _CELLS: Final = frozenset({"td", "th"})
 
 # Every kind of markup in one pattern, so that the text between tags is skipped in C.
+# The ``<`` they all start with comes first, outside the alternatives: the regex engine
+# then jumps from one ``<`` to the next instead of trying every alternative at every
+# character (three times faster on a big page).
 # A start tag: name, then attributes separated by whitespace, values quoted or not; the
 # possessive quantifiers keep a malformed tag from backtracking for long. ``bad`` is
 # the start of markup that none of the others could read (an unclosed comment, quote or
 # tag): the scanner refuses the page there.
 _MARKUP: Final = re.compile(
-    r"""(?P<start><(?P<name>[A-Za-z_][^\s/>"'=]*+)"""
+    r"""<(?:(?P<start>(?P<name>[A-Za-z_][^\s/>"'=]*+)"""
     r"""(?P<attrs>(?:\s++[^\s=/>"']++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'>]++))?+)*+)"""
     r"""\s*+(?P<slash>/?)>)"""
-    r"""|(?P<end></(?P<end_name>[A-Za-z_][^\s/>]*+)\s*+>)"""
-    r"""|(?P<comment><!--.*?-->)"""
-    r"""|(?P<cdata><!\[CDATA\[.*?\]\]>)"""
-    r"""|(?P<pi><\?.*?\?>)"""
-    r"""|(?P<decl><!(?!--|\[CDATA\[)[^>]*>)"""
-    r"""|(?P<bad><(?:/[A-Za-z_]|!|\?|[A-Za-z_]))""",
+    r"""|(?P<end>/(?P<end_name>[A-Za-z_][^\s/>]*+)\s*+>)"""
+    r"""|(?P<comment>!--.*?-->)"""
+    r"""|(?P<cdata>!\[CDATA\[.*?\]\]>)"""
+    r"""|(?P<pi>\?.*?\?>)"""
+    r"""|(?P<decl>!(?!--|\[CDATA\[)[^>]*>)"""
+    r"""|(?P<bad>/[A-Za-z_]|!|\?|[A-Za-z_]))""",
     re.DOTALL,
 )
 _UNREADABLE: Final = {
@@ -164,6 +167,8 @@ def parse_attributes(text: str, start: int, stop: int) -> dict[str, Attribute]:
     The first occurrence wins when a name repeats (as in HTML).
     """
     found: dict[str, Attribute] = {}
+    if start == stop:  # most cells and rows have none: no regex call for them
+        return found
     for match in _ATTRIBUTE.finditer(text, start, stop):
         name = match.group(1).lower()
         if name in found:

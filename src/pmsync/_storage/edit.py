@@ -33,6 +33,7 @@ import attrs
 from pmsync._model import ItemTable, Status
 from pmsync._storage._grid import MAX_COLSPAN, MAX_ROWSPAN, Grid, Slot, span
 from pmsync._storage._scan import (
+    Attribute,
     Document,
     Element,
     MarkupError,
@@ -548,17 +549,12 @@ class _Grid:
         for r, row in enumerate(self.rows):
             # rowspan="0" spans the rest of the table, and no span reaches past it.
             rows_left = len(self.rows) - r
-            cells = [
-                (
-                    cell,
-                    span(_attribute(text, cell, "colspan"), MAX_COLSPAN),
-                    min(
-                        span(_attribute(text, cell, "rowspan"), MAX_ROWSPAN, zero_to_end=True),
-                        rows_left,
-                    ),
-                )
-                for cell in row_cells(row)
-            ]
+            cells = []
+            for cell in row_cells(row):
+                attributes = cell.attributes(text)
+                colspan = span(_value(attributes, "colspan"), MAX_COLSPAN)
+                rowspan = span(_value(attributes, "rowspan"), MAX_ROWSPAN, zero_to_end=True)
+                cells.append((cell, colspan, min(rowspan, rows_left)))
             slots: dict[int, _Slot] = {}
             own: list[_Slot] = []
             for slot in grid.place(r, cells):
@@ -601,8 +597,8 @@ class _Grid:
         return slot
 
 
-def _attribute(text: str, element: Element, name: str) -> str | None:
-    found = element.attributes(text).get(name)
+def _value(attributes: Mapping[str, Attribute], name: str) -> str | None:
+    found = attributes.get(name)
     return None if found is None else html.unescape(found.value)
 
 
@@ -781,8 +777,8 @@ class _Writer:
         if not is_issue_key(key):
             self.skip(position, update, f"{_where(update)}: {key!r} is not a Jira issue key")
             return
-        macro = _jira_macro(key, self.server)
         if "ticket" not in layout.item_table.columns:
+            macro = _jira_macro(key, self.server)
             layout.new_cells.setdefault(layout.tr_index(update), {})["ticket"] = f"<p>{macro}</p>"
             self.written.add(position)
             return
@@ -802,6 +798,7 @@ class _Writer:
                 f"not adding {key} beside an issue someone linked",
             )
             return
+        macro = _jira_macro(key, self.server)  # only now: most cells already show the key
         if reading.blank:
             self.set_content(cell, f"<p>{macro}</p>")
         elif reading.has_blocks:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 import threading
 import uuid
@@ -677,6 +678,49 @@ class Emulator:
         """Every page, as :meth:`page` shows them, in creation order."""
         with self._lock:
             return [self.page(p.id) for p in self._confluence.pages()]
+
+    def state_by_row(self, project: str, *, property_key: str = "pmsync") -> dict[str, Any]:
+        """The pages and the project's issues as a person sees them, each issue key
+        replaced by the row it belongs to (``page title#item id``, from the issue's
+        ``property_key`` property), so that two syncs that created the same issues in
+        another order compare equal.
+
+        ``pages``: title -> (version, storage, content properties); ``issues``: row ->
+        summary, status, assignee, due date, priority, labels and properties.
+        """
+        with self._lock:
+            pages = self.pages()
+            issues = self.issues(project)
+        titles = {p["id"]: p["title"] for p in pages}
+        rows = {}
+        for issue in issues:
+            record = issue["properties"].get(property_key) or {}
+            page = titles.get(str(record.get("page_id")), record.get("page_id"))
+            rows[issue["key"]] = f"{page}#{record.get('item_id')}"
+
+        def by_row(text: str) -> str:
+            return re.sub(r"\b[A-Z][A-Z0-9_]+-\d+\b", lambda m: rows.get(m[0], m[0]), text)
+
+        def person(user: Mapping[str, Any] | None) -> str | None:
+            return None if user is None else user.get("accountId") or user.get("name")
+
+        return {
+            "pages": {
+                p["title"]: (p["version"], by_row(p["storage"]), p["properties"]) for p in pages
+            },
+            "issues": {
+                rows[i["key"]]: (
+                    i["fields"]["summary"],
+                    i["fields"]["status"]["name"],
+                    person(i["fields"].get("assignee")),
+                    i["fields"].get("duedate"),
+                    (i["fields"].get("priority") or {}).get("name"),
+                    sorted(i["fields"].get("labels") or []),
+                    by_row(json.dumps(i["properties"], sort_keys=True)),
+                )
+                for i in issues
+            },
+        }
 
     def content_property(self, page_id: str, key: str) -> dict[str, Any] | None:
         """A content property as ``{"key", "value", "version"}``, or ``None`` if unset."""

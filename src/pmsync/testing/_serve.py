@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 import threading
+from typing import Literal
 
 import click
 
@@ -38,6 +39,10 @@ def _describe(emu: Emulator) -> list[str]:
             f"  PAT         {emu.token}   (Authorization: Bearer)",
         ]
     lines.append(f"  Slack token {emu.slack_token}")
+    lines.append(
+        f"  Behaviour   v1 pages {emu.v1_pages}, search lag {emu.search_lag:g} s, "
+        f"latency {emu.faults.delay_for('jira'):g} s per request"
+    )
     lines.append(f"  Slack signing secret {emu.slack_signing_secret}   (pmsync serve)")
     lines += ["", "To point pmsync at it, paste into a shell:", ""]
     lines += [f"  export {name}={shlex.quote(value)}" for name, value in exports(emu).items()]
@@ -65,16 +70,32 @@ def _print_request(record: RequestRecord) -> None:
     click.echo(f"{record.method:6} {status:>7}  {record.path}{'?' + query if query else ''}")
 
 
-def serve(*, flavour: str, seed: str | None, port: int = 0) -> None:
+def serve(
+    *,
+    flavour: str,
+    seed: str | None,
+    port: int = 0,
+    v1_pages: Literal["ok", "gone"] = "gone",
+    search_lag: float = 0.0,
+    latency: float = 0.0,
+) -> None:
     """Serve an emulator until Ctrl-C, printing its URLs, credentials and requests.
 
     ``seed="demo"`` fills it with :func:`~pmsync.testing.seeds.seed_demo` first.
+    ``v1_pages``, ``search_lag`` and ``latency`` are those of :class:`Emulator` and
+    ``faults.latency``.
     """
     if flavour not in ("cloud", "server"):
         raise click.BadParameter(f"flavour must be cloud or server, not {flavour!r}")
     if seed not in (None, "demo"):
         raise click.BadParameter(f"unknown seed {seed!r}; the only seed is 'demo'")
-    emu = Emulator("cloud" if flavour == "cloud" else "server", port=port)
+    emu = Emulator(
+        "cloud" if flavour == "cloud" else "server",
+        port=port,
+        v1_pages=v1_pages,
+        search_lag=search_lag,
+    )
+    emu.faults.latency(latency)
     emu.start()
     try:
         for line in _describe(emu):

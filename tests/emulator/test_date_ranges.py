@@ -18,6 +18,10 @@ from pmsync.testing._users import Directory
 
 T0 = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 MINUTES = st.integers(min_value=-600, max_value=600)
+#: The fields of a new issue these tests leave empty.
+_UNSET: dict = dict.fromkeys(
+    ("description", "assignee", "reporter", "duedate", "priority", "properties", "issuetype")
+) | {"labels": ("pmsync",), "components": ()}
 
 
 def _jira() -> tuple[JiraBackend, object]:
@@ -58,19 +62,7 @@ def test_jql_updated_since_finds_what_a_scan_finds(writes, since):
             if which >= len(keys):
                 created = T0 + dt.timedelta(minutes=minutes - 30) if move else None
                 issue = jira.human_create(
-                    "OPS",
-                    summary="x",
-                    description=None,
-                    assignee=None,
-                    reporter=None,
-                    duedate=None,
-                    priority=None,
-                    status="To Do",
-                    labels=("pmsync",),
-                    properties=None,
-                    components=(),
-                    created=created,
-                    issuetype=None,
+                    "OPS", summary="x", status="To Do", created=created, **_UNSET
                 )
                 keys.append(issue.key)
             elif move:

@@ -319,6 +319,19 @@ def _serve_corpus(pages: int, prose: int, conn: Connection) -> None:
         conn.recv()
 
 
+def _peak_mb() -> float:
+    """This process's peak resident set in MB: Linux's VmHWM, which starts afresh in a
+    new program (``ru_maxrss`` keeps the high-water mark of the process that forked it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _full_pass(env: dict[str, str], batched: bool, conn: Connection) -> None:
     """In a fresh process: one full pass over the served corpus (``Syncer.sync()`` in
     batches, or one plan of everything then ``apply``); sends the peak RSS in MB, the
@@ -326,9 +339,9 @@ def _full_pass(env: dict[str, str], batched: bool, conn: Connection) -> None:
     os.environ.update(env)
     config = pmsync.Config(project="OPS", cql='label = "postmortem"')
     syncer = pmsync.Syncer.from_env(config)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _peak_mb()
     result = syncer.sync() if batched else syncer.apply(syncer.plan())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     plan = result.plan
     writes = len(result.created) + len(result.updated) + len(result.pages_written)
     conn.send((peak, before, len(plan.pages) if plan else 0, writes, result.ok))

@@ -74,8 +74,11 @@ LEASE_TTL = dt.timedelta(minutes=15)
 #: How long an announced create blocks other runs from creating the same items.
 INTENT_WINDOW = dt.timedelta(minutes=10)
 _CREATE_BATCH = 50
-#: With several workers, groups are made small enough for this many per worker.
+#: With several workers, groups are made small enough for this many per worker...
 _GROUPS_PER_WORKER = 4
+#: ...but no smaller than this: each group re-reads its pages and issues under its leases
+#: (two requests), worth sharing among a few pages rather than spent on every one.
+_SMALLEST_GROUP = 4
 
 ParseFn = Callable[[Page], Postmortem]
 #: Re-read the given pages and their issues and plan them again (``since``: also the
@@ -239,7 +242,9 @@ class Applier:
         # Workers stay busy to the end when there are several groups for each of them.
         most = len(busy)
         if self.concurrency > 1:
-            most = math.ceil(len(busy) / (_GROUPS_PER_WORKER * self.concurrency))
+            most = max(
+                _SMALLEST_GROUP, math.ceil(len(busy) / (_GROUPS_PER_WORKER * self.concurrency))
+            )
         groups = _groups(busy, creates, most)
         if self.concurrency == 1 or len(groups) < 2:
             for group in groups:

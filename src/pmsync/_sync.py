@@ -799,7 +799,6 @@ class Syncer:
         corpus, and is carried out before the next is read. The cursor moves once, after
         the last batch (a run that raises leaves it where it was).
         """
-        issues = self.managed_issues()
         warnings: list[str] = []
         corpus: list[PagePlan] = []
         modified: dict[str, dt.datetime | None] = {}
@@ -809,6 +808,7 @@ class Syncer:
             for planned in self.page_plans([page], warnings):
                 server = server or self.jira_server([planned])
                 corpus.append(attrs.evolve(planned, storage=""))
+        issues = self.managed_issues()
         corpus.sort(key=_page_order)
         owners = self.resolve_owners(
             (item.owner for p in corpus for item in p.postmortem.items if item.owner),

@@ -284,7 +284,8 @@ def sync(
 
     Plans like `pmsync plan`, then applies the plan. On an interactive terminal it shows
     the plan and asks before changing anything (--yes skips the question); under cron it
-    just runs. Only one run per configuration at a time: a second run exits 4. Exits 1 when
+    just runs, a batch of pages at a time (memory bounded by the batch, not the site),
+    and prints the plan with what it did afterwards. Only one run per configuration at a time: a second run exits 4. Exits 1 when
     some changes failed (the others are applied; rerun to retry the rest). With a cursor
     (`cursor_page` or `cursor_file`), a run reads only what changed since the last one;
     --full reads everything and reports what the incremental runs missed.
@@ -299,6 +300,8 @@ def sync(
         else:
             session.say(the_plan.render(verbose=session.verbose))
         return EXIT_PARTIAL if session.check_pages(page_ids, the_plan.pages) else EXIT_OK
+    if not _session.is_interactive():
+        return _sync_unattended(session, syncer, path, page_ids, cql, full=full)
     with session.lock(path):
         with session.status("Reading pages and issues"):
             the_plan = syncer.plan(**_session.selection(page_ids, cql), full=full)
@@ -338,6 +341,42 @@ def sync(
     if session.as_json:
         session.emit_json(result.to_json())
     else:
+        _print_sync_result(session, result)
+    return EXIT_OK if result.ok and not missing else EXIT_PARTIAL
+
+
+def _sync_unattended(
+    session: _session.Session,
+    syncer: Any,
+    path: Path,
+    page_ids: Sequence[str],
+    cql: str | None,
+    *,
+    full: bool,
+) -> int:
+    """``sync`` with nobody at the terminal (cron): no question to ask, so the pages are
+    read, planned and written in batches (:meth:`pmsync.Syncer.sync`) and the memory
+    does not grow with the site; what was done is printed afterwards, as a plan and a
+    result."""
+    with (
+        session.lock(path),
+        session.status("Reading pages and issues, and applying in batches"),
+        _terminate_as_interrupt(),
+    ):
+        result = syncer.sync(**_session.selection(page_ids, cql), full=full)
+    the_plan = result.plan
+    assert the_plan is not None  # a sync's result holds what it planned
+    missing = session.check_pages(page_ids, the_plan.pages)
+    if session.metrics is not None:
+        session.metrics.add_postmortems(
+            [page.postmortem for page in the_plan.pages], syncer.clock().date()
+        )
+        session.metrics.add_sync(result)
+    if session.as_json:
+        session.emit_json(result.to_json())
+        return EXIT_OK if result.ok and not missing else EXIT_PARTIAL
+    session.say(the_plan.render(verbose=session.verbose))
+    if not the_plan.is_empty:
         _print_sync_result(session, result)
     return EXIT_OK if result.ok and not missing else EXIT_PARTIAL
 

@@ -9,6 +9,7 @@ import pytest
 from cli_helpers import ALICE, BOB, action_page, emulator_env
 
 import pmsync._cli_session
+import pmsync._sync
 from pmsync._lock import RunLock, lock_path_for
 from pmsync.cli import main
 from pmsync.testing import Emulator
@@ -81,6 +82,33 @@ def test_sync_creates_the_issues(runner, emu, page_id, config_file) -> None:
     assert 0 == result.exit_code, result.output
     assert ["Add a disk usage alert at 80%", "Rotate logs hourly on db hosts"] == _summaries(emu)
     assert "created 2" in result.stdout
+
+
+def test_sync_under_cron_carries_out_the_pages_in_batches(
+    runner, emu, page_id, config_file, monkeypatch
+) -> None:
+    """With nobody at the terminal, sync reads, plans and writes the pages a batch at a
+    time (memory bounded by the batch, not the site), then prints what it did."""
+    monkeypatch.setattr(pmsync._sync, "FULL_BATCH", 1)
+    other = emu.add_page(
+        "SRE",
+        "Postmortem: cache stampede",
+        action_page([("Add jitter to cache expiry", ALICE, "2030-03-01", None)]),
+        labels=("postmortem",),
+    )
+    emu.clear_requests()
+    result = runner.invoke(main, ["sync"], env=emulator_env(emu))
+    assert 0 == result.exit_code, result.output
+    by_id = [
+        r.query["cql"]
+        for r in emu.requests
+        if r.path.endswith("/content/search") and r.query["cql"].startswith("id in")
+    ]
+    # each batch reads its one page (to plan it, then again under its lease), never both
+    assert {f'id in ("{page_id}")', f'id in ("{other}")'} == set(by_id), by_id
+    assert "Plan: 3 create" in result.stdout
+    assert "created 3, updated 0" in result.stdout
+    assert 3 == len(emu.issues("OPS"))
 
 
 def test_sync_json_reports_the_keys_created(runner, emu, page_id, config_file) -> None:

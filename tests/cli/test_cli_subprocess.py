@@ -52,7 +52,7 @@ def test_cron_run_is_silent_when_all_is_well(tmp_path, emu, page_id, config_file
 def test_log_lines_are_greppable_when_not_a_terminal(tmp_path, emu, page_id, config_file) -> None:
     result = run_pmsync(["sync"], env=emulator_env(emu), cwd=tmp_path)
     first = result.stderr.splitlines()[0]
-    assert first.endswith("INFO pmsync.cli: Reading pages and issues")
+    assert first.endswith("INFO pmsync.cli: Reading pages and issues, and applying in batches")
     assert "\x1b[" not in result.stdout + result.stderr  # no colour codes
 
 

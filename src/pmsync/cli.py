@@ -285,8 +285,9 @@ def sync(
     Plans like `pmsync plan`, then applies the plan. On an interactive terminal it shows
     the plan and asks before changing anything (--yes skips the question); under cron it
     just runs, a batch of pages at a time (memory bounded by the batch, not the site),
-    and prints the plan with what it did afterwards. Only one run per configuration at a time: a second run exits 4. Exits 1 when
-    some changes failed (the others are applied; rerun to retry the rest). With a cursor
+    and prints the plan with what it did afterwards. Only one run per configuration at a
+    time: a second run exits 4. Exits 1 when some changes failed (the others are applied;
+    rerun to retry the rest). With a cursor
     (`cursor_page` or `cursor_file`), a run reads only what changed since the last one;
     --full reads everything and reports what the incremental runs missed.
     """

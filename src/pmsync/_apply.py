@@ -719,8 +719,15 @@ class Applier:
         try:
             payload, prop = self.recheck(key, change)
             if payload:  # the record goes with the edit: one request, all or nothing
-                self.jira.edit(key, payload, record=prop)
-            elif prop is not None:
+                try:
+                    self.jira.edit(key, payload, record=prop)
+                except ServiceError as exc:
+                    if not _refused_assignee(exc, payload):
+                        raise
+                    payload, prop = self.keep_assignee(key, change, payload, prop, exc)
+                    if payload:
+                        self.jira.edit(key, payload, record=prop)
+            if not payload and prop is not None:
                 self.jira.set_property(key, prop)
         except PmsyncError as exc:
             self.fail(
@@ -729,6 +736,34 @@ class Applier:
             return
         if payload:  # a property alone (the agreed base) is bookkeeping, not an update
             self.updated.append(key)
+
+    def keep_assignee(
+        self,
+        key: str,
+        change: UpdateIssue,
+        payload: Mapping[str, Any],
+        prop: Mapping[str, Any] | None,
+        refusal: ServiceError,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The update without the owner Jira refused (a deactivated or unknown account
+        mentioned on the page): the issue keeps its assignee, as with an owner Jira does
+        not know written as text, and the row is named in a warning. The owner's base
+        stays as it was, so the next run tries the page's owner again (and warns again)
+        until a person changes it. Edits of other fields go ahead (the edit was refused
+        as a whole, so nothing of it was applied)."""
+        fields = {k: v for k, v in payload.items() if k != "assignee"}
+        record = SyncRecord.read(prop)
+        if record is not None:
+            current = self.read(key).record
+            base = dict(record.base)
+            base["owner"] = current.base.get("owner") if current else None
+            record = record.with_base(base)
+        self.warnings.append(
+            f"{key} ({change.summary!r}, page {change.page_id}) keeps its assignee: Jira "
+            f"refused the row's owner ({refusal}); a deactivated or unknown user? Change "
+            "the owner on the page"
+        )
+        return fields, None if record is None else record.to_json()
 
     def recheck(
         self, key: str, change: UpdateIssue
@@ -980,6 +1015,11 @@ def _with_current_reminders(
 def outcome_error(outcome: CreateOutcome) -> str:
     """Jira's reason for refusing one element of a bulk create, as one line."""
     return " ".join((outcome.error or "no reason given").split())
+
+
+def _refused_assignee(error: ServiceError, payload: Mapping[str, Any]) -> bool:
+    """Whether Jira refused an edit for its assignee (400 naming the field)."""
+    return error.status == 400 and "assignee" in payload and "assignee" in str(error)
 
 
 def _writes(op: Operation) -> bool:

@@ -266,6 +266,28 @@ class TestStaleMentions:
         assert again.ok, again.errors
         assert 0 == emu.request_count(mutating=True)
 
+    def test_an_owner_changed_to_a_mention_jira_refuses_keeps_the_assignee(self, emu):
+        """A synced row's owner becomes a deactivated account's mention: the issue keeps
+        its assignee, its other changes go ahead, the run warns naming the issue and the
+        row's page, and so does every later run until a person changes the owner."""
+        row = Row("Add a disk usage alert", ALICE, "2026-12-04")
+        page_id = add_page(emu, [row])
+        syncer = run(emu, "A")
+        assert syncer.sync(page_ids=[page_id]).ok
+        edit_cell(emu, page_id, row.summary, "owner", "557058:gone-0009")
+        edit_cell(emu, page_id, row.summary, "due", "2026-12-18")
+        for _ in range(2):
+            result = syncer.sync(page_ids=[page_id])
+            assert result.ok, result.errors
+            (issue,) = managed(emu, page_id)
+            assert (ALICE, "2026-12-18") == (
+                issue["fields"]["assignee"]["accountId"],
+                issue["fields"]["duedate"],
+            )
+            warned = [w for w in result.warnings if "keeps its assignee" in w]
+            assert 1 == sum(1 for w in warned if issue["key"] in w and page_id in w), warned
+        assert "557058:gone-0009" in emu.page(page_id)["storage"]
+
 
 class TestRefusedWrites:
     @pytest.mark.parametrize("method", ["GET", "POST"])

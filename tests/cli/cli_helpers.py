@@ -6,11 +6,11 @@ import html
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pmsync._logging import SECRET_VARIABLES
-from pmsync.testing import Emulator
+from pmsync.testing import Emulator, PendingRequest
 from pmsync.testing._serve import exports
 
 ALICE = "557058:alice-0001"
@@ -89,3 +89,21 @@ def run_pmsync(
         timeout=timeout,
         check=False,
     )
+
+
+def done_in_row_2(emu: Emulator, page_id: str) -> None:
+    """A person sets the second row's status lozenge (written back by a sync) to Done."""
+    storage = emu.page(page_id)["storage"]
+    head, found, tail = storage.rpartition('<ac:parameter ac:name="title">To Do</ac:parameter>')
+    assert found, "no status written back"
+    emu.edit_page(page_id, head + '<ac:parameter ac:name="title">Done</ac:parameter>' + tail)
+
+
+def refuse_moving(key: str) -> Callable[[PendingRequest], None]:
+    """A request gate under which Jira answers 500 to every move of ``key``."""
+
+    def gate(request: PendingRequest) -> None:
+        if request.method == "POST" and request.path.endswith(f"/{key}/transitions"):
+            raise RuntimeError(f"Jira refuses to move {key}")
+
+    return gate

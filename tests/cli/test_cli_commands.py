@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import ALICE, BOB, action_page, emulator_env
+from cli_helpers import ALICE, BOB, action_page, done_in_row_2, emulator_env, refuse_moving
 
 import pmsync._cli_session
 import pmsync._sync
@@ -189,18 +189,16 @@ def test_sync_partial_failure_exits_1_naming_page_row_and_cause(runner, emu, con
         ),
         labels=("postmortem",),
     )
-    # Jira creates a row whose owner it refuses unassigned (docs/sync.md); a reassignment
-    # to an account Jira does not know fails for that row alone.
     assert 0 == runner.invoke(main, ["sync"], env=emulator_env(emu)).exit_code
     page_id = emu.pages()[0]["id"]
-    storage = emu.page(page_id)["storage"]
-    emu.edit_page(page_id, storage.replace(BOB, "557058:no-such-user"))
+    done_in_row_2(emu, page_id)
+    emu.set_request_gate(refuse_moving("OPS-2"))  # a workflow rule, say: that row alone fails
     result = runner.invoke(main, ["sync"], env=emulator_env(emu))
     assert 1 == result.exit_code
     assert ["Add jitter to cache expiry", "Cap concurrent cache refills"] == _summaries(emu)
     assert "page 'Postmortem: cache stampede'" in result.stderr
     assert "row 2" in result.stderr
-    assert "assignee" in result.stderr
+    assert "Jira refuses to move OPS-2" in result.stderr
 
 
 def test_sync_with_the_lock_held_exits_4_naming_the_lock_file(

@@ -16,7 +16,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import ALICE, BOB, action_page, emulator_env, run_pmsync
+from cli_helpers import (
+    ALICE,
+    BOB,
+    action_page,
+    done_in_row_2,
+    emulator_env,
+    refuse_moving,
+    run_pmsync,
+)
 
 WRONG = "wrong-token-5c1d2e3f4a5b"
 
@@ -68,12 +76,10 @@ def test_partial_failure_exits_1(tmp_path, emu, config_file) -> None:
         ),
         labels=("postmortem",),
     )
-    # Jira creates a row whose owner it refuses unassigned (docs/sync.md); a reassignment
-    # to an account Jira does not know fails for that row alone.
     assert 0 == run_pmsync(["sync", "-q"], env=emulator_env(emu), cwd=tmp_path).returncode
     page_id = emu.pages()[0]["id"]
-    storage = emu.page(page_id)["storage"]
-    emu.edit_page(page_id, storage.replace(BOB, "557058:no-such-user"))
+    done_in_row_2(emu, page_id)
+    emu.set_request_gate(refuse_moving("OPS-2"))  # a workflow rule, say: that row alone fails
     result = run_pmsync(["sync", "-q"], env=emulator_env(emu), cwd=tmp_path)
     assert 1 == result.returncode, _both(result)
     assert "" == result.stdout
